@@ -1,0 +1,3 @@
+export { GENAI, LEGACY_GENAI, GENERAL, LLMWATCH, GENAI_OPERATION, GENAI_PROVIDER } from './semconv.js';
+export type { GenAiOperation } from './semconv.js';
+export type { LlmCall, CallStatus, Dialect, ContentPlace, GenAiMessage, GenAiMessagePart } from './llm-call.js';

@@ -1,0 +1,90 @@
+/**
+ * The normalized LLM call: one per LLM span, whatever instrumentation produced it.
+ * The collector builds it from span attributes (see normalize/), enriches it (cost, PII,
+ * drift features) and stores it as one `llm_calls` row. Field names map 1:1 to columns
+ * (camelCase here, PascalCase in ClickHouse).
+ */
+export type CallStatus = 'ok' | 'error' | 'unset';
+
+/** Which instrumentation dialect the span was recognised as. */
+export type Dialect = 'llmwatch' | 'genai' | 'genai_legacy' | 'openllmetry' | 'openinference' | 'openlit';
+
+/** Where in a call a piece of content (or a PII finding) sits. */
+export type ContentPlace = 'input' | 'output' | 'system' | 'tool';
+
+export interface LlmCall {
+  projectId: string;
+  /** Span start, epoch nanoseconds as a decimal string (event time, exact). */
+  startTimeUnixNano: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  serviceName: string;
+  dialect: Dialect;
+
+  provider: string;
+  operation: string;
+  requestModel: string;
+  responseModel: string;
+  /** Response model when known, else request model: the model that is priced and grouped by. */
+  model: string;
+  responseId: string;
+
+  inputTokens: number;
+  outputTokens: number;
+  /** Subset of inputTokens served from the provider cache. */
+  cacheReadTokens: number;
+  /** Subset of inputTokens written to the provider cache. */
+  cacheWriteTokens: number;
+  /** Subset of outputTokens spent on reasoning. */
+  reasoningTokens: number;
+
+  /** Null when the model has no known price: never priced at 0. */
+  costUsd: number | null;
+  priceVersion: string;
+
+  latencyMs: number;
+  /** Time to first token/chunk; null for non-streaming calls or when unknown. */
+  ttftMs: number | null;
+  streaming: boolean;
+  finishReasons: string[];
+
+  status: CallStatus;
+  /** Low-cardinality error class (`error.type`), '' when none. */
+  errorType: string;
+
+  promptName: string;
+  promptVersion: string;
+  userId: string;
+  sessionId: string;
+  conversationId: string;
+  tags: Record<string, string>;
+
+  /** Input messages as JSON (GenAI `gen_ai.input.messages` shape), after the content policy. */
+  inputContent: string;
+  /** Output messages as JSON (GenAI `gen_ai.output.messages` shape), after the content policy. */
+  outputContent: string;
+  systemContent: string;
+  toolNames: string[];
+
+  /** Optional app-supplied embeddings for semantic drift. */
+  inputEmbedding: number[];
+  outputEmbedding: number[];
+}
+
+/** Message shape of `gen_ai.input.messages` / `gen_ai.output.messages` (GenAI semconv). */
+export interface GenAiMessagePart {
+  type: 'text' | 'tool_call' | 'tool_call_response' | 'reasoning' | 'blob' | 'uri' | string;
+  content?: string;
+  id?: string;
+  name?: string;
+  arguments?: unknown;
+  response?: unknown;
+  [key: string]: unknown;
+}
+export interface GenAiMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool' | string;
+  parts: GenAiMessagePart[];
+  name?: string;
+  finish_reason?: string;
+}
