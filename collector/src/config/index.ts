@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { LlmwatchError } from '../errors.js';
+
+/**
+ * `llmwatch.config.yaml`. Every field has a safe default, so an empty file (or none) is a valid
+ * config: one `default` project, embedded ClickHouse under ./.llmwatch/data, loopback only.
+ * Sections owned by other parts of the collector (pii, pricing, detection, alerts) are added here
+ * by composition, each with its own schema next to the code that uses it.
+ */
+const retentionSchema = z
+  .object({
+    traces: z.number().int().min(1).default(30),
+    calls: z.number().int().min(1).default(90),
+    rollups: z.number().int().min(1).default(400),
+    alerts: z.number().int().min(1).default(400),
+  })
+  .strict()
+  .prefault({});
+
+export const serverSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(4318),
+    /** Largest accepted request body on the wire (compressed). */
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(16 * 1024 * 1024),
+    /** Largest body after gzip decompression: the gzip-bomb guard. */
+    maxDecompressedBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024 * 1024),
+  })
+  .strict()
+  .prefault({});
+
+export const projectSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'project id: 1-64 letters, digits, _ . -'),
+    /** API keys, either plain or as `sha256:<hex>`; compared as hashes in constant time. */
+    keys: z.array(z.string().min(8)).default([]),
+  })
+  .strict();
+
+export const storageSchema = z
+  .object({
+    /** Embedded engine data directory (used when `url` is not set). */
+    dataDir: z.string().min(1).default('./.llmwatch/data'),
+    /** ClickHouse server URL (http(s)://host:8123); switches from embedded to server mode. */
+    url: z.url().optional(),
+    username: z.string().default('default'),
+    password: z.string().default(''),
+    database: z.string().default('default'),
+    /** Cluster name: DDL runs ON CLUSTER with Replicated engines. */
+    cluster: z.string().optional(),
+    retentionDays: retentionSchema,
+  })
+  .strict()
+  .prefault({});
+
+export const ingestSchema = z
+  .object({
+    /** Rows per ClickHouse insert. */
+    batchMaxRows: z.number().int().min(1).default(5000),
+    /** Longest a row waits before its batch is flushed. */
+    flushIntervalMs: z.number().int().min(10).default(1000),
+    /** Spans held in memory before the receiver answers 429 (backpressure, not unbounded memory). */
+    queueMaxSpans: z.number().int().min(100).default(200_000),
+    /** Durable spool for acknowledged-but-not-yet-inserted data; default: <dataDir>/../spool. */
+    spoolDir: z.string().optional(),
+  })
+  .strict()
+  .prefault({});
+
+export const baseConfigSchema = z
+  .object({
+    server: serverSchema,
+    projects: z.array(projectSchema).default([]),
+    storage: storageSchema,
+    ingest: ingestSchema,
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export const configSchema = baseConfigSchema;
+export type LlmwatchConfig = z.output<typeof configSchema>;
+export type LlmwatchConfigInput = z.input<typeof configSchema>;
+
+/** Validates a config object; a bad field stops start-up naming its path and why. */
+export function parseConfig(input: unknown, source = 'config'): LlmwatchConfig {
+  const result = configSchema.safeParse(input ?? {});
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.length ? issue.path.join('.') : '(root)';
+    throw new LlmwatchError('config', `${source}: ${path}: ${issue?.message ?? 'invalid'}`);
+  }
+  return result.data;
+}
+
+export function loadConfigFile(file: string): LlmwatchConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new LlmwatchError('config', `cannot read config file ${path}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (cause) {
+    throw new LlmwatchError('config', `${path}: not valid YAML: ${(cause as Error).message}`, { cause });
+  }
+  return parseConfig(data, path);
+}

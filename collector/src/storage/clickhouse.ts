@@ -1,0 +1,46 @@
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+
+/**
+ * Where the data lives. This file is the ONLY place that knows the difference between embedded
+ * chDB and a ClickHouse server: everything else talks to a `ClickHouseClient`.
+ */
+export type StorageTarget =
+  | { mode: 'embedded'; dataDir: string }
+  | { mode: 'server'; url: string; username?: string; password?: string; database?: string };
+
+/**
+ * What a connection is for. Ingest and queries get separate connections because one chDB
+ * session (like one HTTP keep-alive socket) runs one query at a time: a slow dashboard query
+ * must never hold up inserts.
+ */
+export type ConnectionRole = 'ingest' | 'query' | 'admin';
+
+export async function openClickHouse(target: StorageTarget, role: ConnectionRole): Promise<ClickHouseClient> {
+  if (target.mode === 'server') {
+    return createClient({
+      url: target.url,
+      username: target.username ?? 'default',
+      password: target.password ?? '',
+      database: target.database ?? 'default',
+      application: `llmwatch-${role}`,
+      request_timeout: role === 'query' ? 120_000 : 60_000,
+      compression: { request: role === 'ingest', response: true },
+    });
+  }
+  // Loaded lazily: the embedded engine is a ~550 MB native library that server mode never needs.
+  const { createChdbConnection } = await import('chdb/connection');
+  const connection = createChdbConnection({ path: target.dataDir });
+  // The connection hook is typed against @clickhouse/client-common's Connection, which the client
+  // re-bundles under a different nominal type; the runtime contract is the same.
+  return createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
+}
+
+/** Reads the rows of a query as typed JSON objects. Parameters are bound, never interpolated. */
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
+  return result.json<T>();
+}

@@ -1,0 +1,55 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { coreSchema } from './001-core.js';
+import { onCluster, engine, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** One statement per string: chDB leaks output of a failing multi-statement query. */
+  statements: (ctx: DdlContext) => string[];
+}
+
+/** Every migration, in order. Add new ones at the end with the next version number. */
+export const MIGRATIONS: readonly Migration[] = [coreSchema];
+
+export { DEFAULT_RETENTION, onCluster, engine };
+export type { DdlContext, RetentionDays } from './ddl.js';
+
+/** All DDL for a context, in order: used by `migrate` and by tests of the generated DDL. */
+export function schemaStatements(ctx: DdlContext, migrations: readonly Migration[] = MIGRATIONS): string[] {
+  return migrations.flatMap((m) => m.statements(ctx));
+}
+
+/**
+ * Applies the migrations not applied yet. Every statement is idempotent (IF NOT EXISTS), so a
+ * crash half-way through a migration is repaired by running it again; the version is recorded
+ * only after all its statements succeeded.
+ */
+export async function migrate(
+  client: ClickHouseClient,
+  ctx: DdlContext = { retention: DEFAULT_RETENTION },
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  await client.command({
+    query: `CREATE TABLE IF NOT EXISTS llmwatch_migrations${onCluster(ctx)} (
+      Version UInt32, Name String, AppliedAt DateTime64(3) DEFAULT now64(3)
+    ) ENGINE = ${engine(ctx, 'ReplacingMergeTree')} ORDER BY Version`,
+  });
+  const result = await client.query({
+    query: 'SELECT Version FROM llmwatch_migrations',
+    format: 'JSONEachRow',
+  });
+  const applied = new Set((await result.json<{ Version: number }>()).map((r) => r.Version));
+  const ran: number[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.version)) continue;
+    for (const statement of migration.statements(ctx)) await client.command({ query: statement });
+    await client.insert({
+      table: 'llmwatch_migrations',
+      values: [{ Version: migration.version, Name: migration.name }],
+      format: 'JSONEachRow',
+    });
+    ran.push(migration.version);
+  }
+  return ran;
+}

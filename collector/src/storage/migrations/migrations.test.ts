@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openClickHouse, queryRows } from '../clickhouse.js';
+import { DEFAULT_RETENTION, MIGRATIONS, migrate, schemaStatements } from './index.js';
+
+describe('migrations on embedded ClickHouse', () => {
+  let dir: string;
+  let client: ClickHouseClient;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'llmwatch-migrate-'));
+    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
+  });
+  afterAll(async () => {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies every migration once and is idempotent on re-run', async () => {
+    expect(await migrate(client)).toEqual(MIGRATIONS.map((m) => m.version));
+    expect(await migrate(client)).toEqual([]);
+    const tables = await queryRows<{ name: string }>(
+      client,
+      'SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name',
+    );
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        'otel_traces',
+        'otel_traces_trace_id_ts',
+        'llm_calls',
+        'llm_calls_1m',
+        'pii_findings',
+        'scores',
+      ]),
+    );
+  });
+
+  it('feeds the per-minute rollup from llm_calls through the materialized view', async () => {
+    const base = {
+      ProjectId: 'p1',
+      ServiceName: 's',
+      Provider: 'openai',
+      Model: 'gpt-4o',
+      PromptName: 'x',
+      PromptVersion: '1',
+      Status: 'ok',
+    };
+    await client.insert({
+      table: 'llm_calls',
+      format: 'JSONEachRow',
+      values: [
+        {
+          ...base,
+          Timestamp: '2026-01-01 00:00:10.000000000',
+          InputTokens: 10,
+          OutputTokens: 5,
+          CostUsd: 0.5,
+          LatencyMs: 100,
+          TtftMs: 20,
+        },
+        {
+          ...base,
+          Timestamp: '2026-01-01 00:00:50.000000000',
+          InputTokens: 20,
+          OutputTokens: 7,
+          CostUsd: null,
+          LatencyMs: 300,
+          TtftMs: null,
+          Status: 'error',
+        },
+      ],
+    });
+    const [row] = await queryRows<Record<string, number | number[]>>(
+      client,
+      `SELECT sum(Calls) calls, sum(Errors) errors, sum(InputTokens) inTok, sum(CostUsd) cost, sum(UnpricedCalls) unpriced,
+              quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)(TtftQuantiles)[1] ttftP50, max(MaxLatencyMs) maxLat
+       FROM llm_calls_1m WHERE ProjectId = {p:String}`,
+      { p: 'p1' },
+    );
+    expect(row).toEqual({ calls: 2, errors: 1, inTok: 30, cost: 0.5, unpriced: 1, ttftP50: 20, maxLat: 300 });
+  });
+
+  it('generates replicated DDL with ON CLUSTER for cluster mode', () => {
+    const ddl = schemaStatements({ cluster: 'c1', retention: DEFAULT_RETENTION });
+    const creates = ddl.filter((s) => s.startsWith('CREATE TABLE'));
+    expect(creates.length).toBeGreaterThan(0);
+    for (const s of creates) {
+      expect(s).toContain("ON CLUSTER 'c1'");
+      expect(s).toMatch(
+        /ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/\{database\}\/\{table\}', '\{replica\}'/,
+      );
+    }
+  });
+});
