@@ -32,10 +32,14 @@ for (const [i, name] of selected.entries()) {
     const result = await mod.run({ quick });
     results.push(result);
     process.stdout.write(`\n${result.markdown}\n`);
-    process.stderr.write(`[${i + 1}/${selected.length}] ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `[${i + 1}/${selected.length}] ${name} done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
   } catch (error) {
     failed++;
-    process.stderr.write(`[${i + 1}/${selected.length}] ${name} FAILED: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.stderr.write(
+      `[${i + 1}/${selected.length}] ${name} FAILED: ${error instanceof Error ? error.stack : String(error)}\n`,
+    );
   }
 }
 

@@ -20,7 +20,10 @@ const callsQuerySchema = z
     sessionId: z.string().max(500).optional(),
     service: z.string().max(200).optional(),
     status: z.enum(['ok', 'error', 'unset']).optional(),
-    traceId: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+    traceId: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .optional(),
     include: z.enum(['content']).optional(),
   })
   .strict();
@@ -118,7 +121,10 @@ export function createCallsRouter(deps: AppDeps): Router {
       Object.assign(params, { curNanos: nanos, curSpan: spanId });
       pageWhere.push('(Timestamp, SpanId) < (fromUnixTimestamp64Nano({curNanos:Int64}), {curSpan:String})');
     }
-    const content = q.include === 'content' ? ', InputContent AS inputContent, OutputContent AS outputContent, SystemContent AS systemContent' : '';
+    const content =
+      q.include === 'content'
+        ? ', InputContent AS inputContent, OutputContent AS outputContent, SystemContent AS systemContent'
+        : '';
     const [calls, totals] = await Promise.all([
       queryRows<ApiCall>(
         deps.clickhouse.query,

@@ -5,7 +5,10 @@ import { LlmwatchError } from '../errors.js';
 export const instantSchema = z.union([
   z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
   z.iso.date().transform((s) => Date.parse(s)),
-  z.string().regex(/^\d{10,16}$/).transform(Number),
+  z
+    .string()
+    .regex(/^\d{10,16}$/)
+    .transform(Number),
 ]);
 
 /** Parses `req.query` (or a body) with a zod schema; a bad field becomes a 400 naming it. */

@@ -7,7 +7,10 @@ import { parseInput } from './query-params.js';
 const scoreSchema = z
   .object({
     traceId: z.string().regex(/^[0-9a-f]{32}$/, 'traceId: 32 lower-case hex characters'),
-    spanId: z.string().regex(/^[0-9a-f]{16}$/, 'spanId: 16 lower-case hex characters').optional(),
+    spanId: z
+      .string()
+      .regex(/^[0-9a-f]{16}$/, 'spanId: 16 lower-case hex characters')
+      .optional(),
     name: z.string().min(1).max(100),
     value: z.number().finite(),
     label: z.string().max(200).optional(),
