@@ -1,0 +1,79 @@
+import type { LlmCall } from '@llmwatch/core';
+import { describe, expect, it } from 'vitest';
+import { computeFeatures, detectLanguage, messageText, SKETCH_DIM, textSketch } from './features.js';
+
+function call(input: unknown, output: unknown): LlmCall {
+  return {
+    inputContent: typeof input === 'string' ? input : JSON.stringify(input),
+    outputContent: typeof output === 'string' ? output : JSON.stringify(output),
+  } as LlmCall;
+}
+
+function cosine(a: number[], b: number[]): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  return s;
+}
+
+describe('computeFeatures', () => {
+  it('reads the text parts of GenAI messages and skips tool calls', () => {
+    const input = [
+      { role: 'system', parts: [{ type: 'text', content: 'Be brief.' }] },
+      { role: 'user', parts: [{ type: 'text', content: 'What is the capital of France?' }] },
+      { role: 'assistant', parts: [{ type: 'tool_call', id: 'x', name: 'lookup', arguments: { q: 'zzz' } }] },
+    ];
+    expect(messageText(JSON.stringify(input))).toBe('Be brief.\nWhat is the capital of France?');
+    const f = computeFeatures(
+      call(input, [{ role: 'assistant', parts: [{ type: 'text', content: 'Paris.' }] }]),
+    );
+    expect(f.inputChars).toBe(40);
+    expect(f.outputChars).toBe(6);
+    expect(f.language).toBe('en');
+    expect(f.inputSketch).toHaveLength(SKETCH_DIM);
+    expect(f.outputSketch).toHaveLength(SKETCH_DIM);
+  });
+
+  it('gives empty features for calls without captured content', () => {
+    expect(computeFeatures(call('', ''))).toEqual({
+      inputChars: 0,
+      outputChars: 0,
+      language: '',
+      inputSketch: [],
+      outputSketch: [],
+    });
+  });
+
+  it('accepts the legacy {role, content} shape and plain text', () => {
+    expect(messageText(JSON.stringify([{ role: 'user', content: 'hola' }]))).toBe('hola');
+    expect(messageText('not json {')).toBe('not json {');
+  });
+});
+
+describe('textSketch', () => {
+  it('is deterministic and L2-normalized', () => {
+    const a = textSketch('refund my order please, it arrived broken');
+    expect(textSketch('refund my order please, it arrived broken')).toEqual(a);
+    expect(cosine(a, a)).toBeCloseTo(1, 5);
+  });
+
+  it('puts texts about the same thing closer than unrelated texts', () => {
+    const refund1 = textSketch('I want a refund for my broken order, the refund should go to my card');
+    const refund2 = textSketch('please refund my order, the order arrived broken and I want my refund');
+    const code = textSketch('write a python function that parses json and returns a typed dataclass');
+    expect(cosine(refund1, refund2)).toBeGreaterThan(cosine(refund1, code) + 0.2);
+  });
+});
+
+describe('detectLanguage', () => {
+  it('tells scripts and common Latin-script languages apart', () => {
+    expect(detectLanguage('How do I reset my password for the account?')).toBe('en');
+    expect(detectLanguage('¿Cómo puedo cambiar la contraseña de mi cuenta?')).toBe('es');
+    expect(detectLanguage('Wie kann ich das Passwort für mein Konto ändern?')).toBe('de');
+    expect(detectLanguage('Comment puis-je changer le mot de passe pour mon compte ?')).toBe('fr');
+    expect(detectLanguage('如何重置我的密码')).toBe('zh');
+    expect(detectLanguage('パスワードをリセットするには')).toBe('ja');
+    expect(detectLanguage('Как сбросить пароль?')).toBe('ru');
+    expect(detectLanguage('12345 !!!')).toBe('und');
+    expect(detectLanguage('')).toBe('');
+  });
+});

@@ -1,0 +1,186 @@
+import type { LlmCall } from '@llmwatch/core';
+
+/**
+ * Size, language and content sketch of a call, stored with it in llm_calls for the drift
+ * detectors. This runs on the ingest hot path for every LLM span, so it is linear in the text,
+ * allocation-light, and never throws.
+ */
+export interface CallFeatures {
+  inputChars: number;
+  outputChars: number;
+  /** ISO 639-1 code, 'und' when text is present but undecidable, '' when there is no text. */
+  language: string;
+  /** L2-normalized hashed n-gram vector of the input text ([] when there is no text). */
+  inputSketch: number[];
+  outputSketch: number[];
+}
+
+/** Dimensions of a content sketch. Small on purpose: centroids stay cheap to average in ClickHouse. */
+export const SKETCH_DIM = 64;
+/** Only the head of a long text is sketched: enough to see what it is about, bounded cost. */
+const MAX_SKETCH_CHARS = 8_000;
+
+export function computeFeatures(call: LlmCall): CallFeatures {
+  try {
+    const input = messageText(call.inputContent);
+    const output = messageText(call.outputContent);
+    return {
+      inputChars: input.length,
+      outputChars: output.length,
+      language: detectLanguage(input || output),
+      inputSketch: textSketch(input),
+      outputSketch: textSketch(output),
+    };
+  } catch {
+    return { inputChars: 0, outputChars: 0, language: '', inputSketch: [], outputSketch: [] };
+  }
+}
+
+/**
+ * The human text of a GenAI messages JSON value (`[{role, parts:[{type:'text', content}]}]`),
+ * also accepting the older `{role, content}` shape; text that is not JSON is taken as it is.
+ */
+export function messageText(content: string): string {
+  if (!content) return '';
+  const first = content.trimStart()[0];
+  if (first !== '[' && first !== '{') return content;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch {
+    return content;
+  }
+  const out: string[] = [];
+  collectText(parsed, out, 0);
+  return out.join('\n');
+}
+
+function collectText(value: unknown, out: string[], depth: number): void {
+  if (depth > 6 || value === null || value === undefined) return;
+  if (typeof value === 'string') {
+    out.push(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collectText(v, out, depth + 1);
+    return;
+  }
+  if (typeof value !== 'object') return;
+  const obj = value as Record<string, unknown>;
+  if (Array.isArray(obj.parts)) {
+    for (const part of obj.parts) collectText(part, out, depth + 1);
+    return;
+  }
+  const type = obj.type;
+  // Tool calls, blobs and URIs are not prose: they would swamp the sketch with identifiers.
+  if (type !== undefined && type !== 'text' && type !== 'reasoning') return;
+  if (typeof obj.content === 'string') out.push(obj.content);
+  else if (Array.isArray(obj.content)) collectText(obj.content, out, depth + 1);
+  else if (typeof obj.text === 'string') out.push(obj.text);
+}
+
+// FNV-1a over UTF-16 code units: fast, deterministic across processes and platforms.
+function fnv1a(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+const TOKEN = /[\p{L}\p{N}]+/gu;
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
+
+/** Word tokens; unspaced scripts (CJK, Thai) become character bigrams. */
+export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  for (const match of text.slice(0, MAX_SKETCH_CHARS).toLowerCase().matchAll(TOKEN)) {
+    const word = match[0];
+    if (CJK.test(word) && word.length > 2) {
+      for (let i = 0; i + 1 < word.length; i++) tokens.push(word.slice(i, i + 2));
+    } else tokens.push(word);
+  }
+  return tokens;
+}
+
+/**
+ * Feature hashing of word unigrams and bigrams into SKETCH_DIM signed buckets, L2-normalized:
+ * texts about the same things land near each other, so a shift of the average sketch of a
+ * prompt's traffic means the content shifted (Weinberger et al., "Feature Hashing", 2009).
+ */
+export function textSketch(text: string): number[] {
+  if (!text) return [];
+  const tokens = tokenize(text);
+  if (tokens.length === 0) return [];
+  const v = new Float64Array(SKETCH_DIM);
+  let prev = '';
+  for (const token of tokens) {
+    // Function words say nothing about the topic and would dominate a small sketch.
+    if (token.length < 2 || token in STOPWORDS) continue;
+    add(v, token, 1);
+    if (prev) add(v, `${prev} ${token}`, 0.5);
+    prev = token;
+  }
+  let norm = 0;
+  for (let i = 0; i < SKETCH_DIM; i++) norm += v[i]! * v[i]!;
+  if (norm === 0) return [];
+  const scale = 1 / Math.sqrt(norm);
+  const out = new Array<number>(SKETCH_DIM);
+  // Rounded to float32 precision so stored and recomputed values compare equal.
+  for (let i = 0; i < SKETCH_DIM; i++) out[i] = Math.fround(v[i]! * scale);
+  return out;
+}
+
+function add(v: Float64Array, feature: string, weight: number): void {
+  const h = fnv1a(feature, 0);
+  v[h % SKETCH_DIM]! += (h & 0x8000_0000) === 0 ? weight : -weight;
+}
+
+const SCRIPTS: Array<[RegExp, string]> = [
+  [/[\p{Script=Hiragana}\p{Script=Katakana}]/u, 'ja'],
+  [/\p{Script=Hangul}/u, 'ko'],
+  [/\p{Script=Han}/u, 'zh'],
+  [/\p{Script=Cyrillic}/u, 'ru'],
+  [/\p{Script=Arabic}/u, 'ar'],
+  [/\p{Script=Hebrew}/u, 'he'],
+  [/\p{Script=Greek}/u, 'el'],
+  [/\p{Script=Devanagari}/u, 'hi'],
+  [/\p{Script=Thai}/u, 'th'],
+];
+
+// The most frequent function words of each language: a few dozen suffice to tell Latin-script
+// languages apart on a sentence or more (Grefenstette, "Comparing two language identification
+// schemes", 1995).
+const STOPWORDS: Record<string, string> = {};
+for (const [lang, words] of Object.entries({
+  en: 'the and is are was to of in that it for on with as you this be have not what how can my your do i',
+  es: 'el la los las y es de que en un una por con para no se su al lo como pero más qué cómo',
+  fr: 'le la les et est des du un une que en pour pas dans ce qui sur avec au vous je est-ce comment',
+  de: 'der die das und ist nicht ein eine zu den mit von sich auf für ich sie es dem wie was',
+  it: 'il di che è e la per un una non sono gli le del della come ma questo mi ho',
+  pt: 'o os e de que em um uma para com não é da do se por as mais como você',
+  nl: 'de het een en is van dat niet op te zijn met voor er ik je wat hoe',
+})) {
+  for (const w of words.split(' ')) if (!(w in STOPWORDS)) STOPWORDS[w] = lang;
+}
+
+/** Script first, then stopword votes for Latin-script text; 'und' when nothing decides. */
+export function detectLanguage(text: string): string {
+  if (!text) return '';
+  const sample = text.slice(0, 2_000);
+  for (const [re, lang] of SCRIPTS) if (re.test(sample)) return lang;
+  const votes: Record<string, number> = {};
+  let best = 'und';
+  let bestVotes = 0;
+  for (const match of sample.toLowerCase().matchAll(TOKEN)) {
+    const lang = STOPWORDS[match[0]];
+    if (!lang) continue;
+    const n = (votes[lang] = (votes[lang] ?? 0) + 1);
+    if (n > bestVotes) {
+      bestVotes = n;
+      best = lang;
+    }
+  }
+  return bestVotes >= 1 ? best : 'und';
+}
