@@ -10,3 +10,7 @@ export type {
   DecodedSpanEvent,
   DecodedSpanLink,
 } from './span.js';
+export { PRICE_VERSION, PRICES, canonicalModelId, priceCall, costOf, findPrice, priceOverridesSchema, modelPriceSchema } from './pricing/index.js';
+export type { ModelPrice, PriceEntry, PriceUsage, PriceResult, PriceOverrides, ModelPriceOverride } from './pricing/index.js';
+export { scanText, redactText, PII_TYPES } from './pii/index.js';
+export type { PiiType, PiiFinding, PiiScanOptions } from './pii/index.js';

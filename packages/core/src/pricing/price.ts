@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import { ModelMatcher } from './match.js';
+import { PRICES, PRICE_VERSION, type ModelPrice, type PriceEntry } from './table.js';
+
+/** Token usage of one call, with GenAI semconv meaning (see LlmCall). */
+export interface PriceUsage {
+  provider: string;
+  model: string;
+  /** All input tokens, INCLUDING cacheRead and cacheWrite tokens. */
+  inputTokens: number;
+  /** All output tokens, INCLUDING reasoning tokens. */
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+}
+
+export interface PriceResult {
+  /** Null when the model has no known price: an unknown model is never priced at 0. */
+  costUsd: number | null;
+  /** Table version used; `PRICE_VERSION`, or `PRICE_VERSION+config` when an override priced it. */
+  priceVersion: string;
+  known: boolean;
+}
+
+const rate = z.number().finite().min(0);
+
+/** One model's price in config, USD per 1M tokens. */
+export const modelPriceSchema = z
+  .object({
+    input: rate,
+    output: rate,
+    cacheRead: rate.optional(),
+    cacheWrite: rate.optional(),
+    reasoning: rate.optional(),
+    /** Restrict this price to spans of one provider (`gen_ai.provider.name` value). */
+    provider: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * The `pricing` config section: prices for custom / fine-tuned models and corrections of the
+ * built-in table (e.g. a negotiated rate). Keys are model ids, matched like the built-in table
+ * (exact, then snapshot suffixes), and win over it.
+ *
+ * ```yaml
+ * pricing:
+ *   models:
+ *     ft:gpt-4o-mini:acme::abc123: { input: 0.3, output: 1.2, cacheRead: 0.15 }
+ *     llama-3.3-70b-instruct: { input: 0.88, output: 0.88, provider: together }
+ * ```
+ */
+export const priceOverridesSchema = z
+  .object({
+    models: z.record(z.string().min(1), modelPriceSchema).default({}),
+  })
+  .strict()
+  .prefault({});
+
+export type PriceOverrides = z.infer<typeof priceOverridesSchema>;
+export type ModelPriceOverride = z.infer<typeof modelPriceSchema>;
+
+const OVERRIDE_VERSION = `${PRICE_VERSION}+config`;
+
+const builtin = new ModelMatcher<PriceEntry>(
+  PRICES.flatMap((e) => [[e.model, e] as const, ...(e.aliases ?? []).map((a) => [a, e] as const)]),
+);
+
+/**
+ * Override ids are matched exactly first (fine-tune ids like `ft:gpt-4o:org::id` contain ':' and
+ * '/' that canonicalization would cut), then through the same matcher as the table.
+ */
+interface CompiledOverrides {
+  exact: Map<string, ModelPriceOverride>;
+  matcher: ModelMatcher<ModelPriceOverride>;
+}
+const compiled = new WeakMap<PriceOverrides, CompiledOverrides>();
+
+function compile(overrides: PriceOverrides): CompiledOverrides {
+  let c = compiled.get(overrides);
+  if (!c) {
+    const entries = Object.entries(overrides.models ?? {});
+    c = { exact: new Map(entries), matcher: new ModelMatcher(entries) };
+    compiled.set(overrides, c);
+  }
+  return c;
+}
+
+function lookupOverride(
+  overrides: PriceOverrides,
+  model: string,
+  provider: string,
+): ModelPriceOverride | null {
+  const c = compile(overrides);
+  if (c.matcher.size === 0) return null;
+  const hit = c.exact.get(model) ?? c.matcher.match(model);
+  if (!hit) return null;
+  return hit.provider === undefined || hit.provider === provider ? hit : null;
+}
+
+/** Cost of the token counts at the given prices, in USD. */
+export function costOf(price: ModelPrice, usage: Omit<PriceUsage, 'provider' | 'model'>): number {
+  const cacheRead = nonNegative(usage.cacheReadTokens);
+  const cacheWrite = nonNegative(usage.cacheWriteTokens);
+  // Cached tokens are part of inputTokens: price them once, at the cache rate.
+  const uncachedInput = Math.max(0, nonNegative(usage.inputTokens) - cacheRead - cacheWrite);
+  const reasoning = Math.min(nonNegative(usage.reasoningTokens), nonNegative(usage.outputTokens));
+  const plainOutput = nonNegative(usage.outputTokens) - reasoning;
+  const microUsd =
+    uncachedInput * price.input +
+    cacheRead * (price.cacheRead ?? price.input) +
+    cacheWrite * (price.cacheWrite ?? price.input) +
+    plainOutput * price.output +
+    reasoning * (price.reasoning ?? price.output);
+  // 1e-10 USD resolution hides float noise (0.1 + 0.2) so equal calls store equal costs.
+  return Math.round(microUsd * 1e4) / 1e10;
+}
+
+function nonNegative(n: number): number {
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/** The price entry a model id resolves to in the built-in table, or null. */
+export function findPrice(model: string): PriceEntry | null {
+  return builtin.match(model);
+}
+
+export function priceCall(usage: PriceUsage, overrides?: PriceOverrides): PriceResult {
+  if (overrides) {
+    const o = lookupOverride(overrides, usage.model, usage.provider);
+    if (o) return { costUsd: costOf(o, usage), priceVersion: OVERRIDE_VERSION, known: true };
+  }
+  const entry = builtin.match(usage.model);
+  if (!entry) return { costUsd: null, priceVersion: PRICE_VERSION, known: false };
+  return { costUsd: costOf(entry, usage), priceVersion: PRICE_VERSION, known: true };
+}
