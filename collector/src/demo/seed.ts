@@ -1,0 +1,283 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { GENAI, LLMWATCH } from '@llmwatch/core';
+
+/**
+ * Realistic stored traffic, written straight into the tables with the real schema: what the
+ * dashboard tests and the report tests query. (The demo itself goes through the SDK and the
+ * collector; this is for tests that must not depend on the whole pipeline.)
+ * Deterministic: the same options give the same rows.
+ */
+export interface SeedOptions {
+  /** End of the generated traffic. */
+  now: Date;
+  /** Hours of traffic before `now`. @default 6 */
+  hours?: number;
+  /** Calls per hour per project. @default 180 */
+  callsPerHour?: number;
+  /** @default ['default'] */
+  projects?: string[];
+  /** PRNG seed. @default 42 */
+  seed?: number;
+}
+
+export interface SeedRows {
+  llmCalls: Record<string, unknown>[];
+  spans: Record<string, unknown>[];
+  piiFindings: Record<string, unknown>[];
+  scores: Record<string, unknown>[];
+}
+
+interface ModelProfile {
+  provider: string;
+  model: string;
+  /** USD per 1M input / output tokens. */
+  price: [number, number];
+  latencyMs: number;
+}
+
+const MODELS: ModelProfile[] = [
+  { provider: 'openai', model: 'gpt-4o-mini', price: [0.15, 0.6], latencyMs: 700 },
+  { provider: 'openai', model: 'gpt-4o', price: [2.5, 10], latencyMs: 1400 },
+  { provider: 'anthropic', model: 'claude-sonnet-4-5', price: [3, 15], latencyMs: 1800 },
+];
+const SERVICES = ['support-bot', 'search-api'];
+const PROMPTS = [
+  { name: 'answer', version: '3' },
+  { name: 'summarize', version: '1' },
+  { name: 'classify', version: '2' },
+];
+const PII = [
+  { type: 'email', place: 'input' },
+  { type: 'phone', place: 'input' },
+  { type: 'credit_card', place: 'input' },
+  { type: 'secret', place: 'output' },
+];
+
+/** mulberry32: tiny deterministic PRNG so fixtures are reproducible. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hex(rand: () => number, bytes: number): string {
+  let s = '';
+  for (let i = 0; i < bytes; i++)
+    s += Math.floor(rand() * 256)
+      .toString(16)
+      .padStart(2, '0');
+  return s;
+}
+
+/** `YYYY-MM-DD hh:mm:ss.nnnnnnnnn` in UTC: what DateTime64(9) parses in JSONEachRow. */
+export function chDateTime64(ms: number): string {
+  const iso = new Date(Math.floor(ms)).toISOString();
+  const micros = Math.round((ms - Math.floor(ms)) * 1000);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(micros).padStart(3, '0')}000`;
+}
+
+function pick<T>(rand: () => number, items: readonly T[]): T {
+  return items[Math.floor(rand() * items.length)] as T;
+}
+
+export function seedTraffic(options: SeedOptions): SeedRows {
+  const rand = prng(options.seed ?? 42);
+  const hours = options.hours ?? 6;
+  const perHour = options.callsPerHour ?? 180;
+  const projects = options.projects ?? ['default'];
+  const end = options.now.getTime();
+  const start = end - hours * 3_600_000;
+  const rows: SeedRows = { llmCalls: [], spans: [], piiFindings: [], scores: [] };
+  const total = Math.round(hours * perHour);
+
+  for (const projectId of projects) {
+    for (let i = 0; i < total; i++) {
+      // Spread over the window, never in the future, newest call a few seconds before `now`.
+      const t = start + ((i + rand() * 0.9) / total) * (end - start - 5_000);
+      const m = pick(rand, MODELS);
+      const service = pick(rand, SERVICES);
+      const prompt = pick(rand, PROMPTS);
+      const streaming = rand() < 0.5;
+      const isError = rand() < 0.04;
+      const inputTokens = 200 + Math.floor(rand() * 1800);
+      const cacheRead = rand() < 0.3 ? Math.floor(inputTokens * 0.5) : 0;
+      const outputTokens = isError ? 0 : 40 + Math.floor(rand() * 600);
+      const reasoning = m.model === 'gpt-4o' ? Math.floor(outputTokens * 0.1) : 0;
+      const latencyMs = m.latencyMs * (0.5 + rand()) + outputTokens * 2;
+      const ttftMs = streaming ? 150 + rand() * 400 : null;
+      const cost = isError ? 0 : (inputTokens * m.price[0] + outputTokens * m.price[1]) / 1e6;
+      // Some calls come from a model without a price: cost stays unknown, never 0.
+      const unpriced = rand() < 0.02;
+      const traceId = hex(rand, 16);
+      const rootSpanId = hex(rand, 8);
+      const spanId = hex(rand, 8);
+      const userId = `u-${1 + Math.floor(rand() ** 2 * 40)}`;
+      const sessionId = `s-${hex(rand, 4)}`;
+      const finish = isError ? [] : [rand() < 0.08 ? 'length' : rand() < 0.1 ? 'tool_calls' : 'stop'];
+      const pii = !isError && rand() < 0.06 ? pick(rand, PII) : undefined;
+      const outputChars = outputTokens * 4;
+      const ts = chDateTime64(t);
+      const opName = `chat ${m.model}`;
+
+      rows.llmCalls.push({
+        ProjectId: projectId,
+        Timestamp: ts,
+        TraceId: traceId,
+        SpanId: spanId,
+        ParentSpanId: rootSpanId,
+        ServiceName: service,
+        Dialect: 'llmwatch',
+        Provider: m.provider,
+        Operation: 'chat',
+        RequestModel: m.model,
+        ResponseModel: m.model,
+        Model: m.model,
+        ResponseId: `resp_${hex(rand, 6)}`,
+        InputTokens: inputTokens,
+        OutputTokens: outputTokens,
+        CacheReadTokens: cacheRead,
+        CacheWriteTokens: 0,
+        ReasoningTokens: reasoning,
+        CostUsd: unpriced ? null : cost,
+        PriceVersion: unpriced ? '' : '2026-11-01',
+        LatencyMs: latencyMs,
+        TtftMs: ttftMs,
+        Streaming: streaming,
+        FinishReasons: finish,
+        Status: isError ? 'error' : 'ok',
+        ErrorType: isError ? pick(rand, ['RateLimitError', 'InternalServerError']) : '',
+        PromptName: prompt.name,
+        PromptVersion: prompt.version,
+        UserId: userId,
+        SessionId: sessionId,
+        ConversationId: '',
+        Tags: { env: 'prod' },
+        InputContent: '',
+        OutputContent: '',
+        SystemContent: '',
+        ToolNames: finish[0] === 'tool_calls' ? ['search'] : [],
+        PiiTypes: pii ? [pii.type] : [],
+        PiiCount: pii ? 1 : 0,
+        InputChars: inputTokens * 4,
+        OutputChars: outputChars,
+        Language: rand() < 0.85 ? 'en' : 'de',
+        InputSketch: [],
+        OutputSketch: [],
+      });
+
+      const resource = { 'service.name': service, 'deployment.environment': 'prod' };
+      rows.spans.push(
+        {
+          ProjectId: projectId,
+          Timestamp: chDateTime64(t - 5),
+          TraceId: traceId,
+          SpanId: rootSpanId,
+          ParentSpanId: '',
+          TraceState: '',
+          SpanName: `POST /${prompt.name}`,
+          SpanKind: 'Server',
+          ServiceName: service,
+          ResourceAttributes: resource,
+          ScopeName: '@opentelemetry/instrumentation-http',
+          ScopeVersion: '0.57.0',
+          SpanAttributes: { 'http.request.method': 'POST', 'http.route': `/${prompt.name}` },
+          Duration: Math.round((latencyMs + 10) * 1e6),
+          StatusCode: isError ? 'Error' : 'Unset',
+          StatusMessage: '',
+          'Events.Timestamp': [],
+          'Events.Name': [],
+          'Events.Attributes': [],
+          'Links.TraceId': [],
+          'Links.SpanId': [],
+          'Links.TraceState': [],
+          'Links.Attributes': [],
+        },
+        {
+          ProjectId: projectId,
+          Timestamp: ts,
+          TraceId: traceId,
+          SpanId: spanId,
+          ParentSpanId: rootSpanId,
+          TraceState: '',
+          SpanName: opName,
+          SpanKind: 'Client',
+          ServiceName: service,
+          ResourceAttributes: resource,
+          ScopeName: '@llmwatch/sdk',
+          ScopeVersion: '0.1.0',
+          SpanAttributes: {
+            [GENAI.operationName]: 'chat',
+            [GENAI.providerName]: m.provider,
+            [GENAI.requestModel]: m.model,
+            [GENAI.responseModel]: m.model,
+            [GENAI.usageInputTokens]: String(inputTokens),
+            [GENAI.usageOutputTokens]: String(outputTokens),
+            [GENAI.promptName]: prompt.name,
+            [LLMWATCH.promptVersion]: prompt.version,
+          },
+          Duration: Math.round(latencyMs * 1e6),
+          StatusCode: isError ? 'Error' : 'Unset',
+          StatusMessage: isError ? 'upstream error' : '',
+          'Events.Timestamp': ttftMs === null ? [] : [chDateTime64(t + ttftMs)],
+          'Events.Name': ttftMs === null ? [] : ['first_chunk'],
+          'Events.Attributes': ttftMs === null ? [] : [{}],
+          'Links.TraceId': [],
+          'Links.SpanId': [],
+          'Links.TraceState': [],
+          'Links.Attributes': [],
+        },
+      );
+
+      if (pii) {
+        rows.piiFindings.push({
+          ProjectId: projectId,
+          Timestamp: ts,
+          TraceId: traceId,
+          SpanId: spanId,
+          ServiceName: service,
+          Provider: m.provider,
+          Model: m.model,
+          PromptName: prompt.name,
+          Type: pii.type,
+          Place: pii.place,
+          Action: 'detect',
+          Count: 1,
+          ValueHash: hex(rand, 16),
+        });
+      }
+      if (!isError && rand() < 0.2) {
+        const thumbsUp = rand() < (m.model === 'gpt-4o-mini' ? 0.7 : 0.85);
+        rows.scores.push({
+          ProjectId: projectId,
+          Timestamp: chDateTime64(t + latencyMs + 2_000).slice(0, 23),
+          TraceId: traceId,
+          SpanId: spanId,
+          Name: 'user_feedback',
+          Value: thumbsUp ? 1 : 0,
+          Label: thumbsUp ? 'up' : 'down',
+          Comment: '',
+          Source: 'user',
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** Inserts seeded rows; llm_calls feeds the per-minute rollup through its materialized view. */
+export async function insertSeed(client: ClickHouseClient, rows: SeedRows): Promise<void> {
+  const tables: [string, Record<string, unknown>[]][] = [
+    ['llm_calls', rows.llmCalls],
+    ['otel_traces', rows.spans],
+    ['pii_findings', rows.piiFindings],
+    ['scores', rows.scores],
+  ];
+  for (const [table, values] of tables) {
+    if (values.length) await client.insert({ table, values, format: 'JSONEachRow' });
+  }
+}
