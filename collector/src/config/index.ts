@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
+import { alertsSchema } from '../alert/config.js';
+import { detectionSchema } from '../detect/config.js';
+import { ingestLimitsSchema } from '../ingest/limits.js';
 
 /**
  * `llmwatch.config.yaml`. Every field has a safe default, so an empty file (or none) is a valid
@@ -74,6 +77,8 @@ export const ingestSchema = z
     queueMaxSpans: z.number().int().min(100).default(200_000),
     /** Durable spool for acknowledged-but-not-yet-inserted data; default: <dataDir>/../spool. */
     spoolDir: z.string().optional(),
+    /** Per-span decoding limits (attribute count, value length, nesting depth). */
+    limits: ingestLimitsSchema,
   })
   .strict()
   .prefault({});
@@ -84,6 +89,8 @@ export const baseConfigSchema = z
     projects: z.array(projectSchema).default([]),
     storage: storageSchema,
     ingest: ingestSchema,
+    detection: detectionSchema,
+    alerts: alertsSchema,
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

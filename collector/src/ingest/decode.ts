@@ -1,0 +1,414 @@
+import type {
+  AttributeValue,
+  Attributes,
+  DecodedSpan,
+  DecodedSpanEvent,
+  DecodedSpanLink,
+  SpanKindName,
+  SpanStatusName,
+} from '@llmwatch/core';
+import { z } from 'zod';
+import { LlmwatchError } from '../errors.js';
+import type { IngestLimits } from './limits.js';
+import { ExportTraceServiceRequest } from './otlp-proto.js';
+
+/**
+ * OTLP decoding: protobuf (generated protobufjs decoders) and OTLP/JSON share one walker over
+ * the message tree, so both wire formats produce the same `DecodedSpan`s and the same rejects.
+ * A span is validated on its own: one bad span is counted in `partial_success`, its neighbours
+ * are kept. Only a body that cannot be decoded at all is a 400.
+ */
+
+/** Why a span was rejected; low-cardinality, used as a metric label. */
+export type RejectReason = 'invalid_trace_id' | 'invalid_span_id' | 'invalid_time' | 'invalid_field';
+
+export interface DecodeStats {
+  /** Attributes dropped over a limit or for a malformed value. */
+  droppedAttributes: number;
+  /** String values cut at maxAttributeValueLength. */
+  truncatedValues: number;
+  droppedEvents: number;
+  droppedLinks: number;
+}
+
+export interface DecodeResult {
+  spans: DecodedSpan[];
+  rejected: number;
+  rejectedByReason: Partial<Record<RejectReason, number>>;
+  /** Human-readable summary of the first few rejects, '' when none. */
+  errorMessage: string;
+  stats: DecodeStats;
+}
+
+export function decodeProtobuf(body: Uint8Array, limits: IngestLimits): DecodeResult {
+  let message: unknown;
+  try {
+    message = ExportTraceServiceRequest.decode(body);
+  } catch (cause) {
+    throw new LlmwatchError(
+      'bad_request',
+      `body is not an OTLP ExportTraceServiceRequest: ${errorText(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+  return walkExport(message, limits);
+}
+
+const textDecoder = new TextDecoder('utf-8', { fatal: false });
+
+const envelopeSchema = z.object({ resourceSpans: z.array(z.unknown()).nullish() });
+
+export function decodeJson(body: Uint8Array, limits: IngestLimits): DecodeResult {
+  let parsed: unknown;
+  try {
+    // Invalid UTF-8 becomes U+FFFD here rather than failing the request.
+    parsed = JSON.parse(textDecoder.decode(body));
+  } catch (cause) {
+    throw new LlmwatchError('bad_request', `body is not valid JSON: ${errorText(cause)}`, { cause });
+  }
+  const envelope = envelopeSchema.safeParse(parsed);
+  if (!envelope.success) {
+    throw new LlmwatchError(
+      'bad_request',
+      `body is not an OTLP/JSON ExportTraceServiceRequest: ${envelope.error.issues[0]?.message ?? 'invalid'}`,
+    );
+  }
+  return walkExport(parsed, limits);
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+// ---- per-span validation (zod) over ids/times already brought to their text form ----
+
+const ALL_ZERO = /^0+$/;
+const traceIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, 'must be 16 bytes (32 hex chars)')
+  .refine((s) => !ALL_ZERO.test(s), 'must not be all zero');
+const spanIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{16}$/, 'must be 8 bytes (16 hex chars)')
+  .refine((s) => !ALL_ZERO.test(s), 'must not be all zero');
+const nanosSchema = z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a positive integer of nanoseconds');
+
+const spanCoreSchema = z.object({
+  traceId: traceIdSchema,
+  spanId: spanIdSchema,
+  parentSpanId: z.union([z.literal(''), spanIdSchema]),
+  traceState: z.string(),
+  name: z.string(),
+  kind: z.number().int().min(0).max(5),
+  startTimeUnixNano: nanosSchema,
+  endTimeUnixNano: nanosSchema,
+  statusCode: z.number().int().min(0).max(2),
+  statusMessage: z.string(),
+});
+
+const REASON_BY_FIELD: Record<string, RejectReason> = {
+  traceId: 'invalid_trace_id',
+  spanId: 'invalid_span_id',
+  parentSpanId: 'invalid_span_id',
+  startTimeUnixNano: 'invalid_time',
+  endTimeUnixNano: 'invalid_time',
+};
+
+const KIND_NAMES: readonly SpanKindName[] = [
+  'Unspecified',
+  'Internal',
+  'Server',
+  'Client',
+  'Producer',
+  'Consumer',
+];
+const STATUS_NAMES: readonly SpanStatusName[] = ['Unset', 'Ok', 'Error'];
+const KIND_ENUM: Record<string, number> = {
+  SPAN_KIND_UNSPECIFIED: 0,
+  SPAN_KIND_INTERNAL: 1,
+  SPAN_KIND_SERVER: 2,
+  SPAN_KIND_CLIENT: 3,
+  SPAN_KIND_PRODUCER: 4,
+  SPAN_KIND_CONSUMER: 5,
+};
+const STATUS_ENUM: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
+
+// ---- the walker ----
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function list(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+interface WalkState {
+  limits: IngestLimits;
+  stats: DecodeStats;
+  /** Values left in the current span's walk budget. */
+  budget: number;
+}
+
+function walkExport(message: unknown, limits: IngestLimits): DecodeResult {
+  const result: DecodeResult = {
+    spans: [],
+    rejected: 0,
+    rejectedByReason: {},
+    errorMessage: '',
+    stats: { droppedAttributes: 0, truncatedValues: 0, droppedEvents: 0, droppedLinks: 0 },
+  };
+  const st: WalkState = { limits, stats: result.stats, budget: 0 };
+  const messages: string[] = [];
+  const reject = (reason: RejectReason, count: number, text: string): void => {
+    result.rejected += count;
+    result.rejectedByReason[reason] = (result.rejectedByReason[reason] ?? 0) + count;
+    if (messages.length < 5) messages.push(text);
+  };
+
+  const resourceSpans = isObj(message) ? list(message.resourceSpans) : [];
+  for (const [ri, rs] of resourceSpans.entries()) {
+    if (!isObj(rs)) continue;
+    const scopeSpans = list(rs.scopeSpans ?? rs.instrumentationLibrarySpans);
+    st.budget = limits.maxValuesPerSpan;
+    const resource = attributes(isObj(rs.resource) ? rs.resource.attributes : undefined, st, 0);
+    for (const [si, ss] of scopeSpans.entries()) {
+      if (!isObj(ss)) continue;
+      const scope = isObj(ss.scope)
+        ? ss.scope
+        : isObj(ss.instrumentationLibrary)
+          ? ss.instrumentationLibrary
+          : {};
+      const scopeName = typeof scope.name === 'string' ? clean(scope.name, st) : '';
+      const scopeVersion = typeof scope.version === 'string' ? clean(scope.version, st) : '';
+      for (const [pi, raw] of list(ss.spans).entries()) {
+        const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${pi}]`;
+        if (!isObj(raw)) {
+          reject('invalid_field', 1, `${where}: not an object`);
+          continue;
+        }
+        const status = isObj(raw.status) ? raw.status : {};
+        const core = spanCoreSchema.safeParse({
+          traceId: idText(raw.traceId),
+          spanId: idText(raw.spanId),
+          parentSpanId: idText(raw.parentSpanId),
+          traceState: raw.traceState ?? '',
+          name: raw.name ?? '',
+          kind: enumValue(raw.kind, KIND_ENUM),
+          startTimeUnixNano: nanosText(raw.startTimeUnixNano),
+          endTimeUnixNano: nanosText(raw.endTimeUnixNano),
+          statusCode: enumValue(status.code, STATUS_ENUM),
+          statusMessage: status.message ?? '',
+        });
+        if (!core.success) {
+          const issue = core.error.issues[0];
+          const field = String(issue?.path[0] ?? '');
+          reject(
+            REASON_BY_FIELD[field] ?? 'invalid_field',
+            1,
+            `${where}.${field}: ${issue?.message ?? 'invalid'}`,
+          );
+          continue;
+        }
+        const c = core.data;
+        st.budget = limits.maxValuesPerSpan;
+        result.spans.push({
+          traceId: c.traceId,
+          spanId: c.spanId,
+          parentSpanId: c.parentSpanId,
+          traceState: clean(c.traceState, st),
+          name: clean(c.name, st),
+          kind: KIND_NAMES[c.kind] ?? 'Unspecified',
+          startTimeUnixNano: c.startTimeUnixNano,
+          endTimeUnixNano: c.endTimeUnixNano,
+          attributes: attributes(raw.attributes, st, 0),
+          resource,
+          scopeName,
+          scopeVersion,
+          statusCode: STATUS_NAMES[c.statusCode] ?? 'Unset',
+          statusMessage: clean(c.statusMessage, st),
+          events: events(raw.events, st),
+          links: links(raw.links, st),
+        });
+      }
+    }
+  }
+  if (result.rejected > 0) {
+    const more = result.rejected > messages.length ? ` (and ${result.rejected - messages.length} more)` : '';
+    result.errorMessage = `${result.rejected} span(s) rejected: ${messages.join('; ')}${more}`;
+  }
+  return result;
+}
+
+function events(v: unknown, st: WalkState): DecodedSpanEvent[] {
+  const out: DecodedSpanEvent[] = [];
+  for (const e of list(v)) {
+    if (!isObj(e)) continue;
+    if (out.length >= st.limits.maxEventsPerSpan) {
+      st.stats.droppedEvents++;
+      continue;
+    }
+    const time = nanosText(e.timeUnixNano);
+    out.push({
+      name: typeof e.name === 'string' ? clean(e.name, st) : '',
+      timeUnixNano: typeof time === 'string' && /^[0-9]{1,20}$/.test(time) ? time : '0',
+      attributes: attributes(e.attributes, st, 0),
+    });
+  }
+  return out;
+}
+
+function links(v: unknown, st: WalkState): DecodedSpanLink[] {
+  const out: DecodedSpanLink[] = [];
+  for (const l of list(v)) {
+    if (!isObj(l)) continue;
+    const traceId = idText(l.traceId);
+    const spanId = idText(l.spanId);
+    if (
+      out.length >= st.limits.maxLinksPerSpan ||
+      typeof traceId !== 'string' ||
+      typeof spanId !== 'string'
+    ) {
+      st.stats.droppedLinks++;
+      continue;
+    }
+    out.push({
+      traceId: /^[0-9a-f]{32}$/.test(traceId) ? traceId : '',
+      spanId: /^[0-9a-f]{16}$/.test(spanId) ? spanId : '',
+      traceState: typeof l.traceState === 'string' ? clean(l.traceState, st) : '',
+      attributes: attributes(l.attributes, st, 0),
+    });
+  }
+  return out;
+}
+
+/** OTLP KeyValue list → attributes. Null-prototype object: a `__proto__` key is just a key. */
+function attributes(v: unknown, st: WalkState, depth: number): Attributes {
+  const out = Object.create(null) as Attributes;
+  let kept = 0;
+  for (const kv of list(v)) {
+    if (!isObj(kv) || typeof kv.key !== 'string' || kv.key === '') {
+      st.stats.droppedAttributes++;
+      continue;
+    }
+    if (kept >= st.limits.maxAttributesPerSpan || st.budget <= 0) {
+      st.stats.droppedAttributes++;
+      continue;
+    }
+    const value = anyValue(kv.value, st, depth);
+    if (value === undefined) {
+      st.stats.droppedAttributes++;
+      continue;
+    }
+    const key = clean(kv.key, st);
+    if (!(key in out)) kept++;
+    out[key] = value;
+  }
+  return out;
+}
+
+/** OTLP AnyValue → AttributeValue; undefined when malformed or over a limit (the caller drops it). */
+function anyValue(v: unknown, st: WalkState, depth: number): AttributeValue | undefined {
+  if (--st.budget < 0) return undefined;
+  if (v === null || v === undefined) return null;
+  if (!isObj(v)) return undefined;
+  if (v.stringValue != null) return typeof v.stringValue === 'string' ? clean(v.stringValue, st) : undefined;
+  if (v.boolValue != null) return typeof v.boolValue === 'boolean' ? v.boolValue : undefined;
+  if (v.intValue != null) return intValue(v.intValue);
+  if (v.doubleValue != null) {
+    const d = v.doubleValue;
+    if (typeof d === 'number') return Number.isFinite(d) ? d : String(d);
+    // OTLP/JSON writes non-finite doubles as strings.
+    if (d === 'NaN' || d === 'Infinity' || d === '-Infinity') return d;
+    if (typeof d === 'string' && d.trim() !== '' && Number.isFinite(Number(d))) return Number(d);
+    return undefined;
+  }
+  if (v.arrayValue != null || v.kvlistValue != null) {
+    if (depth >= st.limits.maxAttributeDepth) return undefined;
+    if (v.arrayValue != null) {
+      if (!isObj(v.arrayValue)) return undefined;
+      const out: AttributeValue[] = [];
+      for (const item of list(v.arrayValue.values)) {
+        const value = anyValue(item, st, depth + 1);
+        if (value === undefined) st.stats.droppedAttributes++;
+        else out.push(value);
+      }
+      return out;
+    }
+    if (!isObj(v.kvlistValue)) return undefined;
+    return attributes(v.kvlistValue.values, st, depth + 1);
+  }
+  if (v.bytesValue != null) {
+    const b = v.bytesValue;
+    if (b instanceof Uint8Array)
+      return clean(Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64'), st);
+    return typeof b === 'string' ? clean(b, st) : undefined;
+  }
+  // An empty AnyValue is a valid "no value".
+  return null;
+}
+
+function intValue(v: unknown): number | string | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (typeof v === 'string') {
+    if (!/^-?[0-9]{1,20}$/.test(v)) return undefined;
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : v;
+  }
+  if (isLong(v)) {
+    const text = v.toString();
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : text;
+  }
+  return undefined;
+}
+
+function isLong(v: unknown): v is { low: number; high: number; toString(): string } {
+  return isObj(v) && typeof v.low === 'number' && typeof v.high === 'number';
+}
+
+/** Ids: protobuf bytes → lower-case hex; OTLP/JSON hex text → lower case. Others pass to zod as-is. */
+function idText(v: unknown): unknown {
+  if (v === null || v === undefined) return '';
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
+  if (typeof v === 'string') return v.toLowerCase();
+  return v;
+}
+
+function nanosText(v: unknown): unknown {
+  if (v === null || v === undefined) return '0';
+  if (typeof v === 'string') return v;
+  // JSON numbers above 2^53 have already lost precision in JSON.parse; keep what is left.
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? BigInt(v).toString() : v;
+  if (isLong(v)) return v.toString();
+  return v;
+}
+
+function enumValue(v: unknown, names: Record<string, number>): unknown {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'string') return names[v] ?? v;
+  return v;
+}
+
+/** Strings as stored: well-formed UTF-16 (lone surrogates replaced) and length-capped. */
+function clean(s: string, st: WalkState): string {
+  let out = s;
+  const max = st.limits.maxAttributeValueLength;
+  if (out.length > max) {
+    st.stats.truncatedValues++;
+    out = out.slice(0, max);
+  }
+  return wellFormed(out);
+}
+
+// String.prototype.isWellFormed/toWellFormed exist in Node 20 but not in the ES2023 lib typings.
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+export function wellFormed(s: string): string {
+  const w = s as unknown as WellFormed;
+  return w.isWellFormed() ? s : w.toWellFormed();
+}

@@ -1,0 +1,95 @@
+import type { DecodedSpan, LlmCall } from '@llmwatch/core';
+import type { LlmwatchConfig } from '../config/index.js';
+import {
+  callRow,
+  emptyRows,
+  piiRow,
+  traceRow,
+  type CallFeatures,
+  type PiiFindingRow,
+  type TableRows,
+} from './rows.js';
+
+/**
+ * Per decoded span, in order: normalize → price → PII policy → features → rows. Each stage is a
+ * plain function so this file reads top to bottom and tests can swap one. A stage that throws on
+ * one span does not fail the request: the span is still stored in otel_traces and the failure
+ * counted.
+ */
+export interface PipelineStages {
+  normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | null;
+  /** Returns the call with costUsd/priceVersion filled. */
+  priceCall(call: LlmCall): LlmCall;
+  /** Runs for non-LLM spans too: content may sit in any span. */
+  applyPiiPolicy(
+    call: LlmCall | null,
+    span: DecodedSpan,
+  ): { call: LlmCall | null; span: DecodedSpan; findings: PiiFindingRow[] };
+  computeFeatures(call: LlmCall): CallFeatures;
+}
+
+export interface PipelineResult {
+  rows: TableRows;
+  llmCalls: number;
+  /** Spans for which an enrichment stage threw (kept in otel_traces). */
+  stageErrors: number;
+}
+
+export function runPipeline(
+  spans: readonly DecodedSpan[],
+  projectId: string,
+  stages: PipelineStages,
+): PipelineResult {
+  const rows = emptyRows();
+  let llmCalls = 0;
+  let stageErrors = 0;
+  for (const decoded of spans) {
+    let span = decoded;
+    try {
+      let call = stages.normalizeSpan(span, projectId);
+      if (call) call = stages.priceCall(call);
+      const policed = stages.applyPiiPolicy(call, span);
+      span = policed.span;
+      call = policed.call;
+      if (call) {
+        const features = stages.computeFeatures(call);
+        const types = [...new Set(policed.findings.map((f) => f.type))].sort();
+        const count = policed.findings.reduce((n, f) => n + f.count, 0);
+        rows.llm_calls.push(callRow(call, features, { types, count }));
+        llmCalls++;
+      }
+      for (const finding of policed.findings) rows.pii_findings.push(piiRow(projectId, span, call, finding));
+    } catch {
+      stageErrors++;
+      // The raw span is still worth keeping; an enrichment bug must not lose telemetry.
+      span = decoded;
+    }
+    rows.otel_traces.push(traceRow(projectId, span));
+  }
+  return { rows, llmCalls, stageErrors };
+}
+
+const NO_FEATURES: CallFeatures = {
+  inputChars: 0,
+  outputChars: 0,
+  language: '',
+  inputSketch: [],
+  outputSketch: [],
+};
+
+/**
+ * Stages wired from their owners' modules (core normalize/pricing, collector enrich/pii and
+ * enrich/features); pass-throughs stand in for modules that have not landed.
+ */
+export function defaultStages(_config: LlmwatchConfig): PipelineStages {
+  return {
+    normalizeSpan: () => null,
+    priceCall: (call) => call,
+    applyPiiPolicy: (call, span) => ({ call, span, findings: [] }),
+    computeFeatures: (call) => ({
+      ...NO_FEATURES,
+      inputChars: call.inputContent.length,
+      outputChars: call.outputContent.length,
+    }),
+  };
+}

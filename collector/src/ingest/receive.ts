@@ -1,0 +1,218 @@
+import { createGunzip, createInflate } from 'node:zlib';
+import type { Transform } from 'node:stream';
+import type { Request, RequestHandler, Response } from 'express';
+import { LlmwatchError } from '../errors.js';
+import type { Logger } from '../logging.js';
+import { projectOf } from '../server/deps.js';
+import type { CollectorMetrics } from '../server/metrics.js';
+import { decodeJson, decodeProtobuf, type DecodeResult } from './decode.js';
+import type { IngestLimits } from './limits.js';
+import { ExportTraceServiceResponse } from './otlp-proto.js';
+import { runPipeline, type PipelineStages } from './pipeline.js';
+import type { Spool } from './spool.js';
+import type { IngestWriter } from './writer.js';
+
+/**
+ * `POST /v1/traces`: receive → decode → validate → pipeline → spool (durable) → 2xx. The writer
+ * inserts from the spool afterwards; the request never waits for ClickHouse.
+ */
+export interface IngestService {
+  limits: IngestLimits;
+  stages: PipelineStages;
+  spool: Spool;
+  writer: IngestWriter;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  maxBodyBytes: number;
+  maxDecompressedBytes: number;
+}
+
+export type WireEncoding = 'protobuf' | 'json';
+
+/** Which OTLP encoding a Content-Type names, or undefined for anything else. */
+export function wireEncoding(contentType: string | undefined): WireEncoding | undefined {
+  const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
+  if (type === 'application/json') return 'json';
+  return undefined;
+}
+
+const RETRY_AFTER_SECONDS = 1;
+
+export function createTracesHandler(svc: IngestService): RequestHandler {
+  return async (req: Request, res: Response) => {
+    const encoding = wireEncoding(req.headers['content-type']);
+    if (!encoding) {
+      throw new LlmwatchError(
+        'unsupported_media_type',
+        `Content-Type must be application/x-protobuf or application/json, not ${JSON.stringify(req.headers['content-type'] ?? '')}`,
+      );
+    }
+    res.locals.otlpEncoding = encoding;
+    const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes);
+    const decoded = encoding === 'protobuf' ? decodeProtobuf(body, svc.limits) : decodeJson(body, svc.limits);
+    countDecode(svc.metrics, decoded);
+
+    const spans = decoded.spans.length;
+    if (spans > 0) {
+      const admission = svc.writer.reserve(spans);
+      if (admission !== 'ok') {
+        svc.metrics.spansRejected.inc({ reason: admission }, spans);
+        throw admission === 'overloaded'
+          ? new LlmwatchError('overloaded', 'ingest queue is full; retry later', {
+              retryAfterSeconds: RETRY_AFTER_SECONDS,
+            })
+          : new LlmwatchError('unavailable', 'storage is unavailable and the queue is full; retry later', {
+              retryAfterSeconds: RETRY_AFTER_SECONDS * 5,
+            });
+      }
+      try {
+        const result = runPipeline(decoded.spans, projectOf(res), svc.stages);
+        if (result.stageErrors) svc.metrics.stageErrors.inc(result.stageErrors);
+        await svc.spool.append(result.rows);
+        svc.metrics.llmCalls.inc(result.llmCalls);
+      } catch (cause) {
+        svc.writer.release(spans);
+        svc.metrics.spansRejected.inc({ reason: 'spool_error' }, spans);
+        throw new LlmwatchError('unavailable', 'could not persist the export; retry later', {
+          cause,
+          retryAfterSeconds: RETRY_AFTER_SECONDS,
+        });
+      }
+      svc.metrics.spansAccepted.inc({ encoding }, spans);
+    }
+    svc.metrics.requests.inc({ encoding, status: '200' });
+    sendExportResponse(res, encoding, decoded.rejected, decoded.errorMessage);
+  };
+}
+
+function countDecode(metrics: CollectorMetrics, decoded: DecodeResult): void {
+  for (const [reason, count] of Object.entries(decoded.rejectedByReason))
+    metrics.spansRejected.inc({ reason }, count);
+  const { droppedAttributes, truncatedValues, droppedEvents, droppedLinks } = decoded.stats;
+  if (droppedAttributes) metrics.attributesDropped.inc({ kind: 'attribute' }, droppedAttributes);
+  if (truncatedValues) metrics.attributesDropped.inc({ kind: 'truncated_value' }, truncatedValues);
+  if (droppedEvents) metrics.attributesDropped.inc({ kind: 'event' }, droppedEvents);
+  if (droppedLinks) metrics.attributesDropped.inc({ kind: 'link' }, droppedLinks);
+}
+
+/** ExportTraceServiceResponse, with partial_success when spans were rejected. */
+function sendExportResponse(
+  res: Response,
+  encoding: WireEncoding,
+  rejected: number,
+  errorMessage: string,
+): void {
+  const partialSuccess = rejected > 0 ? { rejectedSpans: rejected, errorMessage } : undefined;
+  if (encoding === 'json') {
+    res.status(200).json(partialSuccess ? { partialSuccess } : {});
+    return;
+  }
+  const message = ExportTraceServiceResponse.create(partialSuccess ? { partialSuccess } : {});
+  res
+    .status(200)
+    .type('application/x-protobuf')
+    .send(Buffer.from(ExportTraceServiceResponse.encode(message).finish()));
+}
+
+/**
+ * Reads the body with hard caps on both sides of decompression: the wire size (maxBodyBytes)
+ * and the inflated size (maxDecompressedBytes). A gzip bomb is stopped at the cap; the whole
+ * thing is never allocated.
+ */
+export async function readBody(
+  req: Request,
+  maxBodyBytes: number,
+  maxDecompressedBytes: number,
+): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBodyBytes)
+    throw tooLarge(`body exceeds ${maxBodyBytes} bytes`);
+  const contentEncoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  let inflater: Transform | undefined;
+  if (contentEncoding === 'gzip' || contentEncoding === 'x-gzip') inflater = createGunzip();
+  else if (contentEncoding === 'deflate') inflater = createInflate();
+  else if (contentEncoding !== 'identity' && contentEncoding !== '') {
+    throw new LlmwatchError(
+      'unsupported_media_type',
+      `Content-Encoding ${JSON.stringify(contentEncoding)} is not supported (use gzip)`,
+    );
+  }
+
+  if (!inflater) return collect(req, maxBodyBytes, () => tooLarge(`body exceeds ${maxBodyBytes} bytes`));
+
+  const z = inflater;
+  let wire = 0;
+  let wireError: LlmwatchError | undefined;
+  req.on('data', (chunk: Buffer) => {
+    wire += chunk.length;
+    if (wire > maxBodyBytes && !wireError) {
+      wireError = tooLarge(`body exceeds ${maxBodyBytes} bytes`);
+      req.unpipe(z);
+      z.destroy(wireError);
+    }
+  });
+  req.on('error', (error) => z.destroy(error));
+  req.pipe(z);
+  try {
+    return await collect(z, maxDecompressedBytes, () =>
+      tooLarge(`decompressed body exceeds ${maxDecompressedBytes} bytes`),
+    );
+  } catch (error) {
+    req.unpipe(z);
+    z.destroy();
+    if (error instanceof LlmwatchError) throw error;
+    throw new LlmwatchError(
+      'bad_request',
+      `body is not valid ${contentEncoding}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+/**
+ * Collects a stream up to `max` bytes. Over the cap it stops listening without destroying the
+ * stream: destroying the request would reset the socket before the 413 is written.
+ */
+function collect(
+  stream: NodeJS.ReadableStream,
+  max: number,
+  onTooLarge: () => LlmwatchError,
+): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      stream.removeListener('data', onData);
+      stream.removeListener('end', onEnd);
+      stream.removeListener('error', onError);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        cleanup();
+        stream.pause();
+        reject(onTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+  });
+}
+
+function tooLarge(message: string): LlmwatchError {
+  return new LlmwatchError('payload_too_large', message);
+}

@@ -1,0 +1,180 @@
+import type { Attributes, DecodedSpan, LlmCall } from '@llmwatch/core';
+
+/**
+ * Rows as pre-serialized JSONEachRow lines. Serializing once, here, is what lets the writer insert
+ * several times faster than handing objects to the client (DESIGN §2), and it is also the form
+ * the spool persists, so a replay inserts byte-identical data.
+ */
+export const TABLES = ['otel_traces', 'llm_calls', 'pii_findings'] as const;
+export type TableName = (typeof TABLES)[number];
+
+export type TableRows = Record<TableName, string[]>;
+
+export function emptyRows(): TableRows {
+  return { otel_traces: [], llm_calls: [], pii_findings: [] };
+}
+
+/** Drift/size features of a call (collector/src/enrich/features.ts). */
+export interface CallFeatures {
+  inputChars: number;
+  outputChars: number;
+  language: string;
+  inputSketch: number[];
+  outputSketch: number[];
+}
+
+/** One stored PII finding summary: never the value itself, only a keyed hash of it. */
+export interface PiiFindingRow {
+  type: string;
+  place: string;
+  action: string;
+  count: number;
+  valueHash: string;
+}
+
+/** Epoch nanoseconds (decimal string) → ClickHouse DateTime64(9) text `seconds.fraction`. */
+export function nanosToDateTime64(nanos: string): string {
+  const digits = nanos.length > 9 ? nanos : nanos.padStart(10, '0');
+  return `${digits.slice(0, -9)}.${digits.slice(-9)}`;
+}
+
+/** end − start in nanoseconds, 0 when the end is before the start. */
+export function durationNanos(start: string, end: string): string {
+  const d = BigInt(end) - BigInt(start);
+  return d > 0n ? d.toString() : '0';
+}
+
+/**
+ * Map(String, String) values the way the OpenTelemetry Collector ClickHouse exporter writes them
+ * (pcommon `AsString`): strings as-is, everything else as JSON, empty values as ''.
+ */
+export function stringMap(attrs: Attributes): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const key of Object.keys(attrs)) {
+    const v = attrs[key];
+    out[key] = typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v);
+  }
+  return out;
+}
+
+function serviceNameOf(resource: Attributes): string {
+  const name = resource['service.name'];
+  return typeof name === 'string' ? name : name === null || name === undefined ? '' : JSON.stringify(name);
+}
+
+export function traceRow(projectId: string, span: DecodedSpan): string {
+  return JSON.stringify({
+    ProjectId: projectId,
+    Timestamp: nanosToDateTime64(span.startTimeUnixNano),
+    TraceId: span.traceId,
+    SpanId: span.spanId,
+    ParentSpanId: span.parentSpanId,
+    TraceState: span.traceState,
+    SpanName: span.name,
+    SpanKind: span.kind,
+    ServiceName: serviceNameOf(span.resource),
+    ResourceAttributes: stringMap(span.resource),
+    ScopeName: span.scopeName,
+    ScopeVersion: span.scopeVersion,
+    SpanAttributes: stringMap(span.attributes),
+    Duration: durationNanos(span.startTimeUnixNano, span.endTimeUnixNano),
+    StatusCode: span.statusCode,
+    StatusMessage: span.statusMessage,
+    'Events.Timestamp': span.events.map((e) => nanosToDateTime64(e.timeUnixNano)),
+    'Events.Name': span.events.map((e) => e.name),
+    'Events.Attributes': span.events.map((e) => stringMap(e.attributes)),
+    'Links.TraceId': span.links.map((l) => l.traceId),
+    'Links.SpanId': span.links.map((l) => l.spanId),
+    'Links.TraceState': span.links.map((l) => l.traceState),
+    'Links.Attributes': span.links.map((l) => stringMap(l.attributes)),
+  });
+}
+
+const U32 = 0xffff_ffff;
+const U16 = 0xffff;
+function uint(n: number, max: number): number {
+  return Number.isFinite(n) && n > 0 ? Math.min(Math.trunc(n), max) : 0;
+}
+function float(n: number): number {
+  return Number.isFinite(n) ? n : 0;
+}
+function floats(a: readonly number[]): number[] {
+  return a.map(float);
+}
+
+export function callRow(
+  call: LlmCall,
+  features: CallFeatures,
+  pii: { types: string[]; count: number },
+): string {
+  return JSON.stringify({
+    ProjectId: call.projectId,
+    Timestamp: nanosToDateTime64(call.startTimeUnixNano),
+    TraceId: call.traceId,
+    SpanId: call.spanId,
+    ParentSpanId: call.parentSpanId,
+    ServiceName: call.serviceName,
+    Dialect: call.dialect,
+    Provider: call.provider,
+    Operation: call.operation,
+    RequestModel: call.requestModel,
+    ResponseModel: call.responseModel,
+    Model: call.model,
+    ResponseId: call.responseId,
+    InputTokens: uint(call.inputTokens, U32),
+    OutputTokens: uint(call.outputTokens, U32),
+    CacheReadTokens: uint(call.cacheReadTokens, U32),
+    CacheWriteTokens: uint(call.cacheWriteTokens, U32),
+    ReasoningTokens: uint(call.reasoningTokens, U32),
+    CostUsd: call.costUsd === null || !Number.isFinite(call.costUsd) ? null : call.costUsd,
+    PriceVersion: call.priceVersion,
+    LatencyMs: float(call.latencyMs),
+    TtftMs: call.ttftMs === null || !Number.isFinite(call.ttftMs) ? null : call.ttftMs,
+    Streaming: call.streaming,
+    FinishReasons: call.finishReasons,
+    Status: call.status,
+    ErrorType: call.errorType,
+    PromptName: call.promptName,
+    PromptVersion: call.promptVersion,
+    UserId: call.userId,
+    SessionId: call.sessionId,
+    ConversationId: call.conversationId,
+    Tags: call.tags,
+    InputContent: call.inputContent,
+    OutputContent: call.outputContent,
+    SystemContent: call.systemContent,
+    ToolNames: call.toolNames,
+    InputEmbedding: floats(call.inputEmbedding),
+    OutputEmbedding: floats(call.outputEmbedding),
+    PiiTypes: pii.types,
+    PiiCount: uint(pii.count, U16),
+    InputChars: uint(features.inputChars, U32),
+    OutputChars: uint(features.outputChars, U32),
+    Language: features.language,
+    InputSketch: floats(features.inputSketch),
+    OutputSketch: floats(features.outputSketch),
+  });
+}
+
+export function piiRow(
+  projectId: string,
+  span: DecodedSpan,
+  call: LlmCall | null,
+  finding: PiiFindingRow,
+): string {
+  return JSON.stringify({
+    ProjectId: projectId,
+    Timestamp: nanosToDateTime64(span.startTimeUnixNano),
+    TraceId: span.traceId,
+    SpanId: span.spanId,
+    ServiceName: call?.serviceName ?? serviceNameOf(span.resource),
+    Provider: call?.provider ?? '',
+    Model: call?.model ?? '',
+    PromptName: call?.promptName ?? '',
+    Type: finding.type,
+    Place: finding.place,
+    Action: finding.action,
+    Count: uint(finding.count, U32),
+    ValueHash: finding.valueHash,
+  });
+}

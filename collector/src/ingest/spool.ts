@@ -1,0 +1,296 @@
+import { mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import type { Logger } from '../logging.js';
+import { TABLES, type TableName, type TableRows } from './rows.js';
+
+/**
+ * The durable spool: "acknowledged" means "on disk". Every accepted request's rows are appended
+ * to the open segment and fdatasync'd before the receiver answers 2xx. Concurrent requests share
+ * one write + sync (group commit), so durability costs one sync per burst, not per request.
+ *
+ * A segment is also the unit of insertion: once sealed (by size or age) it is inserted table by
+ * table with `insert_deduplication_token = <segment id>:<table>`, then deleted. A replay after a
+ * crash re-inserts the same bytes under the same tokens, so ClickHouse drops what had already
+ * landed: exactly once, with no ledger to keep consistent.
+ *
+ * Record layout: u32 payload length, u32 CRC-32 of the payload, payload = for each table in
+ * TABLES order: u32 rows, u32 bytes, JSONEachRow lines. A torn tail (crash mid-write, never
+ * acknowledged) fails its length or CRC check and is ignored.
+ */
+export interface SpoolSegment {
+  id: string;
+  path: string;
+  spans: number;
+  bytes: number;
+}
+
+export interface SegmentData {
+  tables: Record<TableName, { rows: number; body: string }>;
+  spans: number;
+  records: number;
+  /** Bytes after the last valid record (a torn tail). */
+  tornBytes: number;
+}
+
+const HEADER = 8;
+const SEGMENT_SUFFIX = '.seg';
+
+export function encodeRecord(rows: TableRows): Buffer {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for (const table of TABLES) {
+    const lines = rows[table];
+    const body = lines.length ? Buffer.from(`${lines.join('\n')}\n`, 'utf8') : Buffer.alloc(0);
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32LE(lines.length, 0);
+    head.writeUInt32LE(body.length, 4);
+    parts.push(head, body);
+    size += 8 + body.length;
+  }
+  const payload = Buffer.concat(parts, size);
+  const header = Buffer.allocUnsafe(HEADER);
+  header.writeUInt32LE(payload.length, 0);
+  header.writeUInt32LE(crc32(payload), 4);
+  return Buffer.concat([header, payload], HEADER + payload.length);
+}
+
+export function decodeSegment(buf: Buffer): SegmentData {
+  const chunks: Record<TableName, Buffer[]> = { otel_traces: [], llm_calls: [], pii_findings: [] };
+  const counts: Record<TableName, number> = { otel_traces: 0, llm_calls: 0, pii_findings: 0 };
+  let offset = 0;
+  let records = 0;
+  while (offset + HEADER <= buf.length) {
+    const length = buf.readUInt32LE(offset);
+    const end = offset + HEADER + length;
+    if (end > buf.length) break;
+    const payload = buf.subarray(offset + HEADER, end);
+    if (crc32(payload) !== buf.readUInt32LE(offset + 4)) break;
+    const parsed: [TableName, number, Buffer][] = [];
+    let p = 0;
+    let ok = true;
+    for (const table of TABLES) {
+      if (p + 8 > payload.length) {
+        ok = false;
+        break;
+      }
+      const rows = payload.readUInt32LE(p);
+      const bytes = payload.readUInt32LE(p + 4);
+      if (p + 8 + bytes > payload.length) {
+        ok = false;
+        break;
+      }
+      parsed.push([table, rows, payload.subarray(p + 8, p + 8 + bytes)]);
+      p += 8 + bytes;
+    }
+    if (!ok) break;
+    for (const [table, rows, body] of parsed) {
+      counts[table] += rows;
+      if (body.length) chunks[table].push(body);
+    }
+    records++;
+    offset = end;
+  }
+  const tables = {} as SegmentData['tables'];
+  for (const table of TABLES)
+    tables[table] = { rows: counts[table], body: Buffer.concat(chunks[table]).toString('utf8') };
+  return { tables, spans: counts.otel_traces, records, tornBytes: buf.length - offset };
+}
+
+export async function readSegment(path: string): Promise<SegmentData> {
+  return decodeSegment(await readFile(path));
+}
+
+export interface SpoolOptions {
+  dir: string;
+  /** Seal the open segment at this many spans (= rows per insert). */
+  maxSegmentSpans: number;
+  /** Seal a non-empty open segment this long after its first record. */
+  maxSegmentAgeMs: number;
+  onSealed: (segment: SpoolSegment) => void;
+  logger: Logger;
+}
+
+interface OpenSegment extends SpoolSegment {
+  fh: FileHandle;
+  createdAt: number;
+  /** A write failed: nothing more may be appended behind a possibly torn record. */
+  broken: boolean;
+}
+
+interface PendingAppend {
+  buf: Buffer;
+  spans: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+export class Spool {
+  private readonly opts: SpoolOptions;
+  private current: OpenSegment | undefined;
+  private pending: PendingAppend[] = [];
+  private flushing: Promise<void> | undefined;
+  private sealRequested = false;
+  private closed = false;
+  private counter = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** Bytes in segments on disk (open + sealed, not yet deleted). */
+  bytesOnDisk = 0;
+
+  constructor(opts: SpoolOptions) {
+    this.opts = opts;
+  }
+
+  /** Creates the directory and returns the segments a previous run left behind, oldest first. */
+  async start(): Promise<SpoolSegment[]> {
+    await mkdir(join(this.opts.dir, 'failed'), { recursive: true });
+    const names = (await readdir(this.opts.dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
+    const leftovers: SpoolSegment[] = [];
+    for (const name of names) {
+      const path = join(this.opts.dir, name);
+      const data = await readSegment(path);
+      const bytes = (await stat(path)).size;
+      this.bytesOnDisk += bytes;
+      leftovers.push({ id: name.slice(0, -SEGMENT_SUFFIX.length), path, spans: data.spans, bytes });
+    }
+    const interval = Math.max(10, Math.floor(this.opts.maxSegmentAgeMs / 4));
+    this.timer = setInterval(() => this.checkAge(), interval);
+    this.timer.unref();
+    return leftovers;
+  }
+
+  /** Resolves once the rows are durable on disk; only then may the request be acknowledged. */
+  append(rows: TableRows): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('spool is closed'));
+    const buf = encodeRecord(rows);
+    const spans = rows.otel_traces.length;
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ buf, spans, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Deletes an inserted segment. */
+  async remove(segment: SpoolSegment): Promise<void> {
+    await unlink(segment.path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+    this.bytesOnDisk -= segment.bytes;
+  }
+
+  /** Moves a segment ClickHouse keeps refusing aside, so it cannot block the ones behind it. */
+  async quarantine(segment: SpoolSegment): Promise<string> {
+    const target = join(this.opts.dir, 'failed', `${segment.id}${SEGMENT_SUFFIX}`);
+    await rename(segment.path, target);
+    this.bytesOnDisk -= segment.bytes;
+    return target;
+  }
+
+  /** Flushes pending appends, seals the open segment and refuses new appends. Safe to call twice. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.sealRequested = true;
+    this.kick();
+    while (this.flushing) await this.flushing;
+  }
+
+  /** Seals the open segment now (after pending appends are on disk). */
+  async sealNow(): Promise<void> {
+    this.sealRequested = true;
+    this.kick();
+    while (this.flushing) await this.flushing;
+  }
+
+  private checkAge(): void {
+    const seg = this.current;
+    if (seg && seg.spans > 0 && Date.now() - seg.createdAt >= this.opts.maxSegmentAgeMs) {
+      this.sealRequested = true;
+      this.kick();
+    }
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      // Work that arrived while the loop was finishing.
+      if (this.pending.length || (this.sealRequested && this.current)) this.kick();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.pending.length || (this.sealRequested && this.current)) {
+      if (this.pending.length) await this.writeBatch(this.pending.splice(0));
+      if (this.sealRequested) {
+        this.sealRequested = false;
+        await this.seal();
+      }
+    }
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    let seg: OpenSegment | undefined;
+    try {
+      seg = await this.openSegment();
+      const buffers = batch.map((p) => p.buf);
+      const total = buffers.reduce((n, b) => n + b.length, 0);
+      const { bytesWritten } = await seg.fh.writev(buffers);
+      if (bytesWritten !== total) throw new Error(`short write to spool (${bytesWritten} of ${total} bytes)`);
+      await seg.fh.datasync();
+      seg.bytes += total;
+      this.bytesOnDisk += total;
+      for (const p of batch) seg.spans += p.spans;
+    } catch (error) {
+      this.opts.logger.error({ err: errorSummary(error) }, 'spool write failed; requests not acknowledged');
+      if (seg) seg.broken = true;
+      this.sealRequested = true;
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    for (const p of batch) p.resolve();
+    if (seg.spans >= this.opts.maxSegmentSpans) this.sealRequested = true;
+  }
+
+  private async openSegment(): Promise<OpenSegment> {
+    if (this.current && !this.current.broken) return this.current;
+    if (this.current) await this.seal();
+    // Sortable by creation time; unique across processes and restarts.
+    const id = `seg-${String(Date.now()).padStart(15, '0')}-${process.pid}-${String(this.counter++).padStart(6, '0')}`;
+    const path = join(this.opts.dir, `${id}${SEGMENT_SUFFIX}`);
+    const fh = await open(path, 'wx');
+    // The new directory entry must survive a crash too.
+    const dir = await open(this.opts.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    this.current = { id, path, spans: 0, bytes: 0, fh, createdAt: Date.now(), broken: false };
+    return this.current;
+  }
+
+  private async seal(): Promise<void> {
+    const seg = this.current;
+    if (!seg) return;
+    this.current = undefined;
+    await seg.fh.close().catch(() => undefined);
+    if (seg.spans === 0) {
+      await this.remove(seg).catch(() => undefined);
+      return;
+    }
+    this.opts.onSealed({ id: seg.id, path: seg.path, spans: seg.spans, bytes: seg.bytes });
+  }
+}
+
+export function errorSummary(error: unknown): { type: string; message: string; code?: string } {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      type: error.name,
+      message: error.message.slice(0, 300),
+      ...(code !== undefined ? { code: String(code) } : {}),
+    };
+  }
+  return { type: typeof error, message: String(error).slice(0, 300) };
+}

@@ -1,0 +1,250 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Logger } from '../logging.js';
+import type { CollectorMetrics } from '../server/metrics.js';
+import { TABLES } from './rows.js';
+import { readSegment, type Spool, type SpoolSegment } from './spool.js';
+
+/**
+ * Inserts sealed spool segments into ClickHouse, with opentelemetry-js BatchSpanProcessor
+ * manners: a bounded queue (admission is refused, with 429/503, instead of growing), flushes
+ * by size or by an unref'd timer (the spool seals segments by both), one insert in flight on the
+ * ingest connection, every refusal and drop counted, a shutdown that drains and is safe to call
+ * twice. Failed inserts are retried with backoff under the same deduplication token; the data
+ * waits on disk meanwhile.
+ */
+export interface WriterOptions {
+  client: ClickHouseClient;
+  spool: Spool;
+  metrics: CollectorMetrics;
+  logger: Logger;
+  /** Acknowledged-but-not-inserted spans above which new exports are refused. */
+  queueMaxSpans: number;
+  /** Resolves when the schema is in place; nothing is inserted before. */
+  ready?: Promise<void>;
+  /** @default 200 */
+  initialBackoffMs?: number;
+  /** @default 10000 */
+  maxBackoffMs?: number;
+  /** Attempts against a reachable server before a segment is moved aside. @default 5 */
+  maxAttemptsWhenReachable?: number;
+}
+
+export type Admission = 'ok' | 'overloaded' | 'unavailable';
+
+export class IngestWriter {
+  private readonly opts: WriterOptions;
+  private readonly queue: SpoolSegment[] = [];
+  private reserved = 0;
+  private running: Promise<void> | undefined;
+  private shutdownPromise: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private storageOk = true;
+  private loggedFirstRefusal = false;
+
+  constructor(opts: WriterOptions) {
+    this.opts = opts;
+    opts.metrics.queueCapacity.set(opts.queueMaxSpans);
+    opts.metrics.storageUp.set(1);
+  }
+
+  /** Spans acknowledged (or being made durable) and not yet inserted. */
+  get queuedSpans(): number {
+    return this.reserved;
+  }
+
+  get storageHealthy(): boolean {
+    return this.storageOk;
+  }
+
+  get overloaded(): boolean {
+    return this.reserved >= this.opts.queueMaxSpans * 0.9;
+  }
+
+  /**
+   * Reserves room for a request's spans before it is spooled. Refusing here, before any work,
+   * is what keeps memory and disk bounded under overload.
+   */
+  reserve(spans: number): Admission {
+    if (this.stopping) return 'unavailable';
+    if (this.reserved > 0 && this.reserved + spans > this.opts.queueMaxSpans) {
+      if (!this.loggedFirstRefusal) {
+        this.loggedFirstRefusal = true;
+        this.opts.logger.warn(
+          { queued: this.reserved, capacity: this.opts.queueMaxSpans },
+          'ingest queue full; refusing exports',
+        );
+      }
+      return this.storageOk ? 'overloaded' : 'unavailable';
+    }
+    this.reserved += spans;
+    this.opts.metrics.queueSpans.set(this.reserved);
+    return 'ok';
+  }
+
+  /** Gives back a reservation whose spool append failed. */
+  release(spans: number): void {
+    this.reserved = Math.max(0, this.reserved - spans);
+    this.opts.metrics.queueSpans.set(this.reserved);
+  }
+
+  /** A sealed segment from this run (already reserved). */
+  enqueue(segment: SpoolSegment): void {
+    this.queue.push(segment);
+    this.start();
+  }
+
+  /** A segment left by a previous run: counted in the queue, inserted first. */
+  enqueueLeftover(segment: SpoolSegment): void {
+    this.reserved += segment.spans;
+    this.opts.metrics.queueSpans.set(this.reserved);
+    this.enqueue(segment);
+  }
+
+  /** Resolves when every segment queued so far is inserted (or the writer stops). */
+  async drain(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Seals the open segment and waits until everything acknowledged so far is inserted. */
+  async flush(): Promise<void> {
+    await this.opts.spool.sealNow();
+    await this.drain();
+  }
+
+  /** Stops admission, seals the spool, inserts what is queued. Safe to call twice. */
+  shutdown(timeoutMs = 30_000): Promise<void> {
+    this.shutdownPromise ??= (async () => {
+      this.stopping = true;
+      await this.opts.spool.close();
+      const drained = this.drain();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        timer.unref();
+      });
+      const outcome = await Promise.race([drained.then(() => 'drained' as const), timeout]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') {
+        this.opts.logger.warn(
+          { queued: this.reserved, segments: this.queue.length },
+          'shutdown before the queue drained; the spool keeps it for the next start',
+        );
+        // Stop retrying; what is left stays on disk and is replayed on start-up.
+        this.queue.length = 0;
+        this.wake?.();
+      }
+    })();
+    return this.shutdownPromise;
+  }
+
+  private start(): void {
+    if (this.running) return;
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      if (this.queue.length) this.start();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    await this.opts.ready;
+    let backoff = this.opts.initialBackoffMs ?? 200;
+    let attempts = 0;
+    while (this.queue.length) {
+      const segment = this.queue[0];
+      if (!segment) break;
+      try {
+        await this.insertSegment(segment);
+        this.queue.shift();
+        await this.opts.spool.remove(segment);
+        this.release(segment.spans);
+        this.opts.metrics.spoolBytes.set(this.opts.spool.bytesOnDisk);
+        this.setStorage(true);
+        backoff = this.opts.initialBackoffMs ?? 200;
+        attempts = 0;
+      } catch (error) {
+        const reachable = await this.ping();
+        this.setStorage(reachable);
+        if (reachable) attempts++;
+        this.opts.logger.error(
+          { err: clickhouseErrorSummary(error), segment: segment.id, attempts, reachable },
+          'insert failed; retrying from the spool',
+        );
+        if (reachable && attempts >= (this.opts.maxAttemptsWhenReachable ?? 5)) {
+          // The server is up but refuses this data: move it aside so it does not block the rest.
+          this.queue.shift();
+          const target = await this.opts.spool.quarantine(segment).catch(() => segment.path);
+          this.release(segment.spans);
+          this.opts.metrics.spansDropped.inc({ reason: 'insert_refused' }, segment.spans);
+          this.opts.logger.error(
+            { segment: segment.id, spans: segment.spans, target },
+            'segment quarantined',
+          );
+          attempts = 0;
+          continue;
+        }
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, this.opts.maxBackoffMs ?? 10_000);
+      }
+    }
+  }
+
+  private async insertSegment(segment: SpoolSegment): Promise<void> {
+    const data = await readSegment(segment.path);
+    for (const table of TABLES) {
+      const { rows, body } = data.tables[table];
+      if (rows === 0) continue;
+      const started = performance.now();
+      try {
+        // Pre-serialized rows inline: several times faster than object values through the
+        // client. The token makes a replay of this segment a no-op for blocks already stored.
+        // It is set on every insert of this connection (chDB settings stick to a session).
+        await this.opts.client.command({
+          query: `INSERT INTO ${table} SETTINGS insert_deduplication_token = '${segment.id}:${table}' FORMAT JSONEachRow\n${body}`,
+        });
+      } catch (error) {
+        this.opts.metrics.insertErrors.inc({ table });
+        throw error;
+      }
+      this.opts.metrics.insertDuration.observe({ table }, (performance.now() - started) / 1000);
+      this.opts.metrics.rowsInserted.inc({ table }, rows);
+    }
+  }
+
+  private async ping(): Promise<boolean> {
+    try {
+      const result = await this.opts.client.ping();
+      return result.success;
+    } catch {
+      return false;
+    }
+  }
+
+  private setStorage(ok: boolean): void {
+    this.storageOk = ok;
+    this.opts.metrics.storageUp.set(ok ? 1 : 0);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      timer.unref();
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** Code and type only: ClickHouse parse errors quote the offending row, which is user content. */
+export function clickhouseErrorSummary(error: unknown): { type: string; code?: string } {
+  if (error instanceof Error) {
+    const { code, type } = error as { code?: unknown; type?: unknown };
+    return {
+      type: typeof type === 'string' ? type : error.name,
+      ...(code !== undefined ? { code: String(code) } : {}),
+    };
+  }
+  return { type: typeof error };
+}

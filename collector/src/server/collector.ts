@@ -1,0 +1,222 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { isIP } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { LlmwatchConfig } from '../config/index.js';
+import { LlmwatchError } from '../errors.js';
+import { createLogger, type Logger } from '../logging.js';
+import { defaultStages, type PipelineStages } from '../ingest/pipeline.js';
+import type { IngestService } from '../ingest/receive.js';
+import { Spool } from '../ingest/spool.js';
+import { IngestWriter, clickhouseErrorSummary } from '../ingest/writer.js';
+import { openClickHouse, type StorageTarget } from '../storage/clickhouse.js';
+import { migrate } from '../storage/migrations/index.js';
+import { createApp, type CollectorDeps } from './app.js';
+import { KeyRing } from './auth.js';
+import { CollectorMetrics } from './metrics.js';
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Replace pipeline stages (tests). */
+  stages?: PipelineStages;
+  /** Longest close() waits for the queue to drain before leaving it to the spool. @default 30000 */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningCollector {
+  url: string;
+  host: string;
+  port: number;
+  deps: CollectorDeps;
+  /** Stops accepting, drains the queue, closes the clients. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1';
+  return false;
+}
+
+export function storageTarget(config: LlmwatchConfig): StorageTarget {
+  const { storage } = config;
+  if (storage.url) {
+    return {
+      mode: 'server',
+      url: storage.url,
+      username: storage.username,
+      password: storage.password,
+      database: storage.database,
+    };
+  }
+  return { mode: 'embedded', dataDir: resolve(storage.dataDir) };
+}
+
+/** Spool directory: configured, or `spool` next to the data directory. */
+export function spoolDirOf(config: LlmwatchConfig): string {
+  return resolve(config.ingest.spoolDir ?? join(dirname(resolve(config.storage.dataDir)), 'spool'));
+}
+
+/**
+ * Starts the collector: storage, migrations, spool replay, writer, HTTP. Embedded storage must
+ * come up (the schema is local); a ClickHouse server that is down at start-up only delays
+ * inserts: exports are accepted into the spool and /readyz says 503 until it answers.
+ */
+export async function startCollector(
+  config: LlmwatchConfig,
+  options: StartOptions = {},
+): Promise<RunningCollector> {
+  const keys = new KeyRing(config.projects);
+  const { host, port } = config.server;
+  if (keys.open && !isLoopback(host)) {
+    throw new LlmwatchError(
+      'config',
+      `server.host: refusing to listen on ${host} without project keys (configure projects[].keys or use 127.0.0.1)`,
+    );
+  }
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const metrics = new CollectorMetrics();
+  const target = storageTarget(config);
+  if (target.mode === 'embedded') mkdirSync(target.dataDir, { recursive: true });
+
+  const clients: ClickHouseClient[] = [];
+  const ingestClient = await openClickHouse(target, 'ingest');
+  clients.push(ingestClient);
+  const queryClient = await openClickHouse(target, 'query');
+  clients.push(queryClient);
+
+  const state = { migrated: false, replayed: false, stopping: false };
+  const retention = {
+    retention: config.storage.retentionDays,
+    ...(config.storage.cluster ? { cluster: config.storage.cluster } : {}),
+  };
+  const migrateOnce = async (): Promise<void> => {
+    await migrate(ingestClient, retention);
+    state.migrated = true;
+  };
+  let migrated: Promise<void>;
+  if (target.mode === 'embedded') {
+    await migrateOnce();
+    migrated = Promise.resolve();
+  } else {
+    migrated = (async () => {
+      for (let wait = 500; !state.stopping; wait = Math.min(wait * 2, 10_000)) {
+        try {
+          await migrateOnce();
+          return;
+        } catch (error) {
+          logger.warn(
+            { err: clickhouseErrorSummary(error), retryInMs: wait },
+            'ClickHouse not ready for migrations',
+          );
+          await new Promise((r) => setTimeout(r, wait).unref());
+        }
+      }
+      throw new LlmwatchError('unavailable', 'stopped before migrations ran');
+    })();
+    migrated.catch(() => undefined);
+  }
+
+  // The spool hands sealed segments to the writer, which needs the spool: tied through a holder.
+  const holder: { writer?: IngestWriter } = {};
+  const spool = new Spool({
+    dir: spoolDirOf(config),
+    maxSegmentSpans: config.ingest.batchMaxRows,
+    maxSegmentAgeMs: config.ingest.flushIntervalMs,
+    onSealed: (segment) => holder.writer?.enqueue(segment),
+    logger,
+  });
+  const writer = new IngestWriter({
+    client: ingestClient,
+    spool,
+    metrics,
+    logger,
+    queueMaxSpans: config.ingest.queueMaxSpans,
+    ready: migrated,
+  });
+  holder.writer = writer;
+  const leftovers = await spool.start();
+  for (const segment of leftovers) writer.enqueueLeftover(segment);
+  if (leftovers.length) {
+    logger.info(
+      { segments: leftovers.length, spans: leftovers.reduce((n, s) => n + s.spans, 0) },
+      'replaying spool',
+    );
+  }
+  // Replay before taking traffic when storage is local; a remote server may be down, and then
+  // the leftovers simply wait in the queue ahead of new data.
+  if (target.mode === 'embedded') await writer.drain();
+  state.replayed = true;
+
+  const ingest: IngestService = {
+    limits: config.ingest.limits,
+    stages: options.stages ?? defaultStages(config),
+    spool,
+    writer,
+    metrics,
+    logger,
+    maxBodyBytes: config.server.maxBodyBytes,
+    maxDecompressedBytes: config.server.maxDecompressedBytes,
+  };
+  const deps: CollectorDeps = {
+    config,
+    clickhouse: { ingest: ingestClient, query: queryClient },
+    ingest,
+    keys,
+    metrics,
+    logger,
+    readiness: () => {
+      const checks = {
+        migrated: state.migrated,
+        replayed: state.replayed,
+        storage: writer.storageHealthy && state.migrated,
+        notOverloaded: !writer.overloaded,
+        notStopping: !state.stopping,
+      };
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+  };
+  const app = createApp(deps);
+  const server: Server = createServer(app);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      rejectListen(
+        new LlmwatchError('config', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${boundPort}`;
+  logger.info(
+    {
+      url,
+      storage: target.mode,
+      projects: keys.open ? ['default'] : config.projects.map((p) => p.id).length,
+    },
+    'collector listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      state.stopping = true;
+      const serverClosed = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      await writer.shutdown(options.drainTimeoutMs ?? 30_000);
+      server.closeAllConnections();
+      await serverClosed;
+      for (const client of clients) await client.close().catch(() => undefined);
+      logger.info('collector stopped');
+      logger.flush?.();
+    })();
+    return closing;
+  };
+  return { url, host, port: boundPort, deps, close };
+}

@@ -1,0 +1,135 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type LlmwatchConfigInput } from '../src/config/index.js';
+import { ExportTraceServiceRequest } from '../src/ingest/otlp-proto.js';
+import { createLogger, silentLogger } from '../src/logging.js';
+import { startCollector, type RunningCollector, type StartOptions } from '../src/server/collector.js';
+import { queryRows } from '../src/storage/clickhouse.js';
+
+/** One temp directory per test file: chDB allows one data directory per process. */
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'llmwatch-ingest-'));
+}
+
+export async function startTestCollector(
+  dir: string,
+  overrides: LlmwatchConfigInput = {},
+  options: StartOptions = {},
+): Promise<RunningCollector> {
+  const config = parseConfig({
+    ...overrides,
+    server: { port: 0, ...overrides.server },
+    storage: { dataDir: join(dir, 'data'), ...overrides.storage },
+    ingest: { flushIntervalMs: 50, ...overrides.ingest },
+  });
+  return startCollector(config, {
+    logger: process.env.LLMWATCH_TEST_LOG ? createLogger('debug') : silentLogger,
+    drainTimeoutMs: 5_000,
+    ...options,
+  });
+}
+
+export async function rows<T>(
+  collector: RunningCollector,
+  sql: string,
+  params: Record<string, unknown> = {},
+): Promise<T[]> {
+  return queryRows<T>(collector.deps.clickhouse.query, sql, params);
+}
+
+/** Everything acknowledged so far, inserted. */
+export async function flush(collector: RunningCollector): Promise<void> {
+  await collector.deps.ingest.writer.flush();
+}
+
+export function hex(bytes: number, seed: number): string {
+  return seed
+    .toString(16)
+    .padStart(4, '0')
+    .repeat(bytes)
+    .slice(0, bytes * 2)
+    .replace(/^0+$/, '1'.repeat(bytes * 2));
+}
+
+/** Recent enough to survive the tables' TTL. */
+export const NOW_NS = BigInt(Date.now() - 60_000) * 1_000_000n;
+
+export interface SimpleSpan {
+  traceId: string;
+  spanId: string;
+  name?: string;
+  start?: bigint;
+  end?: bigint;
+  attributes?: { key: string; value: Record<string, unknown> }[];
+}
+
+/** An OTLP/JSON export with the given spans under one resource and scope. */
+export function jsonExport(spans: SimpleSpan[], service = 'svc'): Record<string, unknown> {
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'test-scope', version: '1.0.0' },
+            spans: spans.map((s) => ({
+              traceId: s.traceId,
+              spanId: s.spanId,
+              name: s.name ?? 'span',
+              kind: 3,
+              startTimeUnixNano: String(s.start ?? NOW_NS),
+              endTimeUnixNano: String(s.end ?? NOW_NS + 250_000_000n),
+              attributes: s.attributes ?? [],
+              status: { code: 1 },
+            })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The same export as protobuf, through the generated OTLP encoder. */
+export function protobufExport(spans: SimpleSpan[], service = 'svc'): Buffer {
+  const message = {
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeSpans: [
+          {
+            scope: { name: 'test-scope', version: '1.0.0' },
+            spans: spans.map((s) => ({
+              traceId: Buffer.from(s.traceId, 'hex'),
+              spanId: Buffer.from(s.spanId, 'hex'),
+              name: s.name ?? 'span',
+              kind: 3,
+              startTimeUnixNano: String(s.start ?? NOW_NS),
+              endTimeUnixNano: String(s.end ?? NOW_NS + 250_000_000n),
+              attributes: s.attributes ?? [],
+              status: { code: 1 },
+            })),
+          },
+        ],
+      },
+    ],
+  };
+  const encoder = ExportTraceServiceRequest as unknown as {
+    fromObject(o: unknown): unknown;
+    encode(m: unknown): { finish(): Uint8Array };
+  };
+  return Buffer.from(encoder.encode(encoder.fromObject(message)).finish());
+}
+
+export async function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Headers; body: Buffer }> {
+  const response = await fetch(`${url}/v1/traces`, { method: 'POST', body, headers });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: Buffer.from(await response.arrayBuffer()),
+  };
+}
