@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { priceOverridesSchema } from '@llmwatch/core';
 import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
 import { alertsSchema } from '../alert/config.js';
@@ -90,6 +91,8 @@ export const baseConfigSchema = z
     storage: storageSchema,
     ingest: ingestSchema,
     detection: detectionSchema,
+    /** Prices for custom models and corrections of the built-in table (USD per 1M tokens). */
+    pricing: priceOverridesSchema,
     alerts: alertsSchema,
     logging: z
       .object({

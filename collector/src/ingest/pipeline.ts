@@ -1,5 +1,6 @@
-import type { DecodedSpan, LlmCall } from '@llmwatch/core';
+import { priceCall, type DecodedSpan, type LlmCall } from '@llmwatch/core';
 import type { LlmwatchConfig } from '../config/index.js';
+import { computeFeatures } from '../enrich/features.js';
 import {
   callRow,
   emptyRows,
@@ -69,27 +70,32 @@ export function runPipeline(
   return { rows, llmCalls, stageErrors };
 }
 
-const NO_FEATURES: CallFeatures = {
-  inputChars: 0,
-  outputChars: 0,
-  language: '',
-  inputSketch: [],
-  outputSketch: [],
-};
-
 /**
  * Stages wired from their owners' modules (core normalize/pricing, collector enrich/pii and
  * enrich/features); pass-throughs stand in for modules that have not landed.
  */
-export function defaultStages(_config: LlmwatchConfig): PipelineStages {
+export function defaultStages(config: LlmwatchConfig): PipelineStages {
+  const overrides = config.pricing;
   return {
     normalizeSpan: () => null,
-    priceCall: (call) => call,
+    priceCall: (call) => {
+      // A cost the instrumentation already computed (e.g. our SDK) is kept; otherwise priced here.
+      if (call.costUsd !== null) return call;
+      const price = priceCall(
+        {
+          provider: call.provider,
+          model: call.model,
+          inputTokens: call.inputTokens,
+          outputTokens: call.outputTokens,
+          cacheReadTokens: call.cacheReadTokens,
+          cacheWriteTokens: call.cacheWriteTokens,
+          reasoningTokens: call.reasoningTokens,
+        },
+        overrides,
+      );
+      return { ...call, costUsd: price.costUsd, priceVersion: price.priceVersion };
+    },
     applyPiiPolicy: (call, span) => ({ call, span, findings: [] }),
-    computeFeatures: (call) => ({
-      ...NO_FEATURES,
-      inputChars: call.inputContent.length,
-      outputChars: call.outputContent.length,
-    }),
+    computeFeatures,
   };
 }

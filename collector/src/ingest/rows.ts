@@ -1,4 +1,5 @@
 import type { Attributes, DecodedSpan, LlmCall } from '@llmwatch/core';
+import type { CallFeatures } from '../enrich/features.js';
 
 /**
  * Rows as pre-serialized JSONEachRow lines. Serializing once, here, is what lets the writer insert
@@ -14,14 +15,7 @@ export function emptyRows(): TableRows {
   return { otel_traces: [], llm_calls: [], pii_findings: [] };
 }
 
-/** Drift/size features of a call (collector/src/enrich/features.ts). */
-export interface CallFeatures {
-  inputChars: number;
-  outputChars: number;
-  language: string;
-  inputSketch: number[];
-  outputSketch: number[];
-}
+export type { CallFeatures } from '../enrich/features.js';
 
 /** One stored PII finding summary: never the value itself, only a keyed hash of it. */
 export interface PiiFindingRow {

@@ -140,14 +140,23 @@ export class IngestWriter {
 
   private start(): void {
     if (this.running) return;
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-      if (this.queue.length) this.start();
-    });
+    this.running = this.loop()
+      .catch((error: unknown) => {
+        this.opts.logger.error({ err: clickhouseErrorSummary(error) }, 'writer loop failed; will restart');
+      })
+      .finally(() => {
+        this.running = undefined;
+        if (this.queue.length) this.start();
+      });
   }
 
   private async loop(): Promise<void> {
-    await this.opts.ready;
+    try {
+      await this.opts.ready;
+    } catch {
+      // Stopped before the schema was in place: the segments stay in the spool for next time.
+      return;
+    }
     let backoff = this.opts.initialBackoffMs ?? 200;
     let attempts = 0;
     while (this.queue.length) {
