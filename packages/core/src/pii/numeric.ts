@@ -1,0 +1,582 @@
+import type { CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { ibanMod97Valid, isDigit, isUpper, isWordChar, luhnValid } from './checks.js';
+import { gluedBefore } from './network.js';
+import type { PiiType } from './types.js';
+
+/**
+ * Detectors driven by digit runs: credit cards, US SSNs, IPv4 addresses, phone numbers and IBANs.
+ * The scanner hands us the position of a digit; we read the whole "numeric run" (digit groups
+ * joined by short separators), reject it cheaply when it is glued to a word (hashes, UUIDs,
+ * identifiers, versions like v1.2.3), and only then validate sub-runs per type. Validation with
+ * checksums and libphonenumber runs on a tiny fraction of the text.
+ */
+
+export type Emit = (type: PiiType, start: number, end: number) => void;
+
+export interface NumericWants {
+  phone: boolean;
+  credit_card: boolean;
+  us_ssn: boolean;
+  ip_address: boolean;
+  iban: boolean;
+}
+
+const MAX_GROUPS = 16;
+// Reused across calls: the scanner is synchronous, so one set of buffers is enough.
+const gStart = new Int32Array(MAX_GROUPS);
+const gEnd = new Int32Array(MAX_GROUPS);
+/** Separator after group i: bit flags (SEP_*) of the characters between group i and i+1. */
+const gSep = new Int32Array(MAX_GROUPS);
+
+const SEP_SPACE = 1;
+const SEP_DASH = 2;
+const SEP_DOT = 4;
+const SEP_PAREN = 8;
+const SEP_SLASH = 16;
+
+function sepFlag(c: number): number {
+  switch (c) {
+    case 0x20:
+    case 0xa0:
+    case 0x202f:
+      return SEP_SPACE;
+    case 0x2d:
+    case 0x2010:
+    case 0x2011:
+    case 0x2013:
+      return SEP_DASH;
+    case 0x2e:
+      return SEP_DOT;
+    case 0x28:
+    case 0x29:
+      return SEP_PAREN;
+    case 0x2f:
+      return SEP_SLASH;
+    default:
+      return 0;
+  }
+}
+
+/** Skips to the end of the word/number token that starts at or contains `i`. */
+function skipToken(text: string, i: number): number {
+  let j = i;
+  const n = text.length;
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (isWordChar(c)) j++;
+    else if ((c === 0x2e || c === 0x2d) && j + 1 < n && isWordChar(text.charCodeAt(j + 1))) j += 2;
+    else break;
+  }
+  return j;
+}
+
+/**
+ * Handles the digit at `i`. Returns the index the scanner continues from (> i).
+ */
+export function scanNumeric(text: string, i: number, want: NumericWants, emit: Emit): number {
+  const n = text.length;
+  // A digit right after a word character: part of an identifier, hash, or an IBAN's check digits.
+  if (gluedBefore(text, i)) {
+    if (want.iban && i >= 2 && isUpper(text.charCodeAt(i - 1)) && isUpper(text.charCodeAt(i - 2))) {
+      const end = matchIban(text, i - 2);
+      if (end > 0) {
+        emit('iban', i - 2, end);
+        return end;
+      }
+    }
+    return skipToken(text, i);
+  }
+
+  // Optional '+' / '(' prefix of a phone number.
+  let runStart = i;
+  let plus = false;
+  if (runStart > 0 && text.charCodeAt(runStart - 1) === 0x28) runStart--;
+  if (runStart > 0 && text.charCodeAt(runStart - 1) === 0x2b) {
+    runStart--;
+    plus = true;
+  }
+  if (runStart > 0) {
+    const b = text.charCodeAt(runStart - 1);
+    if (gluedBefore(text, runStart)) return skipToken(text, i);
+    // Glued by '-', '.', '_' or ',' to something before it: a UUID part, a version, a decimal.
+    if (
+      (b === 0x2d || b === 0x2e || b === 0x2c || b === 0x3a) &&
+      runStart > 1 &&
+      isWordChar(text.charCodeAt(runStart - 2))
+    )
+      return skipToken(text, i);
+  }
+
+  // Read the groups.
+  let g = 0;
+  let j = i;
+  for (;;) {
+    const gs = j;
+    while (j < n && isDigit(text.charCodeAt(j))) j++;
+    gStart[g] = gs;
+    gEnd[g] = j;
+    gSep[g] = 0;
+    g++;
+    if (g === MAX_GROUPS || j >= n) break;
+    let k = j;
+    let flags = 0;
+    let dots = 0;
+    let dashes = 0;
+    while (k < n && k - j < 3) {
+      const f = sepFlag(text.charCodeAt(k));
+      if (f === 0) break;
+      if (f === SEP_DOT) dots++;
+      if (f === SEP_DASH) dashes++;
+      flags |= f;
+      k++;
+    }
+    if (k === j || k >= n || !isDigit(text.charCodeAt(k)) || dots > 1 || dashes > 1) break;
+    gSep[g - 1] = flags;
+    j = k;
+  }
+  const runEnd = j;
+  if (runEnd < n) {
+    const c = text.charCodeAt(runEnd);
+    if (isWordChar(c) || c === 0x40) return skipToken(text, runEnd);
+    if ((c === 0x2e || c === 0x2d || c === 0x2c) && runEnd + 1 < n && isWordChar(text.charCodeAt(runEnd + 1)))
+      return skipToken(text, runEnd + 1);
+  }
+
+  // Sub-runs may only start/end where a space separates groups: leftmost-longest first.
+  let a = 0;
+  while (a < g) {
+    if (a > 0 && !(gSep[a - 1]! & SEP_SPACE)) {
+      a++;
+      continue;
+    }
+    let found = -1;
+    for (let b = g - 1; b >= a; b--) {
+      if (b < g - 1 && !(gSep[b]! & SEP_SPACE)) continue;
+      if (checkSubRun(text, a, b, a === 0 ? runStart : gStart[a]!, a === 0 && plus, want, emit)) {
+        found = b;
+        break;
+      }
+    }
+    a = found >= 0 ? found + 1 : a + 1;
+  }
+  return runEnd;
+}
+
+function checkSubRun(
+  text: string,
+  a: number,
+  b: number,
+  start: number,
+  plus: boolean,
+  want: NumericWants,
+  emit: Emit,
+): boolean {
+  const end = gEnd[b]!;
+  let digits = 0;
+  for (let x = a; x <= b; x++) digits += gEnd[x]! - gStart[x]!;
+  const groups = b - a + 1;
+  if (digits < 7 && groups !== 4) return false;
+
+  if (want.ip_address && groups === 4 && isIpv4(text, a, b) && !versionContext(text, gStart[a]!)) {
+    emit('ip_address', gStart[a]!, end);
+    return true;
+  }
+  if (digits < 7) return false;
+  if (want.credit_card && digits >= 13 && digits <= 19 && isCreditCard(text, a, b)) {
+    emit('credit_card', gStart[a]!, end);
+    return true;
+  }
+  if (want.us_ssn && digits === 9 && isSsn(text, a, b)) {
+    emit('us_ssn', gStart[a]!, end);
+    return true;
+  }
+  if (want.phone && digits <= 17) {
+    const phoneStart = isPhone(text, a, b, start, plus, digits);
+    if (phoneStart >= 0) {
+      emit('phone', phoneStart, end);
+      return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- IPv4
+
+function isIpv4(text: string, a: number, b: number): boolean {
+  for (let x = a; x <= b; x++) {
+    if (x < b && gSep[x] !== SEP_DOT) return false;
+    const len = gEnd[x]! - gStart[x]!;
+    if (len > 3) return false;
+    if (len > 1 && text.charCodeAt(gStart[x]!) === 48) return false;
+    if (Number(text.slice(gStart[x]!, gEnd[x]!)) > 255) return false;
+  }
+  return true;
+}
+
+// "version 1.2.3.4", "build 10.0.19041.1": four dotted numbers that are not an address.
+const VERSION_BEFORE =
+  /(?:\bv|\bver|version|versión|versão|versione|версия|版本|バージョン|release|build|firmware|\bfw|\brev|revision|\boid|sdk|chrome|firefox|safari|edge|node|python|java|android|ios|windows|macos)\s*[:=]?\s*$/i;
+
+function versionContext(text: string, start: number): boolean {
+  return VERSION_BEFORE.test(text.slice(Math.max(0, start - 20), start));
+}
+
+// ---------------------------------------------------------------- credit cards
+
+function cardIssuerLengthOk(d: string): boolean {
+  const len = d.length;
+  const p2 = Number(d.slice(0, 2));
+  const p3 = Number(d.slice(0, 3));
+  const p4 = Number(d.slice(0, 4));
+  const p6 = Number(d.slice(0, 6));
+  if (d.charCodeAt(0) === 52) return len === 13 || len === 16 || len === 19; // Visa
+  if (p2 >= 51 && p2 <= 55) return len === 16; // Mastercard
+  if (p4 >= 2221 && p4 <= 2720) return len === 16; // Mastercard 2-series
+  if (p4 >= 2200 && p4 <= 2204) return len >= 16 && len <= 19; // Mir
+  if (p2 === 34 || p2 === 37) return len === 15; // Amex
+  if (p4 === 6011 || (p3 >= 644 && p3 <= 649) || p2 === 65 || (p6 >= 622126 && p6 <= 622925))
+    return len >= 16 && len <= 19; // Discover
+  if (p2 === 62) return len >= 16 && len <= 19; // UnionPay
+  if ((p3 >= 300 && p3 <= 305) || p2 === 36 || p2 === 38 || p2 === 39) return len >= 14 && len <= 19; // Diners
+  if (p4 >= 3528 && p4 <= 3589) return len >= 16 && len <= 19; // JCB
+  if (
+    p4 === 5018 ||
+    p4 === 5020 ||
+    p4 === 5038 ||
+    p4 === 5893 ||
+    p4 === 6304 ||
+    p4 === 6759 ||
+    (p4 >= 6761 && p4 <= 6763)
+  )
+    return len >= 12 && len <= 19; // Maestro
+  if (p2 === 60 || p3 === 508) return len === 16; // RuPay
+  return false;
+}
+
+function isCreditCard(text: string, a: number, b: number): boolean {
+  if (a !== b) {
+    // Separated: one separator kind (space or dash), card-like grouping (4-4-4-4[-3], Amex 4-6-5).
+    const sep = gSep[a]!;
+    if (sep !== SEP_SPACE && sep !== SEP_DASH) return false;
+    for (let x = a; x < b; x++) if (gSep[x] !== sep) return false;
+    const lens: number[] = [];
+    for (let x = a; x <= b; x++) lens.push(gEnd[x]! - gStart[x]!);
+    const amex = lens.length === 3 && lens[0] === 4 && lens[1] === 6 && (lens[2] === 5 || lens[2] === 4);
+    if (!amex) {
+      for (let x = 0; x < lens.length - 1; x++) if (lens[x] !== 4) return false;
+      const last = lens[lens.length - 1]!;
+      if (last < 1 || last > 4) return false;
+    }
+  }
+  let d = '';
+  for (let x = a; x <= b; x++) d += text.slice(gStart[x]!, gEnd[x]!);
+  return cardIssuerLengthOk(d) && luhnValid(d);
+}
+
+// ---------------------------------------------------------------- US SSN
+
+const SSN_CONTEXT = /(?:ssn|social\s*security|soc\.?\s*sec|ss#|ss\s*no|taxpayer|\btin\b|itin)/i;
+
+function ssnParts(area: string, group: string, serial: string): boolean {
+  if (area === '000' || area === '666' || area.charCodeAt(0) === 57) return false;
+  if (group === '00' || serial === '0000') return false;
+  return true;
+}
+
+function isSsn(text: string, a: number, b: number): boolean {
+  if (b - a === 2) {
+    const sep = gSep[a]!;
+    if ((sep !== SEP_DASH && sep !== SEP_SPACE) || gSep[a + 1] !== sep) return false;
+    if (gEnd[a]! - gStart[a]! !== 3 || gEnd[a + 1]! - gStart[a + 1]! !== 2 || gEnd[b]! - gStart[b]! !== 4)
+      return false;
+    const ok = ssnParts(
+      text.slice(gStart[a]!, gEnd[a]!),
+      text.slice(gStart[a + 1]!, gEnd[a + 1]!),
+      text.slice(gStart[b]!, gEnd[b]!),
+    );
+    // Space-separated 3-2-4 is rarer as an SSN than as other numbers: ask for context.
+    return ok && (sep === SEP_DASH || SSN_CONTEXT.test(text.slice(Math.max(0, gStart[a]! - 40), gStart[a]!)));
+  }
+  if (a === b) {
+    const s = text.slice(gStart[a]!, gEnd[a]!);
+    if (!ssnParts(s.slice(0, 3), s.slice(3, 5), s.slice(5))) return false;
+    // An unformatted 9-digit run is an SSN only when the text says so.
+    return SSN_CONTEXT.test(text.slice(Math.max(0, gStart[a]! - 40), gStart[a]!));
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------- phone numbers
+
+const PHONE_CONTEXT =
+  /(?:phone|\btel\b|tel\.|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|\bdial|hotline|number|nummer|numéro|número|numero|телефон|\bтел|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
+
+const NOT_PHONE_BEFORE =
+  /(?:order|invoice|ticket|tracking|track|\bref|reference|sku|isbn|issn|serial|\bacct|\bid|\bcase|\bpo|transaction|\btxn|confirmation|booking|\bpnr|member|policy|claim|batch|build|version|commit|\bport|\bpid|\buid|parcel|shipment|awb|patent|ean|upc|\bgtin|lot|model|part|zip|postal|bestell|commande|pedido|заказ|订单|注文)[\s#:.-]*(?:no\.?|nr\.?|num(?:ber)?|n°|#|id)?[\s#:.-]*$/i;
+
+/** Countries tried for numbers written in national format (leading trunk prefix 0). */
+const NATIONAL_COUNTRIES: readonly CountryCode[] = [
+  'GB',
+  'DE',
+  'FR',
+  'IT',
+  'NL',
+  'JP',
+  'AU',
+  'IN',
+  'BE',
+  'CH',
+  'AT',
+  'KR',
+  'TR',
+  'NZ',
+  'IE',
+  'ZA',
+];
+/** Countries tried for unformatted numbers that the text calls a phone number. */
+const CONTEXT_COUNTRIES: readonly CountryCode[] = [
+  'US',
+  'CN',
+  'IN',
+  'BR',
+  'ES',
+  'MX',
+  'RU',
+  'GB',
+  'DE',
+  'FR',
+  'JP',
+  'KR',
+  'IT',
+  'AU',
+  'NL',
+];
+
+function groupLens(s: string): string {
+  let out = '';
+  let run = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (isDigit(s.charCodeAt(i))) run++;
+    else if (run) {
+      out += `${run},`;
+      run = 0;
+    }
+  }
+  if (run) out += `${run},`;
+  return out;
+}
+
+function looksLikeDate(text: string, a: number, b: number): boolean {
+  if (b - a !== 2) return false;
+  const l0 = gEnd[a]! - gStart[a]!;
+  const l1 = gEnd[a + 1]! - gStart[a + 1]!;
+  const l2 = gEnd[b]! - gStart[b]!;
+  const yearAt = (x: number) => /^(?:19|20)\d\d$/.test(text.slice(gStart[x]!, gEnd[x]!));
+  return (l0 === 4 && l1 <= 2 && l2 <= 2 && yearAt(a)) || (l2 === 4 && l0 <= 2 && l1 <= 2 && yearAt(b));
+}
+
+// Logs and documents repeat the same numbers; parsing one costs microseconds per country.
+const validCache = new Map<string, boolean>();
+
+function validIn(s: string, countries: readonly CountryCode[], matchGrouping: boolean): boolean {
+  const key = `${matchGrouping ? 'g' : 'c'}${s}`;
+  const cached = validCache.get(key);
+  if (cached !== undefined) return cached;
+  let ok = false;
+  for (const country of countries) {
+    const p = parsePhoneNumberFromString(s, country);
+    if (!p?.isValid() || p.country !== country) continue;
+    if (!matchGrouping || groupLens(p.formatNational()) === groupLens(s)) {
+      ok = true;
+      break;
+    }
+  }
+  if (validCache.size >= 4096) validCache.clear();
+  validCache.set(key, ok);
+  return ok;
+}
+
+/** Returns the phone number's start (including '+'/'(') or -1. */
+function isPhone(text: string, a: number, b: number, start: number, plus: boolean, digits: number): number {
+  for (let x = a; x < b; x++) if (gSep[x]! & SEP_SLASH) return -1;
+  const first = gStart[a]!;
+  const end = gEnd[b]!;
+  const paren = !plus && start < first; // "(415) …"
+  const s = text.slice(start, end);
+
+  if (plus) {
+    if (digits < 8 || digits > 15) return -1;
+    const p = parsePhoneNumberFromString(s);
+    return p?.isValid() ? start : -1;
+  }
+  if (digits < 7 || digits > 13) return -1;
+  const before = text.slice(Math.max(0, start - 30), start);
+  if (NOT_PHONE_BEFORE.test(before)) return -1;
+  if (looksLikeDate(text, a, b)) return -1;
+
+  // International prefix "00": 0044 20 7946 0958.
+  if (
+    digits >= 10 &&
+    text.charCodeAt(first) === 48 &&
+    text.charCodeAt(first + 1) === 48 &&
+    gEnd[a]! - first <= 4
+  ) {
+    const p = parsePhoneNumberFromString(`+${s.replace(/\D/g, '').slice(2)}`);
+    return p?.isValid() ? start : -1;
+  }
+
+  // North American formats: (415) 555-2671, 415-555-2671, 415.555.2671, 1-415-555-2671.
+  const groups = b - a + 1;
+  const lens: number[] = [];
+  for (let x = a; x <= b; x++) lens.push(gEnd[x]! - gStart[x]!);
+  const nanp =
+    (groups === 3 && lens[0] === 3 && lens[1] === 3 && lens[2] === 4) ||
+    (groups === 4 &&
+      lens[0] === 1 &&
+      text.charCodeAt(first) === 49 &&
+      lens[1] === 3 &&
+      lens[2] === 3 &&
+      lens[3] === 4);
+  if (nanp) {
+    const off = groups === 4 ? 1 : 0;
+    const sep1 = gSep[a + off]!;
+    const sep2 = gSep[a + off + 1]!;
+    const consistent = (sep1 === sep2 && sep1 !== SEP_PAREN) || (sep1 & SEP_PAREN) !== 0;
+    const area = text.slice(gStart[a + off]!, gEnd[a + off]!);
+    const exch = text.slice(gStart[a + off + 1]!, gEnd[a + off + 1]!);
+    const nxx = (v: string) => v.charCodeAt(0) >= 50 && !(v[1] === '1' && v[2] === '1');
+    if (consistent && nxx(area) && nxx(exch) && (paren || !(sep1 & SEP_PAREN))) return start;
+  }
+
+  const leadingZero = text.charCodeAt(first) === 48;
+  if (
+    leadingZero &&
+    groups >= 2 &&
+    digits >= 9 &&
+    gEnd[a]! - first <= 5 &&
+    validIn(s, NATIONAL_COUNTRIES, true)
+  )
+    return start;
+  if (PHONE_CONTEXT.test(before)) {
+    if (validIn(s, CONTEXT_COUNTRIES, false)) return start;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------- IBAN
+
+/** ISO 13616 IBAN lengths per country. */
+const IBAN_LENGTHS: Record<string, number> = {
+  AD: 24,
+  AE: 23,
+  AL: 28,
+  AT: 20,
+  AZ: 28,
+  BA: 20,
+  BE: 16,
+  BG: 22,
+  BH: 22,
+  BR: 29,
+  BY: 28,
+  CH: 21,
+  CR: 22,
+  CY: 28,
+  CZ: 24,
+  DE: 22,
+  DK: 18,
+  DO: 28,
+  EE: 20,
+  EG: 29,
+  ES: 24,
+  FI: 18,
+  FO: 18,
+  FR: 27,
+  GB: 22,
+  GE: 22,
+  GI: 23,
+  GL: 18,
+  GR: 27,
+  GT: 28,
+  HR: 21,
+  HU: 28,
+  IE: 22,
+  IL: 23,
+  IQ: 23,
+  IS: 26,
+  IT: 27,
+  JO: 30,
+  KW: 30,
+  KZ: 20,
+  LB: 28,
+  LC: 32,
+  LI: 21,
+  LT: 20,
+  LU: 20,
+  LV: 21,
+  LY: 25,
+  MC: 27,
+  MD: 24,
+  ME: 22,
+  MK: 19,
+  MR: 27,
+  MT: 31,
+  MU: 30,
+  NL: 18,
+  NO: 15,
+  PK: 24,
+  PL: 28,
+  PS: 29,
+  PT: 25,
+  QA: 29,
+  RO: 24,
+  RS: 22,
+  SA: 24,
+  SC: 31,
+  SE: 24,
+  SI: 19,
+  SK: 24,
+  SM: 27,
+  ST: 25,
+  SV: 28,
+  TL: 23,
+  TN: 24,
+  TR: 26,
+  UA: 29,
+  VA: 22,
+  VG: 24,
+  XK: 20,
+  SD: 18,
+  BI: 27,
+  DJ: 27,
+  RU: 33,
+  MN: 20,
+  NI: 28,
+  SO: 23,
+  OM: 23,
+  FK: 18,
+  YE: 30,
+  HN: 28,
+};
+
+/** IBAN starting at `s` (two letters), compact or in groups of four; returns its end or -1. */
+function matchIban(text: string, s: number): number {
+  if (s > 0 && isWordChar(text.charCodeAt(s - 1))) return -1;
+  const len = IBAN_LENGTHS[text.slice(s, s + 2)];
+  if (len === undefined || !isDigit(text.charCodeAt(s + 3))) return -1;
+  let compact = '';
+  let j = s;
+  const n = text.length;
+  while (j < n && compact.length < len) {
+    const c = text.charCodeAt(j);
+    if (isDigit(c) || isUpper(c)) {
+      compact += text[j];
+      j++;
+    } else if ((c === 0x20 || c === 0x2d) && compact.length % 4 === 0 && j + 1 < n) {
+      j++; // separator between groups of four
+    } else break;
+  }
+  if (compact.length !== len) return -1;
+  if (j < n && (isWordChar(text.charCodeAt(j)) || text.charCodeAt(j) === 0x2d)) return -1;
+  return ibanMod97Valid(compact) ? j : -1;
+}

@@ -1,0 +1,132 @@
+import { isHex } from './checks.js';
+import { matchEmail, matchIpv6 } from './network.js';
+import type { NumericWants } from './numeric.js';
+import { scanNumeric } from './numeric.js';
+import { scanCustom, scanSecrets } from './secrets.js';
+import type { PiiFinding, PiiScanOptions, PiiType } from './types.js';
+import { PII_TYPES } from './types.js';
+
+/**
+ * When findings overlap, the most specific type wins: a checksum-validated secret or card
+ * beats an email or phone-looking part of it. Ties go to the longer, then the earlier span.
+ */
+const PRIORITY: Record<PiiType, number> = {
+  secret: 7,
+  credit_card: 6,
+  iban: 5,
+  us_ssn: 4,
+  email: 3,
+  ip_address: 2,
+  phone: 1,
+};
+
+const ALL: NumericWants & { email: boolean; secret: boolean } = {
+  phone: true,
+  credit_card: true,
+  us_ssn: true,
+  ip_address: true,
+  iban: true,
+  email: true,
+  secret: true,
+};
+
+function wants(types: readonly PiiType[] | undefined): typeof ALL {
+  if (!types) return ALL;
+  const w = { ...ALL };
+  for (const t of PII_TYPES) w[t] = types.includes(t);
+  return w;
+}
+
+/**
+ * Finds personal data and secrets in `text`. Findings are sorted by start and never overlap.
+ * Pure and synchronous; safe on any string (offsets are UTF-16 code-unit indices).
+ */
+export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
+  const want = wants(options?.types);
+  const found: PiiFinding[] = [];
+  const emit = (type: PiiType, start: number, end: number): void => {
+    if (end > start) found.push({ type, start, end });
+  };
+  const n = text.length;
+  const numeric = want.phone || want.credit_card || want.us_ssn || want.ip_address || want.iban;
+
+  // One pass over the text for the character-anchored detectors. Letters and most punctuation
+  // fall through the first comparison; only digits, '@' and ':' do any work.
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x40 || c < 0x30) continue;
+    if (c <= 0x39) {
+      if (numeric) i = scanNumeric(text, i, want, emit) - 1;
+    } else if (c === 0x40) {
+      if (want.email) {
+        const hit = matchEmail(text, i);
+        if (hit) {
+          emit('email', hit[0], hit[1]);
+          i = hit[1] - 1;
+        }
+      }
+    } else if (c === 0x3a && want.ip_address && maybeV6(text, i)) {
+      const { hit, next } = matchIpv6(text, i);
+      if (hit) emit('ip_address', hit[0], hit[1]);
+      i = Math.max(i, next - 1);
+    }
+  }
+  if (want.secret) {
+    const secret = (start: number, end: number) => emit('secret', start, end);
+    scanSecrets(text, secret);
+    if (options?.customSecretPatterns?.length) scanCustom(text, options.customSecretPatterns, secret);
+  }
+  return resolveOverlaps(found);
+}
+
+/** Cheap test before the IPv6 parser: another ':' within one hex group of this one. */
+function maybeV6(text: string, i: number): boolean {
+  const n = text.length;
+  for (let j = i + 1; j < n && j <= i + 5; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 0x3a) return true;
+    if (!isHex(c)) break;
+  }
+  for (let j = i - 1; j >= 0 && j >= i - 5; j--) {
+    const c = text.charCodeAt(j);
+    if (c === 0x3a) return true;
+    if (!isHex(c)) break;
+  }
+  return false;
+}
+
+function resolveOverlaps(found: PiiFinding[]): PiiFinding[] {
+  if (found.length < 2) return found;
+  const ranked = [...found].sort(
+    (a, b) => PRIORITY[b.type] - PRIORITY[a.type] || b.end - b.start - (a.end - a.start) || a.start - b.start,
+  );
+  const kept: PiiFinding[] = [];
+  for (const f of ranked) {
+    // kept is sorted by start: binary search for the first kept span ending after f.start.
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid]!.start < f.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = kept[lo - 1];
+    const next = kept[lo];
+    if ((prev && prev.end > f.start) || (next && next.start < f.end)) continue;
+    kept.splice(lo, 0, f);
+  }
+  return kept;
+}
+
+/** Replaces every finding by `[REDACTED:<type>]`; returns the new text and the findings (offsets into the input). */
+export function redactText(text: string, options?: PiiScanOptions): { text: string; findings: PiiFinding[] } {
+  const findings = scanText(text, options);
+  if (findings.length === 0) return { text, findings };
+  let out = '';
+  let pos = 0;
+  for (const f of findings) {
+    out += text.slice(pos, f.start) + `[REDACTED:${f.type}]`;
+    pos = f.end;
+  }
+  return { text: out + text.slice(pos), findings };
+}
