@@ -223,6 +223,7 @@ export async function startServer(spec: ProviderSpec, options: FakeServerOptions
       return fake;
     },
     reset() {
+      seq = 0;
       queue.length = 0;
       requests.length = 0;
     },

@@ -97,7 +97,7 @@ export interface FakeServer {
   requests: RecordedRequest[];
   /** Queues replies; each request consumes the next one (FIFO) before the responder is asked. */
   script(...replies: FakeReply[]): FakeServer;
-  /** Clears the queue and the recorded requests. */
+  /** Clears the queue, the recorded requests and the id sequence. */
   reset(): void;
   /** Drops open connections and stops listening. Safe to call twice. */
   close(): Promise<void>;

@@ -1,1 +1,15 @@
-export {};
+export { init, flush, shutdown, stats } from './init.js';
+export { wrapOpenAI } from './openai.js';
+export { wrapAnthropic } from './anthropic.js';
+export { observe } from './observe.js';
+export { withContext } from './context.js';
+export type {
+  InitOptions,
+  CapturePolicy,
+  SdkStats,
+  ObserveOptions,
+  StepHandle,
+  StepKind,
+  RetrievedDocument,
+  LlmwatchContext,
+} from './types.js';

@@ -1,0 +1,48 @@
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { init } from '../src/index.js';
+import type { CapturePolicy } from '../src/index.js';
+
+/** One in-memory pipeline per test file (each vitest file runs in its own process). */
+export function setupSdk(capture: CapturePolicy = 'full'): InMemorySpanExporter {
+  const exporter = new InMemorySpanExporter();
+  init({ spanProcessor: new SimpleSpanProcessor({ exporter }), capture, serviceName: 'sdk-test' });
+  return exporter;
+}
+
+/** The only finished span, asserting there is exactly one. */
+export function onlySpan(exporter: InMemorySpanExporter): ReadableSpan {
+  const spans = exporter.getFinishedSpans();
+  if (spans.length !== 1)
+    throw new Error(`expected 1 span, got ${spans.length}: ${spans.map((s) => s.name).join(', ')}`);
+  return spans[0]!;
+}
+
+/** JSON of a provider result with the per-request ids and timestamps made comparable. */
+export function comparable(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/(fake[-_])\d+/g, '$1N')
+    .replace(/"(created|created_at)":\d+/g, '"$1":0');
+}
+
+/** Settles a promise into what the caller observed: value or error (class, status, message). */
+export async function outcome(p: PromiseLike<unknown> | (() => PromiseLike<unknown>)): Promise<string> {
+  try {
+    return 'ok ' + comparable(await (typeof p === 'function' ? p() : p));
+  } catch (e) {
+    const err = e as { constructor: { name: string }; status?: number; message?: string };
+    return `error ${err.constructor.name} ${String(err.status)} ${err.message}`;
+  }
+}
+
+/** Waits until the span count reaches n (spans of streams end on the iterator's last step). */
+export async function spansSettled(
+  exporter: InMemorySpanExporter,
+  n: number,
+  timeoutMs = 2000,
+): Promise<ReadableSpan[]> {
+  const until = Date.now() + timeoutMs;
+  while (exporter.getFinishedSpans().length < n && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 5));
+  return exporter.getFinishedSpans();
+}
