@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import { createCallsRouter } from '../api/calls.js';
+import { createReportRouter } from '../api/report.js';
 import { createScoresRouter } from '../api/scores.js';
 import type { Logger } from '../logging.js';
 import { createTracesHandler, type IngestService } from '../ingest/receive.js';
@@ -50,6 +51,7 @@ export function createApp(deps: CollectorDeps): Express {
   app.use('/api', express.json({ limit: '4mb' }));
   app.use(createCallsRouter(deps));
   app.use(createScoresRouter(deps));
+  app.use(createReportRouter(deps));
 
   app.use(notFound);
   app.use(errorMiddleware(deps.logger, deps.metrics));
