@@ -1,0 +1,125 @@
+import type { DecodedSpan, LlmCall } from '@llmwatch/core';
+import { describe, expect, it } from 'vitest';
+import { applyPiiPolicy, piiPolicySchema, piiValueHash } from './pii.js';
+
+const EMAIL = 'jane.roe@example.com';
+const CARD = '4111 1111 1111 1111';
+const KEY = 'sk-proj-Q8fK2mQ9xL4vN7bR1tY6uW3eZ0aS5dF2';
+
+function span(): DecodedSpan {
+  return {
+    traceId: '0af7651916cd43dd8448eb211c80319c',
+    spanId: 'b7ad6b7169203331',
+    parentSpanId: '',
+    traceState: '',
+    name: 'chat gpt-4o',
+    kind: 'Client',
+    startTimeUnixNano: '1763890937000000000',
+    endTimeUnixNano: '1763890938000000000',
+    attributes: {
+      'gen_ai.prompt.0.content': `mail ${EMAIL}, card ${CARD}`,
+      'gen_ai.completion.0.content': `I will write to ${EMAIL}`,
+      'llm.input_messages': [{ content: `key ${KEY}` }],
+      'server.address': '10.1.2.3',
+      'gen_ai.usage.input_tokens': 12,
+    },
+    resource: { 'service.name': 'app' },
+    scopeName: 'x',
+    scopeVersion: '1',
+    statusCode: 'Unset',
+    statusMessage: '',
+    events: [
+      {
+        name: 'gen_ai.user.message',
+        timeUnixNano: '1763890937000000001',
+        attributes: { content: `from ${EMAIL}` },
+      },
+    ],
+    links: [],
+  };
+}
+
+function call(): LlmCall {
+  return {
+    inputContent: JSON.stringify([
+      { role: 'user', parts: [{ type: 'text', content: `mail ${EMAIL}, card ${CARD}` }] },
+    ]),
+    outputContent: JSON.stringify([
+      { role: 'assistant', parts: [{ type: 'text', content: `I will write to ${EMAIL}` }] },
+    ]),
+    systemContent: '',
+    userId: EMAIL,
+    sessionId: '',
+    conversationId: '',
+    tags: { team: 'a' },
+  } as LlmCall;
+}
+
+describe('applyPiiPolicy', () => {
+  it('redact replaces values in the call, span attributes (nested) and events, and never mutates', () => {
+    const c = call();
+    const s = span();
+    const before = JSON.stringify([c, s]);
+    const out = applyPiiPolicy(c, s, { default: 'redact' }, 'k');
+    expect(JSON.stringify([c, s])).toBe(before);
+    const stored = JSON.stringify([out.call, out.span]);
+    for (const raw of [EMAIL, CARD, KEY]) expect(stored).not.toContain(raw);
+    expect(out.span.attributes['gen_ai.prompt.0.content']).toBe(
+      'mail [REDACTED:email], card [REDACTED:credit_card]',
+    );
+    expect(out.span.attributes['llm.input_messages']).toEqual([{ content: 'key [REDACTED:secret]' }]);
+    expect(out.span.attributes['server.address']).toBe('10.1.2.3');
+    expect(out.call?.userId).toBe('[REDACTED:email]');
+    const email = piiValueHash('k', 'email', EMAIL);
+    expect(email).toMatch(/^[0-9a-f]{32}$/);
+    const rows = out.findings
+      .map((f) => `${f.type}/${f.place}/${f.action}/${f.count}/${f.valueHash === email}`)
+      .sort();
+    expect(rows).toEqual([
+      'credit_card/input/redact/1/false',
+      'email/input/redact/2/true',
+      'email/output/redact/1/true',
+      'secret/input/redact/1/false',
+    ]);
+  });
+
+  it('drop removes whole fields/attributes of that type; detect only reports', () => {
+    const out = applyPiiPolicy(call(), span(), { default: 'detect', perType: { credit_card: 'drop' } }, 'k');
+    expect(out.call?.inputContent).toBe('');
+    expect(out.call?.outputContent).toContain(EMAIL);
+    expect(out.span.attributes['gen_ai.prompt.0.content']).toBeUndefined();
+    expect(out.span.attributes['gen_ai.completion.0.content']).toBe(`I will write to ${EMAIL}`);
+    expect(out.findings.find((f) => f.type === 'credit_card')?.action).toBe('drop');
+  });
+
+  it('keys the value hash: same value same hash, other key other hash, normalized', () => {
+    expect(piiValueHash('k', 'email', 'A@B.com')).toBe(piiValueHash('k', 'email', 'a@b.com'));
+    expect(piiValueHash('k', 'credit_card', CARD)).toBe(
+      piiValueHash('k', 'credit_card', CARD.replace(/ /g, '-')),
+    );
+    expect(piiValueHash('k2', 'email', 'a@b.com')).not.toBe(piiValueHash('k', 'email', 'a@b.com'));
+  });
+
+  it('custom secret patterns from the config are applied; non-LLM spans are policed too', () => {
+    const s = span();
+    s.attributes = { 'input.value': 'ticket ACME-TOKEN-1234567890' };
+    const out = applyPiiPolicy(
+      null,
+      s,
+      { default: 'redact', customSecretPatterns: ['ACME-TOKEN-\\d{10}'] },
+      'k',
+    );
+    expect(out.call).toBeNull();
+    expect(out.span.attributes['input.value']).toBe('ticket [REDACTED:secret]');
+  });
+
+  it('config schema: safe defaults and a bad regex is a config error', () => {
+    expect(piiPolicySchema.parse(undefined)).toEqual({
+      default: 'redact',
+      perType: {},
+      customSecretPatterns: [],
+    });
+    expect(piiPolicySchema.safeParse({ customSecretPatterns: ['('] }).success).toBe(false);
+    expect(piiPolicySchema.safeParse({ perType: { phone: 'hide' } }).success).toBe(false);
+  });
+});
