@@ -14,3 +14,4 @@ export { PRICE_VERSION, PRICES, canonicalModelId, priceCall, costOf, findPrice, 
 export type { ModelPrice, PriceEntry, PriceUsage, PriceResult, PriceOverrides, ModelPriceOverride } from './pricing/index.js';
 export { scanText, redactText, PII_TYPES } from './pii/index.js';
 export type { PiiType, PiiFinding, PiiScanOptions } from './pii/index.js';
+export { normalizeSpan, PROVIDER_ALIASES, FINISH_REASON_ALIASES } from './normalize/index.js';

@@ -1,0 +1,11 @@
+export { normalizeSpan } from './normalize.js';
+export {
+  GENAI_TABLE,
+  GENAI_LEGACY_TABLE,
+  LLMWATCH_TABLE,
+  OPENLLMETRY_TABLE,
+  OPENINFERENCE_TABLE,
+  OPENLIT_TABLE,
+  PROVIDER_ALIASES,
+  FINISH_REASON_ALIASES,
+} from './tables.js';

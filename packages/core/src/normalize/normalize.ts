@@ -1,0 +1,464 @@
+import type { CallStatus, Dialect, GenAiMessage, LlmCall } from '../llm-call.js';
+import type { AttributeValue, DecodedSpan } from '../span.js';
+import {
+  addIndexedMessageAttribute,
+  messagesFromAccs,
+  messagesFromValue,
+  normalizeFinishReason,
+  parseMaybeJson,
+  readEvents,
+  toolNamesOf,
+  type MessageAcc,
+} from './messages.js';
+import {
+  ATTRIBUTE_MAP,
+  HINT,
+  LLMWATCH_LLM_KINDS,
+  NON_LLM_OPERATIONS,
+  OPENINFERENCE_LLM_KINDS,
+  OPERATION_ALIASES,
+  PROVIDER_ALIASES,
+  SLOT,
+  SLOTS,
+} from './tables.js';
+
+/**
+ * Any instrumentation's LLM span → one LlmCall (DESIGN §3). Runs on the ingest hot path, once per
+ * span: one pass over the attributes with a Map lookup per name, prefix checks (no regex) only for
+ * the indexed layouts, and message JSON is passed through untouched when it already has the GenAI
+ * shape. It never mutates the span and does not price (costUsd null, priceVersion '').
+ *
+ * What counts as an LLM call — a span is one when it
+ * 1. is not declared something else: OpenInference kind other than LLM/EMBEDDING (CHAIN, TOOL,
+ *    RETRIEVER, AGENT, RERANKER…), a `traceloop.span.kind` (workflow/task/agent/tool spans), an
+ *    llmwatch observe() step of another kind, or an agent/tool/retrieval operation (those spans
+ *    carry their children's model and tokens, and counting them would double cost);
+ * 2. names a model (request or response); and
+ * 3. shows one more LLM signal: a provider, token counts, or an operation name.
+ */
+export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | null {
+  const attrs = span.attributes;
+  const v: (AttributeValue | undefined)[] = new Array<AttributeValue | undefined>(SLOTS.length);
+  let hints = scopeHint(span.scopeName);
+  let inAccs: MessageAcc[] | undefined;
+  let outAccs: MessageAcc[] | undefined;
+  let embedTexts: string[] | undefined;
+  let lwTags: Record<string, string> | undefined;
+  let assoc: Record<string, string> | undefined;
+
+  for (const key in attrs) {
+    const value = attrs[key] as AttributeValue;
+    const code = ATTRIBUTE_MAP.get(key);
+    if (code !== undefined) {
+      v[code & 0xff] = value;
+      hints |= code >> 8;
+      continue;
+    }
+    switch (key.charCodeAt(0)) {
+      case 103: // g
+        if (key.startsWith('gen_ai.prompt.')) {
+          if (addIndexedMessageAttribute((inAccs ??= []), key, 14, value)) hints |= HINT.openllmetry;
+        } else if (key.startsWith('gen_ai.completion.')) {
+          if (addIndexedMessageAttribute((outAccs ??= []), key, 18, value)) hints |= HINT.openllmetry;
+        }
+        break;
+      case 108: // l
+        if (key.startsWith('llm.input_messages.')) {
+          if (addIndexedMessageAttribute((inAccs ??= []), key, 19, value)) hints |= HINT.openinference;
+        } else if (key.startsWith('llm.output_messages.')) {
+          if (addIndexedMessageAttribute((outAccs ??= []), key, 20, value)) hints |= HINT.openinference;
+        } else if (key.startsWith('llmwatch.')) {
+          hints |= HINT.llmwatch;
+          if (key.startsWith('tag.', 9)) {
+            const s = text(value);
+            if (s !== undefined) (lwTags ??= {})[key.slice(13)] = s;
+          }
+        }
+        break;
+      case 116: // t
+        if (key.startsWith('traceloop.')) {
+          hints |= HINT.openllmetry;
+          if (key.startsWith('association.properties.', 10)) {
+            const s = text(value);
+            if (s !== undefined) (assoc ??= {})[key.slice(33)] = s;
+          }
+        }
+        break;
+      case 101: // e
+        // embedding.embeddings.{i}.embedding.text
+        if (key.startsWith('embedding.embeddings.') && key.endsWith('.embedding.text')) {
+          const s = text(value);
+          if (s !== undefined) (embedTexts ??= []).push(s);
+        }
+        break;
+    }
+  }
+
+  // ── Is it an LLM call? ──
+  const oiKind = text(v[SLOT.oiKind]);
+  if (oiKind !== undefined && !OPENINFERENCE_LLM_KINDS.has(oiKind.toUpperCase())) return null;
+  if (v[SLOT.tlSpanKind] !== undefined) return null;
+  const lwKind = text(v[SLOT.lwSpanKind]);
+  if (lwKind !== undefined && !LLMWATCH_LLM_KINDS.has(lwKind)) return null;
+
+  const rawOp = text(v[SLOT.opName]) ?? text(v[SLOT.tlRequestType]);
+  const opLower = rawOp?.toLowerCase();
+  if (opLower !== undefined && NON_LLM_OPERATIONS.has(opLower)) return null;
+
+  const oiModel = text(v[SLOT.oiModel]) ?? text(v[SLOT.oiEmbeddingModel]);
+  const requestModel = text(v[SLOT.reqModel]) ?? oiModel ?? '';
+  const responseModel = text(v[SLOT.respModel]) ?? oiModel ?? '';
+  const model = responseModel || requestModel;
+  if (model === '') return null;
+
+  const provider = providerOf(v);
+  let inputTokens = count(v[SLOT.inTok]) ?? count(v[SLOT.promptTok]) ?? count(v[SLOT.oiPromptTok]);
+  let outputTokens = count(v[SLOT.outTok]) ?? count(v[SLOT.complTok]) ?? count(v[SLOT.oiComplTok]);
+  if (
+    provider === '' &&
+    inputTokens === undefined &&
+    outputTokens === undefined &&
+    rawOp === undefined &&
+    oiKind === undefined
+  ) {
+    return null;
+  }
+
+  const cacheReadTokens =
+    count(v[SLOT.cacheRead]) ?? count(v[SLOT.cacheReadFlat]) ?? count(v[SLOT.oiCacheRead]) ?? 0;
+  const cacheWriteTokens =
+    count(v[SLOT.cacheWrite]) ?? count(v[SLOT.cacheWriteFlat]) ?? count(v[SLOT.oiCacheWrite]) ?? 0;
+  const reasoningTokens =
+    count(v[SLOT.reasoning]) ?? count(v[SLOT.reasoningFlat]) ?? count(v[SLOT.oiReasoning]) ?? 0;
+  inputTokens ??= 0;
+  outputTokens ??= 0;
+  // Semconv counts cached tokens inside input (and reasoning inside output). Instrumentations that
+  // copy Anthropic's raw `input_tokens` (uncached only) give themselves away when the parts exceed
+  // the whole; add them back so cost and rollups see one meaning.
+  if (cacheReadTokens + cacheWriteTokens > inputTokens) inputTokens += cacheReadTokens + cacheWriteTokens;
+  if (reasoningTokens > outputTokens) outputTokens += reasoningTokens;
+
+  // ── Events: legacy content, exceptions, first token ──
+  const ev = span.events.length > 0 ? readEvents(span.events) : undefined;
+
+  // ── Content ──
+  let outputMessages: GenAiMessage[] | undefined;
+  let outputContent = '';
+  const oiFinish = text(v[SLOT.oiFinishReason]);
+  const outMsgs = v[SLOT.outMsgs] ?? ev?.outMsgs;
+  if (outMsgs !== undefined) {
+    outputContent = passthroughMessages(outMsgs, 'assistant');
+  } else {
+    if (outAccs) outputMessages = messagesFromAccs(outAccs, true, oiFinish);
+    else if (ev && ev.output.length > 0) outputMessages = ev.output;
+    else if (v[SLOT.legacyCompletion] !== undefined)
+      outputMessages = messagesFromValue(v[SLOT.legacyCompletion], 'assistant');
+    else if (v[SLOT.oiOutputValue] !== undefined) outputMessages = oiOutput(v[SLOT.oiOutputValue], oiFinish);
+    if (outputMessages && outputMessages.length > 0) outputContent = JSON.stringify(outputMessages);
+  }
+
+  let inputContent = '';
+  const inMsgs = v[SLOT.inMsgs] ?? ev?.inMsgs;
+  if (inMsgs !== undefined) inputContent = passthroughMessages(inMsgs, 'user');
+  else {
+    let msgs: GenAiMessage[] | undefined;
+    if (inAccs) msgs = messagesFromAccs(inAccs, false);
+    else if (ev && ev.input.length > 0) msgs = ev.input;
+    else if (v[SLOT.legacyPrompt] !== undefined) msgs = messagesFromValue(v[SLOT.legacyPrompt], 'user');
+    else if (v[SLOT.oiInputValue] !== undefined) msgs = messagesFromValue(v[SLOT.oiInputValue], 'user');
+    else if (embedTexts)
+      msgs = [{ role: 'user', parts: embedTexts.map((t) => ({ type: 'text', content: t })) }];
+    if (msgs && msgs.length > 0) inputContent = JSON.stringify(msgs);
+  }
+
+  const sys = v[SLOT.sysInstr] ?? ev?.sysInstr;
+  const systemContent = sys === undefined ? '' : passthroughParts(sys);
+
+  const toolNames = outputMessages
+    ? toolNamesOf(outputMessages)
+    : outputContent.includes('"tool_call"')
+      ? toolNamesOfJson(outputContent)
+      : [];
+
+  // ── Outcome ──
+  let finishReasons = reasons(v[SLOT.finishReasons]);
+  if (finishReasons.length === 0 && oiFinish !== undefined) finishReasons = [normalizeFinishReason(oiFinish)];
+  if (finishReasons.length === 0 && outputMessages) {
+    for (const m of outputMessages) if (m.finish_reason) finishReasons.push(m.finish_reason);
+  }
+
+  const errorType =
+    text(v[SLOT.errorType]) ?? ev?.exceptionType ?? (span.statusCode === 'Error' ? '_OTHER' : '');
+  const responseId = text(v[SLOT.respId]) ?? '';
+  let status: CallStatus;
+  if (span.statusCode === 'Error' || errorType !== '') status = 'error';
+  else if (span.statusCode === 'Ok') status = 'ok';
+  // OTel leaves client spans Unset on success; a span that carries a response did succeed.
+  else
+    status =
+      responseModel !== '' || responseId !== '' || outputTokens > 0 || outputContent !== '' ? 'ok' : 'unset';
+
+  const ttftS = num(v[SLOT.ttftS]) ?? num(v[SLOT.openlitTtftS]);
+  let ttftMs: number | null = ttftS !== undefined ? ttftS * 1000 : null;
+  if (ttftMs === null && ev?.firstTokenTimeUnixNano)
+    ttftMs = diffMs(span.startTimeUnixNano, ev.firstTokenTimeUnixNano);
+
+  const streaming =
+    bool(v[SLOT.stream]) ??
+    bool(v[SLOT.tlIsStreaming]) ??
+    bool(v[SLOT.openlitIsStream]) ??
+    streamFromInvocationParams(v[SLOT.oiInvocationParams]) ??
+    false;
+
+  // ── Identity ──
+  const userId =
+    text(v[SLOT.userId]) ??
+    assoc?.user_id ??
+    assoc?.userId ??
+    text(v[SLOT.enduserId]) ??
+    text(v[SLOT.openlitUser]) ??
+    '';
+  const sessionId = text(v[SLOT.sessionId]) ?? assoc?.session_id ?? assoc?.sessionId ?? '';
+  const conversationId = text(v[SLOT.conversationId]) ?? assoc?.conversation_id ?? '';
+  const promptName =
+    text(v[SLOT.promptName]) ??
+    text(v[SLOT.tlPromptKey]) ??
+    text(v[SLOT.oiPromptId]) ??
+    assoc?.prompt_name ??
+    '';
+  const promptVersion =
+    text(v[SLOT.promptVersion]) ??
+    text(v[SLOT.tlPromptVersion]) ??
+    text(v[SLOT.oiPromptVersion]) ??
+    assoc?.prompt_version ??
+    '';
+
+  return {
+    projectId,
+    startTimeUnixNano: span.startTimeUnixNano,
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    serviceName: serviceNameOf(span, v),
+    dialect: dialectOf(hints, v),
+    provider,
+    operation: operationOf(opLower, oiKind),
+    requestModel,
+    responseModel,
+    model,
+    responseId,
+    inputTokens,
+    outputTokens,
+    cacheReadTokens,
+    cacheWriteTokens,
+    reasoningTokens,
+    costUsd: null,
+    priceVersion: '',
+    latencyMs: diffMs(span.startTimeUnixNano, span.endTimeUnixNano),
+    ttftMs,
+    streaming,
+    finishReasons,
+    status,
+    errorType,
+    promptName,
+    promptVersion,
+    userId,
+    sessionId,
+    conversationId,
+    tags: tagsOf(lwTags, assoc, v),
+    inputContent,
+    outputContent,
+    systemContent,
+    toolNames,
+    inputEmbedding: numbers(v[SLOT.inputEmbedding]),
+    outputEmbedding: numbers(v[SLOT.outputEmbedding]),
+  };
+}
+
+// ── helpers ──
+
+function text(x: AttributeValue | undefined): string | undefined {
+  if (typeof x === 'string') return x === '' ? undefined : x;
+  if (typeof x === 'number' || typeof x === 'boolean') return String(x);
+  return undefined;
+}
+
+function num(x: AttributeValue | undefined): number | undefined {
+  const n = typeof x === 'number' ? x : typeof x === 'string' && x !== '' ? Number(x) : Number.NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+const UINT32_MAX = 4294967295;
+/** Token counts: non-negative integers that fit the UInt32 columns. */
+function count(x: AttributeValue | undefined): number | undefined {
+  const n = num(x);
+  if (n === undefined) return undefined;
+  return n <= 0 ? 0 : n >= UINT32_MAX ? UINT32_MAX : Math.round(n);
+}
+
+function bool(x: AttributeValue | undefined): boolean | undefined {
+  if (typeof x === 'boolean') return x;
+  if (x === 'true') return true;
+  if (x === 'false') return false;
+  return undefined;
+}
+
+/** end − start in milliseconds from decimal-string nanoseconds; exact, never negative. */
+function diffMs(start: string, end: string): number {
+  try {
+    const d = BigInt(end) - BigInt(start);
+    return d > 0n ? Number(d) / 1e6 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function providerAlias(raw: string): string {
+  const lower = raw.toLowerCase();
+  return PROVIDER_ALIASES[lower] ?? lower;
+}
+
+function providerOf(v: readonly (AttributeValue | undefined)[]): string {
+  const p = text(v[SLOT.providerName]);
+  if (p !== undefined) return providerAlias(p);
+  // OpenInference: llm.provider is the host (google, aws, azure), llm.system the model family.
+  const oiProvider = text(v[SLOT.oiProvider]);
+  const oiSystem = text(v[SLOT.oiSystem]);
+  if (oiProvider !== undefined) {
+    if (oiProvider === 'google' && oiSystem === 'vertexai') return 'gcp.vertex_ai';
+    return providerAlias(oiProvider);
+  }
+  const s = text(v[SLOT.system]) ?? oiSystem;
+  return s === undefined ? '' : providerAlias(s);
+}
+
+function operationOf(op: string | undefined, oiKind: string | undefined): string {
+  if (op !== undefined) return OPERATION_ALIASES[op] ?? op;
+  if (oiKind !== undefined && oiKind.toUpperCase() === 'EMBEDDING') return 'embeddings';
+  return 'chat';
+}
+
+function scopeHint(scope: string): number {
+  if (scope === '') return 0;
+  if (scope.startsWith('@llmwatch/') || scope.startsWith('llmwatch')) return HINT.llmwatch;
+  if (scope.includes('openinference')) return HINT.openinference;
+  if (scope.includes('traceloop')) return HINT.openllmetry;
+  if (scope.includes('openlit')) return HINT.openlit;
+  return 0;
+}
+
+function dialectOf(hints: number, v: readonly (AttributeValue | undefined)[]): Dialect {
+  if (hints & HINT.llmwatch) return 'llmwatch';
+  if (hints & HINT.openinference) return 'openinference';
+  if (hints & HINT.openlit) return 'openlit';
+  if (hints & HINT.openllmetry) return 'openllmetry';
+  if (hints & HINT.genai) return 'genai';
+  if (v[SLOT.system] !== undefined || hints & HINT.legacy) return 'genai_legacy';
+  return 'genai';
+}
+
+function serviceNameOf(span: DecodedSpan, v: readonly (AttributeValue | undefined)[]): string {
+  const s = text(span.resource['service.name']);
+  if (s !== undefined && !s.startsWith('unknown_service')) return s;
+  return text(v[SLOT.openlitApp]) ?? s ?? '';
+}
+
+/** Current-semconv message attributes: kept byte-for-byte when already a JSON array. */
+function passthroughMessages(value: AttributeValue, role: string): string {
+  if (typeof value === 'string') {
+    if (value.charCodeAt(0) === 91) return value;
+    return value === '' ? '' : JSON.stringify([{ role, parts: [{ type: 'text', content: value }] }]);
+  }
+  return value === null ? '' : JSON.stringify(value);
+}
+
+/** `gen_ai.system_instructions`: an array of parts. */
+function passthroughParts(value: AttributeValue): string {
+  if (typeof value === 'string') {
+    if (value.charCodeAt(0) === 91) return value;
+    return value === '' ? '' : JSON.stringify([{ type: 'text', content: value }]);
+  }
+  return value === null ? '' : JSON.stringify(value);
+}
+
+function oiOutput(value: AttributeValue | undefined, finish: string | undefined): GenAiMessage[] {
+  const msgs = messagesFromValue(value, 'assistant');
+  const first = msgs[0];
+  if (first && finish !== undefined && first.finish_reason === undefined)
+    first.finish_reason = normalizeFinishReason(finish);
+  return msgs;
+}
+
+function toolNamesOfJson(json: string): string[] {
+  const parsed = parseMaybeJson(json);
+  return Array.isArray(parsed) ? toolNamesOf(parsed as GenAiMessage[]) : [];
+}
+
+function reasons(x: AttributeValue | undefined): string[] {
+  if (x === undefined || x === null || x === '') return [];
+  if (Array.isArray(x)) {
+    const out: string[] = [];
+    for (const r of x) if (typeof r === 'string' && r !== '') out.push(normalizeFinishReason(r));
+    return out;
+  }
+  if (typeof x === 'string') {
+    const parsed = x.charCodeAt(0) === 91 ? parseMaybeJson(x) : x;
+    if (Array.isArray(parsed)) return reasons(parsed as AttributeValue);
+    return [normalizeFinishReason(x)];
+  }
+  return [];
+}
+
+function streamFromInvocationParams(x: AttributeValue | undefined): boolean | undefined {
+  if (typeof x === 'string') {
+    if (x.includes('"stream":true') || x.includes('"stream": true')) return true;
+    return undefined;
+  }
+  if (x && typeof x === 'object' && !Array.isArray(x)) return bool(x.stream);
+  return undefined;
+}
+
+function numbers(x: AttributeValue | undefined): number[] {
+  const arr = typeof x === 'string' && x.charCodeAt(0) === 91 ? parseMaybeJson(x) : x;
+  if (!Array.isArray(arr)) return [];
+  const out: number[] = [];
+  for (const n of arr) if (typeof n === 'number' && Number.isFinite(n)) out.push(n);
+  return out;
+}
+
+const IDENTITY_KEYS = new Set([
+  'user_id',
+  'userId',
+  'session_id',
+  'sessionId',
+  'conversation_id',
+  'prompt_name',
+  'prompt_version',
+]);
+
+function tagsOf(
+  lwTags: Record<string, string> | undefined,
+  assoc: Record<string, string> | undefined,
+  v: readonly (AttributeValue | undefined)[],
+): Record<string, string> {
+  const tags: Record<string, string> = lwTags ?? {};
+  if (assoc) for (const k in assoc) if (!IDENTITY_KEYS.has(k) && !(k in tags)) tags[k] = assoc[k] as string;
+  const oiTags = v[SLOT.oiTags];
+  const tagList = typeof oiTags === 'string' ? parseMaybeJson(oiTags) : oiTags;
+  if (Array.isArray(tagList))
+    for (const t of tagList) if (typeof t === 'string' && !(t in tags)) tags[t] = '';
+  const meta = v[SLOT.oiMetadata];
+  const metaObj = typeof meta === 'string' ? parseMaybeJson(meta) : meta;
+  if (metaObj && typeof metaObj === 'object' && !Array.isArray(metaObj)) {
+    for (const [k, val] of Object.entries(metaObj)) {
+      if (k in tags) continue;
+      if (typeof val === 'string') tags[k] = val;
+      else if (typeof val === 'number' || typeof val === 'boolean') tags[k] = String(val);
+    }
+  }
+  const env = text(v[SLOT.openlitEnv]);
+  if (env !== undefined && !('environment' in tags)) tags.environment = env;
+  const wf = text(v[SLOT.tlWorkflow]);
+  if (wf !== undefined && !('workflow' in tags)) tags.workflow = wf;
+  return tags;
+}
