@@ -87,6 +87,8 @@ interface Installed {
   own: TracerProvider | undefined;
   counters: Counters;
   closing: Promise<void> | undefined;
+  /** Removes our processor from a joined app provider. */
+  leave: (() => void) | undefined;
 }
 let installed: Installed | undefined;
 
@@ -149,23 +151,26 @@ export function init(options: InitOptions = {}): void {
     const apiKey = options.apiKey ?? env.LLMWATCH_API_KEY;
     if (apiKey) headers.Authorization = `Bearer ${apiKey}`;
     const url = tracesUrl(options.endpoint ?? env.LLMWATCH_ENDPOINT ?? 'http://127.0.0.1:4318');
+    const timeoutMillis = options.exportTimeoutMillis ?? 10_000;
+    const config = { url, headers, timeoutMillis };
     const exporter: SpanExporter =
-      options.exporter === 'json'
-        ? new OtlpHttpJsonExporter({ url, headers })
-        : new OtlpProtoExporter({ url, headers });
+      options.exporter === 'json' ? new OtlpHttpJsonExporter(config) : new OtlpProtoExporter(config);
     const batch = new BatchSpanProcessor({
       exporter: new CountingExporter(exporter, counters),
       maxQueueSize,
       maxExportBatchSize: Math.min(512, maxQueueSize),
       scheduledDelayMillis: options.scheduledDelayMillis ?? 1000,
+      exportTimeoutMillis: timeoutMillis,
     });
     processor = new CountingProcessor(batch, counters, maxQueueSize);
   }
 
   const existing = options.tracerProvider ?? registeredProvider();
   let own: TracerProvider | undefined;
+  let leave: (() => void) | undefined;
   if (existing) {
-    if (!joinProvider(existing, processor)) {
+    leave = joinProvider(existing, processor)?.leave;
+    if (!leave) {
       diag.warn(
         'llmwatch: could not add the llmwatch exporter to the existing TracerProvider; spans go to its own exporters only',
       );
@@ -183,7 +188,7 @@ export function init(options: InitOptions = {}): void {
     });
     runtime.tracer = own.getTracer(SDK_NAME, SDK_VERSION);
   }
-  installed = { processor, own, counters, closing: undefined };
+  installed = { processor, own, counters, closing: undefined, leave };
 }
 
 /** Exports everything ended so far. Safe before `init()` and after `shutdown()`. */
@@ -204,6 +209,7 @@ export function shutdown(): Promise<void> {
   if (!inst) return Promise.resolve();
   inst.closing ??= (async () => {
     try {
+      inst.leave?.();
       await inst.processor.shutdown();
       await inst.own?.shutdown();
     } catch (e) {

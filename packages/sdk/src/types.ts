@@ -28,6 +28,8 @@ export interface InitOptions {
   maxQueueSize?: number;
   /** OTLP encoding. @default 'proto' */
   exporter?: 'proto' | 'json';
+  /** Time one export (with its retries) may take before its spans count as failed. @default 10000 */
+  exportTimeoutMillis?: number;
   /** Delay between batch exports. @default 1000 */
   scheduledDelayMillis?: number;
   /**
