@@ -109,21 +109,28 @@ function registeredProvider(): ApiTracerProvider | undefined {
  * takes processors in the constructor, so we append to its multi-processor when the shape is
  * known, and otherwise leave the app's exporters as the only destination.
  */
-function joinProvider(provider: ApiTracerProvider, processor: SpanProcessor): boolean {
+function joinProvider(
+  provider: ApiTracerProvider,
+  processor: SpanProcessor,
+): { leave: () => void } | undefined {
   const p = provider as {
     addSpanProcessor?: (sp: SpanProcessor) => void;
     _activeSpanProcessor?: { _spanProcessors?: SpanProcessor[] };
   };
+  const list = p._activeSpanProcessor?._spanProcessors;
+  const leave = () => {
+    const i = list?.indexOf(processor) ?? -1;
+    if (i >= 0) list?.splice(i, 1);
+  };
   if (typeof p.addSpanProcessor === 'function') {
     p.addSpanProcessor(processor);
-    return true;
+    return { leave };
   }
-  const list = p._activeSpanProcessor?._spanProcessors;
   if (Array.isArray(list)) {
     list.push(processor);
-    return true;
+    return { leave };
   }
-  return false;
+  return undefined;
 }
 
 /**
