@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { coreSchema } from './001-core.js';
+import { detectionSchema } from './002-detection.js';
 import { onCluster, engine, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
@@ -10,7 +11,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add new ones at the end with the next version number. */
-export const MIGRATIONS: readonly Migration[] = [coreSchema];
+export const MIGRATIONS: readonly Migration[] = [coreSchema, detectionSchema];
 
 export { DEFAULT_RETENTION, onCluster, engine };
 export type { DdlContext, RetentionDays } from './ddl.js';

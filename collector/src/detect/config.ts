@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/**
+ * `detection:` in llmwatch.config.yaml. Every threshold has a default chosen so that a daily load
+ * cycle of ±50% and ordinary sampling noise never page anyone (see test/scenarios).
+ */
+const costSpikeSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fewest calls in the current window for a group to be judged. */
+    minCalls: z.number().int().min(1).default(20),
+    /** Fewest baseline days (same hour on previous days) with traffic. */
+    minBaselineDays: z.number().int().min(1).default(2),
+    /** Observed cost must be at least this multiple of the seasonal baseline median. */
+    minRatio: z.number().min(1).default(2.5),
+    /** Robust z-score (median/MAD) the observed cost must exceed. */
+    minZ: z.number().min(0).default(4),
+    /** Ignore groups whose window cost is below this (USD). */
+    minCostUsd: z.number().min(0).default(0.5),
+    /** A user/prompt/model group must also cost at least this share of the project's baseline. */
+    minShareOfProject: z.number().min(0).max(1).default(0.1),
+    singleCall: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Fewest peer calls (same model and prompt) in the baseline. */
+        minPeers: z.number().int().min(1).default(200),
+        /** A call costs more than `factor` × the peers' p99 (and ≥ minCostUsd). */
+        factor: z.number().min(1).default(5),
+        minCostUsd: z.number().min(0).default(0.05),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+const latencySchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minSamples: z.number().int().min(5).default(30),
+    minBaselineSamples: z.number().int().min(5).default(200),
+    /** Mann-Whitney U significance level (one-sided: current slower than baseline). */
+    alpha: z.number().gt(0).lt(1).default(0.001),
+    /** p50 or p95 must rise by at least this fraction. */
+    minRelativeChange: z.number().min(0).default(0.3),
+  })
+  .strict()
+  .prefault({});
+
+const errorRateSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minCalls: z.number().int().min(5).default(30),
+    alpha: z.number().gt(0).lt(1).default(0.001),
+    /** Error ratio must rise by at least this many points (0.05 = 5 points). */
+    minAbsoluteIncrease: z.number().min(0).default(0.05),
+    /** …and to at least this multiple of the baseline ratio. */
+    minRatio: z.number().min(1).default(2),
+  })
+  .strict()
+  .prefault({});
+
+const driftSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    minSamples: z.number().int().min(10).default(50),
+    minBaselineSamples: z.number().int().min(10).default(300),
+    alpha: z.number().gt(0).lt(1).default(0.001),
+    /** Kolmogorov-Smirnov D a token-length shift must reach, whatever its p-value. */
+    minKsStatistic: z.number().min(0).max(1).default(0.25),
+    /** Population stability index of a categorical feature (0.25 = the usual "major shift"). */
+    psiThreshold: z.number().min(0).default(0.25),
+    /** Cosine distance of sketch centroids must exceed this… */
+    minCosineDistance: z.number().min(0).max(2).default(0.02),
+    /** …and this many times the distance seen between random baseline subsamples of the same size. */
+    noiseFactor: z.number().min(1).default(4),
+  })
+  .strict()
+  .prefault({});
+
+const promptRegressionSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** A version is "new" for this long after its first call. */
+    lookbackHours: z.number().min(1).default(24),
+    minSamples: z.number().int().min(5).default(30),
+    minBaselineSamples: z.number().int().min(5).default(100),
+    alpha: z.number().gt(0).lt(1).default(0.001),
+    /** Cost, latency or output tokens must rise by at least this fraction (medians). */
+    minRelativeChange: z.number().min(0).default(0.25),
+    minErrorIncrease: z.number().min(0).default(0.05),
+    /** Mean score drop (absolute, in the score's own unit) that counts as worse. */
+    minScoreDrop: z.number().min(0).default(0.1),
+  })
+  .strict()
+  .prefault({});
+
+const piiTypeSchema = z.enum(['email', 'phone', 'credit_card', 'us_ssn', 'iban', 'ip_address', 'secret']);
+const severitySchema = z.enum(['info', 'warning', 'critical']);
+
+const piiLeakSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** PII in an output that was not in that call's input: the model leaked it. */
+    leakTypes: z.array(piiTypeSchema).default(['email', 'phone', 'credit_card', 'us_ssn', 'iban', 'secret']),
+    /** PII sent to an external provider in an input. Emails and phones in user text are routine. */
+    exposureTypes: z.array(piiTypeSchema).default(['credit_card', 'us_ssn', 'iban', 'secret']),
+    /** Providers that run on your own infrastructure: sending them PII is not an exposure. */
+    internalProviders: z.array(z.string()).default(['ollama', 'vllm', 'llama.cpp', 'local']),
+    severity: z.record(piiTypeSchema, severitySchema).default({
+      secret: 'critical',
+      credit_card: 'critical',
+      us_ssn: 'critical',
+      iban: 'warning',
+      email: 'warning',
+      phone: 'warning',
+      ip_address: 'info',
+    }),
+  })
+  .strict()
+  .prefault({});
+
+export const detectionSchema = z
+  .object({
+    /** Run the scheduler in the collector. `llmwatch detect` works either way. */
+    enabled: z.boolean().default(true),
+    /** How often the scheduler evaluates. */
+    intervalSeconds: z.number().int().min(5).default(60),
+    /** Length of the current window each pass judges (and of the slices of a backtest). */
+    windowMinutes: z.number().int().min(5).max(1440).default(60),
+    /** Spans arrive late: the scheduler's window ends this long before now. */
+    lagSeconds: z.number().int().min(0).default(60),
+    /** How far back baselines reach (same hour on each previous day for seasonal baselines). */
+    baselineDays: z.number().int().min(1).max(60).default(7),
+    cost_spike: costSpikeSchema,
+    latency_regression: latencySchema,
+    error_rate: errorRateSchema,
+    drift: driftSchema,
+    prompt_regression: promptRegressionSchema,
+    pii_leak: piiLeakSchema,
+  })
+  .strict()
+  .prefault({});
+
+export type DetectionConfig = z.output<typeof detectionSchema>;
+export type PiiTypeName = z.output<typeof piiTypeSchema>;
