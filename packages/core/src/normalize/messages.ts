@@ -379,6 +379,61 @@ export function readEvents(events: readonly DecodedSpanEvent[]): EventContent {
   return out;
 }
 
+// ── Canonical form ──
+//
+// Instrumentations agree on the GenAI message shape but not on its details: where an OpenAI
+// system message goes (in the history, or in `gen_ai.system_instructions`), whether tool-call
+// arguments are a JSON string or an object, provider-native or GenAI finish reasons, key order.
+// Stored content uses one form so the same call reads the same whichever instrumentation sent it:
+// system/developer messages live in systemContent, tool arguments are parsed JSON when they parse,
+// finish reasons are GenAI values, keys are in a fixed order.
+
+export function canonicalPart(p: GenAiMessagePart): GenAiMessagePart {
+  switch (p.type) {
+    case 'text':
+    case 'reasoning':
+      return p.content === undefined || Object.keys(p).length > 2
+        ? p
+        : { type: p.type, content: typeof p.content === 'string' ? p.content : JSON.stringify(p.content) };
+    case 'tool_call': {
+      const { type: _t, id, name, arguments: args, ...rest } = p;
+      const out: GenAiMessagePart = { type: 'tool_call' };
+      if (id !== undefined && id !== '') out.id = id;
+      if (name !== undefined) out.name = name;
+      if (args !== undefined) out.arguments = typeof args === 'string' ? parseMaybeJson(args) : args;
+      return Object.assign(out, rest);
+    }
+    case 'tool_call_response': {
+      const { type: _t, id, response, ...rest } = p;
+      const out: GenAiMessagePart = { type: 'tool_call_response' };
+      if (id !== undefined && id !== '') out.id = id;
+      out.response = response;
+      return Object.assign(out, rest);
+    }
+    default:
+      return p;
+  }
+}
+
+export function isSystemRole(role: string): boolean {
+  return role === 'system' || role === 'developer';
+}
+
+export function canonicalMessage(m: GenAiMessage, output: boolean): GenAiMessage {
+  const parts = Array.isArray(m.parts)
+    ? m.parts.filter(isRecord).map((p) => canonicalPart(p as GenAiMessagePart))
+    : [];
+  const out: GenAiMessage = {
+    role: typeof m.role === 'string' ? m.role : output ? 'assistant' : 'user',
+    parts,
+  };
+  if (typeof m.name === 'string' && m.name !== '') out.name = m.name;
+  if (output && typeof m.finish_reason === 'string' && m.finish_reason !== '') {
+    out.finish_reason = normalizeFinishReason(m.finish_reason);
+  }
+  return out;
+}
+
 /** Names of the tools the model asked to call, in order, de-duplicated. */
 export function toolNamesOf(messages: readonly GenAiMessage[]): string[] {
   const names: string[] = [];

@@ -111,9 +111,13 @@ describe('GenAI semconv current (1.37+)', () => {
       sessionId: 's-7',
       conversationId: 'conv_1',
       tags: {},
-      inputContent: JSON.stringify(USER_MSGS),
+      // System messages of the history join the system instructions: one place for the system prompt.
+      inputContent: JSON.stringify(USER_MSGS.slice(1)),
       outputContent: JSON.stringify(ASSISTANT_MSGS),
-      systemContent: JSON.stringify([{ type: 'text', content: 'Be nice.' }]),
+      systemContent: JSON.stringify([
+        { type: 'text', content: 'Be nice.' },
+        { type: 'text', content: 'You are terse.' },
+      ]),
       toolNames: [],
       inputEmbedding: [],
       outputEmbedding: [],
@@ -138,7 +142,7 @@ describe('GenAI semconv current (1.37+)', () => {
       span({ ...attrs, 'gen_ai.input.messages': USER_MSGS as unknown as Attributes[] }),
       'p',
     );
-    expect(JSON.parse(call!.inputContent)).toEqual(USER_MSGS);
+    expect(JSON.parse(call!.inputContent)).toEqual(USER_MSGS.slice(1));
   });
 
   it('reads content from the 1.38+ operation-details event', () => {
@@ -154,7 +158,11 @@ describe('GenAI semconv current (1.37+)', () => {
       }),
       'p',
     );
-    expect(JSON.parse(call!.inputContent)).toEqual(USER_MSGS);
+    expect(JSON.parse(call!.inputContent)).toEqual(USER_MSGS.slice(1));
+    expect(JSON.parse(call!.systemContent)).toEqual([
+      { type: 'text', content: 'Be nice.' },
+      { type: 'text', content: 'You are terse.' },
+    ]);
     expect(JSON.parse(call!.outputContent)).toEqual(ASSISTANT_MSGS);
   });
 
@@ -196,6 +204,50 @@ describe('GenAI semconv current (1.37+)', () => {
     expect(withEvent?.errorType).toBe('APIConnectionError');
     expect(normalizeSpan(span(base, { statusCode: 'Error' }), 'p')?.errorType).toBe('_OTHER');
     expect(normalizeSpan(span(base), 'p')?.status).toBe('unset');
+  });
+});
+
+describe('canonical content', () => {
+  it('the same call reads the same whether tool arguments are a string or an object and finish reasons native or GenAI', () => {
+    const base = { 'gen_ai.provider.name': 'openai', 'gen_ai.request.model': 'gpt-4o' };
+    const sdkStyle = normalizeSpan(
+      span({
+        ...base,
+        'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: 'sys' }]),
+        'gen_ai.input.messages': JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'hi' }] }]),
+        'gen_ai.output.messages': JSON.stringify([
+          {
+            role: 'assistant',
+            parts: [{ type: 'tool_call', id: 'c1', name: 'f', arguments: '{"a":1}' }],
+            finish_reason: 'tool_calls',
+          },
+        ]),
+      }),
+      'p',
+    );
+    const peerStyle = normalizeSpan(
+      span({
+        ...base,
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'system', parts: [{ type: 'text', content: 'sys' }] },
+          { role: 'user', parts: [{ type: 'text', content: 'hi' }] },
+        ]),
+        'gen_ai.output.messages': JSON.stringify([
+          {
+            role: 'assistant',
+            finish_reason: 'tool_call',
+            parts: [{ type: 'tool_call', id: 'c1', name: 'f', arguments: { a: 1 } }],
+          },
+        ]),
+      }),
+      'p',
+    );
+    for (const k of ['inputContent', 'outputContent', 'systemContent', 'toolNames'] as const) {
+      expect(peerStyle?.[k], k).toEqual(sdkStyle?.[k]);
+    }
+    expect(sdkStyle?.outputContent).toBe(
+      '[{"role":"assistant","parts":[{"type":"tool_call","id":"c1","name":"f","arguments":{"a":1}}],"finish_reason":"tool_call"}]',
+    );
   });
 });
 
@@ -246,9 +298,9 @@ describe('GenAI semconv ≤1.36', () => {
       status: 'ok',
     });
     expect(JSON.parse(call!.inputContent)).toEqual([
-      { role: 'system', parts: [{ type: 'text', content: 'You are terse.' }] },
       { role: 'user', parts: [{ type: 'text', content: 'Weather in Paris?' }] },
     ]);
+    expect(JSON.parse(call!.systemContent)).toEqual([{ type: 'text', content: 'You are terse.' }]);
     expect(JSON.parse(call!.outputContent)).toEqual([
       {
         role: 'assistant',
@@ -385,9 +437,9 @@ describe('OpenLLMetry / Traceloop', () => {
       status: 'ok',
     });
     expect(JSON.parse(call!.inputContent)).toEqual([
-      { role: 'system', parts: [{ type: 'text', content: 'You are a weather bot.' }] },
       { role: 'user', parts: [{ type: 'text', content: 'Weather in Oslo?' }] },
     ]);
+    expect(JSON.parse(call!.systemContent)).toEqual([{ type: 'text', content: 'You are a weather bot.' }]);
     expect(JSON.parse(call!.outputContent)).toEqual([
       {
         role: 'assistant',
@@ -497,8 +549,8 @@ describe('OpenInference', () => {
       tags: { beta: '', plan: 'free', shard: '3' },
       status: 'ok',
     });
+    expect(JSON.parse(call!.systemContent)).toEqual([{ type: 'text', content: 'Be brief.' }]);
     expect(JSON.parse(call!.inputContent)).toEqual([
-      { role: 'system', parts: [{ type: 'text', content: 'Be brief.' }] },
       {
         role: 'user',
         parts: [

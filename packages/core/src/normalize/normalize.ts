@@ -1,7 +1,10 @@
-import type { CallStatus, Dialect, GenAiMessage, LlmCall } from '../llm-call.js';
+import type { CallStatus, Dialect, GenAiMessage, GenAiMessagePart, LlmCall } from '../llm-call.js';
 import type { AttributeValue, DecodedSpan } from '../span.js';
 import {
   addIndexedMessageAttribute,
+  canonicalMessage,
+  canonicalPart,
+  isSystemRole,
   messagesFromAccs,
   messagesFromValue,
   normalizeFinishReason,
@@ -141,44 +144,52 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
   // ── Events: legacy content, exceptions, first token ──
   const ev = span.events.length > 0 ? readEvents(span.events) : undefined;
 
-  // ── Content ──
-  let outputMessages: GenAiMessage[] | undefined;
-  let outputContent = '';
+  // ── Content (canonical form: see messages.ts) ──
   const oiFinish = text(v[SLOT.oiFinishReason]);
+  let outputMessages: GenAiMessage[] | undefined;
   const outMsgs = v[SLOT.outMsgs] ?? ev?.outMsgs;
-  if (outMsgs !== undefined) {
-    outputContent = passthroughMessages(outMsgs, 'assistant');
-  } else {
-    if (outAccs) outputMessages = messagesFromAccs(outAccs, true, oiFinish);
-    else if (ev && ev.output.length > 0) outputMessages = ev.output;
-    else if (v[SLOT.legacyCompletion] !== undefined)
-      outputMessages = messagesFromValue(v[SLOT.legacyCompletion], 'assistant');
-    else if (v[SLOT.oiOutputValue] !== undefined) outputMessages = oiOutput(v[SLOT.oiOutputValue], oiFinish);
-    if (outputMessages && outputMessages.length > 0) outputContent = JSON.stringify(outputMessages);
-  }
+  if (outMsgs !== undefined) outputMessages = messagesFromValue(outMsgs, 'assistant');
+  else if (outAccs) outputMessages = messagesFromAccs(outAccs, true, oiFinish);
+  else if (ev && ev.output.length > 0) outputMessages = ev.output;
+  else if (v[SLOT.legacyCompletion] !== undefined)
+    outputMessages = messagesFromValue(v[SLOT.legacyCompletion], 'assistant');
+  else if (v[SLOT.oiOutputValue] !== undefined) outputMessages = oiOutput(v[SLOT.oiOutputValue], oiFinish);
+  if (outputMessages) outputMessages = outputMessages.map((m) => canonicalMessage(m, true));
+  const outputContent = outputMessages && outputMessages.length > 0 ? JSON.stringify(outputMessages) : '';
 
   let inputContent = '';
+  let inputMessages: GenAiMessage[] | undefined;
   const inMsgs = v[SLOT.inMsgs] ?? ev?.inMsgs;
-  if (inMsgs !== undefined) inputContent = passthroughMessages(inMsgs, 'user');
-  else {
-    let msgs: GenAiMessage[] | undefined;
-    if (inAccs) msgs = messagesFromAccs(inAccs, false);
-    else if (ev && ev.input.length > 0) msgs = ev.input;
-    else if (v[SLOT.legacyPrompt] !== undefined) msgs = messagesFromValue(v[SLOT.legacyPrompt], 'user');
-    else if (v[SLOT.oiInputValue] !== undefined) msgs = messagesFromValue(v[SLOT.oiInputValue], 'user');
-    else if (embedTexts)
-      msgs = [{ role: 'user', parts: embedTexts.map((t) => ({ type: 'text', content: t })) }];
-    if (msgs && msgs.length > 0) inputContent = JSON.stringify(msgs);
+  if (inMsgs !== undefined) {
+    // Hot path: already canonical GenAI JSON is stored byte for byte.
+    if (typeof inMsgs === 'string' && inMsgs.charCodeAt(0) === 91 && !needsCanonicalInput(inMsgs))
+      inputContent = inMsgs;
+    else inputMessages = messagesFromValue(inMsgs, 'user');
+  } else if (inAccs) inputMessages = messagesFromAccs(inAccs, false);
+  else if (ev && ev.input.length > 0) inputMessages = ev.input;
+  else if (v[SLOT.legacyPrompt] !== undefined)
+    inputMessages = messagesFromValue(v[SLOT.legacyPrompt], 'user');
+  else if (v[SLOT.oiInputValue] !== undefined)
+    inputMessages = messagesFromValue(v[SLOT.oiInputValue], 'user');
+  else if (embedTexts)
+    inputMessages = [{ role: 'user', parts: embedTexts.map((t) => ({ type: 'text', content: t })) }];
+
+  let systemParts: GenAiMessagePart[] | undefined;
+  if (inputMessages) {
+    const rest: GenAiMessage[] = [];
+    for (const m of inputMessages) {
+      if (isSystemRole(m.role)) (systemParts ??= []).push(...canonicalMessage(m, false).parts);
+      else rest.push(canonicalMessage(m, false));
+    }
+    if (rest.length > 0) inputContent = JSON.stringify(rest);
   }
 
   const sys = v[SLOT.sysInstr] ?? ev?.sysInstr;
-  const systemContent = sys === undefined ? '' : passthroughParts(sys);
+  let systemContent = '';
+  if (systemParts) systemContent = JSON.stringify([...partsOfValue(sys), ...systemParts]);
+  else if (sys !== undefined) systemContent = passthroughParts(sys);
 
-  const toolNames = outputMessages
-    ? toolNamesOf(outputMessages)
-    : outputContent.includes('"tool_call"')
-      ? toolNamesOfJson(outputContent)
-      : [];
+  const toolNames = outputMessages ? toolNamesOf(outputMessages) : [];
 
   // ── Outcome ──
   let finishReasons = reasons(v[SLOT.finishReasons]);
@@ -363,13 +374,24 @@ function serviceNameOf(span: DecodedSpan, v: readonly (AttributeValue | undefine
   return text(v[SLOT.openlitApp]) ?? s ?? '';
 }
 
-/** Current-semconv message attributes: kept byte-for-byte when already a JSON array. */
-function passthroughMessages(value: AttributeValue, role: string): string {
-  if (typeof value === 'string') {
-    if (value.charCodeAt(0) === 91) return value;
-    return value === '' ? '' : JSON.stringify([{ role, parts: [{ type: 'text', content: value }] }]);
+/**
+ * Input JSON that may differ from the canonical form: system/developer messages (moved to
+ * systemContent) or tool calls (arguments may be a JSON string). Plain-text-only histories, the
+ * common case, skip the parse.
+ */
+function needsCanonicalInput(json: string): boolean {
+  return json.includes('"system"') || json.includes('"developer"') || json.includes('"tool_call"');
+}
+
+function partsOfValue(value: AttributeValue | undefined): GenAiMessagePart[] {
+  if (value === undefined || value === null || value === '') return [];
+  const parsed = typeof value === 'string' ? parseMaybeJson(value) : value;
+  if (Array.isArray(parsed)) {
+    return parsed
+      .filter((p) => p && typeof p === 'object' && !Array.isArray(p))
+      .map((p) => canonicalPart(p as GenAiMessagePart));
   }
-  return value === null ? '' : JSON.stringify(value);
+  return [{ type: 'text', content: typeof value === 'string' ? value : JSON.stringify(value) }];
 }
 
 /** `gen_ai.system_instructions`: an array of parts. */
@@ -387,11 +409,6 @@ function oiOutput(value: AttributeValue | undefined, finish: string | undefined)
   if (first && finish !== undefined && first.finish_reason === undefined)
     first.finish_reason = normalizeFinishReason(finish);
   return msgs;
-}
-
-function toolNamesOfJson(json: string): string[] {
-  const parsed = parseMaybeJson(json);
-  return Array.isArray(parsed) ? toolNamesOf(parsed as GenAiMessage[]) : [];
 }
 
 function reasons(x: AttributeValue | undefined): string[] {
