@@ -84,6 +84,8 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
         emit('iban', i - 2, end);
         return end;
       }
+      // An IBAN-shaped value with a wrong checksum: its digit groups are not cards or phones.
+      return skipIbanShape(text, i);
     }
     return skipToken(text, i);
   }
@@ -230,7 +232,8 @@ function cardIssuerLengthOk(d: string): boolean {
   const p3 = Number(d.slice(0, 3));
   const p4 = Number(d.slice(0, 4));
   const p6 = Number(d.slice(0, 6));
-  if (d.charCodeAt(0) === 52) return len === 13 || len === 16 || len === 19; // Visa
+  // Visa (13-digit cards are long retired; 13-digit runs starting with 4 are mostly EAN-13 codes)
+  if (d.charCodeAt(0) === 52) return len === 16 || len === 19;
   if (p2 >= 51 && p2 <= 55) return len === 16; // Mastercard
   if (p4 >= 2221 && p4 <= 2720) return len === 16; // Mastercard 2-series
   if (p4 >= 2200 && p4 <= 2204) return len >= 16 && len <= 19; // Mir
@@ -410,11 +413,7 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     const p = parsePhoneNumberFromString(s);
     return p?.isValid() ? start : -1;
   }
-  if (digits < 7 || digits > 13) return -1;
   const before = text.slice(Math.max(0, start - 30), start);
-  if (NOT_PHONE_BEFORE.test(before)) return -1;
-  if (looksLikeDate(text, a, b)) return -1;
-
   // International prefix "00": 0044 20 7946 0958.
   if (
     digits >= 10 &&
@@ -422,9 +421,14 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     text.charCodeAt(first + 1) === 48 &&
     gEnd[a]! - first <= 4
   ) {
+    if (NOT_PHONE_BEFORE.test(before)) return -1;
     const p = parsePhoneNumberFromString(`+${s.replace(/\D/g, '').slice(2)}`);
     return p?.isValid() ? start : -1;
   }
+
+  if (digits < 7 || digits > 13) return -1;
+  if (NOT_PHONE_BEFORE.test(before)) return -1;
+  if (looksLikeDate(text, a, b)) return -1;
 
   // North American formats: (415) 555-2671, 415-555-2671, 415.555.2671, 1-415-555-2671.
   const groups = b - a + 1;
@@ -458,9 +462,11 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     validIn(s, NATIONAL_COUNTRIES, true)
   )
     return start;
-  if (PHONE_CONTEXT.test(before)) {
-    if (validIn(s, CONTEXT_COUNTRIES, false)) return start;
-  }
+  // Otherwise only when the text right before introduces this very number ("phone: …", "电话…").
+  const intro = text.slice(Math.max(0, start - 20), start);
+  if (/\d/.test(intro) || !PHONE_CONTEXT.test(intro)) return -1;
+  for (let x = a; x < b; x++) if (gSep[x]! & SEP_DOT) return -1;
+  if (validIn(s, CONTEXT_COUNTRIES, false)) return start;
   return -1;
 }
 
@@ -559,6 +565,18 @@ const IBAN_LENGTHS: Record<string, number> = {
   HN: 28,
 };
 
+function skipIbanShape(text: string, i: number): number {
+  let j = skipToken(text, i);
+  const n = text.length;
+  for (;;) {
+    if (j + 1 >= n || text.charCodeAt(j) !== 0x20) return j;
+    let k = j + 1;
+    while (k < n && k - j <= 4 && (isDigit(text.charCodeAt(k)) || isUpper(text.charCodeAt(k)))) k++;
+    if (k - j - 1 < 1 || (k < n && isWordChar(text.charCodeAt(k)))) return j;
+    j = k;
+  }
+}
+
 /** IBAN starting at `s` (two letters), compact or in groups of four; returns its end or -1. */
 function matchIban(text: string, s: number): number {
   if (s > 0 && isWordChar(text.charCodeAt(s - 1))) return -1;
@@ -577,6 +595,8 @@ function matchIban(text: string, s: number): number {
     } else break;
   }
   if (compact.length !== len) return -1;
+  const check = Number(compact.slice(2, 4));
+  if (check < 2 || check > 98) return -1; // ISO 13616: 00, 01 and 99 are never issued
   if (j < n && (isWordChar(text.charCodeAt(j)) || text.charCodeAt(j) === 0x2d)) return -1;
   return ibanMod97Valid(compact) ? j : -1;
 }

@@ -21,9 +21,9 @@ interface Rule {
   boundary?: boolean;
 }
 
-/** Random-looking: letters and digits mixed, not an `xxxx` placeholder. */
+/** Random-looking: digits or mixed case, not an `xxxx` placeholder. */
 function randomish(v: string): boolean {
-  return /\d/.test(v) && /[A-Za-z]/.test(v) && !looksLikePlaceholder(v);
+  return (/\d/.test(v) || (/[a-z]/.test(v) && /[A-Z]/.test(v))) && !looksLikePlaceholder(v);
 }
 
 /**
@@ -56,7 +56,7 @@ function jwt(v: string): boolean {
 }
 
 const NOT_A_VALUE =
-  /^(?:null|none|nil|undefined|true|false|required|optional|string|str|redacted|hidden|masked|secret|password|changeme|example|placeholder|your[_-]?\w*|xxx+|\*+|\.+|-+|[<[{$%]|process\.env|os\.(?:environ|getenv)|env\.|getenv|config\.|settings\.|self\.|this\.|req\.|request\.|args\.|options\.|params\.)/i;
+  /^(?:(?:null|none|nil|undefined|true|false|required|optional|string|str|redacted|hidden|masked|secret|password|changeme|example|placeholder|xxx+|\*+|\.+|-+)$|your[_-]|[<[{$%]|process\.env|os\.(?:environ|getenv)|env\.|getenv|config\.|settings\.|self\.|this\.|req\.|request\.|args\.|options\.|params\.)/i;
 
 /** `password=…` style values: reject placeholders, references and plain words. */
 function credentialValue(v: string): boolean {
@@ -87,7 +87,7 @@ const PEM =
 const PREFIXED: ReadonlyArray<[string[], Rule]> = [
   [
     ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'ASCA', 'ABIA', 'ACCA'],
-    { re: /A[A-Z0-9]{3}[A-Z2-7]{16}(?![A-Za-z0-9])/y },
+    { re: /A[A-Z0-9]{3}[A-Z2-7]{16}(?![A-Za-z0-9])/y, check: (v) => !looksLikePlaceholder(v.slice(4)) },
   ],
   [['AIza'], { re: /AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/y }],
   [
@@ -261,7 +261,7 @@ function tryRule(text: string, rule: Rule, at: number, trigger: string, emit: Se
   }
   // Sentence punctuation after a value in prose: "my password is hunter2."
   if (rule === KV_RULE) {
-    while (value.length > 0 && /[.!?:]/.test(value[value.length - 1]!)) value = value.slice(0, -1);
+    while (value.length > 0 && /[.:,]/.test(value[value.length - 1]!)) value = value.slice(0, -1);
   }
   if (rule.check && !rule.check(value)) return -1;
   emit(vs, vs + value.length);

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { base62, crc32 } from './checks.js';
+import { redactText, scanText } from './index.js';
+import type { PiiType } from './types.js';
+
+/** [type, value] pairs found in `text`, in order. */
+function found(text: string, types?: PiiType[]): Array<[PiiType, string]> {
+  return scanText(text, types ? { types } : undefined).map((f) => [f.type, text.slice(f.start, f.end)]);
+}
+
+// Hand-written cases in formats the generated corpus does not use: a second opinion.
+const POSITIVE: Array<[PiiType, string, string]> = [
+  ['email', 'Write to Dr. O’Neil at k.oneil@hospital.example.org today', 'k.oneil@hospital.example.org'],
+  ['email', '<mailto:FIRST.LAST@EXAMPLE.COM>', 'FIRST.LAST@EXAMPLE.COM'],
+  ['email', 'josé.garcía@ejemplo.es escribió', 'josé.garcía@ejemplo.es'],
+  ['email', '"reply_to":"ops+alerts@sub.example.io"', 'ops+alerts@sub.example.io'],
+  ['phone', 'Call +1 (212) 555-0187 after 5pm', '+1 (212) 555-0187'],
+  ['phone', 'Ring me on +44 (0)20 7946 0958.', '+44 (0)20 7946 0958'],
+  ['phone', 'WhatsApp: +91 98765 43210', '+91 98765 43210'],
+  ['phone', 'Tel. 030 901820', '030 901820'],
+  ['phone', 'Appelez le 01 23 45 67 89 svp', '01 23 45 67 89'],
+  ['phone', 'dial 0044 20 7946 0958 from abroad', '0044 20 7946 0958'],
+  ['phone', '携帯：090-1234-5678', '090-1234-5678'],
+  ['phone', 'phone 6502530000', '6502530000'],
+  ['phone', 'мой номер +7 912 345-67-89', '+7 912 345-67-89'],
+  ['credit_card', 'Amex 3782 822463 10005 exp 04/28', '3782 822463 10005'],
+  ['credit_card', 'card=5555-5555-5555-4444;', '5555-5555-5555-4444'],
+  ['credit_card', 'use 6011111111111117 for the test', '6011111111111117'],
+  ['credit_card', 'JCB 3530 1113 3330 0000', '3530 1113 3330 0000'],
+  ['us_ssn', 'SSN: 078-05-1120', '078-05-1120'],
+  ['us_ssn', 'social security number 219099999', '219099999'],
+  ['iban', 'IBAN: GB33BUKB20201555555555', 'GB33BUKB20201555555555'],
+  ['iban', 'FR14 2004 1010 0505 0001 3M02 606', 'FR14 2004 1010 0505 0001 3M02 606'],
+  ['iban', 'NL91 ABNA 0417 1643 00 bitte', 'NL91 ABNA 0417 1643 00'],
+  ['ip_address', 'from 8.8.8.8, via 172.16.254.1', '8.8.8.8'],
+  ['ip_address', 'peer [2001:db8:85a3::8a2e:370:7334]:443', '2001:db8:85a3::8a2e:370:7334'],
+  ['ip_address', 'addr=fe80::1ff:fe23:4567:890a%eth0', 'fe80::1ff:fe23:4567:890a'],
+  ['ip_address', 'mapped ::ffff:192.0.2.128 ok', '::ffff:192.0.2.128'],
+  ['secret', 'aws_access_key_id = AKIAIOSFODNN7EXAMPLE', 'AKIAIOSFODNN7EXAMPLE'],
+  [
+    'secret',
+    'AWS_SECRET_ACCESS_KEY="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+    'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  ],
+  ['secret', 'token: glpat-xZ8vQ2mN4kL7pR1sT6wY', 'glpat-xZ8vQ2mN4kL7pR1sT6wY'],
+  [
+    'secret',
+    'SLACK_BOT_TOKEN=xoxb-2048291045-4099327019-pQ9xT2vB7nM4kL1sR8wZ3yF',
+    'xoxb-2048291045-4099327019-pQ9xT2vB7nM4kL1sR8wZ3yF',
+  ],
+  ['secret', 'stripe.api_key = "sk_live_51H8xKfLmN2pQ7rS9tU4vW6yZ"', 'sk_live_51H8xKfLmN2pQ7rS9tU4vW6yZ'],
+  [
+    'secret',
+    'ANTHROPIC_API_KEY=sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCbA-9xY8wV7u',
+    'sk-ant-api03-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2Jh1Gf0EdCbA-9xY8wV7u',
+  ],
+  ['secret', 'key=AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY&q=x', 'AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY'],
+  ['secret', 'redis://:s3cr3tP4ss@cache:6379/0', 's3cr3tP4ss'],
+  ['secret', 'mongodb+srv://admin:Xk29!pqL@cluster0.example.mongodb.net/db', 'Xk29!pqL'],
+  ['secret', 'Mein Passwort ist Sommer2024!', 'Sommer2024!'],
+  ['secret', '{"password": "c0rrect-h0rse"}', 'c0rrect-h0rse'],
+  ['secret', '我的密码是 Abc12345xyz', 'Abc12345xyz'],
+];
+
+const NEGATIVE: string[] = [
+  'Upgrade to version 1.2.3.4 of the agent, build 10.0.19041.1',
+  'request 550e8400-e29b-41d4-a716-446655440000 took 12ms',
+  'commit 4b8c3c5e9a1f2d7b6c0e8a9f1d2c3b4a5e6f7a8b, short a89a0f4',
+  'sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  'at 2026-11-23T11:42:17.123Z and 2026-11-23 11:42:17, epoch 1763898137, ms 1763898137123',
+  'Order #2024-118832-77, invoice INV-0043321, tracking 1Z999AA10123456784',
+  'card 4111 1111 1111 1112 was declined (Luhn-invalid)',
+  'ISBN 978-3-16-148410-0 and 0-306-40615-2',
+  'not an SSN: 000-12-3456, 666-45-6789, 912-34-5678',
+  'bad IBAN DE89 3704 0044 0532 0130 01',
+  'octets 256.1.1.1 and 1.2.3 and 10.0.0',
+  'MAC 00:1A:2B:3C:4D:5E at 12:30:45 using std::vector and Foo::Bar',
+  'icon@2x.png, react@18.2.0, @types/node, git@github.com:acme/api.git',
+  'ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx and sk-xxxxxxxxxxxxxxxxxxxxxxxx and YOUR_API_KEY',
+  'the task-based approach and desk-top-sk-like words',
+  'price $1,234.56, coords 37.7749, -122.4194, color #1a2b3c, port 8080',
+  'password: ******** and password=<your-password> and password is required',
+  'max_tokens: 1024, prompt_tokens=1532, total_tokens 1743',
+  '订单号 20241123000123，数量 3。',
+  'EAN 4006381333931 and UPC 036000291452',
+];
+
+describe('scanText', () => {
+  it.each(POSITIVE)('finds %s in %j', (type, text, value) => {
+    expect(found(text)).toContainEqual([type, value]);
+  });
+
+  it.each(NEGATIVE)('reports nothing in %j', (text) => {
+    expect(found(text)).toEqual([]);
+  });
+
+  it('returns sorted, non-overlapping findings and the most specific type wins', () => {
+    const text = 'db: postgres://u:P4ssw0rd9@db.example.com/x card 4242 4242 4242 4242 ip 10.0.0.1';
+    expect(found(text)).toEqual([
+      ['secret', 'P4ssw0rd9'],
+      ['credit_card', '4242 4242 4242 4242'],
+      ['ip_address', '10.0.0.1'],
+    ]);
+  });
+
+  it('offsets are JS string indices, also after astral characters', () => {
+    const text = '😀👍 mail: a.b@example.com';
+    const [f] = scanText(text);
+    expect(f).toEqual({ type: 'email', start: 11, end: 26 });
+    expect(text.slice(f!.start, f!.end)).toBe('a.b@example.com');
+  });
+
+  it('finds values inside JSON-escaped strings (\\n before a value)', () => {
+    expect(found('{"c":"hi\\nanna@example.com\\n+1 415 555 2671"}')).toEqual([
+      ['email', 'anna@example.com'],
+      ['phone', '+1 415 555 2671'],
+    ]);
+  });
+
+  it('GitHub tokens: checksum-valid ones are found, placeholders are not', () => {
+    const body = 'abcdefghijklmnopqrstuvwxyzABCD';
+    const token = `ghp_${body}${base62(crc32(body), 6)}`;
+    expect(found(`GITHUB_TOKEN=${token}`)).toEqual([['secret', token]]);
+  });
+
+  it('JWTs must have a JSON header with alg', () => {
+    const jwt =
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    expect(found(`Authorization: Bearer ${jwt}`)).toEqual([['secret', jwt]]);
+    const notJwt = 'eyJub3QiOiJhIGp3dCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc';
+    expect(found(notJwt)).toEqual([]);
+  });
+
+  it('PEM private key blocks are one secret', () => {
+    const pem =
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----';
+    expect(found(`key:\n${pem}\n`)).toEqual([['secret', pem]]);
+  });
+
+  it('types and custom secret patterns', () => {
+    const text = 'mail a@example.com internal ACME-7f3c9a2e1b4d';
+    expect(found(text, ['phone'])).toEqual([]);
+    const r = scanText(text, { customSecretPatterns: [/ACME-[0-9a-f]{12}/] });
+    expect(r.map((f) => f.type)).toEqual(['email', 'secret']);
+  });
+
+  it('redactText replaces every finding', () => {
+    expect(redactText('SSN 123-45-6789, mail x.y@example.com').text).toBe(
+      'SSN [REDACTED:us_ssn], mail [REDACTED:email]',
+    );
+  });
+});
