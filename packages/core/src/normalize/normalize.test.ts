@@ -534,6 +534,7 @@ describe('OpenInference', () => {
       dialect: 'openinference',
       provider: 'openai',
       operation: 'chat',
+      responseId: 'chatcmpl-1',
       requestModel: 'gpt-4o-mini-2024-07-18',
       responseModel: 'gpt-4o-mini-2024-07-18',
       inputTokens: 900,

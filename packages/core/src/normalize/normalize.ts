@@ -200,7 +200,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
 
   const errorType =
     text(v[SLOT.errorType]) ?? ev?.exceptionType ?? (span.statusCode === 'Error' ? '_OTHER' : '');
-  const responseId = text(v[SLOT.respId]) ?? '';
+  const responseId = text(v[SLOT.respId]) ?? oiResponseId(v[SLOT.oiOutputValue], v[SLOT.oiOutputMime]) ?? '';
   let status: CallStatus;
   if (span.statusCode === 'Error' || errorType !== '') status = 'error';
   else if (span.statusCode === 'Ok') status = 'ok';
@@ -409,6 +409,13 @@ function oiOutput(value: AttributeValue | undefined, finish: string | undefined)
   if (first && finish !== undefined && first.finish_reason === undefined)
     first.finish_reason = normalizeFinishReason(finish);
   return msgs;
+}
+
+/** OpenInference has no response-id attribute; the JSON response body in output.value has it. */
+function oiResponseId(value: AttributeValue | undefined, mime: AttributeValue | undefined): string | undefined {
+  if (typeof value !== 'string' || mime !== 'application/json' || value.charCodeAt(0) !== 123) return undefined;
+  const body = parseMaybeJson(value);
+  return body && typeof body === 'object' && !Array.isArray(body) ? text((body as { id?: AttributeValue }).id) : undefined;
 }
 
 function reasons(x: AttributeValue | undefined): string[] {
