@@ -63,6 +63,11 @@ export const storageSchema = z
     database: z.string().default('default'),
     /** Cluster name: DDL runs ON CLUSTER with Replicated engines. */
     cluster: z.string().optional(),
+    /**
+     * With `cluster`: shard every table (`<table>_local` + Distributed `<table>`); without it the
+     * cluster only replicates. See docs/scale-out.md.
+     */
+    distributed: z.boolean().default(false),
     retentionDays: retentionSchema,
   })
   .strict()

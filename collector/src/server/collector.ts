@@ -90,7 +90,9 @@ export async function startCollector(
   const state = { migrated: false, replayed: false, stopping: false };
   const retention = {
     retention: config.storage.retentionDays,
-    ...(config.storage.cluster ? { cluster: config.storage.cluster } : {}),
+    ...(config.storage.cluster
+      ? { cluster: config.storage.cluster, distributed: config.storage.distributed }
+      : {}),
   };
   const migrateOnce = async (): Promise<void> => {
     await migrate(ingestClient, retention);

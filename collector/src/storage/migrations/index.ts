@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { coreSchema } from './001-core.js';
 import { detectionSchema } from './002-detection.js';
-import { onCluster, engine, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
+import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
   version: number;
@@ -18,7 +18,7 @@ export type { DdlContext, RetentionDays } from './ddl.js';
 
 /** All DDL for a context, in order: used by `migrate` and by tests of the generated DDL. */
 export function schemaStatements(ctx: DdlContext, migrations: readonly Migration[] = MIGRATIONS): string[] {
-  return migrations.flatMap((m) => m.statements(ctx));
+  return migrations.flatMap((m) => m.statements(ctx).flatMap((s) => distributeStatement(s, ctx)));
 }
 
 /**
@@ -44,7 +44,8 @@ export async function migrate(
   const ran: number[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements(ctx)) await client.command({ query: statement });
+    for (const statement of migration.statements(ctx).flatMap((s) => distributeStatement(s, ctx)))
+      await client.command({ query: statement });
     await client.insert({
       table: 'llmwatch_migrations',
       values: [{ Version: migration.version, Name: migration.name }],
