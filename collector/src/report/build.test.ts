@@ -89,6 +89,58 @@ describe('buildReport on embedded ClickHouse', () => {
     expect(renderReport(none)).toContain('(no calls)');
   });
 
+  it('lists the firing alerts of the project from alert_state, latest version only', async () => {
+    const detection = {
+      id: 'abc',
+      kind: 'cost_spike',
+      status: 'firing',
+      severity: 'critical',
+      project: 'default',
+      rule: 'cost_spike.user',
+      subject: { userId: 'user-7' },
+      window: { from: '2026-01-01T00:00:00Z', to: '2026-01-01T01:00:00Z' },
+      observed: 12,
+      baseline: 1,
+      message: 'user-7 spent 12x the usual',
+      evidence: {},
+    };
+    const row = (version: number, status: string, project = 'default') => ({
+      ProjectId: project,
+      Rule: 'cost_spike.user',
+      SubjectKey: 'userId=user-7',
+      Kind: 'cost_spike',
+      Status: status,
+      Severity: 'critical',
+      FirstFiredAt: '2026-01-01 00:30:00.000',
+      LastFiredAt: '2026-01-01 01:00:00.000',
+      Json: JSON.stringify(detection),
+      Version: version,
+    });
+    await client.insert({
+      table: 'alert_state',
+      format: 'JSONEachRow',
+      values: [row(1, 'firing'), row(1, 'firing', 'other')],
+    });
+    let report = await buildReport(client, { project: 'default', sinceMs: 3_600_000, now: NOW });
+    expect(report.alerts).toEqual([
+      {
+        id: 'abc',
+        kind: 'cost_spike',
+        severity: 'critical',
+        status: 'firing',
+        rule: 'cost_spike.user',
+        subject: { userId: 'user-7' },
+        message: 'user-7 spent 12x the usual',
+        firstSeen: '2026-01-01T00:30:00.000Z',
+        lastSeen: '2026-01-01T01:00:00.000Z',
+      },
+    ]);
+    expect(renderReport(report)).toContain('userId=user-7');
+    await client.insert({ table: 'alert_state', format: 'JSONEachRow', values: [row(2, 'resolved')] });
+    report = await buildReport(client, { project: 'default', sinceMs: 3_600_000, now: NOW });
+    expect(report.alerts).toEqual([]);
+  });
+
   it('renders tables with every model and prompt', async () => {
     const text = renderReport(
       await buildReport(client, { project: 'default', sinceMs: 6 * 3_600_000, now: NOW }),

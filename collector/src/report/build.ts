@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { Detection } from '../detect/types.js';
 import { LlmwatchError } from '../errors.js';
 import { queryRows } from '../storage/clickhouse.js';
 
@@ -239,43 +240,40 @@ export async function buildReport(client: ClickHouseClient, options: ReportOptio
 }
 
 /**
- * Open alerts from the alert store (migration 002, detection/alerting). Read defensively: the
- * report must work on a deployment whose alert store is absent or has a newer shape.
+ * Open alerts: the firing rows of alert_state (migration 002, detection/alerting), newest first.
+ * `null` when the store is absent (a deployment that predates it), so the report still works.
  */
 async function openAlerts(client: ClickHouseClient, project: string): Promise<ReportAlert[] | null> {
   const [table] = await queryRows<{ name: string }>(
     client,
-    `SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'alerts'`,
+    `SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'alert_state'`,
   );
   if (!table) return null;
-  const rows = await queryRows<Record<string, unknown>>(
+  const rows = await queryRows<{ json: string; first: string; last: string; status: string }>(
     client,
-    `SELECT * FROM alerts FINAL WHERE ProjectId = {project:String} AND Status = 'firing' ORDER BY LastSeen DESC LIMIT 50`,
+    `SELECT Json AS json, toString(FirstFiredAt) AS first, toString(LastFiredAt) AS last, Status AS status
+     FROM alert_state FINAL
+     WHERE ProjectId = {project:String} AND Status = 'firing'
+     ORDER BY LastFiredAt DESC, Rule, SubjectKey LIMIT 100`,
     { project },
-  ).catch(() => null);
-  if (!rows) return null;
-  const str = (v: unknown) => (v === null || v === undefined ? '' : String(v));
-  return rows.map((r) => ({
-    id: str(r.Id ?? r.AlertId),
-    kind: str(r.Kind),
-    severity: str(r.Severity),
-    status: str(r.Status),
-    rule: str(r.Rule),
-    subject: parseSubject(r.Subject),
-    message: str(r.Message),
-    firstSeen: str(r.FirstSeen ?? r.FiredAt),
-    lastSeen: str(r.LastSeen ?? r.UpdatedAt),
-  }));
-}
-
-function parseSubject(v: unknown): Record<string, string> {
-  if (v && typeof v === 'object') return v as Record<string, string>;
-  if (typeof v === 'string' && v.startsWith('{')) {
+  );
+  return rows.map((r) => {
+    let d: Partial<Detection> = {};
     try {
-      return JSON.parse(v) as Record<string, string>;
+      d = JSON.parse(r.json) as Partial<Detection>;
     } catch {
-      return {};
+      // A row written by a newer version: show what the columns say.
     }
-  }
-  return {};
+    return {
+      id: d.id ?? '',
+      kind: d.kind ?? '',
+      severity: d.severity ?? '',
+      status: r.status,
+      rule: d.rule ?? '',
+      subject: { ...(d.subject ?? {}) } as Record<string, string>,
+      message: d.message ?? '',
+      firstSeen: `${r.first.replace(' ', 'T')}Z`,
+      lastSeen: `${r.last.replace(' ', 'T')}Z`,
+    };
+  });
 }
