@@ -232,6 +232,25 @@ function standardVariables(): Record<string, unknown>[] {
   ];
 }
 
+/** Firing detections as annotations (Grafana's ClickHouse annotation support: time, timeEnd, text, tags). */
+export const ALERT_ANNOTATION: Record<string, unknown> = {
+  name: 'llmwatch alerts',
+  datasource: DATASOURCE,
+  enable: true,
+  iconColor: 'red',
+  target: {
+    refId: 'Anno',
+    datasource: DATASOURCE,
+    editorType: 'sql',
+    format: 1,
+    rawSql: `SELECT WindowFrom AS time, WindowTo AS timeEnd,
+  concat(upper(Severity), ' ', Kind, ': ', Message) AS text, [Kind, Severity, Rule] AS tags
+FROM detections
+WHERE ProjectId = '$project' AND $__timeFilter(WindowTo) AND Status = 'firing'
+ORDER BY WindowTo`,
+  },
+};
+
 function dashboard(
   uid: string,
   title: string,
@@ -263,6 +282,7 @@ function dashboard(
           name: 'Annotations & Alerts',
           type: 'dashboard',
         },
+        ALERT_ANNOTATION,
         ...(extra.annotations ?? []),
       ],
     },
@@ -693,6 +713,19 @@ GROUP BY Model HAVING calls >= 20 ORDER BY ks_statistic DESC`,
       ],
     },
     {
+      title: 'Drift scores (detector output)',
+      description:
+        'Observed statistic of each drift rule per window (KS D, PSI, sketch distance), from the drift detector.',
+      type: 'timeseries',
+      w: 12,
+      h: 8,
+      unit: 'short',
+      sql: `SELECT WindowTo AS time, concat(Rule, ' ', SubjectKey) AS series, max(Observed) AS score
+FROM detections
+WHERE ProjectId = '$project' AND $__timeFilter(WindowTo) AND Kind = 'drift'
+GROUP BY time, series ORDER BY time`,
+    },
+    {
       title: 'Language mix',
       type: 'piechart',
       w: 12,
@@ -914,11 +947,106 @@ GROUP BY TraceId ORDER BY duration_ms DESC LIMIT 25`,
   },
 );
 
+const ALERTS_WHERE = `ProjectId = '$project' AND $__timeFilter(WindowTo)`;
+
+const alerts = dashboard(
+  'llmwatch-alerts',
+  'llmwatch / Alerts',
+  'What the detectors found: open alerts, and the history of detections (also shown as annotations).',
+  [
+    {
+      title: 'Firing alerts',
+      type: 'stat',
+      w: 6,
+      h: 4,
+      unit: 'short',
+      sql: `SELECT count() AS firing FROM alert_state FINAL WHERE ProjectId = '$project' AND Status = 'firing'`,
+      defaults: {
+        thresholds: {
+          mode: 'absolute',
+          steps: [
+            { color: 'green', value: null },
+            { color: 'red', value: 1 },
+          ],
+        },
+      },
+    },
+    {
+      title: 'Critical detections',
+      type: 'stat',
+      w: 6,
+      h: 4,
+      unit: 'short',
+      sql: `SELECT countIf(Severity = 'critical') AS critical FROM detections WHERE ${ALERTS_WHERE} AND Status = 'firing'`,
+    },
+    {
+      title: 'Detections',
+      type: 'stat',
+      w: 6,
+      h: 4,
+      unit: 'short',
+      sql: `SELECT countIf(Status = 'firing') AS detections FROM detections WHERE ${ALERTS_WHERE}`,
+    },
+    {
+      title: 'Resolved',
+      type: 'stat',
+      w: 6,
+      h: 4,
+      unit: 'short',
+      sql: `SELECT countIf(Status = 'resolved') AS resolved FROM detections WHERE ${ALERTS_WHERE}`,
+    },
+    {
+      title: 'Open alerts',
+      type: 'table',
+      w: 24,
+      h: 8,
+      sql: `SELECT Severity AS severity, Kind AS kind, Rule AS rule, SubjectKey AS subject,
+  FirstFiredAt AS first_fired, LastFiredAt AS last_fired, LastNotifiedAt AS last_notified,
+  JSONExtractString(Json, 'message') AS message
+FROM alert_state FINAL
+WHERE ProjectId = '$project' AND Status = 'firing'
+ORDER BY multiIf(Severity = 'critical', 0, Severity = 'warning', 1, 2), LastFiredAt DESC`,
+    },
+    {
+      title: 'Detections by kind',
+      type: 'timeseries',
+      w: 12,
+      h: 8,
+      unit: 'short',
+      sql: `SELECT $__timeInterval(WindowTo) AS time, Kind, countIf(Status = 'firing') AS detections
+FROM detections WHERE ${ALERTS_WHERE}
+GROUP BY time, Kind ORDER BY time`,
+    },
+    {
+      title: 'Detections by rule',
+      type: 'barchart',
+      w: 12,
+      h: 8,
+      unit: 'short',
+      sql: `SELECT Rule AS rule, countIf(Status = 'firing') AS firing, countIf(Status = 'resolved') AS resolved
+FROM detections WHERE ${ALERTS_WHERE}
+GROUP BY rule ORDER BY firing DESC`,
+    },
+    {
+      title: 'History',
+      type: 'table',
+      w: 24,
+      h: 10,
+      sql: `SELECT WindowTo AS window_end, Status AS status, Severity AS severity, Kind AS kind, Rule AS rule,
+  SubjectKey AS subject, round(Observed, 4) AS observed, round(Baseline, 4) AS baseline, Message AS message,
+  Notified AS notified
+FROM detections WHERE ${ALERTS_WHERE}
+ORDER BY WindowTo DESC, Severity LIMIT 200`,
+    },
+  ],
+);
+
 export const DASHBOARDS: Record<string, Dashboard> = {
   overview,
   cost,
   latency,
   quality,
   pii,
+  alerts,
   traces,
 };

@@ -273,6 +273,38 @@ describe('every panel of every dashboard runs against the schema with realistic 
     });
   }
 
+  it('annotation queries (firing detections) return time, timeEnd, text and tags', async () => {
+    for (const d of Object.values(DASHBOARDS)) {
+      const cases = await scenarios(d);
+      const annotations = d.annotations.list.filter(
+        (a) => (a.target as { rawSql?: string } | undefined)?.rawSql,
+      );
+      expect(annotations.length, d.title).toBe(1);
+      for (const a of annotations)
+        for (const [, vars] of cases) {
+          const rows = await run(expandPanelSql((a.target as { rawSql: string }).rawSql, vars, CTX));
+          expect(rows.length, d.title).toBeGreaterThan(0);
+          expect(Object.keys(rows[0]!)).toEqual(['time', 'timeEnd', 'text', 'tags']);
+        }
+    }
+  });
+
+  it('filters exactly: the Calls stat for one service, model and prompt equals a count of the raw calls', async () => {
+    const panel = DASHBOARDS.overview!.panels.find((p) => p.title === 'Calls')!;
+    const [, single] = (await scenarios(DASHBOARDS.overview!))[1]!;
+    const [row] = await run(expandPanelSql(panel.targets[0]!.rawSql, single, CTX));
+    const [expected] = await run(
+      interpolateMacros(
+        `SELECT count() AS c FROM llm_calls WHERE ProjectId = 'default' AND ServiceName = 'support-bot'
+         AND Model = 'gpt-4o' AND PromptName = 'answer' AND toStartOfMinute(Timestamp) >= ($__fromTime)
+         AND toStartOfMinute(Timestamp) <= $__toTime`,
+        CTX,
+      ),
+    );
+    expect(Number(row!.calls)).toBe(Number(expected!.c));
+    expect(Number(row!.calls)).toBeGreaterThan(10);
+  });
+
   it('the trace view query returns every span of the trace with the columns Grafana expects', async () => {
     const panel = DASHBOARDS.traces!.panels.find((p) => p.type === 'traces')!;
     const rows = await run(

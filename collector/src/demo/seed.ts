@@ -25,6 +25,9 @@ export interface SeedRows {
   spans: Record<string, unknown>[];
   piiFindings: Record<string, unknown>[];
   scores: Record<string, unknown>[];
+  /** Detector output (migration 002): history and current alert state. */
+  detections: Record<string, unknown>[];
+  alertState: Record<string, unknown>[];
 }
 
 interface ModelProfile {
@@ -92,7 +95,14 @@ export function seedTraffic(options: SeedOptions): SeedRows {
   const projects = options.projects ?? ['default'];
   const end = options.now.getTime();
   const start = end - hours * 3_600_000;
-  const rows: SeedRows = { llmCalls: [], spans: [], piiFindings: [], scores: [] };
+  const rows: SeedRows = {
+    llmCalls: [],
+    spans: [],
+    piiFindings: [],
+    scores: [],
+    detections: [],
+    alertState: [],
+  };
   const total = Math.round(hours * perHour);
 
   for (const projectId of projects) {
@@ -265,6 +275,70 @@ export function seedTraffic(options: SeedOptions): SeedRows {
         });
       }
     }
+    // One detection per kind per hour, some resolved later: what the detectors would have written.
+    const kinds: [string, string, string, string, number, number][] = [
+      ['cost_spike', 'cost_spike.user', 'userId=u-3', 'critical', 4.2, 0.6],
+      ['latency_regression', 'latency_regression.p95', 'model=gpt-4o', 'warning', 3100, 1900],
+      ['drift', 'drift.output_tokens', 'model=gpt-4o-mini', 'warning', 0.31, 0.05],
+      ['drift', 'drift.language', 'promptName=answer', 'info', 0.27, 0.02],
+      ['pii_leak', 'pii_leak.secret', 'promptName=summarize', 'critical', 3, 0],
+      ['error_rate', 'error_rate.model', 'model=claude-sonnet-4-5', 'warning', 0.12, 0.03],
+    ];
+    for (let h = 0; h < hours; h++) {
+      const windowTo = end - h * 3_600_000;
+      kinds.forEach(([kind, rule, subjectKey, severity, observed, baseline], k) => {
+        if ((h + k) % 2 === 1) return;
+        const status = h === 0 || k % 3 !== 0 ? 'firing' : 'resolved';
+        const detection = {
+          id: hex(rand, 12),
+          kind,
+          status,
+          severity,
+          project: projectId,
+          rule,
+          subject: Object.fromEntries([subjectKey.split('=') as [string, string]]),
+          window: {
+            from: new Date(windowTo - 3_600_000).toISOString(),
+            to: new Date(windowTo).toISOString(),
+          },
+          observed: observed * (1 + rand() * 0.2),
+          baseline,
+          message: `${rule} on ${subjectKey}: ${observed} vs baseline ${baseline}`,
+          evidence: {},
+        };
+        rows.detections.push({
+          ProjectId: projectId,
+          WindowTo: chDateTime64(windowTo).slice(0, 23),
+          WindowFrom: chDateTime64(windowTo - 3_600_000).slice(0, 23),
+          Id: detection.id,
+          Kind: kind,
+          Status: status,
+          Severity: severity,
+          Rule: rule,
+          SubjectKey: subjectKey,
+          Observed: detection.observed,
+          Baseline: baseline,
+          Message: detection.message,
+          Json: JSON.stringify(detection),
+          Notified: severity !== 'info',
+        });
+        if (h === 0)
+          rows.alertState.push({
+            ProjectId: projectId,
+            Rule: rule,
+            SubjectKey: subjectKey,
+            Kind: kind,
+            Status: status,
+            Severity: severity,
+            FirstFiredAt: chDateTime64(windowTo - 3_600_000).slice(0, 23),
+            LastFiredAt: chDateTime64(windowTo).slice(0, 23),
+            ResolvedAt: null,
+            LastNotifiedAt: chDateTime64(windowTo).slice(0, 23),
+            Json: JSON.stringify(detection),
+            Version: 1,
+          });
+      });
+    }
   }
   return rows;
 }
@@ -276,6 +350,8 @@ export async function insertSeed(client: ClickHouseClient, rows: SeedRows): Prom
     ['otel_traces', rows.spans],
     ['pii_findings', rows.piiFindings],
     ['scores', rows.scores],
+    ['detections', rows.detections],
+    ['alert_state', rows.alertState],
   ];
   for (const [table, values] of tables) {
     if (values.length) await client.insert({ table, values, format: 'JSONEachRow' });

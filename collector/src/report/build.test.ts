@@ -122,7 +122,10 @@ describe('buildReport on embedded ClickHouse', () => {
       values: [row(1, 'firing'), row(1, 'firing', 'other')],
     });
     let report = await buildReport(client, { project: 'default', sinceMs: 3_600_000, now: NOW });
-    expect(report.alerts).toEqual([
+    // The seeded traffic has firing alerts of its own; this one must be among them, once.
+    const mineOnly = () => report.alerts!.filter((a) => a.subject.userId === 'user-7');
+    expect(report.alerts!.length).toBeGreaterThan(1);
+    expect(mineOnly()).toEqual([
       {
         id: 'abc',
         kind: 'cost_spike',
@@ -138,7 +141,7 @@ describe('buildReport on embedded ClickHouse', () => {
     expect(renderReport(report)).toContain('userId=user-7');
     await client.insert({ table: 'alert_state', format: 'JSONEachRow', values: [row(2, 'resolved')] });
     report = await buildReport(client, { project: 'default', sinceMs: 3_600_000, now: NOW });
-    expect(report.alerts).toEqual([]);
+    expect(mineOnly()).toEqual([]);
   });
 
   it('renders tables with every model and prompt', async () => {
