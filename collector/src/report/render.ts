@@ -116,7 +116,7 @@ export function renderReport(report: Report): string {
           a.kind,
           Object.entries(a.subject)
             .map(([k, v]) => `${k}=${v}`)
-            .join(' '),
+            .join(' ') || '(whole project)',
           a.message.length > 80 ? `${a.message.slice(0, 77)}...` : a.message,
           a.firstSeen.slice(0, 16).replace('T', ' '),
         ]),
