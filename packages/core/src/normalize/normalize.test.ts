@@ -457,6 +457,39 @@ describe('OpenLLMetry / Traceloop', () => {
     expect(call?.inputTokens).toBe(2100);
   });
 
+  it('reads the pre-gen_ai layout (llm.vendor, llm.prompts.{i}, llm.completions.{i}, llm.usage.*)', () => {
+    const call = normalizeSpan(
+      span({
+        'llm.vendor': 'OpenAI',
+        'llm.request.type': 'completion',
+        'llm.request.model': 'gpt-3.5-turbo-instruct',
+        'llm.response.model': 'gpt-3.5-turbo-instruct',
+        'llm.usage.prompt_tokens': 5,
+        'llm.usage.completion_tokens': 2,
+        'llm.usage.total_tokens': 7,
+        'llm.prompts.0.role': 'user',
+        'llm.prompts.0.content': 'Say hi',
+        'llm.completions.0.role': 'assistant',
+        'llm.completions.0.content': 'hi',
+        'llm.completions.0.finish_reason': 'stop',
+      }),
+      'p',
+    );
+    expect(call).toMatchObject({
+      dialect: 'openllmetry',
+      provider: 'openai',
+      operation: 'text_completion',
+      model: 'gpt-3.5-turbo-instruct',
+      inputTokens: 5,
+      outputTokens: 2,
+      finishReasons: ['stop'],
+      inputContent: JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: 'Say hi' }] }]),
+      outputContent: JSON.stringify([
+        { role: 'assistant', parts: [{ type: 'text', content: 'hi' }], finish_reason: 'stop' },
+      ]),
+    });
+  });
+
   it('workflow / task spans are not LLM calls', () => {
     expect(
       normalizeSpan(

@@ -70,6 +70,11 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
           if (addIndexedMessageAttribute((inAccs ??= []), key, 19, value)) hints |= HINT.openinference;
         } else if (key.startsWith('llm.output_messages.')) {
           if (addIndexedMessageAttribute((outAccs ??= []), key, 20, value)) hints |= HINT.openinference;
+        } else if (key.startsWith('llm.prompts.')) {
+          // Pre-gen_ai OpenLLMetry layout.
+          if (addIndexedMessageAttribute((inAccs ??= []), key, 12, value)) hints |= HINT.openllmetry;
+        } else if (key.startsWith('llm.completions.')) {
+          if (addIndexedMessageAttribute((outAccs ??= []), key, 16, value)) hints |= HINT.openllmetry;
         } else if (key.startsWith('llmwatch.')) {
           hints |= HINT.llmwatch;
           if (key.startsWith('tag.', 9)) {
@@ -412,10 +417,16 @@ function oiOutput(value: AttributeValue | undefined, finish: string | undefined)
 }
 
 /** OpenInference has no response-id attribute; the JSON response body in output.value has it. */
-function oiResponseId(value: AttributeValue | undefined, mime: AttributeValue | undefined): string | undefined {
-  if (typeof value !== 'string' || mime !== 'application/json' || value.charCodeAt(0) !== 123) return undefined;
+function oiResponseId(
+  value: AttributeValue | undefined,
+  mime: AttributeValue | undefined,
+): string | undefined {
+  if (typeof value !== 'string' || mime !== 'application/json' || value.charCodeAt(0) !== 123)
+    return undefined;
   const body = parseMaybeJson(value);
-  return body && typeof body === 'object' && !Array.isArray(body) ? text((body as { id?: AttributeValue }).id) : undefined;
+  return body && typeof body === 'object' && !Array.isArray(body)
+    ? text((body as { id?: AttributeValue }).id)
+    : undefined;
 }
 
 function reasons(x: AttributeValue | undefined): string[] {

@@ -156,6 +156,10 @@ export const OPENLLMETRY_TABLE: Table = {
   'llm.is_streaming': 'tlIsStreaming',
   'llm.usage.total_tokens': 'lwMarker',
   'gen_ai.usage.total_tokens': 'lwMarker',
+  // Pre-gen_ai OpenLLMetry (2023-24) names, still sent by old deployments.
+  'llm.vendor': 'system',
+  'llm.request.model': 'reqModel',
+  'llm.response.model': 'respModel',
   'llm.usage.prompt_tokens': 'promptTok',
   'llm.usage.completion_tokens': 'complTok',
   [LEGACY_GENAI.usageCacheReadInputTokensFlat]: 'cacheReadFlat',
