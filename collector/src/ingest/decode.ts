@@ -383,6 +383,8 @@ function idText(v: unknown): unknown {
 function nanosText(v: unknown): unknown {
   if (v === null || v === undefined) return '0';
   if (typeof v === 'string') return v;
+  // protobufjs Long: its generic toString is slow on the hot path.
+  if (isLong(v)) return ((BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0)).toString();
   // JSON numbers above 2^53 have already lost precision in JSON.parse; keep what is left.
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? BigInt(v).toString() : v;
   if (isLong(v)) return v.toString();

@@ -23,6 +23,11 @@ export const ingestLimitsSchema = z
     maxEventsPerSpan: z.number().int().min(0).default(256),
     /** Links kept per span. @default 128 */
     maxLinksPerSpan: z.number().int().min(0).default(128),
+    /**
+     * Export requests decoded at once; more are refused with 429 before their body is read, so
+     * an overload queues in the senders' retry loops, not in the collector's memory. @default 16
+     */
+    maxConcurrentRequests: z.number().int().min(1).default(16),
   })
   .strict()
   .prefault({});

@@ -40,6 +40,7 @@ export function wireEncoding(contentType: string | undefined): WireEncoding | un
 const RETRY_AFTER_SECONDS = 1;
 
 export function createTracesHandler(svc: IngestService): RequestHandler {
+  let inFlight = 0;
   return async (req: Request, res: Response) => {
     const encoding = wireEncoding(req.headers['content-type']);
     if (!encoding) {
@@ -48,42 +49,64 @@ export function createTracesHandler(svc: IngestService): RequestHandler {
         `Content-Type must be application/x-protobuf or application/json, not ${JSON.stringify(req.headers['content-type'] ?? '')}`,
       );
     }
-    res.locals.otlpEncoding = encoding;
-    const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes);
-    const decoded = encoding === 'protobuf' ? decodeProtobuf(body, svc.limits) : decodeJson(body, svc.limits);
-    countDecode(svc.metrics, decoded);
-
-    const spans = decoded.spans.length;
-    if (spans > 0) {
-      const admission = svc.writer.reserve(spans);
-      if (admission !== 'ok') {
-        svc.metrics.spansRejected.inc({ reason: admission }, spans);
-        throw admission === 'overloaded'
-          ? new LlmwatchError('overloaded', 'ingest queue is full; retry later', {
-              retryAfterSeconds: RETRY_AFTER_SECONDS,
-            })
-          : new LlmwatchError('unavailable', 'storage is unavailable and the queue is full; retry later', {
-              retryAfterSeconds: RETRY_AFTER_SECONDS * 5,
-            });
-      }
-      try {
-        const result = runPipeline(decoded.spans, projectOf(res), svc.stages);
-        if (result.stageErrors) svc.metrics.stageErrors.inc(result.stageErrors);
-        await svc.spool.append(result.rows);
-        svc.metrics.llmCalls.inc(result.llmCalls);
-      } catch (cause) {
-        svc.writer.release(spans);
-        svc.metrics.spansRejected.inc({ reason: 'spool_error' }, spans);
-        throw new LlmwatchError('unavailable', 'could not persist the export; retry later', {
-          cause,
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-        });
-      }
-      svc.metrics.spansAccepted.inc({ encoding }, spans);
+    // Refuse before reading the body when saturated: cheap for us, and the sender retries later.
+    if (inFlight >= svc.limits.maxConcurrentRequests || svc.writer.full) {
+      svc.metrics.requestsRefused.inc({ reason: svc.writer.full ? 'queue_full' : 'concurrency' });
+      throw overloaded(svc.writer.storageHealthy);
     }
-    svc.metrics.requests.inc({ encoding, status: '200' });
-    sendExportResponse(res, encoding, decoded.rejected, decoded.errorMessage);
+    inFlight++;
+    try {
+      await handleExport(svc, req, res, encoding);
+    } finally {
+      inFlight--;
+    }
   };
+}
+
+function overloaded(storageHealthy: boolean): LlmwatchError {
+  return storageHealthy
+    ? new LlmwatchError('overloaded', 'ingest queue is full; retry later', {
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      })
+    : new LlmwatchError('unavailable', 'storage is unavailable and the queue is full; retry later', {
+        retryAfterSeconds: RETRY_AFTER_SECONDS * 5,
+      });
+}
+
+async function handleExport(
+  svc: IngestService,
+  req: Request,
+  res: Response,
+  encoding: WireEncoding,
+): Promise<void> {
+  const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes);
+  const decoded = encoding === 'protobuf' ? decodeProtobuf(body, svc.limits) : decodeJson(body, svc.limits);
+  countDecode(svc.metrics, decoded);
+
+  const spans = decoded.spans.length;
+  if (spans > 0) {
+    const admission = svc.writer.reserve(spans);
+    if (admission !== 'ok') {
+      svc.metrics.spansRejected.inc({ reason: admission }, spans);
+      throw overloaded(admission === 'overloaded');
+    }
+    try {
+      const result = runPipeline(decoded.spans, projectOf(res), svc.stages);
+      if (result.stageErrors) svc.metrics.stageErrors.inc(result.stageErrors);
+      await svc.spool.append(result.rows);
+      svc.metrics.llmCalls.inc(result.llmCalls);
+    } catch (cause) {
+      svc.writer.release(spans);
+      svc.metrics.spansRejected.inc({ reason: 'spool_error' }, spans);
+      throw new LlmwatchError('unavailable', 'could not persist the export; retry later', {
+        cause,
+        retryAfterSeconds: RETRY_AFTER_SECONDS,
+      });
+    }
+    svc.metrics.spansAccepted.inc({ encoding }, spans);
+  }
+  svc.metrics.requests.inc({ encoding, status: '200' });
+  sendExportResponse(res, encoding, decoded.rejected, decoded.errorMessage);
 }
 
 function countDecode(metrics: CollectorMetrics, decoded: DecodeResult): void {

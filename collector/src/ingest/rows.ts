@@ -34,6 +34,14 @@ export function nanosToDateTime64(nanos: string): string {
 
 /** end − start in nanoseconds, 0 when the end is before the start. */
 export function durationNanos(start: string, end: string): string {
+  // Same length and same leading digits (the common case): subtract the tails as numbers.
+  if (start.length === end.length && start.length > 12) {
+    const head = start.length - 12;
+    if (start.slice(0, head) === end.slice(0, head)) {
+      const d = Number(end.slice(head)) - Number(start.slice(head));
+      return d > 0 ? String(d) : '0';
+    }
+  }
   const d = BigInt(end) - BigInt(start);
   return d > 0n ? d.toString() : '0';
 }
@@ -57,6 +65,7 @@ function serviceNameOf(resource: Attributes): string {
 }
 
 export function traceRow(projectId: string, span: DecodedSpan): string {
+  // JSON.stringify of one object measured faster than hand-built JSON here (fewer rope strings).
   return JSON.stringify({
     ProjectId: projectId,
     Timestamp: nanosToDateTime64(span.startTimeUnixNano),

@@ -23,10 +23,15 @@ export interface SpoolSegment {
   path: string;
   spans: number;
   bytes: number;
+  /**
+   * The segment's rows, kept in memory from the appends so the writer need not read the file
+   * back; absent for leftovers of a previous run or when the in-memory budget is spent.
+   */
+  memory?: { tables: Record<TableName, { rows: number; parts: Buffer[] }>; bytes: number };
 }
 
 export interface SegmentData {
-  tables: Record<TableName, { rows: number; body: string }>;
+  tables: Record<TableName, { rows: number; body: Buffer }>;
   spans: number;
   records: number;
   /** Bytes after the last valid record (a torn tail). */
@@ -36,23 +41,54 @@ export interface SegmentData {
 const HEADER = 8;
 const SEGMENT_SUFFIX = '.seg';
 
-export function encodeRecord(rows: TableRows): Buffer {
-  const parts: Buffer[] = [];
-  let size = 0;
+/** A request's rows per table, each table's lines joined once (newline-terminated UTF-8). */
+export type RecordBlocks = Record<TableName, { rows: number; buf: Buffer }>;
+
+const EMPTY = Buffer.alloc(0);
+
+export function recordBlocks(rows: TableRows): RecordBlocks {
+  const blocks = {} as RecordBlocks;
   for (const table of TABLES) {
     const lines = rows[table];
-    const body = lines.length ? Buffer.from(`${lines.join('\n')}\n`, 'utf8') : Buffer.alloc(0);
-    const head = Buffer.allocUnsafe(8);
-    head.writeUInt32LE(lines.length, 0);
-    head.writeUInt32LE(body.length, 4);
-    parts.push(head, body);
-    size += 8 + body.length;
+    blocks[table] = {
+      rows: lines.length,
+      buf: lines.length ? Buffer.from(`${lines.join('\n')}\n`, 'utf8') : EMPTY,
+    };
   }
-  const payload = Buffer.concat(parts, size);
-  const header = Buffer.allocUnsafe(HEADER);
-  header.writeUInt32LE(payload.length, 0);
-  header.writeUInt32LE(crc32(payload), 4);
-  return Buffer.concat([header, payload], HEADER + payload.length);
+  return blocks;
+}
+
+/** A record as the buffers to write (no concatenation copy; the CRC runs over the parts). */
+export function recordParts(blocks: RecordBlocks): Buffer[] {
+  const parts: Buffer[] = [Buffer.allocUnsafe(HEADER)];
+  let length = 0;
+  let crc = 0;
+  for (const table of TABLES) {
+    const { rows, buf } = blocks[table];
+    const head = Buffer.allocUnsafe(8);
+    head.writeUInt32LE(rows, 0);
+    head.writeUInt32LE(buf.length, 4);
+    crc = crc32(head, crc);
+    parts.push(head);
+    length += 8;
+    if (buf.length) {
+      crc = crc32(buf, crc);
+      parts.push(buf);
+      length += buf.length;
+    }
+  }
+  const header = parts[0] as Buffer;
+  header.writeUInt32LE(length, 0);
+  header.writeUInt32LE(crc, 4);
+  return parts;
+}
+
+export function encodeRecord(rows: TableRows | RecordBlocks): Buffer {
+  return Buffer.concat(recordParts(isBlocks(rows) ? rows : recordBlocks(rows)));
+}
+
+function isBlocks(rows: TableRows | RecordBlocks): rows is RecordBlocks {
+  return !Array.isArray(rows.otel_traces);
 }
 
 export function decodeSegment(buf: Buffer): SegmentData {
@@ -92,8 +128,7 @@ export function decodeSegment(buf: Buffer): SegmentData {
     offset = end;
   }
   const tables = {} as SegmentData['tables'];
-  for (const table of TABLES)
-    tables[table] = { rows: counts[table], body: Buffer.concat(chunks[table]).toString('utf8') };
+  for (const table of TABLES) tables[table] = { rows: counts[table], body: Buffer.concat(chunks[table]) };
   return { tables, spans: counts.otel_traces, records, tornBytes: buf.length - offset };
 }
 
@@ -109,17 +144,23 @@ export interface SpoolOptions {
   maxSegmentAgeMs: number;
   onSealed: (segment: SpoolSegment) => void;
   logger: Logger;
+  /** Bytes of sealed segments kept in memory for the writer; beyond it they are read back from disk. @default 256 MiB */
+  maxMemoryBytes?: number;
 }
 
 interface OpenSegment extends SpoolSegment {
   fh: FileHandle;
+  parts: Record<TableName, { rows: number; parts: Buffer[] }>;
+  textBytes: number;
   createdAt: number;
   /** A write failed: nothing more may be appended behind a possibly torn record. */
   broken: boolean;
 }
 
 interface PendingAppend {
-  buf: Buffer;
+  parts: Buffer[];
+  bytes: number;
+  blocks: RecordBlocks;
   spans: number;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -136,6 +177,8 @@ export class Spool {
   private timer: NodeJS.Timeout | undefined;
   /** Bytes in segments on disk (open + sealed, not yet deleted). */
   bytesOnDisk = 0;
+  /** Bytes of sealed segments held in memory for the writer. */
+  bytesInMemory = 0;
 
   constructor(opts: SpoolOptions) {
     this.opts = opts;
@@ -162,12 +205,21 @@ export class Spool {
   /** Resolves once the rows are durable on disk; only then may the request be acknowledged. */
   append(rows: TableRows): Promise<void> {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
-    const buf = encodeRecord(rows);
+    const blocks = recordBlocks(rows);
+    const parts = recordParts(blocks);
+    const bytes = parts.reduce((n, b) => n + b.length, 0);
     const spans = rows.otel_traces.length;
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ buf, spans, resolve, reject });
+      this.pending.push({ parts, bytes, blocks, spans, resolve, reject });
       this.kick();
     });
+  }
+
+  /** The writer is done with a segment's in-memory rows. */
+  releaseMemory(segment: SpoolSegment): void {
+    if (!segment.memory) return;
+    this.bytesInMemory -= segment.memory.bytes;
+    delete segment.memory;
   }
 
   /** Deletes an inserted segment. */
@@ -233,14 +285,23 @@ export class Spool {
     let seg: OpenSegment | undefined;
     try {
       seg = await this.openSegment();
-      const buffers = batch.map((p) => p.buf);
-      const total = buffers.reduce((n, b) => n + b.length, 0);
+      const buffers = batch.flatMap((p) => p.parts);
+      const total = batch.reduce((n, p) => n + p.bytes, 0);
       const { bytesWritten } = await seg.fh.writev(buffers);
       if (bytesWritten !== total) throw new Error(`short write to spool (${bytesWritten} of ${total} bytes)`);
       await seg.fh.datasync();
       seg.bytes += total;
       this.bytesOnDisk += total;
-      for (const p of batch) seg.spans += p.spans;
+      for (const p of batch) {
+        seg.spans += p.spans;
+        for (const table of TABLES) {
+          const block = p.blocks[table];
+          if (!block.rows) continue;
+          seg.parts[table].rows += block.rows;
+          seg.parts[table].parts.push(block.buf);
+          seg.textBytes += block.buf.length;
+        }
+      }
     } catch (error) {
       this.opts.logger.error({ err: errorSummary(error) }, 'spool write failed; requests not acknowledged');
       if (seg) seg.broken = true;
@@ -266,7 +327,21 @@ export class Spool {
     } finally {
       await dir.close();
     }
-    this.current = { id, path, spans: 0, bytes: 0, fh, createdAt: Date.now(), broken: false };
+    this.current = {
+      id,
+      path,
+      spans: 0,
+      bytes: 0,
+      fh,
+      createdAt: Date.now(),
+      broken: false,
+      parts: {
+        otel_traces: { rows: 0, parts: [] },
+        llm_calls: { rows: 0, parts: [] },
+        pii_findings: { rows: 0, parts: [] },
+      },
+      textBytes: 0,
+    };
     return this.current;
   }
 
@@ -279,7 +354,13 @@ export class Spool {
       await this.remove(seg).catch(() => undefined);
       return;
     }
-    this.opts.onSealed({ id: seg.id, path: seg.path, spans: seg.spans, bytes: seg.bytes });
+    const sealed: SpoolSegment = { id: seg.id, path: seg.path, spans: seg.spans, bytes: seg.bytes };
+    // A broken segment may hold appends that were refused: only its file (CRC-checked) is truth.
+    if (!seg.broken && this.bytesInMemory + seg.textBytes <= (this.opts.maxMemoryBytes ?? 256 * 2 ** 20)) {
+      sealed.memory = { tables: seg.parts, bytes: seg.textBytes };
+      this.bytesInMemory += seg.textBytes;
+    }
+    this.opts.onSealed(sealed);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../logging.js';
+import { insertJsonEachRow } from '../storage/clickhouse.js';
 import type { CollectorMetrics } from '../server/metrics.js';
-import { TABLES } from './rows.js';
+import { TABLES, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 
 /**
@@ -55,6 +56,11 @@ export class IngestWriter {
 
   get storageHealthy(): boolean {
     return this.storageOk;
+  }
+
+  /** No room for another export: refuse before reading its body. */
+  get full(): boolean {
+    return this.stopping || this.reserved >= this.opts.queueMaxSpans;
   }
 
   get overloaded(): boolean {
@@ -165,6 +171,7 @@ export class IngestWriter {
       try {
         await this.insertSegment(segment);
         this.queue.shift();
+        this.opts.spool.releaseMemory(segment);
         await this.opts.spool.remove(segment);
         this.release(segment.spans);
         this.opts.metrics.spoolBytes.set(this.opts.spool.bytesOnDisk);
@@ -182,6 +189,7 @@ export class IngestWriter {
         if (reachable && attempts >= (this.opts.maxAttemptsWhenReachable ?? 5)) {
           // The server is up but refuses this data: move it aside so it does not block the rest.
           this.queue.shift();
+          this.opts.spool.releaseMemory(segment);
           const target = await this.opts.spool.quarantine(segment).catch(() => segment.path);
           this.release(segment.spans);
           this.opts.metrics.spansDropped.inc({ reason: 'insert_refused' }, segment.spans);
@@ -199,17 +207,17 @@ export class IngestWriter {
   }
 
   private async insertSegment(segment: SpoolSegment): Promise<void> {
-    const data = await readSegment(segment.path);
+    const bodies = await segmentBodies(segment);
     for (const table of TABLES) {
-      const { rows, body } = data.tables[table];
+      const { rows, body } = bodies[table];
       if (rows === 0) continue;
       const started = performance.now();
       try {
-        // Pre-serialized rows inline: several times faster than object values through the
-        // client. The token makes a replay of this segment a no-op for blocks already stored.
-        // It is set on every insert of this connection (chDB settings stick to a session).
-        await this.opts.client.command({
-          query: `INSERT INTO ${table} SETTINGS insert_deduplication_token = '${segment.id}:${table}' FORMAT JSONEachRow\n${body}`,
+        // Pre-serialized bytes: several times faster than object values through the client.
+        // The token makes a replay of this segment a no-op for blocks already stored; it is a
+        // per-statement setting, given on every insert.
+        await insertJsonEachRow(this.opts.client, table, body, {
+          insert_deduplication_token: `${segment.id}:${table}`,
         });
       } catch (error) {
         this.opts.metrics.insertErrors.inc({ table });
@@ -244,6 +252,22 @@ export class IngestWriter {
       };
     });
   }
+}
+
+/** The rows of a segment per table: from memory when the spool kept them, else from its file. */
+async function segmentBodies(
+  segment: SpoolSegment,
+): Promise<Record<TableName, { rows: number; body: Buffer }>> {
+  const memory = segment.memory;
+  if (memory) {
+    const out = {} as Record<TableName, { rows: number; body: Buffer }>;
+    for (const table of TABLES) {
+      const t = memory.tables[table];
+      out[table] = { rows: t.rows, body: Buffer.concat(t.parts) };
+    }
+    return out;
+  }
+  return (await readSegment(segment.path)).tables;
 }
 
 /** Code and type only: ClickHouse parse errors quote the offending row, which is user content. */

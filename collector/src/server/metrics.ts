@@ -25,6 +25,12 @@ export class CollectorMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly requestsRefused = new Counter({
+    name: 'llmwatch_ingest_requests_refused_total',
+    help: 'Export requests refused with 429/503 before their body was read',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly spansDropped = new Counter({
     name: 'llmwatch_ingest_spans_dropped_total',
     help: 'Acknowledged spans that could not be stored (segment quarantined after repeated refusals)',

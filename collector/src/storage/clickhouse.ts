@@ -32,7 +32,46 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
   const connection = createChdbConnection({ path: target.dataDir });
   // The connection hook is typed against @clickhouse/client-common's Connection, which the client
   // re-bundles under a different nominal type; the runtime contract is the same.
-  return createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
+  const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
+  embeddedConnections.set(client, connection);
+  return client;
+}
+
+/** The raw-bytes insert of the embedded engine, per client (see insertJsonEachRow). */
+interface RawInserter {
+  chdb: {
+    rawInsert(params: {
+      table: string;
+      values: Buffer;
+      format: 'JSONEachRow';
+      settings?: Record<string, string | number | boolean>;
+    }): Promise<unknown>;
+  };
+}
+const embeddedConnections = new WeakMap<ClickHouseClient, RawInserter>();
+
+/**
+ * Inserts pre-serialized JSONEachRow bytes. Embedded: chDB's zero-copy raw insert (the bytes
+ * never become a JS string). Server: one INSERT statement with the rows inline. Settings are
+ * per statement in both cases (never `SET` on the connection).
+ */
+export async function insertJsonEachRow(
+  client: ClickHouseClient,
+  table: string,
+  body: Buffer,
+  settings: Record<string, string> = {},
+): Promise<void> {
+  const embedded = embeddedConnections.get(client);
+  if (embedded) {
+    await embedded.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings });
+    return;
+  }
+  const clause = Object.entries(settings)
+    .map(([k, v]) => `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
+    .join(', ');
+  await client.command({
+    query: `INSERT INTO ${table}${clause ? ` SETTINGS ${clause}` : ''} FORMAT JSONEachRow\n${body.toString('utf8')}`,
+  });
 }
 
 /** Reads the rows of a query as typed JSON objects. Parameters are bound, never interpolated. */

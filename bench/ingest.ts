@@ -1,0 +1,415 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../collector/src/config/index.js';
+import { decodeProtobuf } from '../collector/src/ingest/decode.js';
+import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
+import { ExportTraceServiceRequest } from '../collector/src/ingest/otlp-proto.js';
+import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
+import { TABLES, type TableName } from '../collector/src/ingest/rows.js';
+import { insertJsonEachRow, openClickHouse } from '../collector/src/storage/clickhouse.js';
+import { migrate } from '../collector/src/storage/migrations/index.js';
+import type { BenchResult } from './types.js';
+
+/**
+ * Collector ingest (DESIGN §8): OTLP protobuf batches of LLM spans with ~1 KB prompts, sent over
+ * loopback to `llmwatch start` on embedded ClickHouse (a child process, so its RSS is its own).
+ *
+ * 1. Sustained: closed loop, 4 senders; the rate counts spans acknowledged AND inserted (the run
+ *    ends when the queue has drained), honouring 429 backpressure.
+ * 2. Raw: the same rows (produced by the collector's own pipeline), pre-serialized JSONEachRow,
+ *    inserted straight into embedded ClickHouse in 5k-row batches in this process — the ceiling.
+ * 3. Overload: open loop at 3x the sustained rate; the collector must answer 429 and keep its
+ *    memory bounded instead of queueing without limit.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(here, '..');
+const BATCH_SPANS = 500;
+const SENDERS = 8;
+
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const WORDS =
+  'the customer asked about their order refund policy shipping delay invoice account password reset subscription plan upgrade billing cycle support ticket escalation summary translate explain code review function error stack trace database query latency dashboard weekly report revenue forecast marketing email draft please'.split(
+    ' ',
+  );
+
+function text(random: () => number, chars: number): string {
+  let out = '';
+  while (out.length < chars) out += `${WORDS[Math.floor(random() * WORDS.length)]} `;
+  return out.slice(0, chars);
+}
+
+/** One OTLP export of BATCH_SPANS GenAI chat spans, ~1 KB prompt each, unique ids. */
+export function makeBatch(index: number, random: () => number): Buffer {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const spans = Array.from({ length: BATCH_SPANS }, (_, i) => {
+    const n = index * BATCH_SPANS + i + 1;
+    const start = now - BigInt(Math.floor(random() * 60_000)) * 1_000_000n;
+    const latency = BigInt(300 + Math.floor(random() * 2_000)) * 1_000_000n;
+    const prompt = text(random, 1_000);
+    return {
+      traceId: Buffer.from(
+        `${n.toString(16).padStart(24, '0')}${(index + 1).toString(16).padStart(8, '0')}`,
+        'hex',
+      ),
+      spanId: Buffer.from(n.toString(16).padStart(16, '0'), 'hex'),
+      name: 'chat gpt-4o-mini',
+      kind: 3,
+      startTimeUnixNano: start.toString(),
+      endTimeUnixNano: (start + latency).toString(),
+      attributes: [
+        ['gen_ai.operation.name', { stringValue: 'chat' }],
+        ['gen_ai.provider.name', { stringValue: 'openai' }],
+        ['gen_ai.request.model', { stringValue: 'gpt-4o-mini' }],
+        ['gen_ai.response.model', { stringValue: 'gpt-4o-mini-2024-07-18' }],
+        ['gen_ai.response.id', { stringValue: `chatcmpl-${n}` }],
+        ['gen_ai.usage.input_tokens', { intValue: 200 + Math.floor(random() * 300) }],
+        ['gen_ai.usage.output_tokens', { intValue: 20 + Math.floor(random() * 200) }],
+        ['gen_ai.response.finish_reasons', { arrayValue: { values: [{ stringValue: 'stop' }] } }],
+        [
+          'gen_ai.input.messages',
+          { stringValue: JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: prompt }] }]) },
+        ],
+        [
+          'gen_ai.output.messages',
+          {
+            stringValue: JSON.stringify([
+              {
+                role: 'assistant',
+                parts: [{ type: 'text', content: text(random, 200) }],
+                finish_reason: 'stop',
+              },
+            ]),
+          },
+        ],
+        ['user.id', { stringValue: `user-${n % 997}` }],
+        ['session.id', { stringValue: `session-${n % 4999}` }],
+      ].map(([key, value]) => ({ key, value })),
+      status: { code: 0 },
+    };
+  });
+  const message = {
+    resourceSpans: [
+      {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'bench-app' } },
+            { key: 'deployment.environment.name', value: { stringValue: 'bench' } },
+          ],
+        },
+        scopeSpans: [{ scope: { name: 'bench', version: '1.0.0' }, spans }],
+      },
+    ],
+  };
+  const codec = ExportTraceServiceRequest as unknown as {
+    fromObject(o: unknown): unknown;
+    encode(m: unknown): { finish(): Uint8Array };
+  };
+  return Buffer.from(codec.encode(codec.fromObject(message)).finish());
+}
+
+function rssOf(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match?.[1] ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+}
+
+async function startChild(dir: string): Promise<{ proc: ChildProcess; url: string }> {
+  const configFile = join(dir, 'llmwatch.config.yaml');
+  writeFileSync(
+    configFile,
+    'logging:\n  level: warn\ningest:\n  batchMaxRows: 5000\n  queueMaxSpans: 50000\n',
+  );
+  const proc = spawn(
+    process.execPath,
+    [
+      // LLMWATCH_BENCH_CPU_PROF=dir profiles the collector (written when it exits on SIGTERM).
+      ...(process.env.LLMWATCH_BENCH_CPU_PROF
+        ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LLMWATCH_BENCH_CPU_PROF}`]
+        : []),
+      '--conditions=@llmwatch/source',
+      '--import',
+      'tsx',
+      'collector/src/cli/main.ts',
+      'start',
+      '--config',
+      configFile,
+      '--port',
+      '0',
+      '--data',
+      join(dir, 'data'),
+    ],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  return new Promise((resolveStart, rejectStart) => {
+    let out = '';
+    let err = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolveStart({ proc, url: match[1] });
+    });
+    proc.stderr?.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+    });
+    proc.once('exit', (code) => rejectStart(new Error(`collector exited with ${code}: ${err}`)));
+  });
+}
+
+async function metric(url: string, name: string): Promise<number> {
+  const body = await (await fetch(`${url}/metrics`)).text();
+  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(body);
+  return match?.[1] ? Number(match[1]) : Number.NaN;
+}
+
+async function send(url: string, body: Buffer): Promise<number> {
+  const res = await fetch(`${url}/v1/traces`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/x-protobuf' },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+interface Phase {
+  offeredSpansPerSec: number | null;
+  sendSeconds?: number;
+  acceptedSpans: number;
+  refused: number;
+  seconds: number;
+  spansPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssBytes: number;
+}
+
+export async function run(options: { quick?: boolean } = {}): Promise<BenchResult> {
+  const quick = options.quick ?? false;
+  const sustainedSeconds = quick ? 8 : 20;
+  const overloadSeconds = quick ? 5 : 10;
+  const dir = mkdtempSync(join(tmpdir(), 'llmwatch-bench-ingest-'));
+  const random = rng(42);
+  const pool = Array.from({ length: quick ? 16 : 32 }, (_, i) => makeBatch(i, random));
+  const bytesPerSpan = pool.reduce((n, b) => n + b.length, 0) / (pool.length * BATCH_SPANS);
+
+  // The raw ceiling is measured before and after the collector runs and the higher one is used:
+  // the machine is shared, and the ratio must not flatter the collector.
+  const rawBefore = await rawInsert(dir, 'raw-before', pool, quick ? 60_000 : 150_000);
+  const { proc, url } = await startChild(dir);
+  const pid = proc.pid ?? 0;
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
+  try {
+    // Warm-up (JIT, first parts) is not measured.
+    for (let i = 0; i < 4; i++) await send(url, pool[i % pool.length] as Buffer);
+
+    // ---- 1. sustained, closed loop ----
+    peak = rssOf(pid);
+    const latencies: number[] = [];
+    let accepted = 0;
+    let refused = 0;
+    let cursor = 0;
+    const started = performance.now();
+    const deadline = started + sustainedSeconds * 1000;
+    await Promise.all(
+      Array.from({ length: SENDERS }, async () => {
+        while (performance.now() < deadline) {
+          const body = pool[cursor++ % pool.length] as Buffer;
+          const t0 = performance.now();
+          const status = await send(url, body);
+          if (status === 200) {
+            latencies.push(performance.now() - t0);
+            accepted += BATCH_SPANS;
+          } else {
+            refused++;
+            await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+      }),
+    );
+    const sendSeconds = (performance.now() - started) / 1000;
+    // Sustained means stored: wait for the queue to drain.
+    while ((await metric(url, 'llmwatch_ingest_queue_spans')) > 0)
+      await new Promise((r) => setTimeout(r, 100));
+    const sustainedSecondsTotal = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const sustained: Phase = {
+      offeredSpansPerSec: null,
+      acceptedSpans: accepted,
+      refused,
+      sendSeconds,
+      seconds: sustainedSecondsTotal,
+      spansPerSec: accepted / sustainedSecondsTotal,
+      p50Ms: quantile(latencies, 0.5),
+      p99Ms: quantile(latencies, 0.99),
+      peakRssBytes: peak,
+    };
+
+    // ---- 3. overload: open loop at 3x ----
+    peak = rssOf(pid);
+    const offered = sustained.spansPerSec * 3;
+    const intervalMs = (BATCH_SPANS / offered) * 1000;
+    const overLatencies: number[] = [];
+    let overAccepted = 0;
+    let overRefused = 0;
+    let inFlight = 0;
+    let skipped = 0;
+    const pending: Promise<void>[] = [];
+    const overStart = performance.now();
+    for (let i = 0; performance.now() - overStart < overloadSeconds * 1000; i++) {
+      const due = overStart + i * intervalMs;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (inFlight >= 512) {
+        skipped++;
+        continue;
+      }
+      inFlight++;
+      const t0 = performance.now();
+      pending.push(
+        send(url, pool[i % pool.length] as Buffer)
+          .then((status) => {
+            if (status === 200) {
+              overAccepted += BATCH_SPANS;
+              overLatencies.push(performance.now() - t0);
+            } else overRefused++;
+          })
+          .catch(() => {
+            overRefused++;
+          })
+          .finally(() => inFlight--),
+      );
+    }
+    await Promise.all(pending);
+    const overSeconds = (performance.now() - overStart) / 1000;
+    overLatencies.sort((a, b) => a - b);
+    const overload: Phase = {
+      offeredSpansPerSec: offered,
+      acceptedSpans: overAccepted,
+      refused: overRefused + skipped,
+      seconds: overSeconds,
+      spansPerSec: overAccepted / overSeconds,
+      p50Ms: quantile(overLatencies, 0.5),
+      p99Ms: quantile(overLatencies, 0.99),
+      peakRssBytes: peak,
+    };
+    clearInterval(sampler);
+    proc.kill('SIGTERM');
+    await new Promise((r) => proc.once('exit', r));
+
+    // ---- 2. raw insert ceiling, same rows ----
+    const rawAfter = await rawInsert(dir, 'raw-after', pool, quick ? 60_000 : 150_000);
+    const raw = rawAfter.spansPerSec > rawBefore.spansPerSec ? rawAfter : rawBefore;
+
+    const ratio = sustained.spansPerSec / raw.spansPerSec;
+    const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
+    const markdown = [
+      '## Collector ingest (OTLP protobuf → embedded ClickHouse)',
+      '',
+      `${BATCH_SPANS} LLM spans per request (~${(bytesPerSpan / 1024).toFixed(1)} KiB protobuf per span, ~1 KB prompt), ${SENDERS} concurrent senders over loopback, collector in a child process; rows per span: ${raw.rowsPerSpan.toFixed(2)} (${raw.tables}).`,
+      '',
+      '| metric | value |',
+      '|---|---|',
+      `| sustained ingest, acknowledged and inserted | **${Math.round(sustained.spansPerSec).toLocaleString('en-US')} spans/s** |`,
+      `| raw ClickHouse insert of the same rows (pre-serialized JSONEachRow bytes, 5k-row batches; best of before/after) | ${Math.round(raw.spansPerSec).toLocaleString('en-US')} spans/s |`,
+      `| ratio to raw (target ≥ 70%) | **${(ratio * 100).toFixed(0)}%** |`,
+      `| request latency p50 / p99 (${BATCH_SPANS}-span export) | ${sustained.p50Ms.toFixed(1)} / ${sustained.p99Ms.toFixed(1)} ms |`,
+      `| 429 answers during the sustained run | ${sustained.refused} |`,
+      `| peak RSS, sustained | ${mb(sustained.peakRssBytes)} MiB |`,
+      `| 3x overload: offered / accepted | ${Math.round(overload.offeredSpansPerSec ?? 0).toLocaleString('en-US')} / ${Math.round(overload.spansPerSec).toLocaleString('en-US')} spans/s |`,
+      `| 3x overload: refused requests (429/503) | ${overload.refused} |`,
+      `| 3x overload: accepted p50 / p99 latency | ${overload.p50Ms.toFixed(1)} / ${overload.p99Ms.toFixed(1)} ms |`,
+      `| peak RSS at 3x overload (queue bound 50k spans) | ${mb(overload.peakRssBytes)} MiB |`,
+    ].join('\n');
+    return {
+      name: 'ingest',
+      markdown,
+      data: { sustained, overload, raw, rawBefore, rawAfter, ratio, bytesPerSpan, quick },
+    };
+  } finally {
+    clearInterval(sampler);
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The ceiling: the collector's own rows for the pool, inserted straight into embedded ClickHouse. */
+async function rawInsert(
+  dir: string,
+  name: string,
+  pool: Buffer[],
+  targetSpans: number,
+): Promise<{ spansPerSec: number; rowsPerSpan: number; spans: number; seconds: number; tables: string }> {
+  const config = parseConfig({});
+  const stages = defaultStages(config);
+  const lines: Record<TableName, string[]> = { otel_traces: [], llm_calls: [], pii_findings: [] };
+  for (const body of pool) {
+    const { rows } = runPipeline(decodeProtobuf(body, DEFAULT_INGEST_LIMITS).spans, 'default', stages);
+    for (const table of TABLES) lines[table].push(...rows[table]);
+  }
+  const spansInPool = lines.otel_traces.length;
+  const rowsPerSpan = TABLES.reduce((n, t) => n + lines[t].length, 0) / spansInPool;
+  const client = await openClickHouse({ mode: 'embedded', dataDir: join(dir, name) }, 'ingest');
+  try {
+    await migrate(client);
+    const batch = 5_000;
+    // Bodies are built before the clock starts: this measures the engine, not string joins.
+    const bodies: { table: TableName; body: Buffer; spans: number }[] = [];
+    for (let spans = 0, i = 0; spans < targetSpans; i++) {
+      const from = (i * batch) % spansInPool;
+      const count = Math.min(batch, spansInPool - from);
+      for (const table of TABLES) {
+        const ratio = lines[table].length / spansInPool;
+        const slice = lines[table].slice(Math.floor(from * ratio), Math.floor((from + count) * ratio));
+        if (slice.length)
+          bodies.push({
+            table,
+            body: Buffer.from(`${slice.join('\n')}\n`),
+            spans: table === 'otel_traces' ? count : 0,
+          });
+      }
+      spans += count;
+    }
+    const started = performance.now();
+    let spans = 0;
+    for (const [i, { table, body, spans: n }] of bodies.entries()) {
+      // The same call the collector's writer makes, minus everything before it.
+      await insertJsonEachRow(client, table, body, { insert_deduplication_token: `raw-${i}` });
+      spans += n;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const tables = TABLES.filter((t) => lines[t].length).join(' + ');
+    // Background merges of these parts must not compete with what is measured next.
+    const all = await client.query({
+      query: 'SELECT name FROM system.tables WHERE database = currentDatabase()',
+      format: 'JSONEachRow',
+    });
+    for (const { name: table } of await all.json<{ name: string }>()) {
+      await client.command({ query: `DROP TABLE IF EXISTS \`${table}\` SYNC` });
+    }
+    return { spansPerSec: spans / seconds, rowsPerSpan, spans, seconds, tables };
+  } finally {
+    await client.close();
+  }
+}
