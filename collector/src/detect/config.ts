@@ -63,7 +63,7 @@ const errorRateSchema = z
 const driftSchema = z
   .object({
     enabled: z.boolean().default(true),
-    minSamples: z.number().int().min(10).default(50),
+    minSamples: z.number().int().min(5).default(10),
     minBaselineSamples: z.number().int().min(10).default(300),
     alpha: z.number().gt(0).lt(1).default(0.001),
     /** Kolmogorov-Smirnov D a token-length shift must reach, whatever its p-value. */

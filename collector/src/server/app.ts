@@ -1,5 +1,7 @@
 import express, { type Express } from 'express';
+import { createAlertsRouter } from '../api/alerts.js';
 import { createCallsRouter } from '../api/calls.js';
+import { createDetectRouter } from '../api/detect.js';
 import { createReportRouter } from '../api/report.js';
 import { createScoresRouter } from '../api/scores.js';
 import type { Logger } from '../logging.js';
@@ -52,6 +54,8 @@ export function createApp(deps: CollectorDeps): Express {
   app.use(createCallsRouter(deps));
   app.use(createScoresRouter(deps));
   app.use(createReportRouter(deps));
+  app.use(createDetectRouter(deps));
+  app.use(createAlertsRouter(deps));
 
   app.use(notFound);
   app.use(errorMiddleware(deps.logger, deps.metrics));

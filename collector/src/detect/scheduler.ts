@@ -1,0 +1,59 @@
+import { noLog } from '../alert/notify.js';
+import { detectRange, type DetectDeps } from './engine.js';
+
+export interface Scheduler {
+  stop(): Promise<void>;
+  /** Runs one pass now (tests, `POST /api/detect` does not need it). Resolves when it is done. */
+  runOnce(): Promise<void>;
+}
+
+/**
+ * Evaluates the most recent window every `intervalSeconds`, ending `lagSeconds` before now so
+ * late spans are in. Passes never overlap: the next is scheduled when the previous has finished.
+ * The timer is unref'd, so the scheduler never keeps the process alive on its own.
+ */
+export function startScheduler(deps: DetectDeps, now: () => number = Date.now): Scheduler {
+  const log = deps.log ?? noLog;
+  const cfg = deps.detection;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  const pass = async (): Promise<void> => {
+    const toMs = now() - cfg.lagSeconds * 1000;
+    const fromMs = toMs - cfg.windowMinutes * 60_000;
+    const started = Date.now();
+    try {
+      const found = await detectRange(deps, { fromMs, toMs });
+      log.info({ detections: found.length, ms: Date.now() - started }, 'detection pass');
+    } catch (error) {
+      log.error({ err: error instanceof Error ? error.message : String(error) }, 'detection pass failed');
+    }
+  };
+
+  const runOnce = (): Promise<void> => {
+    running ??= pass().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  const schedule = (): void => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void runOnce().then(schedule);
+    }, cfg.intervalSeconds * 1000);
+    timer.unref();
+  };
+  if (cfg.enabled) schedule();
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      await deps.dispatcher?.flush();
+    },
+  };
+}
