@@ -85,7 +85,8 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
         return end;
       }
       // An IBAN-shaped value with a wrong checksum: its digit groups are not cards or phones.
-      return skipIbanShape(text, i);
+      if (!gluedBefore(text, i - 2) && IBAN_LENGTHS[text.slice(i - 2, i)] !== undefined)
+        return skipIbanShape(text, i);
     }
     return skipToken(text, i);
   }
@@ -101,13 +102,13 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
   if (runStart > 0) {
     const b = text.charCodeAt(runStart - 1);
     if (gluedBefore(text, runStart)) return skipToken(text, i);
-    // Glued by '-', '.', '_' or ',' to something before it: a UUID part, a version, a decimal.
-    if (
-      (b === 0x2d || b === 0x2e || b === 0x2c || b === 0x3a) &&
-      runStart > 1 &&
-      isWordChar(text.charCodeAt(runStart - 2))
-    )
-      return skipToken(text, i);
+    // Glued by '-' or '.' to a word (a UUID part, a version), or by ',' / ':' to a number
+    // (1,234,567 or 10:30). "tel:+1…", "ip:10.0.0.1" stay separate.
+    if (runStart > 1) {
+      const bb = text.charCodeAt(runStart - 2);
+      if (((b === 0x2d || b === 0x2e) && isWordChar(bb)) || ((b === 0x2c || b === 0x3a) && isDigit(bb)))
+        return skipToken(text, i);
+    }
   }
 
   // Read the groups.
@@ -148,13 +149,14 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
   // Sub-runs may only start/end where a space separates groups: leftmost-longest first.
   let a = 0;
   while (a < g) {
-    if (a > 0 && !(gSep[a - 1]! & SEP_SPACE)) {
+    // Sub-runs split at spaces, and at '/' (10.0.0.0/8).
+    if (a > 0 && !(gSep[a - 1]! & (SEP_SPACE | SEP_SLASH))) {
       a++;
       continue;
     }
     let found = -1;
     for (let b = g - 1; b >= a; b--) {
-      if (b < g - 1 && !(gSep[b]! & SEP_SPACE)) continue;
+      if (b < g - 1 && !(gSep[b]! & (SEP_SPACE | SEP_SLASH))) continue;
       if (checkSubRun(text, a, b, a === 0 ? runStart : gStart[a]!, a === 0 && plus, want, emit)) {
         found = b;
         break;
@@ -411,7 +413,9 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
   if (plus) {
     if (digits < 8 || digits > 15) return -1;
     const p = parsePhoneNumberFromString(s);
-    return p?.isValid() ? start : -1;
+    if (p?.isValid()) return start;
+    // +1 with a well-formed NANP number in an unassigned area (e.g. the fictional 555): still a phone.
+    return p?.countryCallingCode === '1' && /^1[2-9]\d{9}$/.test(p.number.slice(1)) ? start : -1;
   }
   const before = text.slice(Math.max(0, start - 30), start);
   // International prefix "00": 0044 20 7946 0958.
@@ -450,7 +454,10 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     const area = text.slice(gStart[a + off]!, gEnd[a + off]!);
     const exch = text.slice(gStart[a + off + 1]!, gEnd[a + off + 1]!);
     const nxx = (v: string) => v.charCodeAt(0) >= 50 && !(v[1] === '1' && v[2] === '1');
-    if (consistent && nxx(area) && nxx(exch) && (paren || !(sep1 & SEP_PAREN))) return start;
+    // "(555) 123-4567" / "555-123-4567" are unmistakably written as phone numbers even when the
+    // exchange is not assignable; dotted or spaced runs need a valid exchange too.
+    const strong = paren || (sep1 === SEP_DASH && sep2 === SEP_DASH);
+    if (consistent && nxx(area) && (strong || nxx(exch)) && (paren || !(sep1 & SEP_PAREN))) return start;
   }
 
   const leadingZero = text.charCodeAt(first) === 48;

@@ -2,7 +2,7 @@ import { isHex } from './checks.js';
 import { matchEmail, matchIpv6 } from './network.js';
 import type { NumericWants } from './numeric.js';
 import { scanNumeric } from './numeric.js';
-import { scanCustom, scanSecrets } from './secrets.js';
+import { isTokenChar, scanColon, scanCustom, scanSecrets, scanToken } from './secrets.js';
 import type { PiiFinding, PiiScanOptions, PiiType } from './types.js';
 import { PII_TYPES } from './types.js';
 
@@ -50,13 +50,38 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
   const n = text.length;
   const numeric = want.phone || want.credit_card || want.us_ssn || want.ip_address || want.iban;
 
-  // One pass over the text for the character-anchored detectors. Letters and most punctuation
-  // fall through the first comparison; only digits, '@' and ':' do any work.
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x40 || c < 0x30) continue;
-    if (c <= 0x39) {
-      if (numeric) i = scanNumeric(text, i, want, emit) - 1;
+  // One pass over the text for the character-anchored detectors and token-shaped secrets.
+  // Letters fall through after one table lookup; only digits, '@', ':' and the ends of long
+  // tokens do any work.
+  const secrets = want.secret;
+  const secret = (start: number, end: number) => emit('secret', start, end);
+  let tokStart = -1;
+  let doneUntil = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 0x20;
+    if (isTokenChar(c)) {
+      if (tokStart < 0) tokStart = i;
+      if (c > 0x39 || c < 0x30) continue;
+    } else {
+      if (tokStart >= 0) {
+        if (secrets && i - tokStart >= 3 && tokStart >= doneUntil) {
+          const end = scanToken(text, tokStart, i, secret);
+          if (end > 0) doneUntil = end;
+        }
+        tokStart = -1;
+      }
+      if (c !== 0x40 && c !== 0x3a) continue;
+      if (c === 0x3a && !secrets && !want.ip_address) continue;
+    }
+    if (c <= 0x39 && c >= 0x30) {
+      if (!numeric) continue;
+      const next = scanNumeric(text, i, want, emit);
+      // A numeric run may cross spaces: the token open at the landing point starts after the
+      // last non-token character jumped over (none: the token that held the digit goes on).
+      let t = next;
+      while (t > i && isTokenChar(text.charCodeAt(t - 1))) t--;
+      if (t > i) tokStart = t < next ? t : -1;
+      i = next - 1;
     } else if (c === 0x40) {
       if (want.email) {
         const hit = matchEmail(text, i);
@@ -65,14 +90,19 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
           i = hit[1] - 1;
         }
       }
-    } else if (c === 0x3a && want.ip_address && maybeV6(text, i)) {
-      const { hit, next } = matchIpv6(text, i);
-      if (hit) emit('ip_address', hit[0], hit[1]);
-      i = Math.max(i, next - 1);
+    } else {
+      if (secrets && i >= doneUntil) {
+        const end = scanColon(text, i, secret);
+        if (end > 0) doneUntil = end;
+      }
+      if (want.ip_address && maybeV6(text, i)) {
+        const { hit, next } = matchIpv6(text, i);
+        if (hit) emit('ip_address', hit[0], hit[1]);
+        i = Math.max(i, next - 1);
+      }
     }
   }
-  if (want.secret) {
-    const secret = (start: number, end: number) => emit('secret', start, end);
+  if (secrets) {
     scanSecrets(text, secret);
     if (options?.customSecretPatterns?.length) scanCustom(text, options.customSecretPatterns, secret);
   }
