@@ -23,6 +23,7 @@ export interface AlertState {
   status: 'firing' | 'resolved';
   firstFiredMs: number;
   lastNotifiedMs: number | null;
+  episodeNotified: boolean;
   detection: Detection;
 }
 
@@ -34,6 +35,7 @@ interface StateRow {
   status: 'firing' | 'resolved';
   firstFiredMs: number;
   lastNotifiedMs: number | null;
+  episodeNotified: boolean;
   json: string;
 }
 
@@ -48,7 +50,7 @@ export async function loadStates(
     `SELECT ProjectId AS project, Rule AS rule, SubjectKey AS subjectKey, Kind AS kind, Status AS status,
        toUnixTimestamp64Milli(FirstFiredAt) AS firstFiredMs,
        if(LastNotifiedAt IS NULL, NULL, toUnixTimestamp64Milli(assumeNotNull(LastNotifiedAt))) AS lastNotifiedMs,
-       Json AS json
+       EpisodeNotified AS episodeNotified, Json AS json
      FROM alert_state FINAL
      WHERE {project:String} = '' OR ProjectId = {project:String}`,
     { project: project ?? '' },
@@ -128,6 +130,7 @@ export async function applyPass(deps: AlertEngineDeps, pass: PassInput): Promise
       LastFiredAt: nowMs,
       ResolvedAt: null,
       LastNotifiedAt: shouldNotify ? nowMs : (prev?.lastNotifiedMs ?? null),
+      EpisodeNotified: shouldNotify || (continuing && prev.episodeNotified),
       Json: JSON.stringify(d),
       Version: nextVersion(),
     });
@@ -149,8 +152,7 @@ export async function applyPass(deps: AlertEngineDeps, pass: PassInput): Promise
       message: `Resolved: ${prev.detection.message}`,
       evidence: { ...prev.detection.evidence, firingSince: new Date(prev.firstFiredMs).toISOString() },
     };
-    const episodeNotified = prev.lastNotifiedMs !== null && prev.lastNotifiedMs >= prev.firstFiredMs;
-    const shouldNotify = deps.alerts.notifyResolved && episodeNotified;
+    const shouldNotify = deps.alerts.notifyResolved && prev.episodeNotified;
     if (shouldNotify) notify.push(resolved);
     out.push(resolved);
     stateRows.push({
@@ -164,6 +166,7 @@ export async function applyPass(deps: AlertEngineDeps, pass: PassInput): Promise
       LastFiredAt: Date.parse(prev.detection.window.to),
       ResolvedAt: nowMs,
       LastNotifiedAt: prev.lastNotifiedMs,
+      EpisodeNotified: prev.episodeNotified,
       Json: JSON.stringify(resolved),
       Version: nextVersion(),
     });

@@ -43,6 +43,8 @@ export const detectionSchema: Migration = {
       LastFiredAt DateTime64(3),
       ResolvedAt Nullable(DateTime64(3)),
       LastNotifiedAt Nullable(DateTime64(3)),
+      /** Whether this firing episode was notified (a re-fire inside the cooldown is not). */
+      EpisodeNotified Bool DEFAULT false,
       Json String CODEC(ZSTD(3)),
       Version UInt64
     ) ENGINE = ${engine(ctx, 'ReplacingMergeTree', ['Version'])}
