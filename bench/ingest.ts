@@ -362,7 +362,7 @@ async function rawInsert(
   targetSpans: number,
 ): Promise<{ spansPerSec: number; rowsPerSpan: number; spans: number; seconds: number; tables: string }> {
   const config = parseConfig({});
-  const stages = defaultStages(config);
+  const stages = defaultStages(config, 'bench-pii-hash-key');
   const lines: Record<TableName, string[]> = { otel_traces: [], llm_calls: [], pii_findings: [] };
   for (const body of pool) {
     const { rows } = runPipeline(decodeProtobuf(body, DEFAULT_INGEST_LIMITS).spans, 'default', stages);

@@ -163,8 +163,84 @@ describe('POST /v1/traces with the real OpenTelemetry exporters', () => {
         'Events.Name': ['gen_ai.choice'],
         'Events.Attributes': [{ index: '0' }],
       });
+      const calls = await rows<Record<string, unknown>>(
+        collector,
+        `SELECT ProjectId, toString(Timestamp) AS Timestamp, ServiceName, Dialect, Provider, Operation, RequestModel,
+           ResponseModel, Model, InputTokens, OutputTokens, CacheReadTokens, CostUsd, PriceVersion, LatencyMs, TtftMs,
+           Streaming, FinishReasons, Status, ErrorType, UserId, PiiCount
+         FROM llm_calls WHERE SpanId = {id:String}`,
+        { id: spanIds[0] ?? '' },
+      );
+      // Cost by hand: gpt-4o-mini at $0.15 / $0.60 per 1M tokens → 120 × 0.15e-6 + 34 × 0.6e-6.
+      expect(calls).toEqual([
+        {
+          ProjectId: 'alpha',
+          Timestamp: START_TEXT,
+          ServiceName: 'shop-api',
+          Dialect: 'genai',
+          Provider: 'openai',
+          Operation: 'chat',
+          RequestModel: 'gpt-4o-mini',
+          ResponseModel: 'gpt-4o-mini-2024-07-18',
+          Model: 'gpt-4o-mini-2024-07-18',
+          InputTokens: 120,
+          OutputTokens: 34,
+          CacheReadTokens: 0,
+          CostUsd: 0.0000384,
+          PriceVersion: '2026-11-01',
+          LatencyMs: 1234,
+          TtftMs: null,
+          Streaming: false,
+          FinishReasons: ['stop'],
+          Status: 'error',
+          ErrorType: '_OTHER',
+          UserId: 'user-7',
+          PiiCount: 0,
+        },
+      ]);
     });
   }
+});
+
+describe('enrichment', () => {
+  it('redacts PII before storage (default policy) and records the finding without the value', async () => {
+    const span = ids();
+    const messages = JSON.stringify([
+      { role: 'user', parts: [{ type: 'text', content: 'mail me at jane.doe@example.com' }] },
+    ]);
+    const body = jsonExport([
+      {
+        ...span,
+        attributes: [
+          { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+          { key: 'gen_ai.provider.name', value: { stringValue: 'openai' } },
+          { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o-mini' } },
+          { key: 'gen_ai.usage.input_tokens', value: { intValue: 10 } },
+          { key: 'gen_ai.usage.output_tokens', value: { intValue: 2 } },
+          { key: 'gen_ai.input.messages', value: { stringValue: messages } },
+        ],
+      },
+    ]);
+    expect((await post(collector.url, JSON.stringify(body), JSON_CT)).status).toBe(200);
+    await flush(collector);
+    const [call] = await rows<{ InputContent: string; PiiTypes: string[]; PiiCount: number }>(
+      collector,
+      'SELECT InputContent, PiiTypes, PiiCount FROM llm_calls WHERE SpanId = {id:String}',
+      { id: span.spanId },
+    );
+    expect(call?.InputContent).toContain('[REDACTED:email]');
+    expect(call?.InputContent).not.toContain('jane.doe');
+    expect(call).toMatchObject({ PiiTypes: ['email'], PiiCount: 1 });
+    const [trace] = await traceRow(span.spanId);
+    expect(trace?.SpanAttributes['gen_ai.input.messages']).not.toContain('jane.doe');
+    const findings = await rows<{ Type: string; Place: string; Action: string; ValueHash: string }>(
+      collector,
+      'SELECT Type, Place, Action, ValueHash FROM pii_findings WHERE SpanId = {id:String}',
+      { id: span.spanId },
+    );
+    expect(findings.map((f) => [f.Type, f.Place, f.Action])).toEqual([['email', 'input', 'redact']]);
+    expect(findings[0]?.ValueHash).toMatch(/^[0-9a-f]{32}$/);
+  });
 });
 
 describe('OTLP responses', () => {

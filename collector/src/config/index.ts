@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
 import { alertsSchema } from '../alert/config.js';
 import { detectionSchema } from '../detect/config.js';
+import { piiPolicySchema } from '../enrich/pii.js';
 import { ingestLimitsSchema } from '../ingest/limits.js';
 
 /**
@@ -98,6 +99,8 @@ export const baseConfigSchema = z
     detection: detectionSchema,
     /** Prices for custom models and corrections of the built-in table (USD per 1M tokens). */
     pricing: priceOverridesSchema,
+    /** What ingest does with PII and secrets found in content, per type (default: redact). */
+    pii: piiPolicySchema,
     alerts: alertsSchema,
     logging: z
       .object({

@@ -1,6 +1,7 @@
-import { priceCall, type DecodedSpan, type LlmCall } from '@llmwatch/core';
+import { normalizeSpan, priceCall, type DecodedSpan, type LlmCall } from '@llmwatch/core';
 import type { LlmwatchConfig } from '../config/index.js';
 import { computeFeatures } from '../enrich/features.js';
+import { applyPiiPolicy } from '../enrich/pii.js';
 import {
   callRow,
   emptyRows,
@@ -71,13 +72,14 @@ export function runPipeline(
 }
 
 /**
- * Stages wired from their owners' modules (core normalize/pricing, collector enrich/pii and
- * enrich/features); pass-throughs stand in for modules that have not landed.
+ * The stages from their owners' modules: core normalize and pricing, collector enrich/pii and
+ * enrich/features. `piiHashKey` keys the value hashes of PII findings (stable per install).
  */
-export function defaultStages(config: LlmwatchConfig): PipelineStages {
+export function defaultStages(config: LlmwatchConfig, piiHashKey: string): PipelineStages {
   const overrides = config.pricing;
+  const policy = config.pii;
   return {
-    normalizeSpan: () => null,
+    normalizeSpan,
     priceCall: (call) => {
       // A cost the instrumentation already computed (e.g. our SDK) is kept; otherwise priced here.
       if (call.costUsd !== null) return call;
@@ -95,7 +97,7 @@ export function defaultStages(config: LlmwatchConfig): PipelineStages {
       );
       return { ...call, costUsd: price.costUsd, priceVersion: price.priceVersion };
     },
-    applyPiiPolicy: (call, span) => ({ call, span, findings: [] }),
+    applyPiiPolicy: (call, span) => applyPiiPolicy(call, span, policy, piiHashKey),
     computeFeatures,
   };
 }

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -57,6 +58,30 @@ export function storageTarget(config: LlmwatchConfig): StorageTarget {
 /** Spool directory: configured, or `spool` next to the data directory. */
 export function spoolDirOf(config: LlmwatchConfig): string {
   return resolve(config.ingest.spoolDir ?? join(dirname(resolve(config.storage.dataDir)), 'spool'));
+}
+
+/**
+ * The key of the PII value hashes (same value → same hash, so leaks can be correlated without
+ * storing the value). From LLMWATCH_PII_HASH_KEY (give every collector of a cluster the same
+ * one), else a random key created once next to the data directory.
+ */
+export function piiHashKeyOf(config: LlmwatchConfig): string {
+  const fromEnv = process.env.LLMWATCH_PII_HASH_KEY;
+  if (fromEnv) return fromEnv;
+  const file = join(dirname(resolve(config.storage.dataDir)), 'pii-hash.key');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dirname(file), { recursive: true });
+    const key = randomBytes(32).toString('hex');
+    try {
+      writeFileSync(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+      return key;
+    } catch {
+      // Another process created it first.
+      return readFileSync(file, 'utf8').trim();
+    }
+  }
 }
 
 /**
@@ -154,7 +179,7 @@ export async function startCollector(
 
   const ingest: IngestService = {
     limits: config.ingest.limits,
-    stages: options.stages ?? defaultStages(config),
+    stages: options.stages ?? defaultStages(config, piiHashKeyOf(config)),
     spool,
     writer,
     metrics,
