@@ -16,7 +16,7 @@ import {
   replaceVariables,
   type QueryContext,
   type TemplateVariable,
-} from './grafana-macros.js';
+} from '../grafana/macros.js';
 
 type ClickHouseClient = Awaited<ReturnType<typeof openClickHouse>>;
 
