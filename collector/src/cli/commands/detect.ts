@@ -1,13 +1,199 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
 import type { Command } from 'commander';
+import { createNotifiers, Dispatcher } from '../../alert/notify.js';
+import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../../config/index.js';
+import { detectRange } from '../../detect/engine.js';
+import { describeSubject, type Detection } from '../../detect/types.js';
 import { LlmwatchError } from '../../errors.js';
+import { openClickHouse } from '../../storage/clickhouse.js';
+import { migrate } from '../../storage/migrations/index.js';
+import { collectorUrlOf } from './report.js';
 
-// Placeholder until the owning change lands; replaced wholesale by it.
+interface DetectFlags {
+  from: string;
+  to: string;
+  project?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  config?: string;
+  collector?: string;
+  apiKey?: string;
+  data?: string;
+  clickhouseUrl?: string;
+}
+
+function instant(value: string, flag: string): number {
+  const ms = /^\d{10,16}$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new LlmwatchError('usage', `${flag}: not an ISO 8601 time: ${value}`);
+  return ms;
+}
+
+/** POST /api/detect on a running collector; `undefined` when none listens there. */
+async function detectRemote(
+  url: string,
+  body: { from: number; to: number; project?: string; dryRun: boolean },
+  apiKey: string | undefined,
+): Promise<Detection[] | undefined> {
+  let response: Response;
+  try {
+    response = await fetch(`${url.replace(/\/$/, '')}/api/detect`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+      },
+      body: JSON.stringify(body),
+      // A long backtest is many windows: give it time, the collector works through them in order.
+      signal: AbortSignal.timeout(30 * 60_000),
+    });
+  } catch (error) {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL') return undefined;
+    throw new LlmwatchError('unavailable', `collector at ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (response.status === 401 || response.status === 403)
+    throw new LlmwatchError(
+      'usage',
+      `collector at ${url} refused the key (use --api-key or LLMWATCH_API_KEY)`,
+    );
+  if (response.status === 400)
+    throw new LlmwatchError(
+      'usage',
+      `collector at ${url}: ${(await response.text().catch(() => '')).slice(0, 300)}`,
+    );
+  if (!response.ok)
+    throw new LlmwatchError(
+      'unavailable',
+      `collector at ${url}: HTTP ${response.status} ${(await response.text().catch(() => '')).slice(0, 200)}`,
+    );
+  return ((await response.json()) as { detections: Detection[] }).detections;
+}
+
+async function detectLocal(
+  client: ClickHouseClient,
+  config: LlmwatchConfig,
+  req: { fromMs: number; toMs: number; project: string; dryRun: boolean },
+): Promise<Detection[]> {
+  await migrate(client, { retention: config.storage.retentionDays });
+  const dispatcher = req.dryRun
+    ? undefined
+    : new Dispatcher(createNotifiers(config.alerts), config.alerts.delivery, {
+        info() {},
+        warn: (o, m) => process.stderr.write(`llmwatch: ${m ?? ''} ${JSON.stringify(o)}\n`),
+        error: (o, m) => process.stderr.write(`llmwatch: ${m ?? ''} ${JSON.stringify(o)}\n`),
+      });
+  const progress = process.stderr.isTTY;
+  const found = await detectRange(
+    { client, detection: config.detection, alerts: config.alerts, ...(dispatcher ? { dispatcher } : {}) },
+    {
+      ...req,
+      onProgress: (done, total) => {
+        if (progress && total > 1) process.stderr.write(`\rdetect: ${done}/${total} windows`);
+      },
+    },
+  );
+  if (progress) process.stderr.write('\r\x1b[K');
+  await dispatcher?.close();
+  return found;
+}
+
+/**
+ * The detections of a range, from wherever the data is: a ClickHouse server directly; else a
+ * running collector over HTTP (it owns the embedded data directory); else the embedded data
+ * directory itself.
+ */
+export async function runDetect(flags: DetectFlags): Promise<Detection[]> {
+  const fromMs = instant(flags.from, '--from');
+  const toMs = instant(flags.to, '--to');
+  if (!(toMs > fromMs)) throw new LlmwatchError('usage', '--to must be after --from');
+  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
+  const project = flags.project ?? config.projects[0]?.id ?? 'default';
+  const dryRun = flags.dryRun ?? false;
+  const serverUrl = flags.clickhouseUrl ?? config.storage.url;
+  if (serverUrl) {
+    const client = await openClickHouse(
+      {
+        mode: 'server',
+        url: serverUrl,
+        username: config.storage.username,
+        password: config.storage.password,
+        database: config.storage.database,
+      },
+      'query',
+    );
+    try {
+      return await detectLocal(client, config, { fromMs, toMs, project, dryRun });
+    } finally {
+      await client.close();
+    }
+  }
+  const url = flags.collector ?? collectorUrlOf(config);
+  const apiKey = flags.apiKey ?? process.env.LLMWATCH_API_KEY ?? config.projects[0]?.keys[0];
+  if (process.stderr.isTTY) process.stderr.write(`detect: asking the collector at ${url}…\r`);
+  const remote = await detectRemote(
+    url,
+    { from: fromMs, to: toMs, ...(flags.project ? { project } : {}), dryRun },
+    apiKey,
+  );
+  if (process.stderr.isTTY) process.stderr.write('\x1b[K');
+  if (remote) return remote;
+  if (flags.collector) throw new LlmwatchError('unavailable', `no collector answers at ${flags.collector}`);
+
+  const dataDir = resolve(flags.data ?? config.storage.dataDir);
+  if (!existsSync(dataDir))
+    throw new LlmwatchError(
+      'unavailable',
+      `no collector at ${url} and no data in ${dataDir} (start one with: llmwatch start)`,
+    );
+  let client: ClickHouseClient;
+  try {
+    client = await openClickHouse({ mode: 'embedded', dataDir }, 'query');
+  } catch (error) {
+    throw new LlmwatchError('unavailable', `cannot open ${dataDir}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    return await detectLocal(client, config, { fromMs, toMs, project, dryRun });
+  } finally {
+    await client.close();
+  }
+}
+
+export function formatDetection(d: Detection): string {
+  return `${d.window.from}  ${d.status.padEnd(8)} ${d.severity.padEnd(8)} ${d.rule.padEnd(28)} ${describeSubject(d.subject)}\n    ${d.message}`;
+}
+
 export function register(program: Command): void {
   program
     .command('detect')
-    .description('(not available yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new LlmwatchError('internal', 'detect is not available in this build yet');
+    .description('Run every enabled detector over a past window of event time (backtest)')
+    .requiredOption('--from <iso>', 'start of the range (ISO 8601)')
+    .requiredOption('--to <iso>', 'end of the range (ISO 8601)')
+    .option('--project <id>', 'project (default: the first configured, or "default")')
+    .option('--json', 'one JSON detection per line')
+    .option('--dry-run', 'do not store or notify, only print')
+    .option('--config <file>', 'llmwatch.config.yaml')
+    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
+    .option('--api-key <key>', 'project key for the collector (or LLMWATCH_API_KEY)')
+    .option('--data <dir>', 'embedded data directory when no collector runs')
+    .option('--clickhouse-url <url>', 'read a ClickHouse server directly')
+    .action(async (flags: DetectFlags) => {
+      const detections = await runDetect(flags);
+      if (flags.json) {
+        process.stdout.write(detections.map((d) => `${JSON.stringify(d)}\n`).join(''));
+        return;
+      }
+      if (detections.length === 0) {
+        process.stdout.write('no detections\n');
+        return;
+      }
+      process.stdout.write(`${detections.map(formatDetection).join('\n')}\n`);
+      const firing = detections.filter((d) => d.status === 'firing').length;
+      process.stderr.write(`detect: ${firing} firing, ${detections.length - firing} resolved\n`);
     });
 }
