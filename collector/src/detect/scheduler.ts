@@ -53,7 +53,17 @@ export function startScheduler(deps: DetectDeps, now: () => number = Date.now): 
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
-      await deps.dispatcher?.flush();
+      // Give in-flight notifications a moment; a dead receiver must not hold up shutdown.
+      if (deps.dispatcher) {
+        let timeout: NodeJS.Timeout | undefined;
+        await Promise.race([
+          deps.dispatcher.flush(),
+          new Promise<void>((r) => {
+            timeout = setTimeout(r, 5_000);
+          }),
+        ]);
+        clearTimeout(timeout);
+      }
     },
   };
 }

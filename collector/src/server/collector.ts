@@ -5,6 +5,8 @@ import { isIP } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LlmwatchConfig } from '../config/index.js';
+import { dispatcherFor } from '../alert/index.js';
+import { startScheduler } from '../detect/scheduler.js';
 import { LlmwatchError } from '../errors.js';
 import { createLogger, type Logger } from '../logging.js';
 import { defaultStages, type PipelineStages } from '../ingest/pipeline.js';
@@ -230,10 +232,22 @@ export async function startCollector(
     'collector listening',
   );
 
+  // Detection gets its own connection: a long pass never delays API queries or inserts.
+  const detectClient = await openClickHouse(target, 'query');
+  clients.push(detectClient);
+  const scheduler = startScheduler({
+    client: detectClient,
+    detection: config.detection,
+    alerts: config.alerts,
+    dispatcher: dispatcherFor(deps, logger),
+    log: logger,
+  });
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       state.stopping = true;
+      await scheduler.stop();
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await writer.shutdown(options.drainTimeoutMs ?? 30_000);
