@@ -9,6 +9,7 @@ import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
 import { ExportTraceServiceRequest } from '../collector/src/ingest/otlp-proto.js';
 import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
 import { TABLES, type TableName } from '../collector/src/ingest/rows.js';
+import { encodeRecord } from '../collector/src/ingest/spool.js';
 import { insertJsonEachRow, openClickHouse } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import type { BenchResult } from './types.js';
@@ -323,6 +324,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     const raw = rawAfter.spansPerSec > rawBefore.spansPerSec ? rawAfter : rawBefore;
 
     const ratio = sustained.spansPerSec / raw.spansPerSec;
+    const costs = stageCosts(pool.slice(0, 8));
     const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
     const markdown = [
       '## Collector ingest (OTLP protobuf → embedded ClickHouse)',
@@ -341,17 +343,61 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       `| 3x overload: refused requests (429/503) | ${overload.refused} |`,
       `| 3x overload: accepted p50 / p99 latency | ${overload.p50Ms.toFixed(1)} / ${overload.p99Ms.toFixed(1)} ms |`,
       `| peak RSS at 3x overload (queue bound 50k spans) | ${mb(overload.peakRssBytes)} MiB |`,
+      '',
+      'Collector CPU per span by stage (one thread, same spans, µs/span):',
+      '',
+      '| stage | µs/span |',
+      '|---|---|',
+      ...Object.entries(costs).map(([stage, us]) => `| ${stage} | ${us.toFixed(1)} |`),
     ].join('\n');
     return {
       name: 'ingest',
       markdown,
-      data: { sustained, overload, raw, rawBefore, rawAfter, ratio, bytesPerSpan, quick },
+      data: { sustained, overload, raw, rawBefore, rawAfter, ratio, bytesPerSpan, costs, quick },
     };
   } finally {
     clearInterval(sampler);
     if (proc.exitCode === null) proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Where the collector's CPU goes, per span, single thread, on the same spans: the stages of the
+ * pipeline one by one (each on the previous stage's output).
+ */
+function stageCosts(pool: Buffer[]): Record<string, number> {
+  const config = parseConfig({});
+  const stages = defaultStages(config, 'bench-pii-hash-key');
+  const time = (f: () => void, spans: number): number => {
+    f();
+    const t0 = performance.now();
+    f();
+    f();
+    return ((performance.now() - t0) * 1000) / (2 * spans);
+  };
+  const decoded = pool.map((b) => decodeProtobuf(b, DEFAULT_INGEST_LIMITS).spans);
+  const spans = decoded.flat();
+  const n = spans.length;
+  const calls = spans.map((sp) => stages.normalizeSpan(sp, 'default'));
+  const priced = calls.map((c) => (c ? stages.priceCall(c) : null));
+  const policed = spans.map((sp, i) => stages.applyPiiPolicy(priced[i] ?? null, sp));
+  const rowsOf = decoded.map((d) => runPipeline(d, 'default', stages).rows);
+  return {
+    'protobuf decode + validate': time(
+      () => pool.forEach((b) => decodeProtobuf(b, DEFAULT_INGEST_LIMITS)),
+      n,
+    ),
+    normalizeSpan: time(() => spans.forEach((sp) => stages.normalizeSpan(sp, 'default')), n),
+    priceCall: time(() => calls.forEach((c) => c && stages.priceCall(c)), n),
+    applyPiiPolicy: time(() => spans.forEach((sp, i) => stages.applyPiiPolicy(priced[i] ?? null, sp)), n),
+    computeFeatures: time(() => policed.forEach((p) => p.call && stages.computeFeatures(p.call)), n),
+    'whole pipeline incl. row serialization': time(
+      () => decoded.forEach((d) => runPipeline(d, 'default', stages)),
+      n,
+    ),
+    'spool record encoding (UTF-8 + CRC)': time(() => rowsOf.forEach((r) => encodeRecord(r)), n),
+  };
 }
 
 /** The ceiling: the collector's own rows for the pool, inserted straight into embedded ClickHouse. */

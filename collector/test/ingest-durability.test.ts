@@ -1,11 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../src/server/collector.js';
-import { NOW_NS, flush, post, protobufExport, rows, startTestCollector, tempDir } from './ingest-helpers.js';
+import {
+  NOW_NS,
+  flush,
+  post,
+  protobufExport,
+  rows,
+  spawnCollector,
+  startTestCollector,
+  tempDir,
+} from './ingest-helpers.js';
 
-const REPO = resolve(import.meta.dirname, '../..');
 const dir = tempDir();
 const running: RunningCollector[] = [];
 let child: ChildProcess | undefined;
@@ -14,26 +22,6 @@ afterAll(async () => {
   child?.kill('SIGKILL');
   for (const c of running) await c.close();
 });
-
-/** Spawns `llmwatch start` and resolves with its URL once it prints the listening line. */
-function spawnCollector(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(
-    process.execPath,
-    ['--conditions=@llmwatch/source', '--import', 'tsx', 'collector/src/cli/main.ts', 'start', ...args],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
-  );
-  return new Promise((resolveStart, rejectStart) => {
-    let out = '';
-    let err = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolveStart({ proc, url: match[1] });
-    });
-    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    proc.once('exit', (code) => rejectStart(new Error(`collector exited with ${code}: ${err.slice(-2000)}`)));
-  });
-}
 
 function spanIdOf(n: number): string {
   return `5a${n.toString(16).padStart(14, '0')}`;

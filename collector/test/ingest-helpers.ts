@@ -1,6 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseConfig, type LlmwatchConfigInput } from '../src/config/index.js';
 import { ExportTraceServiceRequest } from '../src/ingest/otlp-proto.js';
 import { createLogger, silentLogger } from '../src/logging.js';
@@ -133,3 +134,44 @@ export async function post(
     body: Buffer.from(await response.arrayBuffer()),
   };
 }
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+/** Spawns `llmwatch start` and resolves with its URL once it prints the listening line. */
+export function spawnCollector(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@llmwatch/source', '--import', 'tsx', 'collector/src/cli/main.ts', 'start', ...args],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  return new Promise((resolveStart, rejectStart) => {
+    let out = '';
+    let err = '';
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolveStart({ proc, url: match[1] });
+    });
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    proc.once('exit', (code) => rejectStart(new Error(`collector exited with ${code}: ${err.slice(-2000)}`)));
+  });
+}
+
+/** Runs `llmwatch <args>` to completion. */
+export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@llmwatch/source', '--import', 'tsx', 'collector/src/cli/main.ts', ...args],
+    {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolveRun) => proc.once('exit', (code) => resolveRun({ code, stdout, stderr })));
+}
+
+export type { ChildProcess };
