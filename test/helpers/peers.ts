@@ -122,7 +122,7 @@ export function expectSameCall(
   peer: LlmCall,
   reference: LlmCall,
   fields: readonly (keyof LlmCall)[],
-  latencyToleranceMs = 25,
+  latencyToleranceMs = 50,
 ): void {
   for (const f of fields) expect(peer[f], `${peer.dialect}.${f}`).toEqual(reference[f]);
   for (const f of CONTENT_FIELDS) {
