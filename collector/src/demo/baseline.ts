@@ -24,6 +24,8 @@ export interface BaselineOptions {
   /** Normal traffic inside the current window before the live part starts. @default 60 */
   currentCalls?: number;
   seed?: number;
+  /** Added to every duration: the client/HTTP overhead live calls have on this machine. @default 0 */
+  overheadMs?: number;
   onProgress?: (sent: number, total: number) => void;
 }
 
@@ -123,8 +125,9 @@ export async function sendBaseline(options: BaselineOptions): Promise<number> {
       span.setAttribute(GENERAL.errorType, 'InternalServerError');
       span.setStatus({ code: SpanStatusCode.ERROR, message: '500 upstream error' });
     }
-    span.end(start + call.latencyMs);
-    root.end(start + call.latencyMs + 4);
+    const duration = call.latencyMs + (options.overheadMs ?? 0);
+    span.end(start + duration);
+    root.end(start + duration + 4);
     sent++;
     if (sent % 200 === 0) options.onProgress?.(sent, starts.length);
   }

@@ -104,6 +104,46 @@ export interface LiveOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/**
+ * What a call costs on this machine on top of the provider's own latency (client, HTTP, SDK),
+ * measured with unwrapped clients (nothing is recorded). The backdated baseline adds it to its
+ * durations, so a busy laptop does not look like a latency regression of every model.
+ */
+export async function measureOverheadMs(
+  openaiServer: FakeServer,
+  anthropicServer: FakeServer,
+  concurrency = 12,
+): Promise<number> {
+  const openai = new OpenAI({ baseURL: openaiServer.url, apiKey: 'sk-demo-fake', maxRetries: 0 });
+  const anthropic = new Anthropic({
+    baseURL: anthropicServer.url,
+    apiKey: 'sk-ant-demo-fake',
+    maxRetries: 0,
+  });
+  const headers = { [FAKE_REPLY_HEADER]: JSON.stringify({ content: 'ok', ttftMs: 0 } satisfies FakeReply) };
+  const samples: number[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, i) => {
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        if (i % 2)
+          await openai.chat.completions.create(
+            { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'ping' }] },
+            { headers },
+          );
+        else
+          await anthropic.messages.create(
+            { model: 'claude-haiku-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'ping' }] },
+            { headers },
+          );
+        if (k > 0) samples.push(performance.now() - t0);
+      }
+    }),
+  );
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)] ?? 0;
+}
+
 export async function sendLiveTraffic(calls: LiveCall[], options: LiveOptions): Promise<LiveResult> {
   // maxRetries 0: the rate-limit incident must reach the app (and the telemetry) as errors.
   const openai = wrapOpenAI(

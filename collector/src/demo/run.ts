@@ -16,7 +16,7 @@ import type { Report } from '../report/build.js';
 import { fetchReport } from '../cli/commands/report.js';
 import { startCollector, type RunningCollector, type StartOptions } from '../server/collector.js';
 import { sendBaseline } from './baseline.js';
-import { planLiveTraffic, sendLiveTraffic } from './live.js';
+import { measureOverheadMs, planLiveTraffic, sendLiveTraffic } from './live.js';
 import { INCIDENTS } from './scenario.js';
 
 export interface DemoOptions {
@@ -120,12 +120,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const storedBefore = local ? 0 : ((await fetchReport(url, '4d', options.apiKey))?.totals.calls ?? 0);
     let baselineSpans = 0;
     if (options.baseline !== false) {
+      const overheadMs = await measureOverheadMs(openaiServer, anthropicServer);
       say('▶ sending 3 days of backdated baseline traffic (OTLP exporter, explicit start times)');
       baselineSpans = await sendBaseline({
         collectorUrl: url,
         ...(options.apiKey ? { apiKey: options.apiKey } : {}),
         window,
         seed,
+        overheadMs,
         onProgress: progressBar(out, 'baseline calls'),
       });
     }

@@ -17,9 +17,9 @@ export interface ModelPlan {
 }
 
 export const MODELS: ModelPlan[] = [
-  { provider: 'openai', model: 'gpt-4o-mini', weight: 0.45, latencyMs: [120, 260] },
-  { provider: 'openai', model: 'gpt-4o', weight: 0.2, latencyMs: [180, 380] },
-  { provider: 'anthropic', model: 'claude-haiku-4-5', weight: 0.35, latencyMs: [200, 420] },
+  { provider: 'openai', model: 'gpt-4o-mini', weight: 0.45, latencyMs: [400, 800] },
+  { provider: 'openai', model: 'gpt-4o', weight: 0.2, latencyMs: [600, 1200] },
+  { provider: 'anthropic', model: 'claude-haiku-4-5', weight: 0.35, latencyMs: [500, 1000] },
 ];
 
 export const SERVICES = ['support-bot', 'search-api'] as const;
@@ -164,7 +164,7 @@ export const INCIDENTS = {
   slowModel: {
     model: 'claude-haiku-4-5',
     calls: 40,
-    latencyMs: [1100, 1500] as [number, number],
+    latencyMs: [2600, 3400] as [number, number],
     description: 'claude-haiku-4-5 answers 4x slower than usual (latency regression)',
   },
   rateLimits: {

@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderDetections } from '../collector/src/cli/commands/demo.js';
+import { runDemo, type DemoResult } from '../collector/src/demo/run.js';
+import { renderReport } from '../collector/src/report/render.js';
+
+/**
+ * `llmwatch demo` end to end: a real collector on embedded ClickHouse, the baseline through the
+ * OTel OTLP exporter, live calls through @llmwatch/sdk and the official clients against the fake
+ * providers, the real ingest pipeline and detectors. Each injected incident must be detected, and
+ * nothing else may page anyone.
+ */
+describe('llmwatch demo', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmwatch-demo-'));
+  let progress = '';
+  let result: DemoResult;
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(
+    'runs in well under two minutes and raises an alert for each incident',
+    { timeout: 120_000 },
+    async () => {
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          progress += chunk.toString();
+          done();
+        },
+      });
+      result = await runDemo({ dataDir: join(dir, 'data'), progress: sink });
+      expect(result.seconds).toBeLessThan(90);
+      expect(result.baselineSpans).toBe(3 * (90 + 160) + 60);
+      expect(result.liveCalls).toBe(206);
+      // The scripted 429s: 45% of the 50 rate-limit calls.
+      expect(result.liveErrors).toBe(23);
+
+      const raised = result.detections.map((d) => `${d.kind} ${JSON.stringify(d.subject)}`);
+      expect(raised).toEqual(
+        expect.arrayContaining([
+          'cost_spike {"userId":"user-runaway-7"}',
+          'cost_spike {"model":"gpt-4o"}',
+          'latency_regression {"model":"claude-haiku-4-5"}',
+          expect.stringMatching(/^error_rate .*"model":"gpt-4o-mini"/),
+        ]),
+      );
+      // Models without an incident stay quiet.
+      for (const d of result.detections)
+        expect(JSON.stringify(d.subject)).not.toContain('"model":"claude-sonnet');
+      expect(
+        result.detections.filter((d) => d.kind === 'latency_regression').map((d) => d.subject.model),
+      ).toEqual(['claude-haiku-4-5']);
+    },
+  );
+
+  it('reports exactly the calls of the current window, with the open alerts', () => {
+    // 60 backdated calls earlier in the window + 206 live ones.
+    expect(result.report.totals.calls).toBe(266);
+    expect(result.report.totals.errors).toBe(23);
+    expect(result.report.byModel.map((m) => m.key).sort()).toEqual([
+      'claude-haiku-4-5',
+      'gpt-4o',
+      'gpt-4o-mini',
+    ]);
+    expect(result.report.alerts!.length).toBe(result.detections.length);
+    const text = renderReport(result.report) + renderDetections(result.detections);
+    expect(text).toContain('user-runaway-7');
+    expect(text).toMatch(/alerts raised \(\d+\):/);
+  });
+
+  it('shows its progress', () => {
+    expect(progress).toContain('collector started on http://127.0.0.1:');
+    expect(progress).toContain('live calls: 206/206');
+    expect(progress).toContain('running detection');
+  });
+});
