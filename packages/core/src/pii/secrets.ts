@@ -87,7 +87,7 @@ const PEM =
 const PREFIXED: ReadonlyArray<[string[], Rule]> = [
   [
     ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'ASCA', 'ABIA', 'ACCA'],
-    { re: /A[A-Z0-9]{3}[A-Z2-7]{16}(?![A-Za-z0-9])/y, check: (v) => !looksLikePlaceholder(v.slice(4)) },
+    { re: /A[A-Z0-9]{3}[A-Z0-9]{16}(?![A-Za-z0-9])/y, check: (v) => !looksLikePlaceholder(v.slice(4)) },
   ],
   [['AIza'], { re: /AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/y }],
   [
