@@ -458,6 +458,38 @@ describe('bad input does not take the collector down', () => {
   });
 });
 
+describe('regressions', () => {
+  it('a span timestamped before 2001 or far in the future does not fail the batch it is inserted with', async () => {
+    // ClickHouse read "1.000000000" as a date and refused the row; the whole segment was then
+    // retried and quarantined, losing the good spans inserted with it.
+    const good = ids();
+    const early = { ...ids(), start: 1n, end: 2n };
+    const year2200 = { ...ids(), start: 7_258_118_400_000_000_000n, end: 7_258_118_400_000_000_001n };
+    const beyond = { ...ids(), start: 9_300_000_000_000_000_000n, end: 9_300_000_000_000_000_001n };
+    const body = jsonExport([good, early, year2200, beyond]);
+    const spans = (body.resourceSpans as { scopeSpans: { spans: Record<string, unknown>[] }[] }[])[0]!
+      .scopeSpans[0]!.spans;
+    spans[0]!.events = [
+      { name: 'bad time', timeUnixNano: 'soon' },
+      { name: 'epoch', timeUnixNano: '5' },
+    ];
+    const res = await post(collector.url, JSON.stringify(body), JSON_CT);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString()).partialSuccess.rejectedSpans).toBe(1);
+    await flush(collector);
+    expect(await traceRow(good.spanId)).toHaveLength(1);
+    const [far] = await rows<{ Timestamp: string }>(
+      collector,
+      'SELECT toString(Timestamp) AS Timestamp FROM otel_traces WHERE SpanId = {id:String}',
+      { id: year2200.spanId },
+    );
+    expect(far?.Timestamp).toBe('2200-01-01 00:00:00.000000000');
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/llmwatch_ingest_insert_errors_total\{[^}]*\} [1-9]/);
+    expect(metrics).not.toMatch(/llmwatch_ingest_spans_dropped_total\{[^}]*\} [1-9]/);
+  });
+});
+
 describe('projects and keys', () => {
   it('answers 401 without a key or with an unknown key', async () => {
     const body = JSON.stringify(jsonExport([ids()]));

@@ -94,7 +94,15 @@ const spanIdSchema = z
   .string()
   .regex(/^[0-9a-f]{16}$/, 'must be 8 bytes (16 hex chars)')
   .refine((s) => !ALL_ZERO.test(s), 'must not be all zero');
-const nanosSchema = z.string().regex(/^[1-9][0-9]{0,19}$/, 'must be a positive integer of nanoseconds');
+/** DateTime64(9) ends at 2262-04-11 (int64 nanoseconds). */
+const MAX_NANOS = '9223372036854775807';
+function nanosInRange(s: string): boolean {
+  return s.length < 19 || (s.length === 19 && s <= MAX_NANOS);
+}
+const nanosSchema = z
+  .string()
+  .regex(/^[1-9][0-9]{0,18}$/, 'must be a positive integer of nanoseconds')
+  .refine(nanosInRange, 'must be before 2262-04-11');
 
 const spanCoreSchema = z.object({
   traceId: traceIdSchema,
@@ -256,7 +264,7 @@ function events(v: unknown, st: WalkState): DecodedSpanEvent[] {
     const time = nanosText(e.timeUnixNano);
     out.push({
       name: typeof e.name === 'string' ? clean(e.name, st) : '',
-      timeUnixNano: typeof time === 'string' && /^[0-9]{1,20}$/.test(time) ? time : '0',
+      timeUnixNano: typeof time === 'string' && /^[0-9]{1,19}$/.test(time) && nanosInRange(time) ? time : '0',
       attributes: attributes(e.attributes, st, 0),
     });
   }

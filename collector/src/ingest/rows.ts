@@ -26,9 +26,13 @@ export interface PiiFindingRow {
   valueHash: string;
 }
 
-/** Epoch nanoseconds (decimal string) → ClickHouse DateTime64(9) text `seconds.fraction`. */
+/**
+ * Epoch nanoseconds (decimal string) → ClickHouse DateTime64(9) text `seconds.fraction`. The
+ * seconds are zero-padded to 10 digits: ClickHouse reads a shorter `s.f` as a date ("1.0" is
+ * January 1st) or fails, and one unparsable row would fail its whole batch.
+ */
 export function nanosToDateTime64(nanos: string): string {
-  const digits = nanos.length > 9 ? nanos : nanos.padStart(10, '0');
+  const digits = nanos.length >= 19 ? nanos : nanos.padStart(19, '0');
   return `${digits.slice(0, -9)}.${digits.slice(-9)}`;
 }
 
