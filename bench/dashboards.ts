@@ -68,8 +68,8 @@ function generateSide(endMs: number): string[] {
   ];
 }
 
-export async function run(options: { quick?: boolean } = {}): Promise<BenchResult> {
-  const sizes = options.quick ? [100_000] : [1_000_000, 10_000_000];
+export async function run(options: { quick?: boolean; sizes?: number[] } = {}): Promise<BenchResult> {
+  const sizes = options.sizes ?? (options.quick ? [100_000] : [1_000_000, 10_000_000]);
   const dir = mkdtempSync(join(tmpdir(), 'llmwatch-bench-dash-'));
   const client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
   const data: Record<string, unknown>[] = [];

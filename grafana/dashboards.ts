@@ -752,13 +752,17 @@ GROUP BY time, score ORDER BY time`,
       type: 'table',
       w: 12,
       h: 8,
+      // Scores (the small side) build the hash table; llm_calls is only scanned for their ids.
       sql: `SELECT c.Model AS model, c.PromptName AS prompt, c.PromptVersion AS version, s.Name AS score,
   count() AS n, round(avg(s.Value), 3) AS avg_value
-FROM scores AS s
+FROM (
+  SELECT TraceId, SpanId, Model, PromptName, PromptVersion FROM llm_calls
+  WHERE ${W_CALLS}
+    AND TraceId IN (SELECT TraceId FROM scores WHERE ProjectId = '$project' AND $__timeFilter(Timestamp))
+) AS c
 INNER JOIN (
-  SELECT TraceId, SpanId, Model, PromptName, PromptVersion FROM llm_calls WHERE ${W_CALLS}
-) AS c ON s.TraceId = c.TraceId AND s.SpanId = c.SpanId
-WHERE s.ProjectId = '$project' AND $__timeFilter(s.Timestamp)
+  SELECT TraceId, SpanId, Name, Value FROM scores WHERE ProjectId = '$project' AND $__timeFilter(Timestamp)
+) AS s ON s.TraceId = c.TraceId AND s.SpanId = c.SpanId
 GROUP BY model, prompt, version, score ORDER BY n DESC`,
     },
   ],
