@@ -1,4 +1,5 @@
 import { scanText } from '../packages/core/src/pii/index.js';
+import { availableParallelism, loadavg } from 'node:os';
 import type { BenchResult } from './types.js';
 
 /**
@@ -100,15 +101,22 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   pass(); // warm-up: JIT and lazily built tables
   const runs = options.quick ? 2 : 5;
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     pass();
+    const c = process.cpuUsage(c0);
     times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    cpuTimes.push((c.user + c.system) / 1e6);
   }
   times.sort((a, b) => a - b);
+  cpuTimes.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
   const best = times[0]!;
   const mbps = bytes / 2 ** 20 / median;
+  // On a shared machine wall time includes waiting for a core; CPU time is what one core spent.
+  const cpuMbps = bytes / 2 ** 20 / cpuTimes[Math.floor(cpuTimes.length / 2)]!;
 
   // The same corpus as one big string (e.g. a log file piped to `llmwatch pii scan`).
   const t0 = process.hrtime.bigint();
@@ -122,6 +130,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     runs,
     medianSeconds: median,
     mbPerSecond: mbps,
+    mbPerCpuSecond: cpuMbps,
     bestMbPerSecond: bytes / 2 ** 20 / best,
     wholeStringMbPerSecond: bytes / 2 ** 20 / wholeSec,
     wholeStringFindings: whole,
@@ -131,12 +140,12 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     '',
     `Mixed prompt text (prose in 7 languages, code, logs, tool-call JSON, ~3% snippets with PII), ${(bytes / 2 ** 20).toFixed(1)} MiB in ${docs.length} documents of 4 KiB; median of ${runs} runs.`,
     '',
-    '| input | MB/s (median) | MB/s (best) | findings |',
-    '|---|---:|---:|---:|',
-    `| 4 KiB documents | ${mbps.toFixed(1)} | ${data.bestMbPerSecond.toFixed(1)} | ${findings} |`,
-    `| one ${(bytes / 2 ** 20).toFixed(0)} MiB string | ${data.wholeStringMbPerSecond.toFixed(1)} | – | ${whole} |`,
+    '| input | MB/s wall (median) | MB/s wall (best) | MB per CPU-second (median) | findings |',
+    '|---|---:|---:|---:|---:|',
+    `| 4 KiB documents | ${mbps.toFixed(1)} | ${data.bestMbPerSecond.toFixed(1)} | ${cpuMbps.toFixed(1)} | ${findings} |`,
+    `| one ${(bytes / 2 ** 20).toFixed(0)} MiB string | ${data.wholeStringMbPerSecond.toFixed(1)} | – | – | ${whole} |`,
     '',
-    'MB = 2^20 bytes of UTF-8 input. Target: ≥ 100 MB/s.',
+    `MB = 2^20 bytes of UTF-8 input. Target: ≥ 100 MB/s. Load average during the run: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores (wall time counts waiting for a core; CPU time does not).`,
   ].join('\n');
   return { name: 'pii', markdown, data };
 }

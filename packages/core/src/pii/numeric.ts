@@ -317,8 +317,109 @@ function isSsn(text: string, a: number, b: number): boolean {
 const PHONE_CONTEXT =
   /(?:phone|\btel\b|tel\.|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|\bdial|hotline|number|nummer|numéro|número|numero|телефон|\bтел|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
 
-const NOT_PHONE_BEFORE =
-  /(?:order|invoice|ticket|tracking|track|\bref|reference|sku|isbn|issn|serial|\bacct|\bid|\bcase|\bpo|transaction|\btxn|confirmation|booking|\bpnr|member|policy|claim|batch|build|version|commit|\bport|\bpid|\buid|parcel|shipment|awb|patent|ean|upc|\bgtin|lot|model|part|zip|postal|bestell|commande|pedido|заказ|订单|注文)[\s#:.-]*(?:no\.?|nr\.?|num(?:ber)?|n°|#|id)?[\s#:.-]*$/i;
+/** Words that make the number after them an identifier, not a phone ("order 415-555-2671"). */
+const NOT_PHONE_WORDS = new Set([
+  'order',
+  'orders',
+  'invoice',
+  'ticket',
+  'tracking',
+  'track',
+  'ref',
+  'reference',
+  'sku',
+  'isbn',
+  'issn',
+  'serial',
+  'acct',
+  'id',
+  'case',
+  'po',
+  'transaction',
+  'txn',
+  'confirmation',
+  'booking',
+  'pnr',
+  'member',
+  'policy',
+  'claim',
+  'batch',
+  'build',
+  'version',
+  'commit',
+  'port',
+  'pid',
+  'uid',
+  'parcel',
+  'shipment',
+  'awb',
+  'patent',
+  'ean',
+  'upc',
+  'gtin',
+  'lot',
+  'model',
+  'part',
+  'zip',
+  'postal',
+  'bestellung',
+  'bestellnummer',
+  'auftrag',
+  'rechnung',
+  'commande',
+  'facture',
+  'pedido',
+  'factura',
+  'заказ',
+  'счет',
+  'счёт',
+]);
+/** "order no. …", "ticket # …": skipped between the identifying word and the number. */
+const NUMBER_WORDS = new Set([
+  'no',
+  'nr',
+  'num',
+  'number',
+  'nummer',
+  'numéro',
+  'número',
+  'numero',
+  'n°',
+  'id',
+  'номер',
+]);
+
+function isSkippable(c: number): boolean {
+  return (
+    c === 0x20 ||
+    c === 0x23 ||
+    c === 0x3a ||
+    c === 0x2e ||
+    c === 0x2d ||
+    c === 0x3d ||
+    c === 0x09 ||
+    c === 0x0a ||
+    c === 0xa0
+  );
+}
+
+/** The word ending before `pos` (after skipping separators), lower-cased, and where it starts. */
+function wordBefore(text: string, pos: number): [string, number] {
+  let e = pos;
+  while (e > 0 && pos - e < 4 && isSkippable(text.charCodeAt(e - 1))) e--;
+  let s = e;
+  while (s > 0 && e - s < 24 && (isWordChar(text.charCodeAt(s - 1)) || text.charCodeAt(s - 1) === 0xb0)) s--;
+  return [text.slice(s, e).toLowerCase(), s];
+}
+
+function identifierBefore(text: string, start: number): boolean {
+  const [first, s] = wordBefore(text, start);
+  const w = NUMBER_WORDS.has(first) ? wordBefore(text, s)[0] : first;
+  if (NOT_PHONE_WORDS.has(w)) return true;
+  // CJK writes "订单号" right before the number.
+  const near = text.slice(Math.max(0, start - 6), start);
+  return near.includes('订单') || near.includes('注文') || near.includes('運単') || near.includes('运单');
+}
 
 /** Countries tried for numbers written in national format (leading trunk prefix 0). */
 const NATIONAL_COUNTRIES: readonly CountryCode[] = [
@@ -417,7 +518,6 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     // +1 with a well-formed NANP number in an unassigned area (e.g. the fictional 555): still a phone.
     return p?.countryCallingCode === '1' && /^1[2-9]\d{9}$/.test(p.number.slice(1)) ? start : -1;
   }
-  const before = text.slice(Math.max(0, start - 30), start);
   // International prefix "00": 0044 20 7946 0958.
   if (
     digits >= 10 &&
@@ -425,13 +525,13 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     text.charCodeAt(first + 1) === 48 &&
     gEnd[a]! - first <= 4
   ) {
-    if (NOT_PHONE_BEFORE.test(before)) return -1;
+    if (identifierBefore(text, start)) return -1;
     const p = parsePhoneNumberFromString(`+${s.replace(/\D/g, '').slice(2)}`);
     return p?.isValid() ? start : -1;
   }
 
   if (digits < 7 || digits > 13) return -1;
-  if (NOT_PHONE_BEFORE.test(before)) return -1;
+  if (identifierBefore(text, start)) return -1;
   if (looksLikeDate(text, a, b)) return -1;
 
   // North American formats: (415) 555-2671, 415-555-2671, 415.555.2671, 1-415-555-2671.

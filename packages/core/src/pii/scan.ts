@@ -57,6 +57,7 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
   const secret = (start: number, end: number) => emit('secret', start, end);
   let tokStart = -1;
   let doneUntil = 0;
+  let nonAscii = false;
   for (let i = 0; i <= n; i++) {
     const c = i < n ? text.charCodeAt(i) : 0x20;
     if (isTokenChar(c)) {
@@ -70,7 +71,10 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
         }
         tokStart = -1;
       }
-      if (c !== 0x40 && c !== 0x3a) continue;
+      if (c !== 0x40 && c !== 0x3a) {
+        if (c >= 0x80) nonAscii = true;
+        continue;
+      }
       if (c === 0x3a && !secrets && !want.ip_address) continue;
     }
     if (c <= 0x39 && c >= 0x30) {
@@ -103,7 +107,7 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
     }
   }
   if (secrets) {
-    scanSecrets(text, secret);
+    if (nonAscii) scanSecrets(text, secret);
     if (options?.customSecretPatterns?.length) scanCustom(text, options.customSecretPatterns, secret);
   }
   return resolveOverlaps(found);
