@@ -139,7 +139,8 @@ async function startChild(dir: string): Promise<{ proc: ChildProcess; url: strin
   const configFile = join(dir, 'llmwatch.config.yaml');
   writeFileSync(
     configFile,
-    'logging:\n  level: warn\ningest:\n  batchMaxRows: 5000\n  queueMaxSpans: 50000\n',
+    // Detection runs on its own schedule in a deployment; in an ingest benchmark it is noise.
+    'logging:\n  level: warn\ningest:\n  batchMaxRows: 5000\n  queueMaxSpans: 50000\ndetection:\n  enabled: false\n',
   );
   const proc = spawn(
     process.execPath,

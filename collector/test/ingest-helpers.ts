@@ -23,6 +23,8 @@ export async function startTestCollector(
     server: { port: 0, ...overrides.server },
     storage: { dataDir: join(dir, 'data'), ...overrides.storage },
     ingest: { flushIntervalMs: 50, ...overrides.ingest },
+    // Scheduled detection is not what these tests are about; it would only add load.
+    detection: { enabled: false, ...overrides.detection },
   });
   return startCollector(config, {
     logger: process.env.LLMWATCH_TEST_LOG ? createLogger('debug') : silentLogger,

@@ -227,7 +227,7 @@ export async function startCollector(
     {
       url,
       storage: target.mode,
-      projects: keys.open ? ['default'] : config.projects.map((p) => p.id).length,
+      projects: keys.open ? ['default'] : config.projects.map((p) => p.id),
     },
     'collector listening',
   );
