@@ -420,13 +420,18 @@ export function isSystemRole(role: string): boolean {
 }
 
 export function canonicalMessage(m: GenAiMessage, output: boolean): GenAiMessage {
+  const role = typeof m.role === 'string' ? m.role : output ? 'assistant' : 'user';
   const parts = Array.isArray(m.parts)
     ? m.parts.filter(isRecord).map((p) => canonicalPart(p as GenAiMessagePart))
     : [];
-  const out: GenAiMessage = {
-    role: typeof m.role === 'string' ? m.role : output ? 'assistant' : 'user',
-    parts,
-  };
+  // A tool message's text is the tool's result (OpenLIT writes it as a text part).
+  if (role === 'tool') {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (p.type === 'text') parts[i] = { type: 'tool_call_response', response: p.content ?? '' };
+    }
+  }
+  const out: GenAiMessage = { role, parts };
   if (typeof m.name === 'string' && m.name !== '') out.name = m.name;
   if (output && typeof m.finish_reason === 'string' && m.finish_reason !== '') {
     out.finish_reason = normalizeFinishReason(m.finish_reason);

@@ -251,6 +251,40 @@ describe('canonical content', () => {
   });
 });
 
+describe('canonical content: OpenLIT layout', () => {
+  it('a system prompt recorded both as instructions and as a history message is kept once', () => {
+    const call = normalizeSpan(
+      span({
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: 'Be terse.' }]),
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'system', parts: [{ type: 'text', content: 'Be terse.' }] },
+          { role: 'user', parts: [{ type: 'text', content: 'hi' }] },
+        ]),
+      }),
+      'p',
+    );
+    expect(call?.systemContent).toBe('[{"type":"text","content":"Be terse."}]');
+  });
+
+  it('text parts of a tool message are tool results', () => {
+    const call = normalizeSpan(
+      span({
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.input.messages': JSON.stringify([
+          { role: 'tool', parts: [{ type: 'text', content: '{"t":1}' }] },
+        ]),
+      }),
+      'p',
+    );
+    expect(JSON.parse(call!.inputContent)).toEqual([
+      { role: 'tool', parts: [{ type: 'tool_call_response', response: '{"t":1}' }] },
+    ]);
+  });
+});
+
 describe('GenAI semconv ≤1.36', () => {
   it('reads gen_ai.system, prompt/completion token names and content events', () => {
     const call = normalizeSpan(
@@ -718,6 +752,21 @@ describe('OpenLIT', () => {
     expect(JSON.parse(call!.outputContent)).toEqual([
       { role: 'assistant', parts: [{ type: 'text', content: 'An observability tool.' }] },
     ]);
+  });
+
+  it('reads the environment of OpenLIT 1.x (deployment.environment) without taking it as OpenLIT evidence', () => {
+    const attrs = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'deployment.environment': 'prod',
+    };
+    expect(normalizeSpan(span(attrs), 'p')).toMatchObject({
+      dialect: 'genai',
+      tags: { environment: 'prod' },
+    });
+    expect(normalizeSpan(span(attrs, { scopeName: '@openlit/instrumentation-openai' }), 'p')?.dialect).toBe(
+      'openlit',
+    );
   });
 
   it('maps OpenLIT system names to current provider names', () => {

@@ -191,7 +191,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
 
   const sys = v[SLOT.sysInstr] ?? ev?.sysInstr;
   let systemContent = '';
-  if (systemParts) systemContent = JSON.stringify([...partsOfValue(sys), ...systemParts]);
+  if (systemParts) systemContent = JSON.stringify(mergeParts(partsOfValue(sys), systemParts));
   else if (sys !== undefined) systemContent = passthroughParts(sys);
 
   const toolNames = outputMessages ? toolNamesOf(outputMessages) : [];
@@ -381,11 +381,16 @@ function serviceNameOf(span: DecodedSpan, v: readonly (AttributeValue | undefine
 
 /**
  * Input JSON that may differ from the canonical form: system/developer messages (moved to
- * systemContent) or tool calls (arguments may be a JSON string). Plain-text-only histories, the
- * common case, skip the parse.
+ * systemContent), tool calls (arguments may be a JSON string) or tool messages (results may be
+ * text parts). Plain-text-only histories, the common case, skip the parse.
  */
 function needsCanonicalInput(json: string): boolean {
-  return json.includes('"system"') || json.includes('"developer"') || json.includes('"tool_call"');
+  return (
+    json.includes('"system"') ||
+    json.includes('"developer"') ||
+    json.includes('"tool_call"') ||
+    json.includes('"tool"')
+  );
 }
 
 function partsOfValue(value: AttributeValue | undefined): GenAiMessagePart[] {
@@ -406,6 +411,18 @@ function passthroughParts(value: AttributeValue): string {
     return value === '' ? '' : JSON.stringify([{ type: 'text', content: value }]);
   }
   return value === null ? '' : JSON.stringify(value);
+}
+
+/**
+ * System instructions plus the system messages of the history, without the duplicates of
+ * instrumentations that record the same system prompt in both places (OpenLIT).
+ */
+function mergeParts(first: GenAiMessagePart[], more: GenAiMessagePart[]): GenAiMessagePart[] {
+  if (first.length === 0) return more;
+  const seen = new Set(first.map((p) => JSON.stringify(p)));
+  const out = first.slice();
+  for (const p of more) if (!seen.has(JSON.stringify(p))) out.push(p);
+  return out;
 }
 
 function oiOutput(value: AttributeValue | undefined, finish: string | undefined): GenAiMessage[] {

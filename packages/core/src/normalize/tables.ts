@@ -198,6 +198,9 @@ export const OPENLIT_TABLE: Table = {
   'gen_ai.request.is_stream': 'openlitIsStream',
   'gen_ai.request.user': 'openlitUser',
   'gen_ai.environment': 'openlitEnv',
+  // OpenLIT ≥1.x writes the environment as a span attribute under the general names.
+  'deployment.environment': 'openlitEnv',
+  'deployment.environment.name': 'openlitEnv',
   'gen_ai.application_name': 'openlitApp',
   'gen_ai.usage.cost': 'lwMarker',
   'gen_ai.endpoint': 'lwMarker',
@@ -228,6 +231,10 @@ export const ATTRIBUTE_MAP: ReadonlyMap<string, number> = (() => {
     GENAI.usageCacheReadInputTokens,
   ]) {
     m.set(name, (m.get(name) ?? 0) | (HINT.genai << 8));
+  }
+  // General names OpenLIT uses, read but not evidence of the dialect.
+  for (const name of ['deployment.environment', 'deployment.environment.name']) {
+    m.set(name, SLOTS.indexOf('openlitEnv'));
   }
   return m;
 })();
