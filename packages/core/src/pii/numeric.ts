@@ -414,8 +414,8 @@ function wordBefore(text: string, pos: number): [string, number] {
 
 function identifierBefore(text: string, start: number): boolean {
   const [first, s] = wordBefore(text, start);
-  const w = NUMBER_WORDS.has(first) ? wordBefore(text, s)[0] : first;
-  if (NOT_PHONE_WORDS.has(w)) return true;
+  if (NOT_PHONE_WORDS.has(first)) return true;
+  if (NUMBER_WORDS.has(first) && NOT_PHONE_WORDS.has(wordBefore(text, s)[0])) return true;
   // CJK writes "订单号" right before the number.
   const near = text.slice(Math.max(0, start - 6), start);
   return near.includes('订单') || near.includes('注文') || near.includes('運単') || near.includes('运单');

@@ -60,6 +60,22 @@ const POSITIVE: Array<[PiiType, string, string]> = [
   ['secret', 'Mein Passwort ist Sommer2024!', 'Sommer2024!'],
   ['secret', '{"password": "c0rrect-h0rse"}', 'c0rrect-h0rse'],
   ['secret', '我的密码是 Abc12345xyz', 'Abc12345xyz'],
+  [
+    'secret',
+    'export GITHUB_TOKEN=ghp_1234567890abcdefghijklmnopqrstuvwxyzAB',
+    'ghp_1234567890abcdefghijklmnopqrstuvwxyzAB',
+  ],
+  ['secret', 'AWS key AKIA1234567890ABCDEF', 'AKIA1234567890ABCDEF'],
+  ['secret', 'https://user:password123@example.com/path', 'password123'],
+  ['phone', 'Phone: (020) 7946 0958', '(020) 7946 0958'],
+  ['phone', 'Call 1 (800) 555-0199', '1 (800) 555-0199'],
+  ['phone', 'call +1 555 123 4567', '+1 555 123 4567'],
+  ['phone', '(555) 123-4567', '(555) 123-4567'],
+  ['phone', 'tel:+14155552671', '+14155552671'],
+  ['phone', '电话：010-12345678', '010-12345678'],
+  ['phone', '+7 (495) 123-45-67', '+7 (495) 123-45-67'],
+  ['ip_address', 'allow 10.0.0.0/8', '10.0.0.0'],
+  ['ip_address', 'ip:10.0.0.1', '10.0.0.1'],
 ];
 
 const NEGATIVE: string[] = [
@@ -83,6 +99,11 @@ const NEGATIVE: string[] = [
   'max_tokens: 1024, prompt_tokens=1532, total_tokens 1743',
   '订单号 20241123000123，数量 3。',
   'EAN 4006381333931 and UPC 036000291452',
+  'Order 123-456-7890 shipped; ref 4155552671; ID: 2024-5551-2345; phone-like ID 800-555-0199-22',
+  'routing 021000021, zip 94105-1234, account number 12345678',
+  'ETH 0x742d35Cc6634C0532925a3b844Bc454e4438f44e, bitcoin 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa',
+  'docker sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4, python==3.11.4',
+  'Dates: 2024-01-15, 15.01.2024, 01/15/2024, born 1985-06-12, at 14:30 on 12/06',
 ];
 
 describe('scanText', () => {

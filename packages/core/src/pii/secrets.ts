@@ -89,10 +89,13 @@ const PREFIXED: ReadonlyArray<[string[], Rule]> = [
     ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'ASCA', 'ABIA', 'ACCA'],
     { re: /A[A-Z0-9]{3}[A-Z0-9]{16}(?![A-Za-z0-9])/y, check: (v) => !looksLikePlaceholder(v.slice(4)) },
   ],
-  [['AIza'], { re: /AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])/y }],
+  [
+    ['AIza'],
+    { re: /AIza[0-9A-Za-z_-]{30,40}(?![0-9A-Za-z_-])/y, check: (v) => !looksLikePlaceholder(v.slice(4)) },
+  ],
   [
     ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_'],
-    { re: /gh[pousr]_[A-Za-z0-9]{36}(?![A-Za-z0-9])/y, check: githubToken },
+    { re: /gh[pousr]_[A-Za-z0-9]{30,40}(?![A-Za-z0-9])/y, check: githubToken },
   ],
   [
     ['github_pat_'],
@@ -143,7 +146,7 @@ const PREFIXED: ReadonlyArray<[string[], Rule]> = [
   ],
   [['eyJ'], { re: /eyJ[A-Za-z0-9_-]{8,}\.ey[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/y, check: jwt }],
   [['SG.'], { re: /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/y }],
-  [['npm_'], { re: /npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/y, check: (v) => randomish(v.slice(4)) }],
+  [['npm_'], { re: /npm_[A-Za-z0-9]{30,40}(?![A-Za-z0-9])/y, check: (v) => randomish(v.slice(4)) }],
   [['SK'], { re: /SK[0-9a-f]{32}(?![0-9A-Za-z])/y }],
   [['hf_'], { re: /hf_[A-Za-z0-9]{34,40}(?![A-Za-z0-9])/y, check: (v) => randomish(v.slice(3)) }],
   [['shpat_', 'shpss_', 'shpca_', 'shppa_'], { re: /shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}(?![A-Za-z0-9])/y }],
