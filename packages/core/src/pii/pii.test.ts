@@ -158,6 +158,23 @@ describe('scanText', () => {
     expect(found(`key:\n${pem}\n`)).toEqual([['secret', pem]]);
   });
 
+  it('PEM keys inside JSON (GCP service account) and truncated blocks; many unterminated headers stay linear', () => {
+    const pem =
+      '-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKjMzEfYyjiWA4R4\\n-----END PRIVATE KEY-----';
+    expect(found(`{"private_key": "${pem}\\n", "client_email": "svc@proj.iam.gserviceaccount.com"}`)).toEqual(
+      [
+        ['secret', pem],
+        ['email', 'svc@proj.iam.gserviceaccount.com'],
+      ],
+    );
+    const cut =
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7onLRnrq0\n';
+    expect(found(`key: ${cut}[truncated]`)).toEqual([['secret', cut]]);
+    const t0 = performance.now();
+    expect(scanText('-----BEGIN PRIVATE KEY-----\n'.repeat(20_000))).toEqual([]);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+  });
+
   it('types and custom secret patterns', () => {
     const text = 'mail a@example.com internal ACME-7f3c9a2e1b4d';
     expect(found(text, ['phone'])).toEqual([]);

@@ -60,7 +60,14 @@ const NOT_A_VALUE =
 
 /** `password=…` style values: reject placeholders, references and plain words. */
 function credentialValue(v: string): boolean {
-  if (v.length < 6 || NOT_A_VALUE.test(v) || looksLikePlaceholder(v) || v.includes('://')) return false;
+  if (
+    v.length < 6 ||
+    NOT_A_VALUE.test(v) ||
+    looksLikePlaceholder(v) ||
+    v.includes('://') ||
+    v.startsWith('-----')
+  )
+    return false;
   // Needs something a chosen password or key has and a plain word lacks.
   return /\d/.test(v) || /[^A-Za-z0-9]/.test(v) || (/[a-z]/.test(v) && /[A-Z]/.test(v));
 }
@@ -80,8 +87,51 @@ const schemeStart = (text: string, at: number): number => {
   return s;
 };
 
-const PEM =
-  /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?)-----[\s\S]{16,12000}?(?:-----END \1-----|$)/y;
+/** The header of a PEM private key; the block is delimited by pemEnd (linear, no backtracking). */
+const PEM = /-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP |SSH2 )?PRIVATE KEY(?: BLOCK)?)-----/y;
+const PEM_MAX = 16_000;
+
+// The next "-----END " at or after a position, remembered per text: many unterminated headers
+// must not each cost a scan to the end of the text.
+let endText = '';
+let endFrom = -1;
+let endAt = -1;
+function nextPemEnd(text: string, from: number): number {
+  if (text !== endText || from < endFrom || (endAt >= 0 && endAt < from)) {
+    endText = text;
+    endFrom = from;
+    endAt = text.indexOf('-----END ', from);
+  }
+  return endAt;
+}
+
+/** End of the PEM block whose header ends at `bodyStart`: its END line, or the end of a truncated body. */
+function pemEnd(text: string, bodyStart: number, label: string): number {
+  const footer = `-----END ${label}-----`;
+  const at = nextPemEnd(text, bodyStart);
+  if (at >= 0 && at - bodyStart <= PEM_MAX && text.startsWith(footer, at)) return at + footer.length;
+  // Truncated (e.g. cut by a content limit): the base64 body, incl. \n escapes of JSON.
+  let j = bodyStart;
+  const n = Math.min(text.length, bodyStart + PEM_MAX);
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c === 0x5c && (text.charCodeAt(j + 1) === 0x6e || text.charCodeAt(j + 1) === 0x72)) j += 2;
+    else if (isB64(c) || c === 0x0a || c === 0x0d) j++;
+    else break;
+  }
+  return j - bodyStart >= 64 ? j : -1;
+}
+
+function isB64(c: number): boolean {
+  return (
+    (c >= 48 && c <= 57) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 97 && c <= 122) ||
+    c === 0x2b ||
+    c === 0x2f ||
+    c === 0x3d
+  );
+}
 
 /** Prefix (the trigger) → rule. Prefixes must be literal strings. */
 const PREFIXED: ReadonlyArray<[string[], Rule]> = [
@@ -378,6 +428,12 @@ function tryRule(text: string, rule: Rule, at: number, trigger: string, emit: Se
   rule.re.lastIndex = start;
   const r = rule.re.exec(text);
   if (!r) return -1;
+  if (rule.re === PEM) {
+    const end = pemEnd(text, start + r[0].length, r[1]!);
+    if (end < 0) return -1;
+    emit(start, end);
+    return end;
+  }
   let vs = r.index;
   let value = r[0];
   const group = r.indices?.[1];
