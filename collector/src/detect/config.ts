@@ -130,8 +130,18 @@ export const detectionSchema = z
     windowMinutes: z.number().int().min(5).max(1440).default(60),
     /** Spans arrive late: the scheduler's window ends this long before now. */
     lagSeconds: z.number().int().min(0).default(60),
-    /** How far back baselines reach (same hour on each previous day for seasonal baselines). */
+    /** How far back seasonal baselines reach (cost: the same hour on each previous day; prompt versions). */
     baselineDays: z.number().int().min(1).max(60).default(7),
+    /**
+     * Baseline of the distribution detectors (latency, error rate, drift): the hours just before
+     * the window. A day covers a whole daily cycle and keeps a pass fast at any data size.
+     */
+    recentBaselineHours: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(24),
     cost_spike: costSpikeSchema,
     latency_regression: latencySchema,
     error_rate: errorRateSchema,

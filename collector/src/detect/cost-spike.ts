@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { BASE, TO, DAY_MS, FROM, PROJECT_FILTER, median, robustSigma, windowParams } from './sql.js';
+import { BASE, DAY_MS, FROM, PROJECT_FILTER, RECENT, TO, median, robustSigma, windowParams } from './sql.js';
 import {
   detection,
   describeSubject,
@@ -62,12 +62,12 @@ FROM (
 GROUP BY project, dim, key
 HAVING dim = 'project' OR (sumIf(cost, d = 0) >= {minCost:Float64} AND sumIf(calls, d = 0) >= {minCalls:UInt32})`;
 
-/** Calls costing far more than the p99 of their peers (same model and prompt) in the baseline. */
+/** Calls costing far more than the p99 of their peers (same model and prompt) in the recent baseline. */
 export const COST_OUTLIERS_SQL = `
 WITH peers AS (
   SELECT ProjectId, Model, PromptName, median(CostUsd) AS p50, quantileTDigest(0.99)(CostUsd) AS p99, count() AS n
   FROM llm_calls
-  WHERE Timestamp >= ${BASE} AND Timestamp < ${FROM} AND ${PROJECT_FILTER} AND CostUsd IS NOT NULL
+  WHERE Timestamp >= ${RECENT} AND Timestamp < ${FROM} AND ${PROJECT_FILTER} AND CostUsd IS NOT NULL
   GROUP BY ProjectId, Model, PromptName
   HAVING n >= {minPeers:UInt32}
 )

@@ -1,7 +1,9 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
 import {
-  BASE_TO_RANGE,
+  baselineSample,
+  keyIn,
+  RECENT_TO_RANGE,
   DAY_MS,
   FROM,
   IDX,
@@ -28,7 +30,8 @@ import {
  * random baseline subsamples of the same size).
  */
 const GROUP = `ServiceName AS service, PromptName AS promptName, if(PromptName = '', Model, '') AS model`;
-const GROUP_KEY = `has({keys:Array(Array(String))}, [toString(ProjectId), toString(ServiceName), toString(PromptName), if(PromptName = '', toString(Model), '')])`;
+const GROUP_EXPRS = ['ProjectId', 'ServiceName', 'PromptName', "if(PromptName = '', Model, '')"] as const;
+const GROUP_KEY = keyIn(GROUP_EXPRS);
 
 export interface DriftGroupRow {
   project: string;
@@ -50,6 +53,43 @@ export interface DriftGroupRow {
   outEmbMax: number;
   inSketch: number;
   outSketch: number;
+  /** Category counts of the current window and the baseline, per categorical feature. */
+  finishCur: Record<string, number>;
+  finishBase: Record<string, number>;
+  languageCur: Record<string, number>;
+  languageBase: Record<string, number>;
+  toolCur: Record<string, number>;
+  toolBase: Record<string, number>;
+}
+
+/** Pure: the category counts of the groups query as rows per (group, feature, category). */
+export function categoryRows(groups: DriftGroupRow[]): DriftCategoryRow[] {
+  const out: DriftCategoryRow[] = [];
+  const features = [
+    ['finish_reason', 'finishCur', 'finishBase'],
+    ['language', 'languageCur', 'languageBase'],
+    ['tool_use', 'toolCur', 'toolBase'],
+  ] as const;
+  for (const g of groups) {
+    for (const [feature, curKey, baseKey] of features) {
+      const cur = g[curKey] ?? {};
+      const base = g[baseKey] ?? {};
+      for (const category of new Set([...Object.keys(cur), ...Object.keys(base)])) {
+        if (feature === 'language' && category === '') continue;
+        out.push({
+          project: g.project,
+          service: g.service,
+          promptName: g.promptName,
+          model: g.model,
+          feature,
+          category,
+          cur: Number(cur[category] ?? 0),
+          base: Number(base[category] ?? 0),
+        });
+      }
+    }
+  }
+  return out;
 }
 
 export const DRIFT_GROUPS_SQL = `
@@ -59,11 +99,16 @@ SELECT ProjectId AS project, ${GROUP},
   quantileTDigestIf(0.5)(OutputTokens, idx = 0) AS outMedCur, quantileTDigestIf(0.5)(OutputTokens, idx = 1) AS outMedBase,
   toUInt32(countIf(ie > 0)) AS inEmb, toUInt32(minIf(ie, ie > 0)) AS inEmbMin, toUInt32(maxIf(ie, ie > 0)) AS inEmbMax,
   toUInt32(countIf(oe > 0)) AS outEmb, toUInt32(minIf(oe, oe > 0)) AS outEmbMin, toUInt32(maxIf(oe, oe > 0)) AS outEmbMax,
-  toUInt32(countIf(isz = 64)) AS inSketch, toUInt32(countIf(osz = 64)) AS outSketch
+  toUInt32(countIf(isz = 64)) AS inSketch, toUInt32(countIf(osz = 64)) AS outSketch,
+  sumMap(map(fr, toUInt64(idx = 0))) AS finishCur, sumMap(map(fr, toUInt64(idx = 1))) AS finishBase,
+  sumMap(map(lang, toUInt64(idx = 0))) AS languageCur, sumMap(map(lang, toUInt64(idx = 1))) AS languageBase,
+  sumMap(map(tool, toUInt64(idx = 0))) AS toolCur, sumMap(map(tool, toUInt64(idx = 1))) AS toolBase
 FROM (SELECT ProjectId, ServiceName, PromptName, Model, InputTokens, OutputTokens,
+        if(empty(FinishReasons), '(none)', toString(FinishReasons[1])) AS fr, toString(Language) AS lang,
+        if(empty(ToolNames), 'no', 'yes') AS tool,
         InputEmbedding.size0 AS ie, OutputEmbedding.size0 AS oe, InputSketch.size0 AS isz, OutputSketch.size0 AS osz,
         ${IDX} AS idx
-      FROM llm_calls WHERE ${BASE_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
+      FROM llm_calls WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
 GROUP BY project, service, promptName, model
 HAVING nCur >= {minSamples:UInt32} AND nBase >= {minBaseline:UInt32}`;
 
@@ -78,12 +123,12 @@ export interface DriftKsRow {
   outP: number;
 }
 
-export const DRIFT_KS_SQL = `
+export const driftKsSql = (sample: string): string => `
 SELECT ProjectId AS project, ${GROUP},
   kolmogorovSmirnovTest('two-sided', 'asymp')(toFloat64(InputTokens), idx) AS ki, ki.1 AS inD, ki.2 AS inP,
   kolmogorovSmirnovTest('two-sided', 'asymp')(toFloat64(OutputTokens), idx) AS ko, ko.1 AS outD, ko.2 AS outP
 FROM (SELECT ProjectId, ServiceName, PromptName, Model, InputTokens, OutputTokens, ${IDX} AS idx
-      FROM llm_calls WHERE ${BASE_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
+      FROM llm_calls WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND ${sample})
 WHERE ${GROUP_KEY}
 GROUP BY project, service, promptName, model`;
 
@@ -98,18 +143,6 @@ export interface DriftCategoryRow {
   base: number;
 }
 
-export const DRIFT_CATEGORIES_SQL = `
-SELECT ProjectId AS project, ${GROUP}, f.1 AS feature, f.2 AS category,
-  toUInt32(countIf(idx = 0)) AS cur, toUInt32(countIf(idx = 1)) AS base
-FROM (SELECT ProjectId, ServiceName, PromptName, Model, FinishReasons, Language, ToolNames, ${IDX} AS idx
-      FROM llm_calls WHERE ${BASE_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
-ARRAY JOIN [
-  ('finish_reason', if(empty(FinishReasons), '(none)', toString(FinishReasons[1]))),
-  ('language', toString(Language)),
-  ('tool_use', if(empty(ToolNames), 'no', 'yes'))] AS f
-WHERE ${GROUP_KEY} AND NOT (f.1 = 'language' AND f.2 = '')
-GROUP BY project, service, promptName, model, feature, category`;
-
 export interface CentroidRow {
   /** -1 for the current window, 0..K-1 for random baseline subsamples. */
   bucket: number;
@@ -118,16 +151,36 @@ export interface CentroidRow {
 }
 
 const NULL_BUCKETS = 16;
+/** Baseline rows per group read by the KS test and by the centroids (sampled deterministically beyond). */
+const KS_BASELINE_CAP = 5_000;
+const CENTROID_BASELINE_CAP = 8_000;
 
-/** Centroids of the current window and of K random baseline subsamples, for one group and one vector column. */
-export function centroidSql(column: string, dim: number): string {
+export interface GroupCentroidRow extends CentroidRow {
+  project: string;
+  service: string;
+  promptName: string;
+  model: string;
+  side: 'input' | 'output';
+}
+
+/**
+ * Centroids of the current window and of K random baseline subsamples, for every listed group
+ * and both sides in one scan: sketches (64-dim) or app embeddings.
+ */
+export function centroidsSql(vectors: 'sketch' | 'embedding', sample: string): string {
+  const pair =
+    vectors === 'sketch'
+      ? `[('input', InputSketch), ('output', OutputSketch)]`
+      : `[('input', InputEmbedding), ('output', OutputEmbedding)]`;
   return `
-SELECT toInt32(if(Timestamp >= ${FROM}, -1, cityHash64(SpanId) % ${NULL_BUCKETS})) AS bucket,
-  toUInt32(count()) AS n, avgForEach(${column}) AS centroid
+SELECT ProjectId AS project, ${GROUP}, v.1 AS side,
+  toInt32(if(Timestamp >= ${FROM}, -1, cityHash64(SpanId) % ${NULL_BUCKETS})) AS bucket,
+  toUInt32(count()) AS n, avgForEach(v.2) AS centroid
 FROM llm_calls
-WHERE ${BASE_TO_RANGE} AND ProjectId = {p:String} AND ServiceName = {s:String} AND PromptName = {pn:String}
-  AND (PromptName != '' OR Model = {m:String}) AND Status != 'error' AND length(${column}) = ${dim}
-GROUP BY bucket`;
+ARRAY JOIN ${pair} AS v
+WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND ${GROUP_KEY} AND ${sample}
+  AND ${vectors === 'sketch' ? 'length(v.2) = 64' : 'notEmpty(v.2)'}
+GROUP BY project, service, promptName, model, side, bucket`;
 }
 
 /** Document frequency of words in the current window vs the last day of baseline: what changed. */
@@ -337,32 +390,69 @@ export const driftDetector: Detector = {
     });
     if (groups.length === 0) return [];
     const keys = groups.map((g) => [g.project, g.service, g.promptName, g.model]);
-    const [ks, categories] = await Promise.all([
-      queryRows<DriftKsRow>(ctx.client, DRIFT_KS_SQL, { ...params, keys }),
-      queryRows<DriftCategoryRow>(ctx.client, DRIFT_CATEGORIES_SQL, { ...params, keys }),
-    ]);
+    const ksSample = baselineSample(
+      groups.map((g) => ({ key: [g.project, g.service, g.promptName, g.model], nBase: g.nBase })),
+      GROUP_EXPRS,
+      KS_BASELINE_CAP,
+    );
+    const centroidSample = baselineSample(
+      groups.map((g) => ({ key: [g.project, g.service, g.promptName, g.model], nBase: g.nBase })),
+      GROUP_EXPRS,
+      CENTROID_BASELINE_CAP,
+    );
+    const ks = await queryRows<DriftKsRow>(ctx.client, driftKsSql(ksSample.sql), {
+      ...params,
+      keys,
+      ...ksSample.params,
+    });
+    const categories = categoryRows(groups);
     const out = evaluateDriftDistributions(groups, ks, categories, ctx.window, ctx.config);
+    // Per group and side: app embeddings when (nearly) every call has them in one dimension, else sketches.
+    const useEmbedding = (g: DriftGroupRow, side: 'input' | 'output') => {
+      const emb = side === 'input' ? [g.inEmb, g.inEmbMin, g.inEmbMax] : [g.outEmb, g.outEmbMin, g.outEmbMax];
+      return emb[0]! >= 0.9 * (g.nCur + g.nBase) && emb[1] === emb[2] && emb[1]! > 0;
+    };
+    const hasSketches = (g: DriftGroupRow, side: 'input' | 'output') =>
+      (side === 'input' ? g.inSketch : g.outSketch) >= 0.5 * (g.nCur + g.nBase);
+    const keyOf = (g: DriftGroupRow) => [g.project, g.service, g.promptName, g.model];
+    const sketchGroups = groups.filter((g) =>
+      (['input', 'output'] as const).some((side) => !useEmbedding(g, side) && hasSketches(g, side)),
+    );
+    const embeddingGroups = groups.filter((g) =>
+      (['input', 'output'] as const).some((side) => useEmbedding(g, side)),
+    );
+    const centroids = [
+      ...(sketchGroups.length
+        ? await queryRows<GroupCentroidRow>(ctx.client, centroidsSql('sketch', centroidSample.sql), {
+            ...params,
+            ...centroidSample.params,
+            keys: sketchGroups.map(keyOf),
+          })
+        : []),
+      ...(embeddingGroups.length
+        ? (
+            await queryRows<GroupCentroidRow>(ctx.client, centroidsSql('embedding', centroidSample.sql), {
+              ...params,
+              ...centroidSample.params,
+              keys: embeddingGroups.map(keyOf),
+            })
+          ).map((r) => ({ ...r, embedding: true }))
+        : []),
+    ] as Array<GroupCentroidRow & { embedding?: boolean }>;
     for (const g of groups) {
       for (const side of ['input', 'output'] as const) {
-        // App embeddings win when (nearly) every call has them, in one dimension.
-        const emb =
-          side === 'input' ? [g.inEmb, g.inEmbMin, g.inEmbMax] : [g.outEmb, g.outEmbMin, g.outEmbMax];
-        const useEmbedding = emb[0]! >= 0.9 * (g.nCur + g.nBase) && emb[1] === emb[2] && emb[1]! > 0;
-        const sketches = side === 'input' ? g.inSketch : g.outSketch;
-        if (!useEmbedding && sketches < 0.5 * (g.nCur + g.nBase)) continue;
-        const column = useEmbedding
-          ? side === 'input'
-            ? 'InputEmbedding'
-            : 'OutputEmbedding'
-          : side === 'input'
-            ? 'InputSketch'
-            : 'OutputSketch';
-        const gp = { ...params, p: g.project, s: g.service, pn: g.promptName, m: g.model };
-        const rows = await queryRows<CentroidRow>(
-          ctx.client,
-          centroidSql(column, useEmbedding ? emb[1]! : 64),
-          gp,
+        const emb = useEmbedding(g, side);
+        if (!emb && !hasSketches(g, side)) continue;
+        const rows = centroids.filter(
+          (r) =>
+            r.project === g.project &&
+            r.service === g.service &&
+            r.promptName === g.promptName &&
+            r.model === g.model &&
+            r.side === side &&
+            (r.embedding === true) === emb,
         );
+        const gp = { ...params, p: g.project, s: g.service, pn: g.promptName, m: g.model };
         const r = semanticDrift(rows, ctx.config);
         if (!r || r.nCur < c.minSamples || !(r.distance > r.threshold)) continue;
         const terms = await queryRows<{ term: string; cur: number; base: number }>(
@@ -386,7 +476,7 @@ export const driftDetector: Detector = {
               message: `What ${side === 'input' ? 'users send to' : 'the model answers in'} ${describeSubject(subject)} changed (centroid cosine distance ${r.distance.toFixed(3)} vs ${r.threshold.toFixed(3)} allowed)${rising.length ? `; more: ${rising.map((t) => t.term).join(', ')}` : ''}${falling.length ? `; less: ${falling.map((t) => t.term).join(', ')}` : ''}.`,
               evidence: {
                 unit: 'cosine_distance',
-                vectors: useEmbedding ? 'app_embedding' : 'sketch',
+                vectors: emb ? 'app_embedding' : 'sketch',
                 threshold: round(r.threshold, 4),
                 noiseAtCurrentSize: round(r.noise, 5),
                 samples: { current: r.nCur, baseline: r.nBase },

@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { BASE_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
+import { RECENT_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
 import {
   detection,
   describeSubject,
@@ -35,7 +35,7 @@ FROM (
     toUInt64(countIf(idx = 0)) AS nCur, toUInt64(countIf(idx = 0 AND Status = 'error')) AS eCur,
     toUInt64(countIf(idx = 1)) AS nBase, toUInt64(countIf(idx = 1 AND Status = 'error')) AS eBase,
     sumMapIf(map(if(ErrorType = '', '(unknown)', toString(ErrorType)), toUInt64(1)), idx = 0 AND Status = 'error') AS errorTypes
-  FROM (SELECT ProjectId, Provider, Model, Status, ErrorType, ${IDX} AS idx FROM llm_calls WHERE ${BASE_TO_RANGE} AND ${PROJECT_FILTER})
+  FROM (SELECT ProjectId, Provider, Model, Status, ErrorType, ${IDX} AS idx FROM llm_calls WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER})
   ARRAY JOIN [(Provider, ''), (Provider, Model)] AS g
   GROUP BY project, provider, model
   HAVING nCur >= {minCalls:UInt32} AND nBase >= {minCalls:UInt32} AND eCur > 0

@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { BASE_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
+import { baselineSample, keyIn, RECENT_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
 import {
   detection,
   describeSubject,
@@ -38,30 +38,81 @@ export interface LatencyTestRow {
 
 // Per model, and per model+prompt; errors are excluded (a failing call is fast and says
 // nothing about speed). TTFT only where the call streamed and reported it.
-const SOURCE = `
-  SELECT ProjectId AS project, g.1 AS model, g.2 AS promptName, m.1 AS metric, m.2 AS value, ${IDX} AS idx
+// Both metrics in one pass over the calls (one row per call and group), unpivoted in JS.
+export const LATENCY_STATS_SQL = `
+SELECT ProjectId AS project, g.1 AS model, g.2 AS promptName,
+  toUInt32(countIf(idx = 0)) AS nCur, toUInt32(countIf(idx = 1)) AS nBase,
+  toUInt32(countIf(idx = 0 AND TtftMs IS NOT NULL)) AS tCur, toUInt32(countIf(idx = 1 AND TtftMs IS NOT NULL)) AS tBase,
+  quantilesTDigestIf(0.5, 0.95)(LatencyMs, idx = 0) AS latCur,
+  quantilesTDigestIf(0.5, 0.95)(LatencyMs, idx = 1) AS latBase,
+  quantilesTDigestIf(0.5, 0.95)(assumeNotNull(TtftMs), idx = 0 AND TtftMs IS NOT NULL) AS ttftCur,
+  quantilesTDigestIf(0.5, 0.95)(assumeNotNull(TtftMs), idx = 1 AND TtftMs IS NOT NULL) AS ttftBase
+FROM (SELECT ProjectId, Model, PromptName, LatencyMs, TtftMs, ${IDX} AS idx FROM llm_calls
+      WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
+ARRAY JOIN if(PromptName = '', [(Model, '')], [(Model, ''), (Model, PromptName)]) AS g
+GROUP BY project, model, promptName`;
+
+interface LatencyStatsQueryRow {
+  project: string;
+  model: string;
+  promptName: string;
+  nCur: number;
+  nBase: number;
+  tCur: number;
+  tBase: number;
+  latCur: number[];
+  latBase: number[];
+  ttftCur: number[];
+  ttftBase: number[];
+}
+
+/** Pure: one stats row per group and metric, for the groups with enough samples. */
+export function unpivotLatencyStats(rows: LatencyStatsQueryRow[], cfg: DetectionConfig): LatencyStatsRow[] {
+  const c = cfg.latency_regression;
+  const out: LatencyStatsRow[] = [];
+  for (const r of rows) {
+    const base = { project: r.project, model: r.model, promptName: r.promptName };
+    if (r.nCur >= c.minSamples && r.nBase >= c.minBaselineSamples)
+      out.push({
+        ...base,
+        metric: 'latency',
+        nCur: r.nCur,
+        nBase: r.nBase,
+        p50Cur: r.latCur[0]!,
+        p95Cur: r.latCur[1]!,
+        p50Base: r.latBase[0]!,
+        p95Base: r.latBase[1]!,
+      });
+    if (r.tCur >= c.minSamples && r.tBase >= c.minBaselineSamples)
+      out.push({
+        ...base,
+        metric: 'ttft',
+        nCur: r.tCur,
+        nBase: r.tBase,
+        p50Cur: r.ttftCur[0]!,
+        p95Cur: r.ttftCur[1]!,
+        p50Base: r.ttftBase[0]!,
+        p95Base: r.ttftBase[1]!,
+      });
+  }
+  return out;
+}
+
+/**
+ * Mann-Whitney U (current stochastically greater) for the candidate groups only (it fails on an
+ * empty sample), reading only the candidates' models.
+ */
+export const latencyTestSql = (sample: string): string => `
+SELECT project, model, promptName, metric,
+  mannWhitneyUTest('greater')(value, idx) AS r, r.1 AS u, r.2 AS p
+FROM (
+  SELECT ProjectId AS project, g.1 AS model, g.2 AS promptName, m.1 AS metric, assumeNotNull(m.2) AS value, ${IDX} AS idx
   FROM llm_calls
   ARRAY JOIN if(PromptName = '', [(Model, '')], [(Model, ''), (Model, PromptName)]) AS g
   ARRAY JOIN [('latency', LatencyMs), ('ttft', TtftMs)] AS m
-  WHERE ${BASE_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND m.2 IS NOT NULL`;
-
-export const LATENCY_STATS_SQL = `
-SELECT project, model, promptName, metric,
-  toUInt32(countIf(idx = 0)) AS nCur, toUInt32(countIf(idx = 1)) AS nBase,
-  quantileTDigestIf(0.5)(assumeNotNull(value), idx = 0) AS p50Cur,
-  quantileTDigestIf(0.95)(assumeNotNull(value), idx = 0) AS p95Cur,
-  quantileTDigestIf(0.5)(assumeNotNull(value), idx = 1) AS p50Base,
-  quantileTDigestIf(0.95)(assumeNotNull(value), idx = 1) AS p95Base
-FROM (${SOURCE})
-GROUP BY project, model, promptName, metric
-HAVING nCur >= {minSamples:UInt32} AND nBase >= {minBaseline:UInt32}`;
-
-/** Mann-Whitney U (current stochastically greater) for the candidate groups only: it fails on an empty sample. */
-export const LATENCY_TEST_SQL = `
-SELECT project, model, promptName, metric,
-  mannWhitneyUTest('greater')(assumeNotNull(value), idx) AS r, r.1 AS u, r.2 AS p
-FROM (${SOURCE})
-WHERE has({keys:Array(Array(String))}, [toString(project), toString(model), toString(promptName), metric])
+  WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND Model IN {models:Array(String)}
+    AND m.2 IS NOT NULL AND ${keyIn(['ProjectId', 'g.1', 'g.2', 'm.1'])} AND ${sample}
+)
 GROUP BY project, model, promptName, metric`;
 
 function relChange(cur: number, base: number): number {
@@ -144,32 +195,25 @@ export function evaluateLatency(
 export const latencyDetector: Detector = {
   kind: 'latency_regression',
   async run(ctx: DetectContext): Promise<Detection[]> {
-    const c = ctx.config.latency_regression;
     const params = windowParams(ctx);
-    const stats = await queryRows<LatencyStatsRow>(ctx.client, LATENCY_STATS_SQL, {
-      ...params,
-      minSamples: c.minSamples,
-      minBaseline: c.minBaselineSamples,
-    });
+    const stats = unpivotLatencyStats(
+      await queryRows<LatencyStatsQueryRow>(ctx.client, LATENCY_STATS_SQL, params),
+      ctx.config,
+    );
     const candidates = latencyCandidates(stats, ctx.config);
     if (candidates.length === 0) return [];
-    // Model-level tests are always run for candidates' models so prompt-level duplicates can be dropped.
-    const keys = new Map<string, [string, string, string, string]>();
-    for (const r of candidates) {
-      keys.set(`${r.project}\n${r.model}\n${r.promptName}\n${r.metric}`, [
-        r.project,
-        r.model,
-        r.promptName,
-        r.metric,
-      ]);
-      const modelStats = stats.find(
-        (s) => s.project === r.project && s.model === r.model && s.promptName === '' && s.metric === r.metric,
-      );
-      if (modelStats) keys.set(`${r.project}\n${r.model}\n\n${r.metric}`, [r.project, r.model, '', r.metric]);
-    }
-    const tests = await queryRows<LatencyTestRow>(ctx.client, LATENCY_TEST_SQL, {
+    const keys = candidates.map((r) => [r.project, r.model, r.promptName, r.metric]);
+    // Each group's baseline is subsampled to ~5000 rows: plenty for the rank test, bounded cost.
+    const sample = baselineSample(
+      candidates.map((r) => ({ key: [r.project, r.model, r.promptName, r.metric], nBase: r.nBase })),
+      ['ProjectId', 'g.1', 'g.2', 'm.1'],
+      5_000,
+    );
+    const tests = await queryRows<LatencyTestRow>(ctx.client, latencyTestSql(sample.sql), {
       ...params,
-      keys: [...keys.values()],
+      ...sample.params,
+      keys,
+      models: [...new Set(candidates.map((r) => r.model))],
     });
     return evaluateLatency(stats, tests, ctx.window, ctx.config);
   },

@@ -8,6 +8,7 @@ export function windowParams(ctx: DetectContext): Record<string, number | string
     from: ctx.window.fromMs,
     to: ctx.window.toMs,
     base: ctx.window.fromMs - ctx.config.baselineDays * DAY_MS,
+    recent: ctx.window.fromMs - ctx.config.recentBaselineHours * 3_600_000,
     project: ctx.project ?? '',
   };
 }
@@ -16,7 +17,10 @@ export const PROJECT_FILTER = `({project:String} = '' OR ProjectId = {project:St
 export const FROM = `fromUnixTimestamp64Milli({from:Int64})`;
 export const TO = `fromUnixTimestamp64Milli({to:Int64})`;
 export const BASE = `fromUnixTimestamp64Milli({base:Int64})`;
-/** Baseline and current window together: [base, to). */
+export const RECENT = `fromUnixTimestamp64Milli({recent:Int64})`;
+/** Recent baseline and current window together: [recent, to). */
+export const RECENT_TO_RANGE = `Timestamp >= ${RECENT} AND Timestamp < ${TO}`;
+/** Seasonal baseline and current window together: [base, to). */
 export const BASE_TO_RANGE = `Timestamp >= ${BASE} AND Timestamp < ${TO}`;
 export const CURRENT_RANGE = `Timestamp >= ${FROM} AND Timestamp < ${TO}`;
 /** 0 for the current window, 1 for the baseline (Mann-Whitney / KS take the first sample as index 0). */
@@ -72,4 +76,31 @@ export function chiSquareCritical(df: number, alpha: number): number {
   const z = -normalQuantile(alpha);
   const k = 2 / (9 * df);
   return df * (1 - k + z * Math.sqrt(k)) ** 3;
+}
+
+/**
+ * `<tuple of 4 string expressions> IN` the `{keys:Array(Array(String))}` parameter, as a hashed
+ * set built once per query (a per-row `has()` over the array would cost more than the scan).
+ */
+export function keyIn(exprs: readonly [string, string, string, string]): string {
+  return `(${exprs.map((e) => `toString(${e})`).join(', ')}) IN (SELECT (k[1], k[2], k[3], k[4]) FROM (SELECT arrayJoin({keys:Array(Array(String))}) AS k))`;
+}
+
+/**
+ * Deterministic baseline subsampling per group, so that the rank tests and centroids read at
+ * most about `cap` baseline rows of each group whatever the traffic: the current window is
+ * always taken whole. Returns the SQL condition and its parameters.
+ */
+export function baselineSample(
+  groups: ReadonlyArray<{ key: readonly string[]; nBase: number }>,
+  keyExprs: readonly string[],
+  cap: number,
+): { sql: string; params: { sKeys: string[]; sMods: number[] } } {
+  const sKeys = groups.map((g) => g.key.join('\u0001'));
+  const sMods = groups.map((g) => Math.max(1, Math.floor(Number(g.nBase) / cap)));
+  const key = `arrayStringConcat([${keyExprs.map((e) => `toString(${e})`).join(', ')}], '\\x01')`;
+  return {
+    sql: `(Timestamp >= ${FROM} OR cityHash64(SpanId) % transform(${key}, {sKeys:Array(String)}, {sMods:Array(UInt32)}, toUInt32(1)) = 0)`,
+    params: { sKeys, sMods },
+  };
 }
