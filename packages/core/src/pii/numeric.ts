@@ -267,16 +267,16 @@ function isCreditCard(text: string, a: number, b: number): boolean {
     for (let x = a; x < b; x++) if (gSep[x] !== sep) return false;
     const lens: number[] = [];
     for (let x = a; x <= b; x++) lens.push(gEnd[x]! - gStart[x]!);
-    const amex = lens.length === 3 && lens[0] === 4 && lens[1] === 6 && (lens[2] === 5 || lens[2] === 4);
-    if (!amex) {
-      for (let x = 0; x < lens.length - 1; x++) if (lens[x] !== 4) return false;
-      const last = lens[lens.length - 1]!;
-      if (last < 1 || last > 4) return false;
-    }
+    // How cards are printed: 4-4-4-4 (16), 4-4-4-4-3 (19), Amex 4-6-5, Diners 4-6-4.
+    const shape = lens.join('-');
+    if (shape !== '4-4-4-4' && shape !== '4-4-4-4-3' && shape !== '4-6-5' && shape !== '4-6-4') return false;
   }
   let d = '';
   for (let x = a; x <= b; x++) d += text.slice(gStart[x]!, gEnd[x]!);
-  return cardIssuerLengthOk(d) && luhnValid(d);
+  if (!cardIssuerLengthOk(d) || !luhnValid(d)) return false;
+  // One in ten random digit runs passes Luhn: an unformatted run labelled as an order/id/...
+  // number is that number, not a card.
+  return a !== b || !identifierBefore(text, gStart[a]!);
 }
 
 // ---------------------------------------------------------------- US SSN
@@ -527,7 +527,9 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
   ) {
     if (identifierBefore(text, start)) return -1;
     const p = parsePhoneNumberFromString(`+${s.replace(/\D/g, '').slice(2)}`);
-    return p?.isValid() ? start : -1;
+    // "0044 20 …": the first group is 00 + the country code, as people write it.
+    const cc = text.slice(first + 2, gEnd[a]!);
+    return p?.isValid() && (cc === '' || p.countryCallingCode === cc) ? start : -1;
   }
 
   if (digits < 7 || digits > 13) return -1;
@@ -561,11 +563,14 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
   }
 
   const leadingZero = text.charCodeAt(first) === 48;
+  // National format with trunk 0, grouped as that country writes it. Nine-digit numbers
+  // (3-3-3 in ZA/NZ/AT/IE) look like any other id, so those need a phone word nearby.
   if (
     leadingZero &&
     groups >= 2 &&
     digits >= 9 &&
     gEnd[a]! - first <= 5 &&
+    (digits >= 10 || PHONE_CONTEXT.test(text.slice(Math.max(0, start - 30), start))) &&
     validIn(s, NATIONAL_COUNTRIES, true)
   )
     return start;

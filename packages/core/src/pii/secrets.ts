@@ -56,7 +56,7 @@ function jwt(v: string): boolean {
 }
 
 const NOT_A_VALUE =
-  /^(?:(?:null|none|nil|undefined|true|false|required|optional|string|str|redacted|hidden|masked|secret|password|changeme|example|placeholder|xxx+|\*+|\.+|-+)$|your[_-]|[<[{$%]|process\.env|os\.(?:environ|getenv)|env\.|getenv|config\.|settings\.|self\.|this\.|req\.|request\.|args\.|options\.|params\.)/i;
+  /^(?:(?:null|none|nil|undefined|true|false|required|optional|string|str|redacted|hidden|masked|secret|password|changeme|example|placeholder|xxx+|\*+|\.+|-+)$|your[_-]|[<[{$]|%[sd(]|%\{|process\.env|os\.(?:environ|getenv)|env\.|getenv|config\.|settings\.|self\.|this\.|req\.|request\.|args\.|options\.|params\.)/i;
 
 /** `password=…` style values: reject placeholders, references and plain words. */
 function credentialValue(v: string): boolean {
@@ -156,7 +156,10 @@ const PREFIXED: ReadonlyArray<[string[], Rule]> = [
   ],
   [
     ['glpat-', 'glptt-', 'gldt-', 'glrt-', 'glsoat-'],
-    { re: /gl(?:pat|ptt|dt|rt|soat)-[A-Za-z0-9_.-]{20,}/y, check: (v) => !looksLikePlaceholder(v.slice(6)) },
+    {
+      re: /gl(?:pat|ptt|dt|rt|soat)-[A-Za-z0-9_.-]{19,}[A-Za-z0-9_-]/y,
+      check: (v) => !looksLikePlaceholder(v.slice(6)),
+    },
   ],
   [
     ['xoxb-', 'xoxp-', 'xoxa-', 'xoxo-', 'xoxr-', 'xoxs-', 'xoxe-', 'xapp-'],
@@ -254,7 +257,7 @@ const PREFIXED: ReadonlyArray<[string[], Rule]> = [
 
 /** Assignment-style credentials: `DB_PASSWORD=…`, `"api_key": "…"`, `my password is …`. */
 const KV_RULE: Rule = {
-  re: /(?:password|passwd|passphrase|pwd|(?:aws[_-]?)?secret(?:[_-]?access)?(?:[_-]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|secret[_ ]key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|contraseña|passwort|mot de passe|пароль|密码|密碼|パスワード|senha|wachtwoord|hasło|비밀번호|parola)["']?\s{0,3}(?:[:=：]=?|=>|\s(?:is|was|es|ist|est|é|è|是|は|это|=)\s|(?:は|是|为|為)\s?)\s{0,3}["'`]?([^\s"'`,;<>{}()[\]\\]{6,200})/diy,
+  re: /(?:password|passwd|passphrase|pwd|(?:aws[_-]?)?secret(?:[_-]?access)?(?:[_-]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|secret[_ ]key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|contraseña|passwort|mot de passe|пароль|密码|密碼|パスワード|senha|wachtwoord|hasło|비밀번호|parola)["']?\s{0,3}(?:[:=：]=?|=>|\s(?:is|was|es|ist|est|é|è|是|は|это|=)\s|(?:は|是|为|為)\s?)\s{0,3}["'`]?([^\s"'`,;<>{}()[\]\\\u3000-\u303f\uff00-\uffef]{6,200})/diy,
   check: credentialValue,
   boundary: false,
 };

@@ -397,6 +397,7 @@ function negative(g: Gen): string {
     () =>
       `${String(g.int(1, 28)).padStart(2, '0')}/${String(g.int(1, 12)).padStart(2, '0')}/20${g.int(10, 29)}`,
     () => `order #${g.digits(g.int(8, 12))}`,
+    () => `order id ${luhnComplete(g.pick(['4', '51', '6011']), 16, g)}`,
     () => `Order ${g.pick(['A', 'B', 'ORD'])}-${g.int(2020, 2026)}-${g.digits(6)}`,
     () => `invoice INV-${g.digits(7)}`,
     () => `tracking number 1Z${g.chars(6, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789')}${g.digits(10)}`,
