@@ -116,7 +116,8 @@ describe('durability', () => {
     const local = running[0];
     if (local) await local.close();
     running.length = 0;
-    const recovered = await startTestCollector(dir, { ingest: { spoolDir } });
+    // workers: 0 covers the in-thread pipeline (the rest of the suite runs the worker pool).
+    const recovered = await startTestCollector(dir, { ingest: { spoolDir, workers: 0 } });
     running.push(recovered);
     const stored = await rows<{ SpanId: string }>(
       recovered,

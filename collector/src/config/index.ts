@@ -86,6 +86,8 @@ export const ingestSchema = z
     spoolDir: z.string().optional(),
     /** Per-span decoding limits (attribute count, value length, nesting depth). */
     limits: ingestLimitsSchema,
+    /** Worker threads for decoding and enrichment; 0 runs them on the main thread. Default: cores − 1, at least 1. */
+    workers: z.number().int().min(0).max(64).optional(),
   })
   .strict()
   .prefault({});

@@ -43,7 +43,10 @@ export interface DecodeResult {
 export function decodeProtobuf(body: Uint8Array, limits: IngestLimits): DecodeResult {
   let message: unknown;
   try {
-    message = ExportTraceServiceRequest.decode(body);
+    // protobufjs decodes strings of a Buffer with Node's decoder (invalid UTF-8 → U+FFFD); for a
+    // plain Uint8Array (e.g. after crossing to a worker) it uses its own, which mangles them.
+    const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    message = ExportTraceServiceRequest.decode(buf);
   } catch (cause) {
     throw new LlmwatchError(
       'bad_request',

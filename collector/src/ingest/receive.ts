@@ -5,10 +5,9 @@ import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { projectOf } from '../server/deps.js';
 import type { CollectorMetrics } from '../server/metrics.js';
-import { decodeJson, decodeProtobuf, type DecodeResult } from './decode.js';
 import type { IngestLimits } from './limits.js';
 import { ExportTraceServiceResponse } from './otlp-proto.js';
-import { runPipeline, type PipelineStages } from './pipeline.js';
+import type { ExportProcessor, ProcessedExport, WireEncoding } from './process.js';
 import type { Spool } from './spool.js';
 import type { IngestWriter } from './writer.js';
 
@@ -18,7 +17,8 @@ import type { IngestWriter } from './writer.js';
  */
 export interface IngestService {
   limits: IngestLimits;
-  stages: PipelineStages;
+  /** Decode → validate → pipeline → serialized rows, inline or in worker threads. */
+  processor: ExportProcessor;
   spool: Spool;
   writer: IngestWriter;
   metrics: CollectorMetrics;
@@ -27,7 +27,7 @@ export interface IngestService {
   maxDecompressedBytes: number;
 }
 
-export type WireEncoding = 'protobuf' | 'json';
+export type { WireEncoding };
 
 /** Which OTLP encoding a Content-Type names, or undefined for anything else. */
 export function wireEncoding(contentType: string | undefined): WireEncoding | undefined {
@@ -80,10 +80,10 @@ async function handleExport(
   encoding: WireEncoding,
 ): Promise<void> {
   const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes);
-  const decoded = encoding === 'protobuf' ? decodeProtobuf(body, svc.limits) : decodeJson(body, svc.limits);
+  const decoded = await svc.processor.run(encoding, body, projectOf(res));
   countDecode(svc.metrics, decoded);
 
-  const spans = decoded.spans.length;
+  const spans = decoded.spans;
   if (spans > 0) {
     const admission = svc.writer.reserve(spans);
     if (admission !== 'ok') {
@@ -91,10 +91,9 @@ async function handleExport(
       throw overloaded(admission === 'overloaded');
     }
     try {
-      const result = runPipeline(decoded.spans, projectOf(res), svc.stages);
-      if (result.stageErrors) svc.metrics.stageErrors.inc(result.stageErrors);
-      await svc.spool.append(result.rows);
-      svc.metrics.llmCalls.inc(result.llmCalls);
+      if (decoded.stageErrors) svc.metrics.stageErrors.inc(decoded.stageErrors);
+      await svc.spool.appendBlocks(decoded.blocks);
+      svc.metrics.llmCalls.inc(decoded.llmCalls);
     } catch (cause) {
       svc.writer.release(spans);
       svc.metrics.spansRejected.inc({ reason: 'spool_error' }, spans);
@@ -109,7 +108,7 @@ async function handleExport(
   sendExportResponse(res, encoding, decoded.rejected, decoded.errorMessage);
 }
 
-function countDecode(metrics: CollectorMetrics, decoded: DecodeResult): void {
+function countDecode(metrics: CollectorMetrics, decoded: ProcessedExport): void {
   for (const [reason, count] of Object.entries(decoded.rejectedByReason))
     metrics.spansRejected.inc({ reason }, count);
   const { droppedAttributes, truncatedValues, droppedEvents, droppedLinks } = decoded.stats;

@@ -204,11 +204,15 @@ export class Spool {
 
   /** Resolves once the rows are durable on disk; only then may the request be acknowledged. */
   append(rows: TableRows): Promise<void> {
+    return this.appendBlocks(recordBlocks(rows));
+  }
+
+  /** Same, for rows already serialized per table. */
+  appendBlocks(blocks: RecordBlocks): Promise<void> {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
-    const blocks = recordBlocks(rows);
     const parts = recordParts(blocks);
     const bytes = parts.reduce((n, b) => n + b.length, 0);
-    const spans = rows.otel_traces.length;
+    const spans = blocks.otel_traces.rows;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ parts, bytes, blocks, spans, resolve, reject });
       this.kick();

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LlmwatchConfig } from '../config/index.js';
@@ -10,6 +11,8 @@ import { startScheduler } from '../detect/scheduler.js';
 import { LlmwatchError } from '../errors.js';
 import { createLogger, type Logger } from '../logging.js';
 import { defaultStages, type PipelineStages } from '../ingest/pipeline.js';
+import { inlineProcessor, type ExportProcessor } from '../ingest/process.js';
+import { workerPool } from '../ingest/process-pool.js';
 import type { IngestService } from '../ingest/receive.js';
 import { Spool } from '../ingest/spool.js';
 import { IngestWriter, clickhouseErrorSummary } from '../ingest/writer.js';
@@ -179,9 +182,17 @@ export async function startCollector(
   if (target.mode === 'embedded') await writer.drain();
   state.replayed = true;
 
+  const limits = config.ingest.limits;
+  const piiHashKey = piiHashKeyOf(config);
+  const workers = config.ingest.workers ?? Math.max(1, availableParallelism() - 1);
+  const processor: ExportProcessor = options.stages
+    ? inlineProcessor(limits, options.stages)
+    : workers > 0
+      ? workerPool(workers, config, piiHashKey, logger)
+      : inlineProcessor(limits, defaultStages(config, piiHashKey));
   const ingest: IngestService = {
-    limits: config.ingest.limits,
-    stages: options.stages ?? defaultStages(config, piiHashKeyOf(config)),
+    limits,
+    processor,
     spool,
     writer,
     metrics,
@@ -253,6 +264,7 @@ export async function startCollector(
       await writer.shutdown(options.drainTimeoutMs ?? 30_000);
       server.closeAllConnections();
       await serverClosed;
+      await processor.close();
       for (const client of clients) await client.close().catch(() => undefined);
       logger.info('collector stopped');
       logger.flush?.();

@@ -1,0 +1,33 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LlmwatchConfig } from '../config/index.js';
+import { defaultStages } from './pipeline.js';
+import { processExport, toWireError, type WireEncoding } from './process.js';
+
+/** Worker thread of process-pool.ts: the pipeline with the default stages of the given config. */
+interface Job {
+  id: number;
+  encoding: WireEncoding;
+  body: Uint8Array;
+  projectId: string;
+}
+
+const { config, piiHashKey } = workerData as { config: LlmwatchConfig; piiHashKey: string };
+const stages = defaultStages(config, piiHashKey);
+const port = parentPort;
+if (!port) throw new Error('process-worker must run in a worker thread');
+
+port.on('message', (job: Job) => {
+  try {
+    const result = processExport(job.encoding, job.body, job.projectId, config.ingest.limits, stages);
+    // Only buffers that own their whole memory move; small ones live in Node's shared pool, which
+    // must never be detached, and are copied instead.
+    const transfer = Object.values(result.blocks)
+      .filter(
+        (b) => b.buf.byteOffset === 0 && b.buf.byteLength > 0 && b.buf.byteLength === b.buf.buffer.byteLength,
+      )
+      .map((b) => b.buf.buffer as ArrayBuffer);
+    port.postMessage({ id: job.id, result }, transfer);
+  } catch (error) {
+    port.postMessage({ id: job.id, error: toWireError(error) });
+  }
+});
