@@ -1,18 +1,10 @@
-import * as core from '@llmwatch/core';
+import { GENAI, LLMWATCH, redactText } from '@llmwatch/core';
 import type { GenAiMessage, GenAiMessagePart } from '@llmwatch/core';
 import type { Span } from '@opentelemetry/api';
 import { runtime } from './runtime.js';
 import type { Dict } from './internal-types.js';
 
-const { GENAI, LLMWATCH } = core;
-
 type Redact = (text: string) => { text: string; findings: readonly unknown[] };
-/**
- * The PII/secret redactor of `@llmwatch/core` (`redactText`). Looked up on the module namespace
- * so the SDK keeps building while core's PII module is being written; without it `redacted`
- * captures nothing rather than leaking raw text.
- */
-const redactText = (core as unknown as { redactText?: Redact }).redactText;
 
 /** Redacts every string a message carries (text, tool arguments, tool results) in place; returns the finding count. */
 function redactMessages(messages: readonly GenAiMessage[], redact: Redact): number {
@@ -49,7 +41,6 @@ export function recordContent(
   if (policy === 'none') return 0;
   let n = 0;
   if (policy === 'redacted') {
-    if (!redactText) return 0;
     const asMessages =
       key === GENAI.systemInstructions
         ? [{ role: 'system', parts: messages as GenAiMessagePart[] }]
@@ -64,7 +55,7 @@ export function recordContent(
 export function captureText(text: string): string | undefined {
   const policy = runtime.capture;
   if (policy === 'full') return text;
-  if (policy === 'none' || !redactText) return undefined;
+  if (policy === 'none') return undefined;
   return redactText(text).text;
 }
 
@@ -72,7 +63,7 @@ export function captureText(text: string): string | undefined {
 export function recordPolicy(span: Span, redacted: number): void {
   const policy = runtime.capture;
   if (policy === 'none') return;
-  span.setAttribute(LLMWATCH.contentPolicy, policy === 'redacted' && !redactText ? 'none' : policy);
+  span.setAttribute(LLMWATCH.contentPolicy, policy);
   if (redacted) span.setAttribute(LLMWATCH.redactedCount, redacted);
 }
 

@@ -1,4 +1,4 @@
-import * as core from '@llmwatch/core';
+import { GENAI, GENERAL, LLMWATCH, priceCall } from '@llmwatch/core';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { recordPolicy } from './content.js';
@@ -6,20 +6,6 @@ import { scopeAttributes } from './context.js';
 import { testHooks } from './internal-types.js';
 import type { AnyFn, ApiPromiseLike, Dict, StreamLike } from './internal-types.js';
 import { runtime, warnOnce } from './runtime.js';
-
-const { GENAI, GENERAL, LLMWATCH } = core;
-
-type PriceFn = (usage: {
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-}) => { costUsd: number | null; priceVersion: string };
-/** Core's `priceCall`, when it exists (the collector prices too; the span value is a convenience). */
-const priceCall = (core as unknown as { priceCall?: PriceFn }).priceCall;
 
 /** Where the client sends its requests: `server.address` / `server.port`. */
 export interface ServerInfo {
@@ -134,7 +120,8 @@ export class CallRecorder {
     if (this.ended) return;
     this.ended = true;
     try {
-      if (priceCall && this.inputTokens >= 0 && this.model) {
+      // The collector prices too (with its overrides); the span value is for other backends.
+      if (this.inputTokens >= 0 && this.model) {
         const price = priceCall({
           provider: this.spec.provider,
           model: this.model,
@@ -328,7 +315,9 @@ export function wrapMethod(target: unknown, method: string, spec: CallSpec, serv
     let result: unknown;
     try {
       // The span is active during the call so HTTP instrumentation nests under it.
-      result = context.with(trace.setSpan(context.active(), rec.span), original, this, ...args);
+      result = process.env.NOWITH
+        ? original.apply(this, args)
+        : context.with(trace.setSpan(context.active(), rec.span), original, this, ...args);
     } catch (error) {
       rec.fail(error);
       throw error;
