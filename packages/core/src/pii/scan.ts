@@ -2,9 +2,22 @@ import { isHex } from './checks.js';
 import { matchEmail, matchIpv6 } from './network.js';
 import type { NumericWants } from './numeric.js';
 import { scanNumeric } from './numeric.js';
-import { isTokenChar, scanColon, scanCustom, scanSecrets, scanToken } from './secrets.js';
+import { isTokenChar, keywordEnding, scanColon, scanCustom, scanSecrets, scanToken } from './secrets.js';
 import type { PiiFinding, PiiScanOptions, PiiType } from './types.js';
 import { PII_TYPES } from './types.js';
+
+// Character classes of the single pass (ASCII; everything else is NON_ASCII).
+const OTHER = 0;
+const TOKEN = 1;
+const DIGIT = 2;
+const AT = 3;
+const COLON = 4;
+const NON_ASCII = 5;
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) CLASS[c] = isTokenChar(c) ? TOKEN : OTHER;
+for (let c = 0x30; c <= 0x39; c++) CLASS[c] = DIGIT;
+CLASS[0x40] = AT;
+CLASS[0x3a] = COLON;
 
 /**
  * When findings overlap, the most specific type wins: a checksum-validated secret or card
@@ -58,26 +71,23 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
   let tokStart = -1;
   let doneUntil = 0;
   let nonAscii = false;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 0x20;
-    if (isTokenChar(c)) {
-      if (tokStart < 0) tokStart = i;
-      if (c > 0x39 || c < 0x30) continue;
-    } else {
-      if (tokStart >= 0) {
-        if (secrets && i - tokStart >= 3 && tokStart >= doneUntil) {
-          const end = scanToken(text, tokStart, i, secret);
-          if (end > 0) doneUntil = end;
-        }
-        tokStart = -1;
-      }
-      if (c !== 0x40 && c !== 0x3a) {
-        if (c >= 0x80) nonAscii = true;
-        continue;
-      }
-      if (c === 0x3a && !secrets && !want.ip_address) continue;
+  // A token (run of TOKEN characters) ended at `end`: secrets shaped like tokens.
+  const closeToken = (end: number): void => {
+    const len = end - tokStart;
+    if ((len >= 10 || (len >= 3 && keywordEnding(text, end))) && tokStart >= doneUntil) {
+      const e = scanToken(text, tokStart, end, secret);
+      if (e > 0) doneUntil = e;
     }
-    if (c <= 0x39 && c >= 0x30) {
+  };
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    const k = c < 128 ? CLASS[c]! : NON_ASCII;
+    if (k === TOKEN) {
+      if (tokStart < 0) tokStart = i;
+      continue;
+    }
+    if (k === DIGIT) {
+      if (tokStart < 0) tokStart = i;
       if (!numeric) continue;
       const next = scanNumeric(text, i, want, emit);
       // A numeric run may cross spaces: the token open at the landing point starts after the
@@ -86,7 +96,18 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
       while (t > i && isTokenChar(text.charCodeAt(t - 1))) t--;
       if (t > i) tokStart = t < next ? t : -1;
       i = next - 1;
-    } else if (c === 0x40) {
+      continue;
+    }
+    if (tokStart >= 0) {
+      if (secrets) closeToken(i);
+      tokStart = -1;
+    }
+    if (k === OTHER) continue;
+    if (k === NON_ASCII) {
+      nonAscii = true;
+      continue;
+    }
+    if (k === AT) {
       if (want.email) {
         const hit = matchEmail(text, i);
         if (hit) {
@@ -94,18 +115,20 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
           i = hit[1] - 1;
         }
       }
-    } else {
-      if (secrets && i >= doneUntil) {
-        const end = scanColon(text, i, secret);
-        if (end > 0) doneUntil = end;
-      }
-      if (want.ip_address && maybeV6(text, i)) {
-        const { hit, next } = matchIpv6(text, i);
-        if (hit) emit('ip_address', hit[0], hit[1]);
-        i = Math.max(i, next - 1);
-      }
+      continue;
+    }
+    // ':'
+    if (secrets && i >= doneUntil) {
+      const end = scanColon(text, i, secret);
+      if (end > 0) doneUntil = end;
+    }
+    if (want.ip_address && maybeV6(text, i)) {
+      const { hit, next } = matchIpv6(text, i);
+      if (hit) emit('ip_address', hit[0], hit[1]);
+      i = Math.max(i, next - 1);
     }
   }
+  if (tokStart >= 0 && secrets) closeToken(n);
   if (secrets) {
     if (nonAscii) scanSecrets(text, secret);
     if (options?.customSecretPatterns?.length) scanCustom(text, options.customSecretPatterns, secret);

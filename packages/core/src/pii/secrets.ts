@@ -325,7 +325,7 @@ function tokenRules(text: string, start: number, emit: SecretEmit): number {
 }
 
 /** Lower-cased last three letters of a credential keyword (password, api_key, token, ...). */
-function keywordEnding(text: string, end: number): boolean {
+export function keywordEnding(text: string, end: number): boolean {
   const a = text.charCodeAt(end - 3) | 0x20;
   const b = text.charCodeAt(end - 2) | 0x20;
   const c = text.charCodeAt(end - 1) | 0x20;
@@ -408,14 +408,22 @@ export function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN[c] === 1;
 }
 
-/** Credential keywords in non-Latin scripts (not tokens): пароль, 密码, パスワード, ... */
-const KV_NON_ASCII = /пароль|密码|密碼|パスワード|hasło|비밀번호|contraseña/gi;
+// Credential keywords in other scripts (not tokens): пароль, 密码, パスワード, ... Every alternative starts with a non-ASCII character, so V8 skips ASCII text quickly; "hasło"
+// and "contraseña" are anchored on their ł / ñ and checked backwards.
+const KV_NON_ASCII = /[пП]ароль|ПАРОЛЬ|密码|密碼|パスワード|비밀번호|[łŁ](?=[oO])|[ñÑ](?=[aA])/g;
 
 export function scanSecrets(text: string, emit: SecretEmit): void {
   KV_NON_ASCII.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = KV_NON_ASCII.exec(text)) !== null) {
-    const end = tryRule(text, KV_RULE, m.index, m[0], emit);
+    let at = m.index;
+    const c = m[0].toLowerCase();
+    if (c === 'ł' || c === 'ñ') {
+      const word = c === 'ł' ? 'has' : 'contrase';
+      if (text.slice(at - word.length, at).toLowerCase() !== word) continue;
+      at -= word.length;
+    }
+    const end = tryRule(text, KV_RULE, at, m[0], emit);
     if (end > 0) KV_NON_ASCII.lastIndex = Math.max(KV_NON_ASCII.lastIndex, end);
   }
 }
