@@ -19,8 +19,13 @@ export interface BaselineOptions {
   days?: number;
   /** Calls per day inside the window's same-time copy. @default 90 */
   callsPerDayWindow?: number;
-  /** Extra calls per day in the two hours before it (more samples for latency and drift). @default 160 */
-  callsPerDayBefore?: number;
+  /**
+   * Calls in the hours just before the window: the recent baseline latency, error-rate and drift
+   * compare against (latency needs 200 per model). @default 700
+   */
+  recentCalls?: number;
+  /** @default 4 */
+  recentHours?: number;
   /** Normal traffic inside the current window before the live part starts. @default 60 */
   currentCalls?: number;
   seed?: number;
@@ -62,19 +67,20 @@ export async function sendBaseline(options: BaselineOptions): Promise<number> {
   const rand = prng(options.seed ?? 7);
   const days = options.days ?? 3;
   const perWindow = options.callsPerDayWindow ?? 90;
-  const perBefore = options.callsPerDayBefore ?? 160;
+  const recent = options.recentCalls ?? 700;
+  const recentMs = (options.recentHours ?? 4) * 3_600_000;
   const current = options.currentCalls ?? 60;
   const { fromMs, toMs } = options.window;
   const len = toMs - fromMs;
 
-  // [start time, call] pairs: the same window on previous days, the hours before it, and the
-  // quiet part of today's window that precedes the live traffic.
+  // Start times: the same window on previous days (the seasonal cost baseline), the hours just
+  // before the window (the recent baseline), and the part of today's window before the live traffic.
   const starts: number[] = [];
   for (let d = 1; d <= days; d++) {
     for (let i = 0; i < perWindow; i++) starts.push(fromMs - d * DAY_MS + rand() * len * 0.9);
-    for (let i = 0; i < perBefore; i++)
-      starts.push(fromMs - d * DAY_MS - 2 * 3_600_000 + rand() * 2 * 3_600_000);
   }
+  // (ending 5 minutes before the window, so a report of the window holds only today's traffic)
+  for (let i = 0; i < recent; i++) starts.push(fromMs - 300_000 - recentMs + rand() * recentMs);
   const now = Date.now();
   for (let i = 0; i < current; i++) starts.push(fromMs + rand() * Math.max(0, now - 5_000 - fromMs));
 

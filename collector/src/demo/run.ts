@@ -121,7 +121,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     let baselineSpans = 0;
     if (options.baseline !== false) {
       const overheadMs = await measureOverheadMs(openaiServer, anthropicServer);
-      say('▶ sending 3 days of backdated baseline traffic (OTLP exporter, explicit start times)');
+      say(
+        `▶ client + HTTP overhead on this machine: ${Math.round(overheadMs)} ms per call (added to the baseline's durations)`,
+      );
+      say(
+        '▶ sending backdated baseline traffic: this hour on 3 previous days + the last 4 hours (OTLP exporter, explicit start times)',
+      );
       baselineSpans = await sendBaseline({
         collectorUrl: url,
         ...(options.apiKey ? { apiKey: options.apiKey } : {}),
@@ -171,7 +176,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
           { fromMs: window.fromMs, toMs },
         )
       : await detectRemote(url, options.apiKey, window.fromMs, toMs);
-    const report = (await fetchReport(url, '30m', options.apiKey))!;
+    // The report covers the detection window (whole minutes, so a little more before it).
+    const since = `${Math.ceil((Date.now() - window.fromMs) / 60_000)}m`;
+    const report = (await fetchReport(url, since, options.apiKey))!;
     return {
       collectorUrl: url,
       baselineSpans,

@@ -164,8 +164,8 @@ export const INCIDENTS = {
   slowModel: {
     model: 'claude-haiku-4-5',
     calls: 40,
-    latencyMs: [2600, 3400] as [number, number],
-    description: 'claude-haiku-4-5 answers 4x slower than usual (latency regression)',
+    latencyMs: [4000, 5000] as [number, number],
+    description: 'claude-haiku-4-5 answers 5x slower than usual (latency regression)',
   },
   rateLimits: {
     model: 'gpt-4o-mini',
