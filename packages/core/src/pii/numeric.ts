@@ -510,6 +510,8 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
   const end = gEnd[b]!;
   const paren = !plus && start < first; // "(415) …"
   const s = text.slice(start, end);
+  // Identifier words are looked up only when a number would otherwise be accepted (it costs an
+  // allocation, and most digit runs are rejected by shape first).
 
   if (plus) {
     if (digits < 8 || digits > 15) return -1;
@@ -533,7 +535,6 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
   }
 
   if (digits < 7 || digits > 13) return -1;
-  if (identifierBefore(text, start)) return -1;
   if (looksLikeDate(text, a, b)) return -1;
 
   // North American formats: (415) 555-2671, 415-555-2671, 415.555.2671, 1-415-555-2671.
@@ -559,7 +560,8 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     // "(555) 123-4567" / "555-123-4567" are unmistakably written as phone numbers even when the
     // exchange is not assignable; dotted or spaced runs need a valid exchange too.
     const strong = paren || (sep1 === SEP_DASH && sep2 === SEP_DASH);
-    if (consistent && nxx(area) && (strong || nxx(exch)) && (paren || !(sep1 & SEP_PAREN))) return start;
+    if (consistent && nxx(area) && (strong || nxx(exch)) && (paren || !(sep1 & SEP_PAREN)))
+      return identifierBefore(text, start) ? -1 : start;
   }
 
   const leadingZero = text.charCodeAt(first) === 48;
@@ -571,15 +573,16 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     digits >= 9 &&
     gEnd[a]! - first <= 5 &&
     (digits >= 10 || PHONE_CONTEXT.test(text.slice(Math.max(0, start - 30), start))) &&
+    !identifierBefore(text, start) &&
     validIn(s, NATIONAL_COUNTRIES, true)
   )
     return start;
   // Otherwise only when the text right before introduces this very number ("phone: …", "电话…").
-  const intro = text.slice(Math.max(0, start - 20), start);
-  if (/\d/.test(intro) || !PHONE_CONTEXT.test(intro)) return -1;
   for (let x = a; x < b; x++) if (gSep[x]! & SEP_DOT) return -1;
-  if (validIn(s, CONTEXT_COUNTRIES, false)) return start;
-  return -1;
+  for (let j = Math.max(0, start - 20); j < start; j++) if (isDigit(text.charCodeAt(j))) return -1;
+  if (!PHONE_CONTEXT.test(text.slice(Math.max(0, start - 20), start))) return -1;
+  if (identifierBefore(text, start)) return -1;
+  return validIn(s, CONTEXT_COUNTRIES, false) ? start : -1;
 }
 
 // ---------------------------------------------------------------- IBAN
