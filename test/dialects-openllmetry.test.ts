@@ -51,6 +51,8 @@ beforeAll(async () => {
   );
   fake = await startFakeOpenAI();
   client = wrapOpenAI(new OpenAI({ baseURL: fake.url, apiKey: 'test', maxRetries: 0 }));
+  // First-call costs (lazy loads, JIT) land in whichever wrapper runs first; keep them out.
+  await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'warm up' }] });
 });
 afterAll(async () => {
   await shutdown();
