@@ -1,6 +1,5 @@
 export { parseConfig, loadConfigFile, type LlmwatchConfig } from './config/index.js';
 export { openClickHouse, queryRows, type StorageTarget } from './storage/clickhouse.js';
 export { migrate, schemaStatements, MIGRATIONS, DEFAULT_RETENTION, type DdlContext } from './storage/migrations/index.js';
-export { seedTraffic, insertSeed, type SeedOptions, type SeedRows } from './demo/seed.js';
 export { startCollector, type RunningCollector, type StartOptions } from './server/collector.js';
 export { createApp, type CollectorDeps } from './server/app.js';
