@@ -163,6 +163,10 @@ describe('detection scenarios through the real OTLP path', () => {
       'secret',
     ]);
     expect(byRule('pii_leak.output')?.evidence.types).toEqual({ email: 3 });
+    expect(byRule('drift.language')?.subject).toEqual({
+      service: 'support-bot',
+      promptName: 'classify-ticket',
+    });
     const whale = byRule('cost_spike.single_call');
     expect((whale?.evidence.examples as Array<{ inputTokens: number }>)[0]?.inputTokens).toBe(150_000);
     expect(byRule('cost_spike.user')?.subject).toEqual({ userId: 'etl-nightly' });

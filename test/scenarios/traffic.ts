@@ -92,6 +92,12 @@ const CLASSIFY_TEXTS = [
   'Ticket: product page shows the wrong colour for the jacket.',
   'Ticket: customer wants to upgrade the plan to the annual subscription.',
 ];
+const CLASSIFY_TEXTS_ES = [
+  'Ticket: el cliente no puede iniciar sesión después de la actualización y ve un error.',
+  'Ticket: el paquete se entregó en la dirección equivocada, el cliente pide un nuevo envío.',
+  'Ticket: pregunta sobre la factura y los impuestos de una cuenta de empresa.',
+  'Ticket: la página del producto muestra un color que no es el correcto.',
+];
 const RAG_QUESTIONS = [
   'What does the warranty cover for the espresso machine and how do I file a claim?',
   'Summarize the return policy for electronics bought during the sale.',
@@ -243,6 +249,7 @@ export function buildScenario(endMs: number, seed = 7): Scenario {
       fromMs: at(21),
       toMs: at(22),
     },
+    { name: 'tickets arrive in Spanish (language mix)', kind: 'drift', fromMs: at(23), toMs: at(24) },
   ];
   const inIncident = (name: string, t: number) => {
     const i = incidents.find((x) => x.name.startsWith(name))!;
@@ -280,6 +287,14 @@ export function buildScenario(endMs: number, seed = 7): Scenario {
         }
         if (s.promptName === 'support-answer' && inIncident('support questions shift', t) && r() < 0.7)
           question = fill(r, pick(r, SUPPORT_DRIFT_TOPICS));
+        if (s.promptName === 'classify-ticket' && inIncident('tickets arrive in Spanish', t) && r() < 0.6)
+          question = pick(r, CLASSIFY_TEXTS_ES);
+        // Routine personal data: some users put their email in the question, and the answer
+        // template often gives the shop's support address. Neither is an incident.
+        if (s.promptName === 'support-answer' && r() < 0.03)
+          question = `${question} You can reach me at ${pick(r, users)}@mailbox-example.org.`;
+        if (s.promptName === 'support-answer' && r() < 0.05)
+          output = `${output} For anything else write to help@shop-example.com.`;
         if (s.promptName === 'summarize-report' && inIncident('summaries truncated', t)) {
           finish = 'length';
           outputTokens = Math.min(outputTokens, 120 + Math.floor(r() * 10));

@@ -37,7 +37,7 @@ const costSpikeSchema = z
 const latencySchema = z
   .object({
     enabled: z.boolean().default(true),
-    minSamples: z.number().int().min(5).default(30),
+    minSamples: z.number().int().min(5).default(20),
     minBaselineSamples: z.number().int().min(5).default(200),
     /** Mann-Whitney U significance level (one-sided: current slower than baseline). */
     alpha: z.number().gt(0).lt(1).default(0.001),
@@ -50,7 +50,7 @@ const latencySchema = z
 const errorRateSchema = z
   .object({
     enabled: z.boolean().default(true),
-    minCalls: z.number().int().min(5).default(30),
+    minCalls: z.number().int().min(5).default(20),
     alpha: z.number().gt(0).lt(1).default(0.001),
     /** Error ratio must rise by at least this many points (0.05 = 5 points). */
     minAbsoluteIncrease: z.number().min(0).default(0.05),
@@ -103,8 +103,18 @@ const piiLeakSchema = z
     enabled: z.boolean().default(true),
     /** PII in an output that was not in that call's input: the model leaked it. */
     leakTypes: z.array(piiTypeSchema).default(['email', 'phone', 'credit_card', 'us_ssn', 'iban', 'secret']),
-    /** PII sent to an external provider in an input. Emails and phones in user text are routine. */
+    /** PII sent to an external provider in an input: always an alert for these types… */
     exposureTypes: z.array(piiTypeSchema).default(['credit_card', 'us_ssn', 'iban', 'secret']),
+    /** …and for these routine ones (emails, phones in user text) only when their rate jumps. */
+    exposureRateTypes: z.array(piiTypeSchema).default(['email', 'phone']),
+    /** Routine-type findings in the window must reach this count… */
+    minRoutineFindings: z.number().int().min(1).default(5),
+    /** …and this multiple of the count the recent baseline predicts for the window… */
+    rateFactor: z.number().min(1).default(3),
+    /** …and be this improbable under the baseline's Poisson rate. */
+    alpha: z.number().gt(0).lt(1).default(0.001),
+    /** An output value seen in outputs of this many baseline calls is known content, not a leak. */
+    knownValueMinCalls: z.number().int().min(1).default(3),
     /** Providers that run on your own infrastructure: sending them PII is not an exposure. */
     internalProviders: z.array(z.string()).default(['ollama', 'vllm', 'llama.cpp', 'local']),
     severity: z.record(piiTypeSchema, severitySchema).default({

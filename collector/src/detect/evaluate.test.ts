@@ -4,9 +4,9 @@ import { parseConfig } from '../config/index.js';
 import { evaluateCostGroups, evaluateCostOutliers, type CostGroupRow } from './cost-spike.js';
 import { categoricalShift, semanticDrift, type CentroidRow } from './drift.js';
 import { evaluateErrorRate, type ErrorRateRow } from './error-rate.js';
-import { evaluatePii, type PiiRow } from './pii-leak.js';
+import { evaluatePii, filterRoutineExposure, type PiiRow } from './pii-leak.js';
 import { findCandidates } from './prompt-regression.js';
-import { chiSquareCritical, median, normalQuantile, robustSigma } from './sql.js';
+import { chiSquareCritical, median, normalQuantile, poissonSf, robustSigma } from './sql.js';
 import { subjectKey } from './types.js';
 
 const cfg = parseConfig({}).detection;
@@ -279,6 +279,46 @@ describe('pii_leak', () => {
       ['pii_leak.exposure', 'critical', { email: 5, secret: 1 }],
       ['pii_leak.output', 'warning', { email: 2 }],
     ]);
+  });
+});
+
+describe('pii_leak routine exposure', () => {
+  const row = (type: string, findings: number): PiiRow => ({
+    project: 'p',
+    rule: 'exposure',
+    service: 's',
+    provider: 'openai',
+    model: 'm',
+    promptName: 'a',
+    type,
+    findings,
+    spans: findings,
+    actions: [],
+    examples: [],
+  });
+  const baseline = [
+    {
+      project: 'p',
+      service: 's',
+      provider: 'openai',
+      model: 'm',
+      promptName: 'a',
+      type: 'email',
+      findings: 48,
+    },
+  ];
+
+  it('keeps secrets always and routine emails only when far above their usual rate', () => {
+    const day = 24 * HOUR;
+    const kept = (findings: number) =>
+      filterRoutineExposure([row('email', findings), row('secret', 1)], baseline, window, day, cfg).map(
+        (r) => `${r.type}:${r.findings}`,
+      );
+    // 48 a day is 2 an hour: 6 is ordinary noise at a busy hour, 15 is an incident.
+    expect(kept(6)).toEqual(['secret:1']);
+    expect(kept(15)).toEqual(['email:15', 'secret:1']);
+    expect(poissonSf(0, 3)).toBe(1);
+    expect(poissonSf(12, 3.2)).toBeCloseTo(0.000129, 5);
   });
 });
 

@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { CURRENT_RANGE, PROJECT_FILTER, windowParams } from './sql.js';
+import { CURRENT_RANGE, FROM, PROJECT_FILTER, RECENT, poissonSf, windowParams } from './sql.js';
 import {
   detection,
   describeSubject,
@@ -29,8 +29,13 @@ export interface PiiRow {
  * Two rules over pii_findings in the window:
  * - output: a value found in a call's output whose keyed hash is not among that same span's
  *   input/system/tool findings — the model produced PII it was not given.
+ *   Values the model has been producing routinely (in outputs of several calls of the recent
+ *   baseline, e.g. a support address in the prompt template) and values given anywhere else in
+ *   the same trace (retrieval, an earlier step) are not leaks.
  * - exposure: PII in what was sent to an external provider. The collector's redaction only
  *   protects storage: the provider already received the value, whatever the storage action.
+ *   Always for secrets, cards, SSNs and IBANs; for routine types (emails and phones in user
+ *   text) only when their rate jumps well above the recent baseline.
  */
 export const PII_SQL = `
 SELECT ProjectId AS project, rule, ServiceName AS service, Provider AS provider, Model AS model,
@@ -39,15 +44,62 @@ SELECT ProjectId AS project, rule, ServiceName AS service, Provider AS provider,
 FROM (
   SELECT *, 'output' AS rule FROM pii_findings
   WHERE ${CURRENT_RANGE} AND ${PROJECT_FILTER} AND Place = 'output' AND Type IN {leakTypes:Array(String)}
-    AND (ProjectId, TraceId, SpanId, Type, ValueHash) NOT IN (
-      SELECT ProjectId, TraceId, SpanId, Type, ValueHash FROM pii_findings
+    AND (ProjectId, TraceId, Type, ValueHash) NOT IN (
+      SELECT ProjectId, TraceId, Type, ValueHash FROM pii_findings
       WHERE ${CURRENT_RANGE} AND ${PROJECT_FILTER} AND Place != 'output')
+    AND (ProjectId, Type, ValueHash) NOT IN (
+      SELECT ProjectId, Type, ValueHash FROM pii_findings
+      WHERE Timestamp >= ${RECENT} AND Timestamp < ${FROM} AND ${PROJECT_FILTER} AND Place = 'output'
+      GROUP BY ProjectId, Type, ValueHash HAVING uniqExact(SpanId) >= {knownMin:UInt32})
   UNION ALL
   SELECT *, 'exposure' AS rule FROM pii_findings
-  WHERE ${CURRENT_RANGE} AND ${PROJECT_FILTER} AND Place != 'output' AND Type IN {exposureTypes:Array(String)}
+  WHERE ${CURRENT_RANGE} AND ${PROJECT_FILTER} AND Place != 'output'
+    AND (Type IN {exposureTypes:Array(String)} OR Type IN {rateTypes:Array(String)})
     AND Provider != '' AND lower(Provider) NOT IN {internal:Array(String)}
 )
 GROUP BY project, rule, service, provider, model, promptName, type`;
+
+/** Findings of the routine exposure types in the recent baseline, per subject and type. */
+export const PII_BASELINE_SQL = `
+SELECT ProjectId AS project, ServiceName AS service, Provider AS provider, Model AS model, PromptName AS promptName,
+  toString(Type) AS type, toUInt32(sum(Count)) AS findings
+FROM pii_findings
+WHERE Timestamp >= ${RECENT} AND Timestamp < ${FROM} AND ${PROJECT_FILTER} AND Place != 'output'
+  AND Type IN {rateTypes:Array(String)}
+GROUP BY project, service, provider, model, promptName, type`;
+
+export type PiiBaselineRow = Omit<PiiRow, 'rule' | 'spans' | 'actions' | 'examples'>;
+
+/**
+ * Pure: drops routine-type exposure rows whose count is not well above what the recent baseline
+ * predicts for a window of this length: it must reach minRoutineFindings and rateFactor × the
+ * expected count, and be improbable under a Poisson rate of 1.5 × the baseline average (the
+ * busiest hours of a daily cycle run about that much above the mean).
+ */
+export function filterRoutineExposure(
+  rows: PiiRow[],
+  baseline: PiiBaselineRow[],
+  window: DetectWindow,
+  baselineMs: number,
+  cfg: DetectionConfig,
+): PiiRow[] {
+  const c = cfg.pii_leak;
+  const rate = new Set<string>(c.exposureRateTypes);
+  const always = new Set<string>(c.exposureTypes);
+  const key = (r: PiiBaselineRow) =>
+    [r.project, r.service, r.provider, r.model, r.promptName, r.type].join('\n');
+  const base = new Map(baseline.map((b) => [key(b), Number(b.findings)]));
+  const scale = (window.toMs - window.fromMs) / Math.max(1, baselineMs);
+  return rows.filter((r) => {
+    if (r.rule !== 'exposure' || always.has(r.type) || !rate.has(r.type)) return true;
+    const expected = (base.get(key(r)) ?? 0) * scale;
+    return (
+      r.findings >= c.minRoutineFindings &&
+      r.findings >= c.rateFactor * expected &&
+      poissonSf(r.findings, Math.max(1.5 * expected, 0.5)) < c.alpha
+    );
+  });
+}
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
@@ -111,12 +163,25 @@ export const piiLeakDetector: Detector = {
   kind: 'pii_leak',
   async run(ctx: DetectContext): Promise<Detection[]> {
     const c = ctx.config.pii_leak;
-    const rows = await queryRows<PiiRow>(ctx.client, PII_SQL, {
+    const params = {
       ...windowParams(ctx),
       leakTypes: c.leakTypes,
       exposureTypes: c.exposureTypes,
+      rateTypes: c.exposureRateTypes,
       internal: c.internalProviders.map((p) => p.toLowerCase()),
-    });
+      knownMin: c.knownValueMinCalls,
+    };
+    let rows = await queryRows<PiiRow>(ctx.client, PII_SQL, params);
+    if (rows.some((r) => r.rule === 'exposure' && c.exposureRateTypes.includes(r.type as never))) {
+      const baseline = await queryRows<PiiBaselineRow>(ctx.client, PII_BASELINE_SQL, params);
+      rows = filterRoutineExposure(
+        rows,
+        baseline,
+        ctx.window,
+        ctx.config.recentBaselineHours * 3_600_000,
+        ctx.config,
+      );
+    }
     return evaluatePii(rows, ctx.window, ctx.config);
   },
 };

@@ -104,3 +104,16 @@ export function baselineSample(
     params: { sKeys, sMods },
   };
 }
+
+/** P(X ≥ k) for X ~ Poisson(λ): is a count of rare events unusually high for its expected rate? */
+export function poissonSf(k: number, lambda: number): number {
+  if (k <= 0) return 1;
+  if (lambda <= 0) return 0;
+  let term = Math.exp(-lambda);
+  let cdf = term;
+  for (let i = 1; i < k; i++) {
+    term *= lambda / i;
+    cdf += term;
+  }
+  return Math.max(0, 1 - cdf);
+}
