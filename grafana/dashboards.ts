@@ -391,15 +391,14 @@ GROUP BY time, Model ORDER BY time`,
       w: 12,
       h: 8,
       unit: 'ms',
-      sql: `SELECT $__timeInterval(Minute) AS time, ${Q}(LatencyQuantiles) AS q, q[1] AS p50, q[3] AS p95, q[4] AS p99
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time ORDER BY time`,
-      overrides: [
-        {
-          matcher: { id: 'byName', options: 'q' },
-          properties: [{ id: 'custom.hideFrom', value: { viz: true, legend: true, tooltip: true } }],
-        },
-      ],
+      // Only plain numeric columns next to time: the plugin turns the frame into series.
+      sql: `SELECT time, q[1] AS p50, q[3] AS p95, q[4] AS p99
+FROM (
+  SELECT $__timeInterval(Minute) AS time, ${Q}(LatencyQuantiles) AS q
+  FROM ${ROLLUP} WHERE ${W_ROLLUP}
+  GROUP BY time
+)
+ORDER BY time`,
     },
     {
       title: 'Errors by model',
@@ -561,15 +560,14 @@ const latency = dashboard(
       w: 24,
       h: 8,
       unit: 'ms',
-      sql: `SELECT $__timeInterval(Minute) AS time, ${Q}(LatencyQuantiles) AS q, q[1] AS p50, q[3] AS p95, q[4] AS p99
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time ORDER BY time`,
-      overrides: [
-        {
-          matcher: { id: 'byName', options: 'q' },
-          properties: [{ id: 'custom.hideFrom', value: { viz: true, legend: true, tooltip: true } }],
-        },
-      ],
+      // Only plain numeric columns next to time: the plugin turns the frame into series.
+      sql: `SELECT time, q[1] AS p50, q[3] AS p95, q[4] AS p99
+FROM (
+  SELECT $__timeInterval(Minute) AS time, ${Q}(LatencyQuantiles) AS q
+  FROM ${ROLLUP} WHERE ${W_ROLLUP}
+  GROUP BY time
+)
+ORDER BY time`,
     },
     {
       title: 'p95 latency by model',
@@ -704,15 +702,15 @@ GROUP BY Model ORDER BY truncated DESC`,
       w: 12,
       h: 8,
       sql: `WITH (SELECT count() FROM llm_calls WHERE ${W_CALLS}) AS total
-SELECT Model, count() AS sampled_calls,
-  kolmogorovSmirnovTest('two-sided', 'asymp')(toFloat64(OutputTokens), toUInt8(toUnixTimestamp(Timestamp) >= intDiv(toUnixTimestamp($__fromTime) + toUnixTimestamp($__toTime), 2))) AS ks,
-  round(ks.1, 4) AS ks_statistic, round(ks.2, 6) AS p_value
-FROM llm_calls WHERE ${W_CALLS} AND Status != 'error'
-  AND cityHash64(SpanId) % greatest(1, intDiv(total, 200000)) = 0
-GROUP BY Model HAVING sampled_calls >= 20 ORDER BY ks_statistic DESC`,
-      overrides: [
-        { matcher: { id: 'byName', options: 'ks' }, properties: [{ id: 'custom.hidden', value: true }] },
-      ],
+SELECT Model, sampled_calls, round(ks.1, 4) AS ks_statistic, round(ks.2, 6) AS p_value
+FROM (
+  SELECT Model, count() AS sampled_calls,
+    kolmogorovSmirnovTest('two-sided', 'asymp')(toFloat64(OutputTokens), toUInt8(toUnixTimestamp(Timestamp) >= intDiv(toUnixTimestamp($__fromTime) + toUnixTimestamp($__toTime), 2))) AS ks
+  FROM llm_calls WHERE ${W_CALLS} AND Status != 'error'
+    AND cityHash64(SpanId) % greatest(1, intDiv(total, 200000)) = 0
+  GROUP BY Model
+)
+WHERE sampled_calls >= 20 ORDER BY ks_statistic DESC`,
     },
     {
       title: 'Drift scores (detector output)',

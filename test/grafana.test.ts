@@ -267,6 +267,15 @@ describe('every panel of every dashboard runs against the schema with realistic 
               values.some((v) => v !== null && v !== 0 && v !== '0'),
               `${panel.title} [${scenario}] all zero`,
             ).toBe(true);
+            // Time series: `time` first, then labels and numbers only; tables: no nested values.
+            // (Arrays or tuples next to a time column break the plugin's long-to-wide conversion.)
+            if (target.format !== 3)
+              for (const [column, value] of Object.entries(rows[0]!))
+                expect(
+                  typeof value === 'object' && value !== null,
+                  `${panel.title}: ${column} is nested`,
+                ).toBe(false);
+            if (target.format === 0) expect(Object.keys(rows[0]!)[0], panel.title).toBe('time');
           }
         }
       }
