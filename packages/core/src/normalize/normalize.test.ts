@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Attributes, DecodedSpan, DecodedSpanEvent } from '../span.js';
 import { normalizeSpan } from './normalize.js';
+import {
+  GENAI_LEGACY_TABLE,
+  GENAI_TABLE,
+  LLMWATCH_TABLE,
+  OPENINFERENCE_TABLE,
+  OPENLIT_TABLE,
+  OPENLLMETRY_TABLE,
+} from './tables.js';
 
 const START = '1763900000000000000';
 /** START + ms. */
@@ -813,6 +821,62 @@ describe('not an LLM call', () => {
 });
 
 describe('robustness', () => {
+  it('never throws on any value under any known name (seeded fuzz)', () => {
+    const keys = [
+      ...Object.keys(GENAI_TABLE),
+      ...Object.keys(GENAI_LEGACY_TABLE),
+      ...Object.keys(LLMWATCH_TABLE),
+      ...Object.keys(OPENLLMETRY_TABLE),
+      ...Object.keys(OPENINFERENCE_TABLE),
+      ...Object.keys(OPENLIT_TABLE),
+      'gen_ai.prompt.0.content',
+      'gen_ai.prompt.0.role',
+      'gen_ai.completion.0.tool_calls.0.arguments',
+      'llm.input_messages.0.message.contents.0.message_content.text',
+      'llm.output_messages.1.message.tool_calls.0.tool_call.function.name',
+      'traceloop.association.properties.user_id',
+      'llmwatch.tag.x',
+      'embedding.embeddings.0.embedding.text',
+    ];
+    const values: Attributes[string][] = [
+      null,
+      '',
+      '[',
+      '{',
+      '[{"role":"system"}]',
+      '[{"role":"tool","parts":[1,null,{"type":"tool_call","arguments":"{"}]}]',
+      '{"messages":5,"choices":[{"message":null}]}',
+      '[1,2]',
+      'plain',
+      0,
+      -1,
+      1e300,
+      Number.NaN,
+      true,
+      [],
+      ['a', 1, null],
+      { nested: { deep: [1] } },
+      [{ role: 'user', parts: 'x' }] as unknown as Attributes[string],
+    ];
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let i = 0; i < 2000; i++) {
+      const attrs: Attributes = { 'gen_ai.request.model': 'gpt-4o', 'gen_ai.provider.name': 'openai' };
+      for (let k = 0; k < 8; k++) attrs[keys[rand(keys.length)]!] = values[rand(values.length)]!;
+      const events = rand(3) === 0 ? [event('gen_ai.choice', { message: values[rand(values.length)]! })] : [];
+      const call = normalizeSpan(span(attrs, { events }), 'p');
+      if (call) {
+        for (const f of ['inputContent', 'outputContent', 'systemContent'] as const) {
+          if (call[f] !== '') expect(() => JSON.parse(call[f]) as unknown, f).not.toThrow();
+        }
+        expect(Number.isInteger(call.inputTokens) && call.inputTokens >= 0).toBe(true);
+      }
+    }
+  });
+
   it('survives wrong types and garbage without throwing', () => {
     const call = normalizeSpan(
       span({
@@ -842,6 +906,25 @@ describe('robustness', () => {
       ]),
       outputContent: '',
     });
+  });
+
+  it('a message attribute truncated by an SDK length limit is stored as valid JSON text, not passed through', () => {
+    const truncated = JSON.stringify([
+      { role: 'user', parts: [{ type: 'text', content: 'a long prompt' }] },
+    ]).slice(0, 30);
+    const call = normalizeSpan(
+      span({
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o',
+        'gen_ai.input.messages': truncated,
+        'gen_ai.system_instructions': '[{"type":"te',
+      }),
+      'p',
+    );
+    expect(JSON.parse(call!.inputContent)).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: truncated }] },
+    ]);
+    expect(JSON.parse(call!.systemContent)).toEqual([{ type: 'text', content: '[{"type":"te' }]);
   });
 
   it('clamps token counts to the UInt32 column range', () => {

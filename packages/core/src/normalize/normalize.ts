@@ -166,8 +166,14 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
   let inputMessages: GenAiMessage[] | undefined;
   const inMsgs = v[SLOT.inMsgs] ?? ev?.inMsgs;
   if (inMsgs !== undefined) {
-    // Hot path: already canonical GenAI JSON is stored byte for byte.
-    if (typeof inMsgs === 'string' && inMsgs.charCodeAt(0) === 91 && !needsCanonicalInput(inMsgs))
+    // Hot path: already canonical GenAI JSON is stored byte for byte (once known to be JSON: SDK
+    // attribute length limits truncate long values mid-document).
+    if (
+      typeof inMsgs === 'string' &&
+      inMsgs.charCodeAt(0) === 91 &&
+      !needsCanonicalInput(inMsgs) &&
+      isJsonArray(inMsgs)
+    )
       inputContent = inMsgs;
     else inputMessages = messagesFromValue(inMsgs, 'user');
   } else if (inAccs) inputMessages = messagesFromAccs(inAccs, false);
@@ -191,8 +197,10 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
 
   const sys = v[SLOT.sysInstr] ?? ev?.sysInstr;
   let systemContent = '';
-  if (systemParts) systemContent = JSON.stringify(mergeParts(partsOfValue(sys), systemParts));
-  else if (sys !== undefined) systemContent = passthroughParts(sys);
+  if (systemParts && systemParts.length > 0) {
+    systemContent = JSON.stringify(mergeParts(partsOfValue(sys), systemParts));
+  }
+  if (systemContent === '' && sys !== undefined) systemContent = passthroughParts(sys);
 
   const toolNames = outputMessages ? toolNamesOf(outputMessages) : [];
 
@@ -407,10 +415,18 @@ function partsOfValue(value: AttributeValue | undefined): GenAiMessagePart[] {
 /** `gen_ai.system_instructions`: an array of parts. */
 function passthroughParts(value: AttributeValue): string {
   if (typeof value === 'string') {
-    if (value.charCodeAt(0) === 91) return value;
+    if (value.charCodeAt(0) === 91 && isJsonArray(value)) return value;
     return value === '' ? '' : JSON.stringify([{ type: 'text', content: value }]);
   }
   return value === null ? '' : JSON.stringify(value);
+}
+
+function isJsonArray(text: string): boolean {
+  try {
+    return Array.isArray(JSON.parse(text));
+  } catch {
+    return false;
+  }
 }
 
 /**
