@@ -9,6 +9,7 @@ import {
   post,
   protobufExport,
   rows,
+  killSpawned,
   runCli,
   spawnCollector,
   startTestCollector,
@@ -18,6 +19,7 @@ import {
 const dir = tempDir();
 const running: RunningCollector[] = [];
 afterAll(async () => {
+  killSpawned();
   for (const c of running) await c.close();
 });
 

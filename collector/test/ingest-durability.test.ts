@@ -6,6 +6,7 @@ import type { RunningCollector } from '../src/server/collector.js';
 import {
   NOW_NS,
   flush,
+  killSpawned,
   post,
   protobufExport,
   rows,
@@ -20,6 +21,7 @@ let child: ChildProcess | undefined;
 
 afterAll(async () => {
   child?.kill('SIGKILL');
+  killSpawned();
   for (const c of running) await c.close();
 });
 

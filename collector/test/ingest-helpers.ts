@@ -140,12 +140,21 @@ export async function post(
 const REPO = resolve(import.meta.dirname, '../..');
 
 /** Spawns `llmwatch start` and resolves with its URL once it prints the listening line. */
+const spawned: ChildProcess[] = [];
+
+/** SIGKILLs every collector a test spawned and left running (call in afterAll). */
+export function killSpawned(): void {
+  for (const proc of spawned) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  spawned.length = 0;
+}
+
 export function spawnCollector(args: string[]): Promise<{ proc: ChildProcess; url: string }> {
   const proc = spawn(
     process.execPath,
     ['--conditions=@llmwatch/source', '--import', 'tsx', 'collector/src/cli/main.ts', 'start', ...args],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
+  spawned.push(proc);
   return new Promise((resolveStart, rejectStart) => {
     let out = '';
     let err = '';

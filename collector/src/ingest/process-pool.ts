@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LlmwatchConfig } from '../config/index.js';
+import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import type { RecordBlocks } from './spool.js';
 import {
@@ -25,6 +26,7 @@ interface Pending {
 interface Slot {
   worker: Worker;
   pending: Map<number, Pending>;
+  dead: boolean;
 }
 
 // Built code runs the .js worker. From sources (tsx, vitest) the .ts worker is loaded through
@@ -52,7 +54,7 @@ export function workerPool(
 
   const spawnSlot = (index: number): Slot => {
     const worker = newWorker({ config, piiHashKey });
-    const slot: Slot = { worker, pending: new Map() };
+    const slot: Slot = { worker, pending: new Map(), dead: false };
     worker.on('message', (msg: { id: number; result?: ProcessedExport; error?: WireError }) => {
       const p = slot.pending.get(msg.id);
       if (!p) return;
@@ -61,11 +63,22 @@ export function workerPool(
       else if (msg.result) p.resolve(revive(msg.result));
     });
     const fail = (error: Error): void => {
-      for (const p of slot.pending.values()) p.reject(error);
+      if (slot.dead) return;
+      slot.dead = true;
+      // The exports it held were not acknowledged: the senders retry them.
+      const retry = new LlmwatchError('unavailable', 'ingest worker failed; retry later', {
+        retryAfterSeconds: 1,
+      });
+      for (const p of slot.pending.values()) p.reject(retry);
       slot.pending.clear();
       if (!closed) {
         logger.error({ err: { type: error.name } }, 'ingest worker died; restarting it');
-        slots[index] = spawnSlot(index);
+        // Jobs go to the other workers meanwhile; a worker that cannot start at all must not
+        // turn into a hot respawn loop, so the replacement starts after a pause.
+        const replacement = setTimeout(() => {
+          if (!closed && slots[index] === slot) slots[index] = spawnSlot(index);
+        }, 1_000);
+        replacement.unref();
       }
     };
     worker.once('error', fail);
@@ -79,13 +92,21 @@ export function workerPool(
   return {
     run(encoding: WireEncoding, body: Uint8Array, projectId: string): Promise<ProcessedExport> {
       if (closed) return Promise.reject(new Error('ingest workers are closed'));
-      // Least busy worker: exports differ a lot in size.
-      let slot = slots[0] as Slot;
-      for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
+      // Least busy live worker: exports differ a lot in size.
+      let slot: Slot | undefined;
+      for (const s of slots) if (!s.dead && (!slot || s.pending.size < slot.pending.size)) slot = s;
+      if (!slot) {
+        return Promise.reject(
+          new LlmwatchError('unavailable', 'ingest workers are restarting; retry later', {
+            retryAfterSeconds: 1,
+          }),
+        );
+      }
+      const target = slot;
       const id = nextId++;
       return new Promise<ProcessedExport>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, encoding, body, projectId });
+        target.pending.set(id, { resolve, reject });
+        target.worker.postMessage({ id, encoding, body, projectId });
       });
     },
     async close(): Promise<void> {
