@@ -128,6 +128,8 @@ describe('model matching', () => {
     ['gpt-5o', null],
     ['o3-deep-research', null],
     ['text-embedding-3', null],
+    // Fine-tunes bill differently from their base model: config overrides price them.
+    ['ft:gpt-4o-mini-2024-07-18:acme::abc123', null],
   ];
   it.each(cases)('%s → %s', (id, expected) => {
     expect(findPrice(id)?.model ?? null).toBe(expected);
