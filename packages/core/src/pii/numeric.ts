@@ -195,7 +195,8 @@ function checkSubRun(
     emit('us_ssn', gStart[a]!, end);
     return true;
   }
-  if (want.phone && digits <= 17) {
+  // A phone number starts a numeric run: one inside a longer run of groups is part of another number.
+  if (want.phone && digits <= 17 && a === 0) {
     const phoneStart = isPhone(text, a, b, start, plus, digits);
     if (phoneStart >= 0) {
       emit('phone', phoneStart, end);
@@ -315,64 +316,17 @@ function isSsn(text: string, a: number, b: number): boolean {
 // ---------------------------------------------------------------- phone numbers
 
 const PHONE_CONTEXT =
-  /(?:phone|\btel\b|tel\.|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|\bdial|hotline|number|nummer|numéro|número|numero|телефон|\bтел|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
+  /(?:phone|\btel\b|tel\.|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|erreichbar|joignable|llám|llam|appel|anruf|ruf mich|chiam|ligue|ligar|звон|打给\bdial|hotline|number|nummer|numéro|número|numero|телефон|\bтел|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
 
 /** Words that make the number after them an identifier, not a phone ("order 415-555-2671"). */
+// prettier-ignore
 const NOT_PHONE_WORDS = new Set([
-  'order',
-  'orders',
-  'invoice',
-  'ticket',
-  'tracking',
-  'track',
-  'ref',
-  'reference',
-  'sku',
-  'isbn',
-  'issn',
-  'serial',
-  'acct',
-  'id',
-  'case',
-  'po',
-  'transaction',
-  'txn',
-  'confirmation',
-  'booking',
-  'pnr',
-  'member',
-  'policy',
-  'claim',
-  'batch',
-  'build',
-  'version',
-  'commit',
-  'port',
-  'pid',
-  'uid',
-  'parcel',
-  'shipment',
-  'awb',
-  'patent',
-  'ean',
-  'upc',
-  'gtin',
-  'lot',
-  'model',
-  'part',
-  'zip',
-  'postal',
-  'bestellung',
-  'bestellnummer',
-  'auftrag',
-  'rechnung',
-  'commande',
-  'facture',
-  'pedido',
-  'factura',
-  'заказ',
-  'счет',
-  'счёт',
+  'order', 'orders', 'invoice', 'ticket', 'tracking', 'track', 'ref', 'reference', 'sku', 'isbn', 'issn', 'serial',
+  'acct', 'id', 'case', 'po', 'transaction', 'txn', 'confirmation', 'booking', 'pnr', 'member', 'policy', 'claim',
+  'batch', 'build', 'version', 'commit', 'port', 'pid', 'uid', 'parcel', 'shipment', 'awb', 'waybill', 'patent', 'ean',
+  'upc', 'gtin', 'lot', 'model', 'part', 'zip', 'postal', 'imei', 'imsi', 'iccid', 'meid', 'vin', 'fedex', 'ups',
+  'usps', 'dhl', 'bestellung', 'bestellnummer', 'auftrag', 'rechnung', 'sendungsnummer', 'seriennummer', 'commande',
+  'facture', 'colis', 'pedido', 'factura', 'заказ', 'счет', 'счёт',
 ]);
 /** "order no. …", "ticket # …": skipped between the identifying word and the number. */
 const NUMBER_WORDS = new Set([

@@ -164,6 +164,8 @@ function usPhone(g: Gen): string {
     `+1 ${a} ${e} ${l}`,
     `+1-${a}-${e}-${l}`,
     `+1 (${a}) ${e}-${l}`,
+    `(${a})${e}-${l}`,
+    `+1.${a}.${e}.${l}`,
     `1-${a}-${e}-${l}`,
     `+1${a}${e}${l}`,
     `${a} ${e} ${l}`,
@@ -442,6 +444,19 @@ function negative(g: Gen): string {
     () => `postgres://localhost:5432/${g.pick(['app', 'prod'])}`,
     () => `password: ********`,
     () => `password=<your-password>`,
+    () => `${g.int(0, 9)}.${g.int(0, 20)}.${g.int(0, 9)}-beta.${g.int(1, 9)}+build.${g.digits(4)}`,
+    () => `C:\\Users\\${g.pick(FIRST)}\\AppData\\Local\\Temp\\${g.digits(8)}.tmp`,
+    () => `${g.int(1, 999)},${g.digits(3)},${g.digits(3)} tokens`,
+    () => `range ${g.int(10, 99)}-${g.int(100, 999)}`,
+    () => `https://github.com/${g.pick(LAST)}/repo/commit/${g.chars(40, HEX)}`,
+    () => `room ${g.int(100, 999)}, floor ${g.int(1, 40)}, badge ${g.digits(9)}`,
+    () => `lat ${g.int(-89, 89)}.${g.digits(6)} lon ${g.int(-179, 179)}.${g.digits(6)}`,
+    () => `${g.digits(4)}-${g.digits(4)}-${g.digits(4)}-${g.digits(4)}-${g.digits(4)}`,
+    () => `ORD-${g.digits(3)}-${g.digits(7)}-${g.digits(7)}`,
+    () => `IMEI ${g.digits(15)}`,
+    () => `session_${g.chars(24, ALNUM)}`,
+    () => `req_${g.chars(16, ALNUM)}`,
+    () => `"max_tokens": ${g.int(16, 8192)}, "seed": ${g.digits(10)}`,
   ])();
 }
 
