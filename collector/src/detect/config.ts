@@ -12,7 +12,7 @@ const costSpikeSchema = z
     /** Fewest baseline days (same hour on previous days) with traffic. */
     minBaselineDays: z.number().int().min(1).default(2),
     /** Observed cost must be at least this multiple of the seasonal baseline median. */
-    minRatio: z.number().min(1).default(2.5),
+    minRatio: z.number().min(1).default(2),
     /** Robust z-score (median/MAD) the observed cost must exceed. */
     minZ: z.number().min(0).default(4),
     /** Ignore groups whose window cost is below this (USD). */
