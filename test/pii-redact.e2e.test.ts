@@ -172,7 +172,7 @@ describe('PII redact policy end to end (OTLP → llmwatch start → embedded Cli
     openinference.end();
 
     // Not an LLM span: an HTTP handler that failed with PII in its status and attributes.
-    const http = tracer.startSpan('POST /signup', {
+    const http = tracer.startSpan(`POST /signup/${RAW.email}`, {
       attributes: {
         'http.request.method': 'POST',
         'url.full': `https://app.example/signup?email=${RAW.email}`,

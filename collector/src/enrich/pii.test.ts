@@ -69,6 +69,7 @@ describe('applyPiiPolicy', () => {
     );
     expect(out.span.attributes['llm.input_messages']).toEqual([{ content: 'key [REDACTED:secret]' }]);
     expect(out.span.attributes['server.address']).toBe('10.1.2.3');
+    expect(out.span.events[0]!.attributes.content).toBe('from [REDACTED:email]');
     expect(out.call?.userId).toBe('[REDACTED:email]');
     const email = piiValueHash('k', 'email', EMAIL);
     expect(email).toMatch(/^[0-9a-f]{32}$/);
@@ -98,6 +99,22 @@ describe('applyPiiPolicy', () => {
       piiValueHash('k', 'credit_card', CARD.replace(/ /g, '-')),
     );
     expect(piiValueHash('k2', 'email', 'a@b.com')).not.toBe(piiValueHash('k', 'email', 'a@b.com'));
+  });
+
+  it('span names and link attributes are policed too', () => {
+    const s = span();
+    s.name = `GET /users/${EMAIL}`;
+    s.links = [
+      {
+        traceId: 'a'.repeat(32),
+        spanId: 'b'.repeat(16),
+        traceState: '',
+        attributes: { note: `for ${EMAIL}` },
+      },
+    ];
+    const out = applyPiiPolicy(null, s, { default: 'redact' }, 'k');
+    expect(out.span.name).toBe('GET /users/[REDACTED:email]');
+    expect(out.span.links[0]!.attributes.note).toBe('for [REDACTED:email]');
   });
 
   it('custom secret patterns from the config are applied; non-LLM spans are policed too', () => {

@@ -275,8 +275,11 @@ export function applyPiiPolicy<C extends LlmCall | null>(
 
   const local = new Map<string, PiiFindingRow>();
   const statusMessage = scanString(span.statusMessage, 'output', tally, local).text;
+  // Span names can carry values too ("GET /users/jane@example.com"); a dropped name keeps a stub.
+  const name = scanString(span.name, 'input', tally, local);
   const outSpan: DecodedSpan = {
     ...span,
+    name: name.drop ? '[DROPPED]' : name.text,
     attributes: policeAttributes(span.attributes, tally, local),
     statusMessage,
     events: span.events.map((e) => {
@@ -293,7 +296,7 @@ export function applyPiiPolicy<C extends LlmCall | null>(
               : undefined;
       return { ...e, attributes: policeAttributes(e.attributes, tally, local, hint) };
     }),
-    links: span.links,
+    links: span.links.map((l) => ({ ...l, attributes: policeAttributes(l.attributes, tally, local) })),
   };
   merge(tally.rows, local);
 
