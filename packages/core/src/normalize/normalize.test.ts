@@ -927,6 +927,23 @@ describe('robustness', () => {
     expect(JSON.parse(call!.systemContent)).toEqual([{ type: 'text', content: '[{"type":"te' }]);
   });
 
+  it('tags: attribute keys like __proto__ stay plain keys, and the map is bounded', () => {
+    const attrs: Attributes = {
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'gpt-4o',
+      'llmwatch.tag.__proto__': 'x',
+      'llmwatch.tag.constructor': 'y',
+      metadata: '{"__proto__":{"polluted":"1"}}',
+    };
+    for (let i = 0; i < 100; i++) attrs[`traceloop.association.properties.k${i}`] = String(i);
+    const call = normalizeSpan(span(attrs), 'p');
+    expect(call?.tags['__proto__']).toBe('x');
+    expect(call?.tags['constructor']).toBe('y');
+    expect(Object.keys(call!.tags)).toHaveLength(64);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(call!.tags)) as unknown).toMatchObject({ constructor: 'y', k0: '0' });
+  });
+
   it('clamps token counts to the UInt32 column range', () => {
     const call = normalizeSpan(
       span({

@@ -79,7 +79,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
           hints |= HINT.llmwatch;
           if (key.startsWith('tag.', 9)) {
             const s = text(value);
-            if (s !== undefined) (lwTags ??= {})[key.slice(13)] = s;
+            if (s !== undefined) (lwTags ??= dict())[key.slice(13)] = s;
           }
         }
         break;
@@ -88,7 +88,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
           hints |= HINT.openllmetry;
           if (key.startsWith('association.properties.', 10)) {
             const s = text(value);
-            if (s !== undefined) (assoc ??= {})[key.slice(33)] = s;
+            if (s !== undefined) (assoc ??= dict())[key.slice(33)] = s;
           }
         }
         break;
@@ -504,29 +504,43 @@ const IDENTITY_KEYS = new Set([
   'prompt_version',
 ]);
 
+/** A prototype-free record: attribute-supplied keys like `__proto__` stay plain keys. */
+function dict(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}
+
+/** Bounds the Tags map column: tags are for grouping, not a second attribute store. */
+const MAX_TAGS = 64;
+
 function tagsOf(
   lwTags: Record<string, string> | undefined,
   assoc: Record<string, string> | undefined,
   v: readonly (AttributeValue | undefined)[],
 ): Record<string, string> {
-  const tags: Record<string, string> = lwTags ?? {};
-  if (assoc) for (const k in assoc) if (!IDENTITY_KEYS.has(k) && !(k in tags)) tags[k] = assoc[k] as string;
+  const tags: Record<string, string> = dict();
+  let n = 0;
+  const add = (k: string, val: string): void => {
+    if (n < MAX_TAGS && !(k in tags)) {
+      tags[k] = val;
+      n++;
+    }
+  };
+  if (lwTags) for (const k in lwTags) add(k, lwTags[k] as string);
+  if (assoc) for (const k in assoc) if (!IDENTITY_KEYS.has(k)) add(k, assoc[k] as string);
   const oiTags = v[SLOT.oiTags];
   const tagList = typeof oiTags === 'string' ? parseMaybeJson(oiTags) : oiTags;
-  if (Array.isArray(tagList))
-    for (const t of tagList) if (typeof t === 'string' && !(t in tags)) tags[t] = '';
+  if (Array.isArray(tagList)) for (const t of tagList) if (typeof t === 'string') add(t, '');
   const meta = v[SLOT.oiMetadata];
   const metaObj = typeof meta === 'string' ? parseMaybeJson(meta) : meta;
   if (metaObj && typeof metaObj === 'object' && !Array.isArray(metaObj)) {
     for (const [k, val] of Object.entries(metaObj)) {
-      if (k in tags) continue;
-      if (typeof val === 'string') tags[k] = val;
-      else if (typeof val === 'number' || typeof val === 'boolean') tags[k] = String(val);
+      if (typeof val === 'string') add(k, val);
+      else if (typeof val === 'number' || typeof val === 'boolean') add(k, String(val));
     }
   }
   const env = text(v[SLOT.openlitEnv]);
-  if (env !== undefined && !('environment' in tags)) tags.environment = env;
+  if (env !== undefined) add('environment', env);
   const wf = text(v[SLOT.tlWorkflow]);
-  if (wf !== undefined && !('workflow' in tags)) tags.workflow = wf;
+  if (wf !== undefined) add('workflow', wf);
   return tags;
 }
