@@ -2,7 +2,13 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFakeOpenAI } from '../packages/fake-llm/src/index.js';
-import type { Mode, ModeResult, Variant, WorkerResult } from '../packages/sdk/bench/overhead-worker.js';
+import type {
+  Mode,
+  ModeResult,
+  Transport,
+  Variant,
+  WorkerResult,
+} from '../packages/sdk/bench/overhead-worker.js';
 import type { BenchResult } from './types.js';
 
 /**
@@ -40,7 +46,13 @@ const MODES: readonly Mode[] = ['nonstream', 'stream'];
 const CONTENT =
   'Try "The Murderbot Diaries: All Systems Red" by Martha Wells. It is short, funny and tense, and you will finish it before the train arrives.';
 
-function runWorker(variant: Variant, url: string, calls: number, warmup: number): Promise<WorkerResult> {
+function runWorker(
+  variant: Variant,
+  url: string,
+  calls: number,
+  warmup: number,
+  transport: Transport,
+): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -53,6 +65,7 @@ function runWorker(variant: Variant, url: string, calls: number, warmup: number)
         url,
         String(calls),
         String(warmup),
+        transport,
       ],
       { cwd: root, timeout: 600_000, maxBuffer: 1 << 20 },
       (error, stdout, stderr) => {
@@ -75,6 +88,7 @@ const median = (xs: number[]): number => {
 };
 
 export interface SdkOverheadRow {
+  transport: Transport;
   variant: Variant;
   mode: Mode;
   cpuUsPerCall: number;
@@ -86,66 +100,89 @@ export interface SdkOverheadRow {
   keepsApiPromise: boolean;
 }
 
+const TRANSPORTS: Record<Transport, { calls: [number, number]; warmup: [number, number]; title: string }> = {
+  inprocess: {
+    calls: [1000, 5000],
+    warmup: [300, 1000],
+    title:
+      "in-process transport (the client's `fetch` returns recorded fake-server bodies: no socket noise, instrumentation cost resolvable to a few µs)",
+  },
+  loopback: {
+    calls: [200, 1000],
+    warmup: [50, 200],
+    title:
+      'loopback HTTP to the fake server (realistic client path; ±100 µs noise between processes on 2 shared cores)',
+  },
+};
+
 export async function run(options: { quick?: boolean } = {}): Promise<BenchResult> {
+  const q = options.quick ? 0 : 1;
   const rounds = options.quick ? 2 : 5;
-  const calls = options.quick ? 200 : 1000;
-  const warmup = options.quick ? 50 : 200;
   const fake = await startFakeOpenAI({
     defaults: { content: CONTENT, usage: { inputTokens: 57, outputTokens: 23 } },
   });
-  const perRound: Map<Variant, WorkerResult>[] = [];
-  try {
-    for (let r = 0; r < rounds; r++) {
-      const results = new Map<Variant, WorkerResult>();
-      // Rotate the order each round: no variant always runs first (cold machine) or last.
-      for (let i = 0; i < VARIANTS.length; i++) {
-        const v = VARIANTS[(i + r) % VARIANTS.length]!;
-        results.set(v, await runWorker(v, fake.url, calls, warmup));
-      }
-      perRound.push(results);
-    }
-  } finally {
-    await fake.close();
-  }
-
   const rows: SdkOverheadRow[] = [];
-  for (const mode of MODES) {
-    for (const v of VARIANTS) {
-      const mine = perRound.map((round) => round.get(v)!.modes[mode]);
-      const base = perRound.map((round) => round.get('none')!.modes[mode]);
-      const diff = (f: (m: ModeResult) => number) => median(mine.map((m, i) => f(m) - f(base[i]!)));
-      rows.push({
-        variant: v,
-        mode,
-        cpuUsPerCall: median(mine.map((m) => m.cpuUsPerCall)),
-        addedCpuUs: diff((m) => m.cpuUsPerCall),
-        addedMedianMs: diff((m) => m.medianMs),
-        addedP99Ms: diff((m) => m.p99Ms),
-        spansPerCall: median(mine.map((m) => m.spansPerCall)),
-        usageRecorded: mine.every((m) => m.usageRecorded),
-        keepsApiPromise: perRound.every((round) => round.get(v)!.keepsApiPromise),
-      });
-    }
-  }
-
+  const raw: Record<string, unknown> = {};
   const fmt = (n: number, d = 0) => (n >= 0 ? '+' : '') + n.toFixed(d);
   const lines = [
     '## SDK overhead per OpenAI call',
     '',
-    `${rounds} rounds × ${calls} calls per variant and mode (after ${warmup} warm-up calls), each variant in its own process, order rotated per round; fake OpenAI server on loopback; in-memory span exporter. "Added" = variant − no instrumentation in the same round, median over rounds. Streaming calls use \`stream_options.include_usage\` (23 chunks).`,
-    '',
-    '| mode | variant | CPU µs/call | added CPU µs/call | added median latency µs | added p99 latency µs | spans/call | exact stream/usage tokens recorded | returns provider APIPromise |',
-    '|---|---|---:|---:|---:|---:|---:|:-:|:-:|',
-    ...rows.map(
-      (r) =>
-        `| ${r.mode === 'stream' ? 'streaming' : 'non-streaming'} | ${LABEL[r.variant]} | ${r.cpuUsPerCall.toFixed(0)} | ${r.variant === 'none' ? '—' : fmt(r.addedCpuUs)} | ${r.variant === 'none' ? '—' : fmt(r.addedMedianMs * 1000)} | ${r.variant === 'none' ? '—' : fmt(r.addedP99Ms * 1000)} | ${r.spansPerCall.toFixed(2)} | ${r.variant === 'none' ? '—' : r.usageRecorded ? 'yes' : 'no'} | ${r.keepsApiPromise ? 'yes' : 'no'} |`,
-    ),
+    `The official \`openai\` client, ${rounds} rounds per variant; each variant runs in its own process, order rotated every round; every instrumentation exports to an in-memory exporter. "Added" = variant − no instrumentation in the same round, median over rounds; CPU from process.cpuUsage() over all calls of a run. Streaming calls use \`stream_options.include_usage\` (${CONTENT.split(' ').length} content chunks + usage chunk).`,
   ];
-  return {
-    name: 'sdk-overhead',
-    markdown: lines.join('\n'),
-    data: { rounds, calls, warmup, rows, raw: perRound.map((m) => Object.fromEntries(m)) },
-  };
+  try {
+    for (const transport of ['inprocess', 'loopback'] as const) {
+      const { calls: c, warmup: w, title } = TRANSPORTS[transport];
+      const calls = c[q]!;
+      const warmup = w[q]!;
+      const perRound: Map<Variant, WorkerResult>[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const results = new Map<Variant, WorkerResult>();
+        // Rotate the order each round: no variant always runs first (cold machine) or last.
+        for (let i = 0; i < VARIANTS.length; i++) {
+          const v = VARIANTS[(i + r) % VARIANTS.length]!;
+          results.set(v, await runWorker(v, fake.url, calls, warmup, transport));
+        }
+        perRound.push(results);
+      }
+      raw[transport] = perRound.map((m) => Object.fromEntries(m));
+      lines.push(
+        '',
+        `### ${title}`,
+        '',
+        `${calls} calls per run after ${warmup} warm-up calls.`,
+        '',
+        '| mode | variant | CPU µs/call | added CPU µs/call | added median latency µs | added p99 latency µs | spans/call | exact token usage recorded | returns provider APIPromise |',
+        '|---|---|---:|---:|---:|---:|---:|:-:|:-:|',
+      );
+      for (const mode of MODES) {
+        for (const v of VARIANTS) {
+          const mine = perRound.map((round) => round.get(v)!.modes[mode]);
+          const base = perRound.map((round) => round.get('none')!.modes[mode]);
+          const diff = (f: (m: ModeResult) => number) => median(mine.map((m, i) => f(m) - f(base[i]!)));
+          const row: SdkOverheadRow = {
+            transport,
+            variant: v,
+            mode,
+            cpuUsPerCall: median(mine.map((m) => m.cpuUsPerCall)),
+            addedCpuUs: diff((m) => m.cpuUsPerCall),
+            addedMedianMs: diff((m) => m.medianMs),
+            addedP99Ms: diff((m) => m.p99Ms),
+            spansPerCall: median(mine.map((m) => m.spansPerCall)),
+            usageRecorded: mine.every((m) => m.usageRecorded),
+            keepsApiPromise: perRound.every((round) => round.get(v)!.keepsApiPromise),
+          };
+          rows.push(row);
+          const none = v === 'none';
+          lines.push(
+            `| ${mode === 'stream' ? 'streaming' : 'non-streaming'} | ${LABEL[v]} | ${row.cpuUsPerCall.toFixed(0)} | ${none ? '—' : fmt(row.addedCpuUs)} | ${none ? '—' : fmt(row.addedMedianMs * 1000)} | ${none ? '—' : fmt(row.addedP99Ms * 1000)} | ${row.spansPerCall.toFixed(2)} | ${none ? '—' : row.usageRecorded ? 'yes' : 'no'} | ${row.keepsApiPromise ? 'yes' : 'no'} |`,
+          );
+        }
+      }
+    }
+  } finally {
+    await fake.close();
+  }
+  return { name: 'sdk-overhead', markdown: lines.join('\n'), data: { rounds, rows, raw } };
 }
 
 // Standalone: `node --conditions=@llmwatch/source --import tsx bench/sdk-overhead.ts [--quick]`

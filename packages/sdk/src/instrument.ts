@@ -86,7 +86,7 @@ export class CallRecorder {
   }
 
   /** Non-streaming body, or a stream to observe. Returns the value unchanged. */
-  readonly onParsed = (value: unknown): unknown => {
+  onParsed(value: unknown): unknown {
     if (this.ended) return value;
     if (isStream(value)) {
       try {
@@ -105,16 +105,7 @@ export class CallRecorder {
     }
     this.end();
     return value;
-  };
-
-  readonly onFail = (error: unknown): void => {
-    this.fail(error);
-  };
-
-  readonly onParseError = (error: unknown): never => {
-    this.fail(error);
-    throw error;
-  };
+  }
 
   end(): void {
     if (this.ended) return;
@@ -208,7 +199,7 @@ class ObservedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown>
     private readonly rec: CallRecorder,
   ) {}
 
-  private readonly step = (r: IteratorResult<unknown>): IteratorResult<unknown> => {
+  private step(r: IteratorResult<unknown>): IteratorResult<unknown> {
     const rec = this.rec;
     if (rec.ended) return r;
     if (r.done) {
@@ -226,15 +217,17 @@ class ObservedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown>
       warnOnce('stream chunk attributes', e);
     }
     return r;
-  };
-
-  private readonly error = (e: unknown): never => {
-    this.rec.fail(e);
-    throw e;
-  };
+  }
 
   next(): Promise<IteratorResult<unknown>> {
-    return this.inner.next().then(this.step, this.error);
+    // Inline anonymous callbacks: no per-call function naming, one closure pair per chunk.
+    return this.inner.next().then(
+      (r) => this.step(r),
+      (e: unknown) => {
+        this.rec.fail(e);
+        throw e;
+      },
+    );
   }
 
   return(value?: unknown): Promise<IteratorResult<unknown>> {
@@ -326,13 +319,22 @@ export function wrapMethod(target: unknown, method: string, spec: CallSpec, serv
       if (isApiPromise(result)) {
         const parse = result.parseResponse;
         result.parseResponse = function (this: unknown, client: unknown, props: unknown) {
-          return Promise.resolve(parse.call(this, client, props)).then(rec.onParsed, rec.onParseError);
+          return Promise.resolve(parse.call(this, client, props)).then(
+            (value) => rec.onParsed(value),
+            (error: unknown) => {
+              rec.fail(error);
+              throw error;
+            },
+          );
         };
         // Errors before parsing (HTTP status, connection, abort) reject responsePromise; a side
         // branch records them without touching the chain the caller awaits.
-        result.responsePromise.then(undefined, rec.onFail);
+        result.responsePromise.then(undefined, (error: unknown) => rec.fail(error));
       } else if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
-        (result as PromiseLike<unknown>).then(rec.onParsed, rec.onFail);
+        (result as PromiseLike<unknown>).then(
+          (value) => rec.onParsed(value),
+          (error: unknown) => rec.fail(error),
+        );
       } else {
         rec.onParsed(result);
       }
