@@ -106,11 +106,11 @@ function float(n: number): number {
   return Number.isFinite(n) ? n : 0;
 }
 /**
- * Vectors go to Float32 columns: 7 significant digits survive anyway, and the shortest-text of a
- * double is ~17 digits, which made the row serializer the slowest part of callRow.
+ * Vectors go to Float32 columns, which keep ~7 significant digits anyway; the shortest text of
+ * a float32-rounded double has up to 17 and made serializing sketches the slowest part of a row.
  */
 function floats(a: readonly number[]): number[] {
-  return a.map((n) => (Number.isFinite(n) ? (Math.fround(n) === n ? n : Math.round(n * 1e7) / 1e7) : 0));
+  return a.map((n) => (Number.isFinite(n) ? Math.round(n * 1e7) / 1e7 : 0));
 }
 
 export function callRow(
