@@ -79,6 +79,7 @@ async function handleExport(
   res: Response,
   encoding: WireEncoding,
 ): Promise<void> {
+  const started = performance.now();
   const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes);
   const decoded = await svc.processor.run(encoding, body, projectOf(res));
   countDecode(svc.metrics, decoded);
@@ -106,6 +107,18 @@ async function handleExport(
   }
   svc.metrics.requests.inc({ encoding, status: '200' });
   sendExportResponse(res, encoding, decoded.rejected, decoded.errorMessage);
+  if (svc.logger.isLevelEnabled('debug')) {
+    svc.logger.debug(
+      {
+        encoding,
+        bytes: body.length,
+        spans,
+        rejected: decoded.rejected,
+        ms: Math.round(performance.now() - started),
+      },
+      'export accepted',
+    );
+  }
 }
 
 function countDecode(metrics: CollectorMetrics, decoded: ProcessedExport): void {
