@@ -168,6 +168,8 @@ export function matchIpv6(text: string, colon: number): { hit: [number, number] 
   let colons = 0;
   for (let i = s; i < e; i++) if (text.charCodeAt(i) === 0x3a) colons++;
   if (colons < 2) return { hit: null, next };
+  // Without "::" an address has 7 colons (6 before an embedded IPv4): times like 11:42:17 do not.
+  if (colons < 6 && text.slice(s, e).indexOf('::') < 0) return { hit: null, next };
   while (s < colon && text.charCodeAt(s) === 0x2e) s++;
   if (gluedBefore(text, s) || (e < n && isWordChar(text.charCodeAt(e)))) return { hit: null, next };
   let end = e;

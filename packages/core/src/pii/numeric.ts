@@ -432,8 +432,16 @@ function looksLikeDate(text: string, a: number, b: number): boolean {
   const l0 = gEnd[a]! - gStart[a]!;
   const l1 = gEnd[a + 1]! - gStart[a + 1]!;
   const l2 = gEnd[b]! - gStart[b]!;
-  const yearAt = (x: number) => /^(?:19|20)\d\d$/.test(text.slice(gStart[x]!, gEnd[x]!));
-  return (l0 === 4 && l1 <= 2 && l2 <= 2 && yearAt(a)) || (l2 === 4 && l0 <= 2 && l1 <= 2 && yearAt(b));
+  return (
+    (l0 === 4 && l1 <= 2 && l2 <= 2 && yearAt(text, a)) || (l2 === 4 && l0 <= 2 && l1 <= 2 && yearAt(text, b))
+  );
+}
+
+/** Group x is a year 1900-2099. */
+function yearAt(text: string, x: number): boolean {
+  const c0 = text.charCodeAt(gStart[x]!);
+  const c1 = text.charCodeAt(gStart[x]! + 1);
+  return (c0 === 0x31 && c1 === 0x39) || (c0 === 0x32 && c1 === 0x30);
 }
 
 // Logs and documents repeat the same numbers; parsing one costs microseconds per country.
@@ -455,6 +463,11 @@ function validIn(s: string, countries: readonly CountryCode[], matchGrouping: bo
   if (validCache.size >= 4096) validCache.clear();
   validCache.set(key, ok);
   return ok;
+}
+
+/** NANP area code / exchange: first digit 2-9, not N11. */
+function nxx(v: string): boolean {
+  return v.charCodeAt(0) >= 50 && !(v[1] === '1' && v[2] === '1');
 }
 
 /** Returns the phone number's start (including '+'/'(') or -1. */
@@ -510,7 +523,6 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     const consistent = (sep1 === sep2 && sep1 !== SEP_PAREN) || (sep1 & SEP_PAREN) !== 0;
     const area = text.slice(gStart[a + off]!, gEnd[a + off]!);
     const exch = text.slice(gStart[a + off + 1]!, gEnd[a + off + 1]!);
-    const nxx = (v: string) => v.charCodeAt(0) >= 50 && !(v[1] === '1' && v[2] === '1');
     // "(555) 123-4567" / "555-123-4567" are unmistakably written as phone numbers even when the
     // exchange is not assignable; dotted or spaced runs need a valid exchange too.
     const strong = paren || (sep1 === SEP_DASH && sep2 === SEP_DASH);

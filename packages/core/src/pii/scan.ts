@@ -2,7 +2,16 @@ import { isHex } from './checks.js';
 import { matchEmail, matchIpv6 } from './network.js';
 import type { NumericWants } from './numeric.js';
 import { scanNumeric } from './numeric.js';
-import { isTokenChar, keywordEnding, scanColon, scanCustom, scanSecrets, scanToken } from './secrets.js';
+import type { SecretEmit } from './secrets.js';
+import {
+  isTokenChar,
+  keywordEnding,
+  nonLatinKeywordAt,
+  scanColon,
+  scanCustom,
+  scanKeywordAt,
+  scanToken,
+} from './secrets.js';
 import type { PiiFinding, PiiScanOptions, PiiType } from './types.js';
 import { PII_TYPES } from './types.js';
 
@@ -70,15 +79,6 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
   const secret = (start: number, end: number) => emit('secret', start, end);
   let tokStart = -1;
   let doneUntil = 0;
-  let nonAscii = false;
-  // A token (run of TOKEN characters) ended at `end`: secrets shaped like tokens.
-  const closeToken = (end: number): void => {
-    const len = end - tokStart;
-    if ((len >= 10 || (len >= 3 && keywordEnding(text, end))) && tokStart >= doneUntil) {
-      const e = scanToken(text, tokStart, end, secret);
-      if (e > 0) doneUntil = e;
-    }
-  };
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     const k = c < 128 ? CLASS[c]! : NON_ASCII;
@@ -99,12 +99,16 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
       continue;
     }
     if (tokStart >= 0) {
-      if (secrets) closeToken(i);
+      if (secrets) doneUntil = tokenEnd(text, tokStart, i, doneUntil, secret);
       tokStart = -1;
     }
     if (k === OTHER) continue;
     if (k === NON_ASCII) {
-      nonAscii = true;
+      // Credential keywords of other scripts (пароль, 密码, パスワード, hasło, contraseña, …).
+      if (secrets && i >= doneUntil && nonLatinKeywordAt(text, i)) {
+        const end = scanKeywordAt(text, i, secret);
+        if (end > 0) doneUntil = end;
+      }
       continue;
     }
     if (k === AT) {
@@ -128,12 +132,21 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
       i = Math.max(i, next - 1);
     }
   }
-  if (tokStart >= 0 && secrets) closeToken(n);
+  if (tokStart >= 0 && secrets) tokenEnd(text, tokStart, n, doneUntil, secret);
   if (secrets) {
-    if (nonAscii) scanSecrets(text, secret);
     if (options?.customSecretPatterns?.length) scanCustom(text, options.customSecretPatterns, secret);
   }
   return resolveOverlaps(found);
+}
+
+/** A token (run of TOKEN characters) ended at `end`: secrets shaped like tokens. Returns doneUntil. */
+function tokenEnd(text: string, start: number, end: number, doneUntil: number, secret: SecretEmit): number {
+  const len = end - start;
+  if ((len >= 10 || (len >= 3 && keywordEnding(text, end))) && start >= doneUntil) {
+    const e = scanToken(text, start, end, secret);
+    if (e > 0) return e;
+  }
+  return doneUntil;
 }
 
 /** Cheap test before the IPv6 parser: another ':' within one hex group of this one. */

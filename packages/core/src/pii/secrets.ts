@@ -408,24 +408,38 @@ export function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN[c] === 1;
 }
 
-// Credential keywords in other scripts (not tokens): пароль, 密码, パスワード, ... Every alternative starts with a non-ASCII character, so V8 skips ASCII text quickly; "hasło"
-// and "contraseña" are anchored on their ł / ñ and checked backwards.
-const KV_NON_ASCII = /[пП]ароль|ПАРОЛЬ|密码|密碼|パスワード|비밀번호|[łŁ](?=[oO])|[ñÑ](?=[aA])/g;
-
-export function scanSecrets(text: string, emit: SecretEmit): void {
-  KV_NON_ASCII.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = KV_NON_ASCII.exec(text)) !== null) {
-    let at = m.index;
-    const c = m[0].toLowerCase();
-    if (c === 'ł' || c === 'ñ') {
-      const word = c === 'ł' ? 'has' : 'contrase';
-      if (text.slice(at - word.length, at).toLowerCase() !== word) continue;
-      at -= word.length;
-    }
-    const end = tryRule(text, KV_RULE, at, m[0], emit);
-    if (end > 0) KV_NON_ASCII.lastIndex = Math.max(KV_NON_ASCII.lastIndex, end);
+/**
+ * Credential keywords of other scripts start with a non-ASCII character (hasło and contraseña
+ * are recognised at their ł / ñ): the scanner asks at each non-ASCII character, no extra pass.
+ * Returns whether a keyword starts (or, for ł / ñ, sits) at `i`.
+ */
+export function nonLatinKeywordAt(text: string, i: number): boolean {
+  switch (text.charCodeAt(i)) {
+    case 0x43f: // п
+    case 0x41f: // П
+      return text.slice(i + 1, i + 6).toLowerCase() === 'ароль';
+    case 0x5bc6: // 密
+      return text.charCodeAt(i + 1) === 0x7801 || text.charCodeAt(i + 1) === 0x78bc; // 码 碼
+    case 0x30d1: // パ
+      return text.startsWith('スワード', i + 1);
+    case 0xbe44: // 비
+      return text.startsWith('밀번호', i + 1);
+    case 0x142: // ł
+    case 0x141:
+      return text.slice(i - 3, i).toLowerCase() === 'has';
+    case 0xf1: // ñ
+    case 0xd1:
+      return text.slice(i - 8, i).toLowerCase() === 'contrase';
+    default:
+      return false;
   }
+}
+
+/** The credential assignment whose keyword was recognised at `i` by nonLatinKeywordAt. */
+export function scanKeywordAt(text: string, i: number, emit: SecretEmit): number {
+  const c = text.charCodeAt(i);
+  const at = c === 0x142 || c === 0x141 ? i - 3 : c === 0xf1 || c === 0xd1 ? i - 8 : i;
+  return tryRule(text, KV_RULE, at, '', emit);
 }
 
 /** Runs one rule at a trigger; returns the end of the emitted secret or -1. */
