@@ -192,6 +192,16 @@ function blockParts(blocks: readonly Record<string, unknown>[], parts: GenAiMess
       parts.push(toolCallPart(str(b.id), str(b.name), b.input));
     } else if (type === 'tool_call') {
       parts.push(toolCallPart(str(b.id), str(b.name), b.arguments));
+    } else if (type === 'tool-call') {
+      // Vercel AI SDK message parts.
+      parts.push(toolCallPart(str(b.toolCallId), str(b.toolName), b.args ?? b.input));
+    } else if (type === 'tool-result') {
+      const r = b.result ?? b.output;
+      parts.push({
+        type: 'tool_call_response',
+        id: str(b.toolCallId),
+        response: typeof r === 'string' ? r : JSON.stringify(r ?? ''),
+      });
     } else if (type === 'tool_result') {
       parts.push({ type: 'tool_call_response', id: str(b.tool_use_id), response: b.content });
     } else if (type === 'thinking' || type === 'reasoning') {
@@ -260,6 +270,13 @@ export function messageFromObject(
   if (Array.isArray(o.parts)) {
     // Already GenAI-shaped.
     for (const p of o.parts) if (isRecord(p)) parts.push(p as GenAiMessagePart);
+  } else if (
+    role === 'tool' &&
+    Array.isArray(o.content) &&
+    o.content.some((b) => isRecord(b) && b.type !== 'text')
+  ) {
+    // Tool results as content blocks (Anthropic `tool_result`, Vercel AI SDK `tool-result`).
+    blockParts(o.content.filter(isRecord), parts);
   } else if (role === 'tool') {
     const c = o.content;
     parts.push({

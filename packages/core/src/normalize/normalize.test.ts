@@ -794,6 +794,106 @@ describe('OpenLIT', () => {
   });
 });
 
+describe('Vercel AI SDK', () => {
+  // ai.streamText.doStream span of `streamText({ experimental_telemetry: { isEnabled: true, metadata } })`.
+  const attrs: Attributes = {
+    'operation.name': 'ai.streamText.doStream',
+    'ai.operationId': 'ai.streamText.doStream',
+    'ai.model.provider': 'openai.chat',
+    'ai.model.id': 'gpt-4o-mini',
+    'ai.telemetry.functionId': 'answer',
+    'ai.telemetry.metadata.userId': 'erin',
+    'ai.telemetry.metadata.sessionId': 'sess-ai',
+    'ai.telemetry.metadata.feature': 'faq',
+    'ai.prompt.messages': JSON.stringify([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'Weather in Rome?' }] },
+      {
+        role: 'assistant',
+        content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'weather', args: { city: 'Rome' } }],
+      },
+      {
+        role: 'tool',
+        content: [{ type: 'tool-result', toolCallId: 'c1', toolName: 'weather', result: { t: 25 } }],
+      },
+    ]),
+    'ai.response.text': '',
+    'ai.response.toolCalls': JSON.stringify([
+      { toolCallType: 'function', toolCallId: 'c2', toolName: 'forecast', args: '{"city":"Rome"}' },
+    ]),
+    'ai.response.finishReason': 'tool-calls',
+    'ai.response.msToFirstChunk': 212.5,
+    'ai.usage.promptTokens': 80,
+    'ai.usage.completionTokens': 12,
+    'gen_ai.system': 'openai.chat',
+    'gen_ai.request.model': 'gpt-4o-mini',
+    'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+    'gen_ai.response.id': 'chatcmpl-ai',
+    'gen_ai.response.finish_reasons': ['tool-calls'],
+    'gen_ai.usage.input_tokens': 80,
+    'gen_ai.usage.output_tokens': 12,
+  };
+
+  it('maps the provider-call span', () => {
+    const call = normalizeSpan(span(attrs, { scopeName: 'ai' }), 'p');
+    expect(call).toMatchObject({
+      provider: 'openai',
+      model: 'gpt-4o-mini-2024-07-18',
+      inputTokens: 80,
+      outputTokens: 12,
+      ttftMs: 212.5,
+      streaming: true,
+      userId: 'erin',
+      sessionId: 'sess-ai',
+      tags: { feature: 'faq' },
+      finishReasons: ['tool_call'],
+      toolNames: ['forecast'],
+    });
+    expect(JSON.parse(call!.systemContent)).toEqual([{ type: 'text', content: 'Be brief.' }]);
+    expect(JSON.parse(call!.inputContent)).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'Weather in Rome?' }] },
+      {
+        role: 'assistant',
+        parts: [{ type: 'tool_call', id: 'c1', name: 'weather', arguments: { city: 'Rome' } }],
+      },
+      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'c1', response: '{"t":25}' }] },
+    ]);
+    expect(JSON.parse(call!.outputContent)).toEqual([
+      {
+        role: 'assistant',
+        parts: [{ type: 'tool_call', id: 'c2', name: 'forecast', arguments: { city: 'Rome' } }],
+        finish_reason: 'tool_call',
+      },
+    ]);
+  });
+
+  it('the outer ai.streamText span (model only as ai.model.id) is not a second call', () => {
+    expect(
+      normalizeSpan(
+        span({
+          'ai.operationId': 'ai.streamText',
+          'ai.model.provider': 'openai.chat',
+          'ai.model.id': 'gpt-4o-mini',
+          'ai.usage.promptTokens': 80,
+          'ai.usage.completionTokens': 12,
+        }),
+        'p',
+      ),
+    ).toBeNull();
+  });
+
+  it('provider ids resolve through their first dot segments', () => {
+    const p = (id: string): string | undefined =>
+      normalizeSpan(span({ 'gen_ai.system': id, 'gen_ai.request.model': 'm' }), 'p')?.provider;
+    expect(p('anthropic.messages')).toBe('anthropic');
+    expect(p('google.vertex.chat')).toBe('gcp.vertex_ai');
+    expect(p('google.generative-ai')).toBe('gcp.gemini');
+    expect(p('mistral.chat')).toBe('mistral_ai');
+    expect(p('amazon-bedrock')).toBe('aws.bedrock');
+    expect(p('somehost.chat')).toBe('somehost.chat');
+  });
+});
+
 describe('not an LLM call', () => {
   it.each([
     [

@@ -92,6 +92,13 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
           }
         }
         break;
+      case 97: // a
+        // Vercel AI SDK `experimental_telemetry.metadata`: identity (userId, sessionId) and tags.
+        if (key.startsWith('ai.telemetry.metadata.')) {
+          const s = text(value);
+          if (s !== undefined) (assoc ??= dict())[key.slice(22)] = s;
+        }
+        break;
       case 101: // e
         // embedding.embeddings.{i}.embedding.text
         if (key.startsWith('embedding.embeddings.') && key.endsWith('.embedding.text')) {
@@ -120,8 +127,16 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
   if (model === '') return null;
 
   const provider = providerOf(v);
-  let inputTokens = count(v[SLOT.inTok]) ?? count(v[SLOT.promptTok]) ?? count(v[SLOT.oiPromptTok]);
-  let outputTokens = count(v[SLOT.outTok]) ?? count(v[SLOT.complTok]) ?? count(v[SLOT.oiComplTok]);
+  let inputTokens =
+    count(v[SLOT.inTok]) ??
+    count(v[SLOT.promptTok]) ??
+    count(v[SLOT.oiPromptTok]) ??
+    count(v[SLOT.aiPromptTokens]);
+  let outputTokens =
+    count(v[SLOT.outTok]) ??
+    count(v[SLOT.complTok]) ??
+    count(v[SLOT.oiComplTok]) ??
+    count(v[SLOT.aiCompletionTokens]);
   if (
     provider === '' &&
     inputTokens === undefined &&
@@ -150,7 +165,8 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
   const ev = span.events.length > 0 ? readEvents(span.events) : undefined;
 
   // ── Content (canonical form: see messages.ts) ──
-  const oiFinish = text(v[SLOT.oiFinishReason]);
+  // A single provider-native finish reason (OpenInference, Vercel AI SDK).
+  const oiFinish = text(v[SLOT.oiFinishReason]) ?? text(v[SLOT.aiFinishReason]);
   let outputMessages: GenAiMessage[] | undefined;
   const outMsgs = v[SLOT.outMsgs] ?? ev?.outMsgs;
   if (outMsgs !== undefined) outputMessages = messagesFromValue(outMsgs, 'assistant');
@@ -159,6 +175,9 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
   else if (v[SLOT.legacyCompletion] !== undefined)
     outputMessages = messagesFromValue(v[SLOT.legacyCompletion], 'assistant');
   else if (v[SLOT.oiOutputValue] !== undefined) outputMessages = oiOutput(v[SLOT.oiOutputValue], oiFinish);
+  else if (v[SLOT.aiResponseText] !== undefined || v[SLOT.aiToolCalls] !== undefined) {
+    outputMessages = aiSdkOutput(v[SLOT.aiResponseText], v[SLOT.aiToolCalls], oiFinish);
+  }
   if (outputMessages) outputMessages = outputMessages.map((m) => canonicalMessage(m, true));
   const outputContent = outputMessages && outputMessages.length > 0 ? JSON.stringify(outputMessages) : '';
 
@@ -180,6 +199,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
   else if (ev && ev.input.length > 0) inputMessages = ev.input;
   else if (v[SLOT.legacyPrompt] !== undefined)
     inputMessages = messagesFromValue(v[SLOT.legacyPrompt], 'user');
+  else if (v[SLOT.aiPrompt] !== undefined) inputMessages = messagesFromValue(v[SLOT.aiPrompt], 'user');
   else if (v[SLOT.oiInputValue] !== undefined)
     inputMessages = messagesFromValue(v[SLOT.oiInputValue], 'user');
   else if (embedTexts)
@@ -224,6 +244,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
 
   const ttftS = num(v[SLOT.ttftS]) ?? num(v[SLOT.openlitTtftS]);
   let ttftMs: number | null = ttftS !== undefined ? ttftS * 1000 : null;
+  if (ttftMs === null) ttftMs = num(v[SLOT.aiTtftMs]) ?? null;
   if (ttftMs === null && ev?.firstTokenTimeUnixNano)
     ttftMs = diffMs(span.startTimeUnixNano, ev.firstTokenTimeUnixNano);
 
@@ -232,6 +253,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
     bool(v[SLOT.tlIsStreaming]) ??
     bool(v[SLOT.openlitIsStream]) ??
     streamFromInvocationParams(v[SLOT.oiInvocationParams]) ??
+    (text(v[SLOT.aiOperationId])?.endsWith('.doStream') || undefined) ??
     false;
 
   // ── Identity ──
@@ -339,7 +361,18 @@ function diffMs(start: string, end: string): number {
 
 function providerAlias(raw: string): string {
   const lower = raw.toLowerCase();
-  return PROVIDER_ALIASES[lower] ?? lower;
+  const known = PROVIDER_ALIASES[lower];
+  if (known !== undefined) return known;
+  // `openai.chat`, `anthropic.messages`, `google.vertex.chat`: the provider, then the API.
+  const dot = lower.indexOf('.');
+  if (dot > 0) {
+    const dot2 = lower.indexOf('.', dot + 1);
+    const two = dot2 > 0 ? PROVIDER_ALIASES[lower.slice(0, dot2)] : undefined;
+    const one = PROVIDER_ALIASES[lower.slice(0, dot)];
+    if (two !== undefined) return two;
+    if (one !== undefined) return one;
+  }
+  return lower;
 }
 
 function providerOf(v: readonly (AttributeValue | undefined)[]): string {
@@ -439,6 +472,35 @@ function mergeParts(first: GenAiMessagePart[], more: GenAiMessagePart[]): GenAiM
   const out = first.slice();
   for (const p of more) if (!seen.has(JSON.stringify(p))) out.push(p);
   return out;
+}
+
+/** Vercel AI SDK: response text plus `ai.response.toolCalls` ([{toolCallId, toolName, args|input}]). */
+function aiSdkOutput(
+  responseText: AttributeValue | undefined,
+  toolCalls: AttributeValue | undefined,
+  finish: string | undefined,
+): GenAiMessage[] {
+  const parts: GenAiMessagePart[] = [];
+  const t = text(responseText);
+  if (t !== undefined) parts.push({ type: 'text', content: t });
+  const calls = typeof toolCalls === 'string' ? parseMaybeJson(toolCalls) : toolCalls;
+  if (Array.isArray(calls)) {
+    for (const c of calls) {
+      if (!c || typeof c !== 'object' || Array.isArray(c)) continue;
+      const o = c as Record<string, AttributeValue>;
+      const part: GenAiMessagePart = { type: 'tool_call' };
+      const id = text(o.toolCallId);
+      const name = text(o.toolName);
+      if (id !== undefined) part.id = id;
+      if (name !== undefined) part.name = name;
+      const args = o.args ?? o.input;
+      if (args !== undefined) part.arguments = args;
+      parts.push(part);
+    }
+  }
+  const msg: GenAiMessage = { role: 'assistant', parts };
+  if (finish !== undefined) msg.finish_reason = finish;
+  return [msg];
 }
 
 function oiOutput(value: AttributeValue | undefined, finish: string | undefined): GenAiMessage[] {

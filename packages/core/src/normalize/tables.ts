@@ -85,6 +85,15 @@ export const SLOTS = [
   'inputEmbedding',
   'outputEmbedding',
   'lwMarker',
+  // Vercel AI SDK
+  'aiPrompt',
+  'aiResponseText',
+  'aiToolCalls',
+  'aiFinishReason',
+  'aiTtftMs',
+  'aiOperationId',
+  'aiPromptTokens',
+  'aiCompletionTokens',
 ] as const;
 export type SlotName = (typeof SLOTS)[number];
 
@@ -206,6 +215,25 @@ export const OPENLIT_TABLE: Table = {
   'gen_ai.endpoint': 'lwMarker',
 };
 
+/**
+ * Vercel AI SDK (`experimental_telemetry`): read on its provider-call spans (`ai.*.doGenerate`,
+ * `ai.*.doStream`), which also carry `gen_ai.system` / `gen_ai.request.model` / usage. Its outer
+ * `ai.generateText` span names the model only as `ai.model.id` (not read), so it is not a second
+ * call. Recorded as dialect `genai_legacy` (the `Dialect` type has no AI SDK member).
+ */
+export const VERCEL_AI_TABLE: Table = {
+  'ai.prompt.messages': 'aiPrompt',
+  'ai.response.text': 'aiResponseText',
+  'ai.response.toolCalls': 'aiToolCalls',
+  'ai.response.finishReason': 'aiFinishReason',
+  'ai.response.msToFirstChunk': 'aiTtftMs',
+  'ai.operationId': 'aiOperationId',
+  'ai.usage.promptTokens': 'aiPromptTokens',
+  'ai.usage.inputTokens': 'aiPromptTokens',
+  'ai.usage.completionTokens': 'aiCompletionTokens',
+  'ai.usage.outputTokens': 'aiCompletionTokens',
+};
+
 const DIALECT_TABLES: readonly [Table, number][] = [
   [GENAI_TABLE, HINT.none],
   [GENAI_LEGACY_TABLE, HINT.legacy],
@@ -213,6 +241,7 @@ const DIALECT_TABLES: readonly [Table, number][] = [
   [OPENLLMETRY_TABLE, HINT.openllmetry],
   [OPENINFERENCE_TABLE, HINT.openinference],
   [OPENLIT_TABLE, HINT.openlit],
+  [VERCEL_AI_TABLE, HINT.none],
 ];
 
 /**
@@ -284,6 +313,12 @@ export const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
   'ibm.watson.ai': 'ibm.watsonx.ai',
   'ibm.watsonx.ai': 'ibm.watsonx.ai',
   watsonx: 'ibm.watsonx.ai',
+  // Vercel AI SDK provider ids (`openai.chat`, `google.vertex.chat`, …) resolve through their
+  // first one or two dot segments; these are the ones that differ from the rules above.
+  'google.vertex': 'gcp.vertex_ai',
+  'google.generative-ai': 'gcp.gemini',
+  'amazon-bedrock': 'aws.bedrock',
+  'azure-openai.chat': 'azure.ai.openai',
 };
 
 /** Operation names → `gen_ai.operation.name` values (OpenLLMetry `llm.request.type` included). */
@@ -338,10 +373,12 @@ export const FINISH_REASON_ALIASES: Readonly<Record<string, string>> = {
   max_output_tokens: 'length',
   model_length: 'length',
   tool_calls: 'tool_call',
+  'tool-calls': 'tool_call',
   tool_call: 'tool_call',
   tool_use: 'tool_call',
   function_call: 'tool_call',
   content_filter: 'content_filter',
+  'content-filter': 'content_filter',
   safety: 'content_filter',
   recitation: 'content_filter',
   blocklist: 'content_filter',
