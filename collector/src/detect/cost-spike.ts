@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { BASE, DAY_MS, FROM, PROJECT_FILTER, RECENT, TO, median, robustSigma, windowParams } from './sql.js';
+import { DAY_MS, FROM, PROJECT_FILTER, RECENT, TO, median, robustSigma, windowParams } from './sql.js';
 import {
   detection,
   describeSubject,
@@ -44,7 +44,15 @@ export interface CostOutlierRow {
  * The window is taken modulo one day, so only rows inside the current window or its earlier
  * same-hour copies are aggregated.
  */
-export const COST_GROUPS_SQL = `
+export function costGroupsSql(baselineDays: number): string {
+  // One time range per day (the window and its copies on previous days): the primary key
+  // (ProjectId, toStartOfHour(Timestamp), …) then skips every other hour of the baseline.
+  const ranges = Array.from(
+    { length: baselineDays + 1 },
+    (_, d) =>
+      `(Timestamp >= fromUnixTimestamp64Milli({from:Int64} - ${d * DAY_MS}) AND Timestamp < fromUnixTimestamp64Milli({to:Int64} - ${d * DAY_MS}))`,
+  );
+  return `
 SELECT project, dim, key, groupArray((toInt32(d), cost, toUInt32(calls))) AS days
 FROM (
   SELECT ProjectId AS project, g.1 AS dim, g.2 AS key, d, sum(ifNull(CostUsd, 0)) AS cost, count() AS calls
@@ -53,14 +61,14 @@ FROM (
       intDiv({to:Int64} - 1 - toUnixTimestamp64Milli(Timestamp), ${DAY_MS}) AS d,
       arrayJoin([('project', ''), ('model', Model), ('prompt', PromptName), ('user', UserId), ('service', ServiceName)]) AS g
     FROM llm_calls
-    WHERE Timestamp >= ${BASE} AND Timestamp < fromUnixTimestamp64Milli({to:Int64}) AND ${PROJECT_FILTER}
-      AND ({to:Int64} - 1 - toUnixTimestamp64Milli(Timestamp)) % ${DAY_MS} < {len:Int64}
+    WHERE (${ranges.join(' OR ')}) AND ${PROJECT_FILTER}
   )
   WHERE g.1 = 'project' OR g.2 != ''
   GROUP BY project, dim, key, d
 )
 GROUP BY project, dim, key
 HAVING dim = 'project' OR (sumIf(cost, d = 0) >= {minCost:Float64} AND sumIf(calls, d = 0) >= {minCalls:UInt32})`;
+}
 
 /** Calls costing far more than the p99 of their peers (same model and prompt) in the recent baseline. */
 export const COST_OUTLIERS_SQL = `
@@ -208,9 +216,8 @@ export const costSpikeDetector: Detector = {
   async run(ctx: DetectContext): Promise<Detection[]> {
     const c = ctx.config.cost_spike;
     const params = windowParams(ctx);
-    const groups = await queryRows<CostGroupRow>(ctx.client, COST_GROUPS_SQL, {
+    const groups = await queryRows<CostGroupRow>(ctx.client, costGroupsSql(ctx.config.baselineDays), {
       ...params,
-      len: ctx.window.toMs - ctx.window.fromMs,
       minCost: c.minCostUsd,
       minCalls: c.minCalls,
     });
