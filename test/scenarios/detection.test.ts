@@ -51,7 +51,7 @@ describe('detection scenarios through the real OTLP path', () => {
       }),
     );
     const endMs = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
-    scenario = buildScenario(endMs);
+    scenario = buildScenario(endMs, Number(process.env.LLMWATCH_SCENARIO_SEED ?? 7));
     const started = Date.now();
     const traceIds = await sendCalls(collector.url, scenario.calls);
     const scores = scenario.calls.flatMap((c, i) =>

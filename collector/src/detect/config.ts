@@ -89,8 +89,12 @@ const promptRegressionSchema = z
     /** Cost, latency or output tokens must rise by at least this fraction (medians). */
     minRelativeChange: z.number().min(0).default(0.25),
     minErrorIncrease: z.number().min(0).default(0.05),
-    /** Mean score drop (absolute, in the score's own unit) that counts as worse. */
+    /** Mean score drop (absolute, in the score's own unit) that counts as worse… */
     minScoreDrop: z.number().min(0).default(0.1),
+    /** …with a Welch t-test at this level (scores are sparse: feedback arrives for a fraction of calls)… */
+    scoreAlpha: z.number().gt(0).lt(1).default(0.01),
+    /** …and at least this many scores on each side. */
+    minScores: z.number().int().min(2).default(20),
   })
   .strict()
   .prefault({});

@@ -189,8 +189,8 @@ export function evaluateVersion(
       pValue: s.errP / 2,
     });
   for (const sc of scores) {
-    if (sc.nNew < r.minSamples || sc.nPrev < r.minSamples || sc.p === null) continue;
-    if (sc.meanPrev - sc.meanNew >= r.minScoreDrop && sc.p < r.alpha)
+    if (sc.nNew < r.minScores || sc.nPrev < r.minScores || sc.p === null) continue;
+    if (sc.meanPrev - sc.meanNew >= r.minScoreDrop && sc.p < r.scoreAlpha)
       worse.push({
         metric: `score:${sc.name}`,
         current: round(sc.meanNew, 4),
