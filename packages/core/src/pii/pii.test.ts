@@ -138,6 +138,13 @@ describe('scanText', () => {
     ]);
   });
 
+  it('a JSON-escaped phone number does not hide the key after it', () => {
+    expect(found('{"c":"x\\n415 555 2671 sk-proj-Zq8Yx7Wv6Ut5Sr4Qp3On2Ml1Kj0Ih9"}')).toEqual([
+      ['phone', '415 555 2671'],
+      ['secret', 'sk-proj-Zq8Yx7Wv6Ut5Sr4Qp3On2Ml1Kj0Ih9'],
+    ]);
+  });
+
   it('GitHub tokens: checksum-valid ones are found, placeholders are not', () => {
     const body = 'abcdefghijklmnopqrstuvwxyzABCD';
     const token = `ghp_${body}${base62(crc32(body), 6)}`;

@@ -89,12 +89,19 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
     if (k === DIGIT) {
       if (tokStart < 0) tokStart = i;
       if (!numeric) continue;
+      const prev = i > 0 ? text.charCodeAt(i - 1) : 0;
       const next = scanNumeric(text, i, want, emit);
       // A numeric run may cross spaces: the token open at the landing point starts after the
       // last non-token character jumped over (none: the token that held the digit goes on).
-      let t = next;
-      while (t > i && isTokenChar(text.charCodeAt(t - 1))) t--;
-      if (t > i) tokStart = t < next ? t : -1;
+      // A digit glued to a lower-case letter or '_' only skips the rest of its token (unless the
+      // letter is a JSON escape like \n: then the digits start a run of their own).
+      const glued =
+        ((prev >= 0x61 && prev <= 0x7a) || prev === 0x5f) && !(i >= 2 && text.charCodeAt(i - 2) === 0x5c);
+      if (!glued) {
+        let t = next;
+        while (t > i && isTokenChar(text.charCodeAt(t - 1))) t--;
+        if (t > i) tokStart = t < next ? t : -1;
+      }
       i = next - 1;
       continue;
     }

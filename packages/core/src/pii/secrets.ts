@@ -301,12 +301,13 @@ const LITERALS = [
 const ruleOf = (literal: string): Rule => RULES.get(literal)![0]!;
 
 /** Token-start rules indexed by their first two characters. */
-const BY_FIRST_TWO = new Map<string, Array<[string, Rule]>>();
+const BY_FIRST_TWO = new Map<number, Array<[string, Rule]>>();
+const twoChars = (text: string, at: number): number => (text.charCodeAt(at) << 16) | text.charCodeAt(at + 1);
 for (const [prefixes, rule] of PREFIXED) {
   if (rule.back) continue;
   for (const p of prefixes) {
     if (LITERALS.includes(p)) continue;
-    const key = p.slice(0, 2);
+    const key = twoChars(p, 0);
     const list = BY_FIRST_TWO.get(key) ?? [];
     list.push([p, rule]);
     BY_FIRST_TWO.set(key, list);
@@ -314,7 +315,7 @@ for (const [prefixes, rule] of PREFIXED) {
 }
 
 function tokenRules(text: string, start: number, emit: SecretEmit): number {
-  const candidates = BY_FIRST_TWO.get(text.slice(start, start + 2));
+  const candidates = BY_FIRST_TWO.get(twoChars(text, start));
   if (!candidates) return -1;
   for (const [prefix, rule] of candidates) {
     if (!text.startsWith(prefix, start)) continue;
