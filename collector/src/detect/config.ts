@@ -16,7 +16,7 @@ const costSpikeSchema = z
     /** Robust z-score (median/MAD) the observed cost must exceed. */
     minZ: z.number().min(0).default(4),
     /** Ignore groups whose window cost is below this (USD). */
-    minCostUsd: z.number().min(0).default(0.5),
+    minCostUsd: z.number().min(0).default(0.05),
     /** A user/prompt/model group must also cost at least this share of the project's baseline. */
     minShareOfProject: z.number().min(0).max(1).default(0.1),
     singleCall: z
