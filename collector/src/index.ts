@@ -3,3 +3,5 @@ export { openClickHouse, queryRows, type StorageTarget } from './storage/clickho
 export { migrate, schemaStatements, MIGRATIONS, DEFAULT_RETENTION, type DdlContext } from './storage/migrations/index.js';
 export { startCollector, type RunningCollector, type StartOptions } from './server/collector.js';
 export { createApp, type CollectorDeps } from './server/app.js';
+export { detectRange, runDetectors, type DetectRequest } from './detect/engine.js';
+export type { Detection, DetectionKind, Severity, Subject } from './detect/types.js';
