@@ -336,6 +336,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       '|---|---|',
       `| sustained ingest, acknowledged and inserted | **${Math.round(sustained.spansPerSec).toLocaleString('en-US')} spans/s** |`,
       `| raw ClickHouse insert of the same rows (pre-serialized JSONEachRow bytes, 5k-row batches; best of before/after) | ${Math.round(raw.spansPerSec).toLocaleString('en-US')} spans/s |`,
+      `| the same rows as objects through @clickhouse/client (for comparison) | ${Math.round(raw.objectSpansPerSec).toLocaleString('en-US')} spans/s |`,
       `| ratio to raw (target ≥ 70%) | **${(ratio * 100).toFixed(0)}%** |`,
       `| request latency p50 / p99 (${BATCH_SPANS}-span export) | ${sustained.p50Ms.toFixed(1)} / ${sustained.p99Ms.toFixed(1)} ms |`,
       `| 429 answers during the sustained run | ${sustained.refused} |`,
@@ -407,7 +408,14 @@ async function rawInsert(
   name: string,
   pool: Buffer[],
   targetSpans: number,
-): Promise<{ spansPerSec: number; rowsPerSpan: number; spans: number; seconds: number; tables: string }> {
+): Promise<{
+  spansPerSec: number;
+  objectSpansPerSec: number;
+  rowsPerSpan: number;
+  spans: number;
+  seconds: number;
+  tables: string;
+}> {
   const config = parseConfig({});
   const stages = defaultStages(config, 'bench-pii-hash-key');
   const lines: Record<TableName, string[]> = { otel_traces: [], llm_calls: [], pii_findings: [] };
@@ -447,6 +455,30 @@ async function rawInsert(
     }
     const seconds = (performance.now() - started) / 1000;
     const tables = TABLES.filter((t) => lines[t].length).join(' + ');
+
+    // For comparison (DESIGN §2): the same rows as objects through @clickhouse/client.
+    const objectBodies = bodies.slice(0, Math.max(2, Math.floor(bodies.length / 4)));
+    const objects = objectBodies.map((b) => ({
+      ...b,
+      values: b.body
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    }));
+    const objectStarted = performance.now();
+    let objectSpans = 0;
+    for (const [i, { table, values, spans: n }] of objects.entries()) {
+      await client.insert({
+        table,
+        values,
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: `objects-${i}` },
+      });
+      objectSpans += n;
+    }
+    const objectSpansPerSec = objectSpans / ((performance.now() - objectStarted) / 1000);
+
     // Background merges of these parts must not compete with what is measured next.
     const all = await client.query({
       query: 'SELECT name FROM system.tables WHERE database = currentDatabase()',
@@ -455,7 +487,7 @@ async function rawInsert(
     for (const { name: table } of await all.json<{ name: string }>()) {
       await client.command({ query: `DROP TABLE IF EXISTS \`${table}\` SYNC` });
     }
-    return { spansPerSec: spans / seconds, rowsPerSpan, spans, seconds, tables };
+    return { spansPerSec: spans / seconds, objectSpansPerSec, rowsPerSpan, spans, seconds, tables };
   } finally {
     await client.close();
   }
