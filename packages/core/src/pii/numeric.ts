@@ -224,7 +224,15 @@ const VERSION_BEFORE =
   /(?:\bv|\bver|version|versión|versão|versione|версия|版本|バージョン|release|build|firmware|\bfw|\brev|revision|\boid|sdk|chrome|firefox|safari|edge|node|python|java|android|ios|windows|macos)\s*[:=]?\s*$/i;
 
 function versionContext(text: string, start: number): boolean {
-  return VERSION_BEFORE.test(text.slice(Math.max(0, start - 20), start));
+  if (VERSION_BEFORE.test(text.slice(Math.max(0, start - 20), start))) return true;
+  // An image or package tag: clickhouse/clickhouse-server:25.8.26.11, pkg-name:1.2.3.4.
+  if (start > 1 && text.charCodeAt(start - 1) === 0x3a) {
+    let s = start - 1;
+    while (s > 0 && start - s < 80 && /[\w./-]/.test(text[s - 1]!)) s--;
+    const name = text.slice(s, start - 1);
+    return /[/-]/.test(name) && /[A-Za-z]/.test(name);
+  }
+  return false;
 }
 
 // ---------------------------------------------------------------- credit cards
@@ -316,7 +324,22 @@ function isSsn(text: string, a: number, b: number): boolean {
 // ---------------------------------------------------------------- phone numbers
 
 const PHONE_CONTEXT =
-  /(?:phone|\btel\b|tel\.|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|erreichbar|joignable|llám|llam|appel|anruf|ruf mich|chiam|ligue|ligar|звон|打给\bdial|hotline|number|nummer|numéro|número|numero|телефон|\bтел|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
+  /(?:phone|\btel\b|tel\.|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|erreichbar|joignable|llám|llam|appel|anruf|ruf mich|chiam|ligue|ligar|звон|打给|\bdial|hotline|number|nummer|numéro|número|numero|телефон|\bтел|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
+
+const PHONE_CONTEXT_ALL = new RegExp(PHONE_CONTEXT.source, 'gi');
+/** Between a phone word and its number: the rest of the word, separators and a few fillers. */
+const PHONE_TAIL =
+  /^\p{L}*[\s:：.,=#()\-]*(?:(?:is|at|on|to|me|my|al|le|es|est|ist|am|unter|au|no|nr|num|number|nummer|número|numéro|numero|номер|号码|號碼|番号|は|是|为|為|:)[\s:：.,=#()\-]*){0,4}$/iu;
+
+/** A phone word introduces the number at `start` (within 24 characters, nothing else between). */
+function phoneIntro(text: string, start: number): boolean {
+  const intro = text.slice(Math.max(0, start - 24), start);
+  PHONE_CONTEXT_ALL.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  let last = -1;
+  while ((m = PHONE_CONTEXT_ALL.exec(intro)) !== null) last = m.index + m[0].length;
+  return last >= 0 && PHONE_TAIL.test(intro.slice(last));
+}
 
 /** Words that make the number after them an identifier, not a phone ("order 415-555-2671"). */
 // prettier-ignore
@@ -545,8 +568,9 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     return start;
   // Otherwise only when the text right before introduces this very number ("phone: …", "电话…").
   for (let x = a; x < b; x++) if (gSep[x]! & SEP_DOT) return -1;
+  if (digits < 8) return -1;
   for (let j = Math.max(0, start - 20); j < start; j++) if (isDigit(text.charCodeAt(j))) return -1;
-  if (!PHONE_CONTEXT.test(text.slice(Math.max(0, start - 20), start))) return -1;
+  if (!phoneIntro(text, start)) return -1;
   if (identifierBefore(text, start)) return -1;
   return validIn(s, CONTEXT_COUNTRIES, false) ? start : -1;
 }

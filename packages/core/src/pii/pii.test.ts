@@ -104,6 +104,12 @@ const NEGATIVE: string[] = [
   'ETH 0x742d35Cc6634C0532925a3b844Bc454e4438f44e, bitcoin 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa',
   'docker sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4, python==3.11.4',
   'Dates: 2024-01-15, 15.01.2024, 01/15/2024, born 1985-06-12, at 14:30 on 12/06',
+  // Found by scanning this repository's own code and configs:
+  'image: clickhouse/clickhouse-server:25.8.26.11',
+  'toInt64(${endMs} - number * 3600000)',
+  'secret: z.string(), apiKey: flags.apiKey, password: storage.password, secret: SecretEmit',
+  'CLICKHOUSE_PASSWORD: ${CLICKHOUSE_PASSWORD:-llmwatch}',
+  "apiKey: 'sk-demo-fake', password: change-me",
 ];
 
 describe('scanText', () => {

@@ -65,11 +65,14 @@ function credentialValue(v: string): boolean {
     NOT_A_VALUE.test(v) ||
     looksLikePlaceholder(v) ||
     v.includes('://') ||
-    v.startsWith('-----')
+    v.startsWith('-') // "-----BEGIN" (a PEM follows), "${PASSWORD:-default}"
   )
     return false;
-  // Needs something a chosen password or key has and a plain word lacks.
-  return /\d/.test(v) || /[^A-Za-z0-9]/.test(v) || (/[a-z]/.test(v) && /[A-Z]/.test(v));
+  // Code, not a value: `secret: z.string()`, `apiKey: flags.apiKey`, `password: storage.password`.
+  if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+$/.test(v) && !/\d/.test(v)) return false;
+  if (/demo|fake|dummy|sample|placeholder|change-?me|changeit|redacted/i.test(v)) return false;
+  // Needs something a chosen password or key has and a word or type name (`apiKey: ApiKey`) lacks.
+  return /\d/.test(v) || /[^A-Za-z0-9]/.test(v);
 }
 
 function basicAuth(v: string): boolean {
