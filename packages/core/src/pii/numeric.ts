@@ -329,7 +329,7 @@ const PHONE_CONTEXT =
 const PHONE_CONTEXT_ALL = new RegExp(PHONE_CONTEXT.source, 'gi');
 /** Between a phone word and its number: the rest of the word, separators and a few fillers. */
 const PHONE_TAIL =
-  /^\p{L}*[\s:：.,=#()\-]*(?:(?:is|at|on|to|me|my|al|le|es|est|ist|am|unter|au|no|nr|num|number|nummer|número|numéro|numero|номер|号码|號碼|番号|は|是|为|為|:)[\s:：.,=#()\-]*){0,4}$/iu;
+  /^\p{L}*[\s:：.,=#()-]*(?:(?:is|at|on|to|me|my|al|le|es|est|ist|am|unter|au|no|nr|num|number|nummer|número|numéro|numero|номер|号码|號碼|番号|は|是|为|為|:)[\s:：.,=#()-]*){0,4}$/iu;
 
 /** A phone word introduces the number at `start` (within 24 characters, nothing else between). */
 function phoneIntro(text: string, start: number): boolean {
