@@ -128,4 +128,61 @@ describe('durability', () => {
     expect(stored.map((r) => r.SpanId)).toEqual(spans.map((s) => s.spanId));
     expect(readdirSync(spoolDir).filter((f) => f.endsWith('.seg'))).toEqual([]);
   }, 60_000);
+
+  it('answers 503 with Retry-After when storage is down and the queue is full', async () => {
+    const remote = await startTestCollector(
+      dir,
+      {
+        storage: { url: 'http://127.0.0.1:9' },
+        ingest: { spoolDir: join(dir, 'spool-503'), queueMaxSpans: 100 },
+      },
+      { drainTimeoutMs: 200 },
+    );
+    running.push(remote);
+    const batch = (seed: number) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        traceId: `b${seed}${(i + 1).toString(16).padStart(30, '0')}`,
+        spanId: `b${seed}${(i + 1).toString(16).padStart(14, '0')}`,
+      }));
+    const first = await post(remote.url, protobufExport(batch(1)), {
+      'content-type': 'application/x-protobuf',
+    });
+    expect(first.status).toBe(200);
+    // Let the writer notice that storage is unreachable.
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await post(remote.url, protobufExport(batch(2)), {
+      'content-type': 'application/x-protobuf',
+    });
+    expect(second.status).toBe(503);
+    expect(second.headers.get('retry-after')).toBe('5');
+    expect((await fetch(`${remote.url}/readyz`)).status).toBe(503);
+  }, 30_000);
+
+  it('answers 429 with Retry-After when the queue is full and storage is fine', async () => {
+    const busy = await startTestCollector(dir, {
+      // Nothing is sealed for a minute: the first export fills the queue and keeps it full.
+      ingest: { spoolDir: join(dir, 'spool-429'), queueMaxSpans: 100, flushIntervalMs: 60_000 },
+    });
+    running.push(busy);
+    const batch = (seed: number) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        traceId: `a${seed}${(i + 1).toString(16).padStart(30, '0')}`,
+        spanId: `a${seed}${(i + 1).toString(16).padStart(14, '0')}`,
+      }));
+    expect(
+      (await post(busy.url, protobufExport(batch(1)), { 'content-type': 'application/x-protobuf' })).status,
+    ).toBe(200);
+    const refused = await post(busy.url, protobufExport(batch(2)), {
+      'content-type': 'application/x-protobuf',
+    });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('1');
+    const metrics = await (await fetch(`${busy.url}/metrics`)).text();
+    expect(metrics).toMatch(/llmwatch_ingest_requests_refused_total\{reason="queue_full"\} 1/);
+    // Draining frees the queue and the same export is accepted.
+    await flush(busy);
+    expect(
+      (await post(busy.url, protobufExport(batch(2)), { 'content-type': 'application/x-protobuf' })).status,
+    ).toBe(200);
+  }, 30_000);
 });

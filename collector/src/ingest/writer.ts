@@ -41,12 +41,20 @@ export class IngestWriter {
   private stopping = false;
   private wake: (() => void) | undefined;
   private storageOk = true;
+  /** The schema is in place (migrations ran): until then nothing can be inserted. */
+  private schemaReady = false;
   private loggedFirstRefusal = false;
 
   constructor(opts: WriterOptions) {
     this.opts = opts;
     opts.metrics.queueCapacity.set(opts.queueMaxSpans);
     opts.metrics.storageUp.set(1);
+    if (opts.ready) {
+      opts.ready.then(
+        () => (this.schemaReady = true),
+        () => undefined,
+      );
+    } else this.schemaReady = true;
   }
 
   /** Spans acknowledged (or being made durable) and not yet inserted. */
@@ -55,7 +63,7 @@ export class IngestWriter {
   }
 
   get storageHealthy(): boolean {
-    return this.storageOk;
+    return this.storageOk && this.schemaReady;
   }
 
   /** No room for another export: refuse before reading its body. */
