@@ -225,6 +225,10 @@ const VERSION_BEFORE =
 
 function versionContext(text: string, start: number): boolean {
   if (VERSION_BEFORE.test(text.slice(Math.max(0, start - 20), start))) return true;
+  // Spec sections: "ES6$25.4.5.4", "HTML §8.6.1.5".
+  const before = start > 0 ? text.charCodeAt(start - 1) : 0;
+  if (before === 0x24 || before === 0xa7 || (before === 0x20 && text.charCodeAt(start - 2) === 0xa7))
+    return true;
   // An image or package tag: clickhouse/clickhouse-server:25.8.26.11, pkg-name:1.2.3.4.
   if (start > 1 && text.charCodeAt(start - 1) === 0x3a) {
     let s = start - 1;

@@ -110,6 +110,9 @@ const NEGATIVE: string[] = [
   'secret: z.string(), apiKey: flags.apiKey, password: storage.password, secret: SecretEmit',
   'CLICKHOUSE_PASSWORD: ${CLICKHOUSE_PASSWORD:-llmwatch}',
   "apiKey: 'sk-demo-fake', password: change-me",
+  // Found by scanning 21 MB of JavaScript and Markdown in node_modules:
+  "new KeyvRedis('redis://user:pass@localhost:6379')",
+  'WhatWG HTML §8.6.1.5, ES6$25.4.5.4',
 ];
 
 describe('scanText', () => {
