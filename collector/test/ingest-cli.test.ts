@@ -70,4 +70,14 @@ describe('llmwatch start', () => {
     );
     expect(count?.n).toBe('50');
   });
+  it('refuses a spool directory another live collector owns', async () => {
+    // After the child-process test: this process now holds the data directory.
+    const spoolDir = join(dir, 'spool-shared');
+    const first = await startTestCollector(dir, { ingest: { spoolDir } });
+    running.push(first);
+    await expect(startTestCollector(dir, { ingest: { spoolDir } })).rejects.toMatchObject({
+      code: 'config',
+      message: expect.stringMatching(/is in use by process \d+/) as unknown,
+    });
+  });
 });

@@ -1,6 +1,17 @@
-import { mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  readdir,
+  rename,
+  stat,
+  unlink,
+  writeFile,
+  type FileHandle,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { TABLES, type TableName, type TableRows } from './rows.js';
 
@@ -173,6 +184,7 @@ export class Spool {
   private flushing: Promise<void> | undefined;
   private sealRequested = false;
   private closed = false;
+  private locked = false;
   private counter = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Bytes in segments on disk (open + sealed, not yet deleted). */
@@ -187,6 +199,7 @@ export class Spool {
   /** Creates the directory and returns the segments a previous run left behind, oldest first. */
   async start(): Promise<SpoolSegment[]> {
     await mkdir(join(this.opts.dir, 'failed'), { recursive: true });
+    await this.lock();
     const names = (await readdir(this.opts.dir)).filter((n) => n.endsWith(SEGMENT_SUFFIX)).sort();
     const leftovers: SpoolSegment[] = [];
     for (const name of names) {
@@ -249,6 +262,39 @@ export class Spool {
     this.sealRequested = true;
     this.kick();
     while (this.flushing) await this.flushing;
+  }
+
+  /**
+   * One process per spool directory: another collector would replay (and delete) segments this
+   * one is still writing. The lock file holds the owner's pid; a dead owner's lock is taken over.
+   */
+  private async lock(): Promise<void> {
+    const file = join(this.opts.dir, 'LOCK');
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+        this.locked = true;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+        throw new LlmwatchError(
+          'config',
+          `ingest.spoolDir ${this.opts.dir} is in use by process ${owner}; give each collector its own spool directory`,
+        );
+      }
+      await unlink(file).catch(() => undefined);
+    }
+    throw new LlmwatchError('config', `cannot lock ingest.spoolDir ${this.opts.dir}`);
+  }
+
+  /** Releases the directory (after the writer is done with it). */
+  async unlock(): Promise<void> {
+    if (!this.locked) return;
+    this.locked = false;
+    await unlink(join(this.opts.dir, 'LOCK')).catch(() => undefined);
   }
 
   /** Seals the open segment now (after pending appends are on disk). */
@@ -365,6 +411,16 @@ export class Spool {
       this.bytesInMemory += seg.textBytes;
     }
     this.opts.onSealed(sealed);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but someone else's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

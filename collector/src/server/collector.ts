@@ -221,16 +221,25 @@ export async function startCollector(
   const app = createApp(deps);
   const server: Server = createServer(app);
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolveListen, rejectListen) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      rejectListen(
-        new LlmwatchError('config', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
-          cause: error,
-        }),
-      ),
-    );
-    server.listen(port, host, () => resolveListen());
-  });
+  try {
+    await new Promise<void>((resolveListen, rejectListen) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        rejectListen(
+          new LlmwatchError('config', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
+            cause: error,
+          }),
+        ),
+      );
+      server.listen(port, host, () => resolveListen());
+    });
+  } catch (error) {
+    // Nothing was accepted yet: leave the spool as it is for the next start.
+    await writer.shutdown(1_000).catch(() => undefined);
+    await processor.close().catch(() => undefined);
+    await spool.unlock();
+    for (const client of clients) await client.close().catch(() => undefined);
+    throw error;
+  }
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${boundPort}`;
@@ -265,6 +274,7 @@ export async function startCollector(
       server.closeAllConnections();
       await serverClosed;
       await processor.close();
+      await spool.unlock();
       for (const client of clients) await client.close().catch(() => undefined);
       logger.info('collector stopped');
       logger.flush?.();
