@@ -75,6 +75,10 @@ const POSITIVE: Array<[PiiType, string, string]> = [
   ['phone', '电话：010-12345678', '010-12345678'],
   ['phone', '+7 (495) 123-45-67', '+7 (495) 123-45-67'],
   ['ip_address', 'allow 10.0.0.0/8', '10.0.0.0'],
+  ['phone', '電話：０９０－１２３４－５６７８です', '０９０－１２３４－５６７８'],
+  ['phone', '携帯 ＋８１ ９０－１２３４－５６７８', '＋８１ ９０－１２３４－５６７８'],
+  ['phone', 'رقم هاتفي ٠٥٠١٢٣٤٥٦٧', '٠٥٠١٢٣٤٥٦٧'],
+  ['credit_card', 'カード４１１１ １１１１ １１１１ １１１１', '４１１１ １１１１ １１１１ １１１１'],
   ['ip_address', 'ip:10.0.0.1', '10.0.0.1'],
 ];
 
@@ -113,6 +117,7 @@ const NEGATIVE: string[] = [
   // Found by scanning 21 MB of JavaScript and Markdown in node_modules:
   "new KeyvRedis('redis://user:pass@localhost:6379')",
   'WhatWG HTML §8.6.1.5, ES6$25.4.5.4',
+  '第２０２４年、価格は１，２００円、注文番号１２３４５６７８９０',
 ];
 
 describe('scanText', () => {

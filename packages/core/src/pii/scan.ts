@@ -116,6 +116,8 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
         const end = scanKeywordAt(text, i, secret);
         if (end > 0) doneUntil = end;
       }
+      // Full-width (０９０－１２３４) and Arabic-Indic digits: scan an ASCII twin of the run.
+      if (numeric && wideDigit(c) >= 0) i = scanWideRun(text, i, want, emit) - 1;
       continue;
     }
     if (k === AT) {
@@ -154,6 +156,77 @@ function tokenEnd(text: string, start: number, end: number, doneUntil: number, s
     if (e > 0) return e;
   }
   return doneUntil;
+}
+
+/** The ASCII digit of a full-width / Arabic-Indic / Extended Arabic-Indic digit, or -1. */
+function wideDigit(c: number): number {
+  if (c >= 0xff10 && c <= 0xff19) return c - 0xff10;
+  if (c >= 0x660 && c <= 0x669) return c - 0x660;
+  if (c >= 0x6f0 && c <= 0x6f9) return c - 0x6f0;
+  return -1;
+}
+
+/** ASCII twin of a character of a wide-digit run (same length, so offsets carry over), or 0. */
+function asciiTwin(c: number): number {
+  const d = wideDigit(c);
+  if (d >= 0) return 0x30 + d;
+  if (c >= 0x30 && c <= 0x39) return c;
+  switch (c) {
+    case 0xff0d: // －
+    case 0x2212:
+    case 0x2d:
+      return 0x2d;
+    case 0xff08: // （
+    case 0x28:
+      return 0x28;
+    case 0xff09: // ）
+    case 0x29:
+      return 0x29;
+    case 0xff0b: // ＋
+    case 0x2b:
+      return 0x2b;
+    case 0x3000: // ideographic space
+    case 0x20:
+      return 0x20;
+    case 0xff0e: // ．
+    case 0x2e:
+      return 0x2e;
+    default:
+      return 0;
+  }
+}
+
+/**
+ * A run of full-width or Arabic-Indic digits (with their own separators): the numeric
+ * detectors run on an ASCII twin of the run, findings keep their offsets. Returns the run end.
+ */
+function scanWideRun(
+  text: string,
+  i: number,
+  want: typeof ALL,
+  emit: (t: PiiType, s: number, e: number) => void,
+): number {
+  let s = i;
+  if (s > 0 && (text.charCodeAt(s - 1) === 0xff0b || text.charCodeAt(s - 1) === 0xff08)) s--;
+  if (s > 0 && text.charCodeAt(s - 1) === 0xff0b) s--;
+  let e = i;
+  let twin = '';
+  for (let j = s; j < i; j++) twin += String.fromCharCode(asciiTwin(text.charCodeAt(j)));
+  const n = text.length;
+  while (e < n && e - i < 64) {
+    const t = asciiTwin(text.charCodeAt(e));
+    if (t === 0) break;
+    twin += String.fromCharCode(t);
+    e++;
+  }
+  // Context words before the run stay as they are (a phone word introduces the number).
+  const ctx = Math.max(0, s - 24);
+  const prefix = text.slice(ctx, s);
+  const inner: PiiFinding[] = scanText(prefix + twin + ' ', {
+    types: PII_TYPES.filter((t) => t !== 'email' && t !== 'secret' && want[t]),
+  });
+  for (const f of inner) if (f.start >= prefix.length) emit(f.type, ctx + f.start, Math.min(ctx + f.end, e));
+  return Math.max(e, i + 1);
 }
 
 /** Cheap test before the IPv6 parser: another ':' within one hex group of this one. */
