@@ -157,6 +157,10 @@ describe('detection scenarios through the real OTLP path', () => {
     const semantic = byRule('drift.input_semantic');
     expect(semantic?.subject.promptName).toBe('support-answer');
     expect(JSON.stringify(semantic?.evidence.termsRising)).toContain('crypto');
+    const topTerm = (semantic?.evidence.termsRising as Array<{ term: string }>)[0]!.term;
+    const examples = semantic?.evidence.examples as string[];
+    expect(examples.length).toBeGreaterThan(0);
+    for (const e of examples) expect(e.toLowerCase()).toContain(topTerm);
     expect(byRule('pii_leak.exposure')?.severity).toBe('critical');
     expect(Object.keys(byRule('pii_leak.exposure')?.evidence.types as object).sort()).toEqual([
       'credit_card',

@@ -1,3 +1,4 @@
+import { stopwords } from '../enrich/features.js';
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
 import {
@@ -151,6 +152,7 @@ export interface CentroidRow {
 }
 
 const NULL_BUCKETS = 16;
+const CURRENT_RANGE_SQL = `Timestamp >= ${FROM} AND Timestamp < ${TO}`;
 /** Baseline rows per group read by the KS test and by the centroids (sampled deterministically beyond). */
 const KS_BASELINE_CAP = 5_000;
 const CENTROID_BASELINE_CAP = 8_000;
@@ -197,10 +199,23 @@ FROM (
         LIMIT 20000)
 )
 WHERE term NOT IN ('role', 'user', 'assistant', 'system', 'parts', 'type', 'text', 'content', 'tool', 'name', 'finish', 'reason')
+  AND term NOT IN {stop:Array(String)}
 GROUP BY term
 HAVING countIf(idx = 0) >= 3 OR countIf(idx = 1) >= 3
 ORDER BY abs(cur - base) DESC
 LIMIT 12`;
+}
+
+/** Text of the last message of up to 3 current calls containing a term (content is stored after PII policy). */
+export function examplesSql(column: 'InputContent' | 'OutputContent'): string {
+  return `
+SELECT substring(if(isValidJSON(${column}),
+    JSONExtractString(${column}, -1, 'parts', 1, 'content'), ${column}), 1, 300) AS text
+FROM llm_calls
+WHERE ${CURRENT_RANGE_SQL} AND ProjectId = {p:String} AND ServiceName = {s:String} AND PromptName = {pn:String}
+  AND (PromptName != '' OR Model = {m:String}) AND Status != 'error' AND positionCaseInsensitiveUTF8(${column}, {term:String}) > 0
+ORDER BY Timestamp
+LIMIT 3`;
 }
 
 function cosineDistance(a: readonly number[], b: readonly number[]): number {
@@ -458,11 +473,47 @@ export const driftDetector: Detector = {
         const terms = await queryRows<{ term: string; cur: number; base: number }>(
           ctx.client,
           termsSql(side === 'input' ? 'InputContent' : 'OutputContent'),
-          gp,
+          {
+            ...gp,
+            stop: [
+              ...stopwords(),
+              'with',
+              'from',
+              'about',
+              'there',
+              'their',
+              'would',
+              'could',
+              'should',
+              'which',
+              'when',
+              'will',
+              'been',
+              'were',
+              'they',
+              'them',
+              'then',
+              'than',
+              'also',
+              'please',
+              'does',
+            ],
+          },
         );
         const subject = subjectOf(g);
         const rising = terms.filter((t) => t.cur > t.base).slice(0, 5);
         const falling = terms.filter((t) => t.cur < t.base).slice(0, 5);
+        // A few current messages that use the most-risen word: the drift in the users' own words.
+        const examples = rising.length
+          ? await queryRows<{ text: string }>(
+              ctx.client,
+              examplesSql(side === 'input' ? 'InputContent' : 'OutputContent'),
+              {
+                ...gp,
+                term: rising[0]!.term,
+              },
+            )
+          : [];
         out.push(
           detection(
             {
@@ -490,6 +541,7 @@ export const driftDetector: Detector = {
                   current: round(t.cur, 3),
                   baseline: round(t.base, 3),
                 })),
+                examples: examples.map((e) => e.text),
               },
             },
             ctx.window,

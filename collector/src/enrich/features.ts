@@ -153,6 +153,10 @@ const SCRIPTS: Array<[RegExp, string]> = [
 // languages apart on a sentence or more (Grefenstette, "Comparing two language identification
 // schemes", 1995).
 const STOPWORDS: Record<string, string> = {};
+/** Function words of the supported languages (for term evidence: they say nothing about topics). */
+export function stopwords(): string[] {
+  return Object.keys(STOPWORDS);
+}
 for (const [lang, words] of Object.entries({
   en: 'the and is are was to of in that it for on with as you this be have not what how can my your do i',
   es: 'el la los las y es de que en un una por con para no se su al lo como pero más qué cómo',
