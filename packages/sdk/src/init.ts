@@ -8,8 +8,12 @@ import { OTLPTraceExporter as OtlpProtoExporter } from '@opentelemetry/exporter-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, Span, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { llmSpans } from './instrument.js';
 import { SDK_NAME, SDK_VERSION, ensureContextManager, parseCapture, runtime } from './runtime.js';
 import type { InitOptions, SdkStats } from './types.js';
+
+/** Instrumentation scope of @anthropic-ai/sdk's built-in spans. */
+const PROVIDER_SELF_TRACING_SCOPE = 'com.anthropic.sdk';
 
 interface Counters extends SdkStats {
   /** Spans handed to the batch processor and not yet exported or failed. */
@@ -24,16 +28,26 @@ interface Counters extends SdkStats {
 class CountingProcessor implements SpanProcessor {
   private warnedDrop = false;
   private closing: Promise<void> | undefined;
+  /** Provider-SDK self-tracing spans that duplicate one of our LLM spans. */
+  private readonly duplicates = new WeakSet<object>();
   constructor(
     private readonly inner: SpanProcessor,
     private readonly counters: Counters,
     private readonly maxPending: number,
   ) {}
   onStart(span: Span, parentContext: Context): void {
+    if (span.instrumentationScope.name.startsWith(PROVIDER_SELF_TRACING_SCOPE)) {
+      const parent = trace.getSpan(parentContext);
+      if (parent && llmSpans.has(parent)) {
+        this.duplicates.add(span);
+        return;
+      }
+    }
     this.inner.onStart(span, parentContext);
   }
   onEnd(span: ReadableSpan): void {
     if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.duplicates.has(span)) return;
     const c = this.counters;
     if (c.pending >= this.maxPending) {
       c.spansDropped++;

@@ -7,6 +7,13 @@ import { testHooks } from './internal-types.js';
 import type { AnyFn, ApiPromiseLike, Dict, StreamLike } from './internal-types.js';
 import { runtime, warnOnce } from './runtime.js';
 
+/**
+ * LLM spans this SDK started. Provider SDKs that trace themselves (`@anthropic-ai/sdk` ≥ 1.12
+ * when the app registers a global provider) start a second span for the same call under ours;
+ * the export pipeline drops those children so a call is counted once.
+ */
+export const llmSpans = new WeakSet<object>();
+
 /** Where the client sends its requests: `server.address` / `server.port`. */
 export interface ServerInfo {
   address: string | undefined;
@@ -274,6 +281,7 @@ function startCall(spec: CallSpec, params: unknown, server: ServerInfo): CallRec
       kind: SpanKind.CLIENT,
       attributes: attrs,
     });
+    llmSpans.add(span);
     const rec = new CallRecorder(span, spec, p, performance.now());
     rec.model = model;
     if (spec.requestContent && runtime.capture !== 'none' && span.isRecording()) {

@@ -48,3 +48,29 @@ it('joins a TracerProvider the app registered: app spans and ours share it, both
     byName.get('answer')?.spanContext().spanId,
   );
 });
+
+it('an Anthropic client that traces itself (app provider registered) is exported once to llmwatch: its own child span is dropped', async () => {
+  const { default: Anthropic } = await import('@anthropic-ai/sdk');
+  const { startFakeAnthropic } = await import('@llmwatch/fake-llm');
+  const { wrapAnthropic } = await import('../src/index.js');
+  const appExporter = new InMemorySpanExporter();
+  trace.disable();
+  trace.setGlobalTracerProvider(
+    new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: appExporter })] }),
+  );
+  const ours = new InMemorySpanExporter();
+  init({ spanProcessor: new SimpleSpanProcessor({ exporter: ours }) });
+  const fake = await startFakeAnthropic();
+  const client = wrapAnthropic(new Anthropic({ baseURL: fake.url, apiKey: 'test', maxRetries: 0 }));
+  await client.messages.create({
+    model: 'claude-haiku-4-5',
+    max_tokens: 10,
+    messages: [{ role: 'user', content: 'hi' }],
+  });
+  await fake.close();
+  const appScopes = appExporter.getFinishedSpans().map((s) => s.instrumentationScope.name);
+  const ourScopes = ours.getFinishedSpans().map((s) => s.instrumentationScope.name);
+  await shutdown();
+  expect(appScopes.some((s) => s.startsWith('com.anthropic.sdk'))).toBe(true);
+  expect(ourScopes).toEqual(['@llmwatch/sdk']);
+});
