@@ -201,10 +201,20 @@ function observeStream(stream: StreamLike, rec: CallRecorder): void {
 }
 
 class ObservedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown> {
+  private readonly onStep: (r: IteratorResult<unknown>) => IteratorResult<unknown>;
+  private readonly onError: (e: unknown) => never;
+
   constructor(
     private readonly inner: AsyncIterator<unknown>,
     private readonly rec: CallRecorder,
-  ) {}
+  ) {
+    // Bound once per stream, not per chunk: a stream has tens to thousands of chunks.
+    this.onStep = (r) => this.step(r);
+    this.onError = (e) => {
+      this.rec.fail(e);
+      throw e;
+    };
+  }
 
   private step(r: IteratorResult<unknown>): IteratorResult<unknown> {
     const rec = this.rec;
@@ -227,14 +237,7 @@ class ObservedIterator implements AsyncIterator<unknown>, AsyncIterable<unknown>
   }
 
   next(): Promise<IteratorResult<unknown>> {
-    // Inline anonymous callbacks: no per-call function naming, one closure pair per chunk.
-    return this.inner.next().then(
-      (r) => this.step(r),
-      (e: unknown) => {
-        this.rec.fail(e);
-        throw e;
-      },
-    );
+    return this.inner.next().then(this.onStep, this.onError);
   }
 
   return(value?: unknown): Promise<IteratorResult<unknown>> {
