@@ -237,7 +237,7 @@ export function buildScenario(endMs: number, seed = 7): Scenario {
     },
     { name: 'one call with a 150k-token context', kind: 'cost_spike', fromMs: at(14), toMs: at(15) },
     {
-      name: 'gpt-4o-mini rate limited (25% RateLimitError)',
+      name: 'gpt-4o-mini rate limited (35% RateLimitError)',
       kind: 'error_rate',
       fromMs: at(16),
       toMs: at(17),
@@ -300,7 +300,7 @@ export function buildScenario(endMs: number, seed = 7): Scenario {
           outputTokens = Math.min(outputTokens, 120 + Math.floor(r() * 10));
         }
         if (r() < 0.01) errorType = pick(r, ['RateLimitError', 'APIConnectionError', 'InternalServerError']);
-        if (s.model === 'gpt-4o-mini' && inIncident('gpt-4o-mini rate limited', t) && r() < 0.25)
+        if (s.model === 'gpt-4o-mini' && inIncident('gpt-4o-mini rate limited', t) && r() < 0.35)
           errorType = 'RateLimitError';
         const tool = r() < s.toolShare ? 'search_catalog' : undefined;
         if (tool) finish = 'tool_call';

@@ -38,7 +38,7 @@ const latencySchema = z
   .object({
     enabled: z.boolean().default(true),
     minSamples: z.number().int().min(5).default(20),
-    minBaselineSamples: z.number().int().min(5).default(200),
+    minBaselineSamples: z.number().int().min(5).default(100),
     /** Mann-Whitney U significance level (one-sided: current slower than baseline). */
     alpha: z.number().gt(0).lt(1).default(0.001),
     /** p50 or p95 must rise by at least this fraction. */
@@ -64,7 +64,7 @@ const driftSchema = z
   .object({
     enabled: z.boolean().default(true),
     minSamples: z.number().int().min(5).default(10),
-    minBaselineSamples: z.number().int().min(10).default(300),
+    minBaselineSamples: z.number().int().min(10).default(100),
     alpha: z.number().gt(0).lt(1).default(0.001),
     /** Kolmogorov-Smirnov D a token-length shift must reach, whatever its p-value. */
     minKsStatistic: z.number().min(0).max(1).default(0.25),
@@ -150,6 +150,12 @@ export const detectionSchema = z
      * Baseline of the distribution detectors (latency, error rate, drift): the hours just before
      * the window. A day covers a whole daily cycle and keeps a pass fast at any data size.
      */
+    /**
+     * Baseline of latency, error rate and drift: `seasonal` = the same window on each of the
+     * previous `baselineDays` days (robust to daily cycles: slower or more rate-limited peaks,
+     * different content at night); `recent` = the `recentBaselineHours` before the window.
+     */
+    distributionBaseline: z.enum(['seasonal', 'recent']).default('seasonal'),
     recentBaselineHours: z
       .number()
       .int()

@@ -4,7 +4,7 @@ import type { DetectionConfig } from './config.js';
 import {
   baselineSample,
   keyIn,
-  RECENT_TO_RANGE,
+  DIST_TO_RANGE,
   DAY_MS,
   FROM,
   IDX,
@@ -109,7 +109,7 @@ FROM (SELECT ProjectId, ServiceName, PromptName, Model, InputTokens, OutputToken
         if(empty(ToolNames), 'no', 'yes') AS tool,
         InputEmbedding.size0 AS ie, OutputEmbedding.size0 AS oe, InputSketch.size0 AS isz, OutputSketch.size0 AS osz,
         ${IDX} AS idx
-      FROM llm_calls WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
+      FROM llm_calls WHERE ${DIST_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
 GROUP BY project, service, promptName, model
 HAVING nCur >= {minSamples:UInt32} AND nBase >= {minBaseline:UInt32}`;
 
@@ -129,7 +129,7 @@ SELECT ProjectId AS project, ${GROUP},
   kolmogorovSmirnovTest('two-sided', 'asymp')(toFloat64(InputTokens), idx) AS ki, ki.1 AS inD, ki.2 AS inP,
   kolmogorovSmirnovTest('two-sided', 'asymp')(toFloat64(OutputTokens), idx) AS ko, ko.1 AS outD, ko.2 AS outP
 FROM (SELECT ProjectId, ServiceName, PromptName, Model, InputTokens, OutputTokens, ${IDX} AS idx
-      FROM llm_calls WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND ${sample})
+      FROM llm_calls WHERE ${DIST_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND ${sample})
 WHERE ${GROUP_KEY}
 GROUP BY project, service, promptName, model`;
 
@@ -180,7 +180,7 @@ SELECT ProjectId AS project, ${GROUP}, v.1 AS side,
   toUInt32(count()) AS n, avgForEach(v.2) AS centroid
 FROM llm_calls
 ARRAY JOIN ${pair} AS v
-WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND ${GROUP_KEY} AND ${sample}
+WHERE ${DIST_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND ${GROUP_KEY} AND ${sample}
   AND ${vectors === 'sketch' ? 'length(v.2) = 64' : 'notEmpty(v.2)'}
 GROUP BY project, service, promptName, model, side, bucket`;
 }

@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { RECENT_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
+import { DIST_TO_RANGE, IDX, PROJECT_FILTER, poissonSf, windowParams } from './sql.js';
 import {
   detection,
   describeSubject,
@@ -35,7 +35,7 @@ FROM (
     toUInt64(countIf(idx = 0)) AS nCur, toUInt64(countIf(idx = 0 AND Status = 'error')) AS eCur,
     toUInt64(countIf(idx = 1)) AS nBase, toUInt64(countIf(idx = 1 AND Status = 'error')) AS eBase,
     sumMapIf(map(if(ErrorType = '', '(unknown)', toString(ErrorType)), toUInt64(1)), idx = 0 AND Status = 'error') AS errorTypes
-  FROM (SELECT ProjectId, Provider, Model, Status, ErrorType, ${IDX} AS idx FROM llm_calls WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER})
+  FROM (SELECT ProjectId, Provider, Model, Status, ErrorType, ${IDX} AS idx FROM llm_calls WHERE ${DIST_TO_RANGE} AND ${PROJECT_FILTER})
   ARRAY JOIN [(Provider, ''), (Provider, Model)] AS g
   GROUP BY project, provider, model
   HAVING nCur >= {minCalls:UInt32} AND nBase >= {minCalls:UInt32} AND eCur > 0
@@ -50,9 +50,14 @@ export function evaluateErrorRate(
   const firing = rows.filter((r) => {
     const cur = r.eCur / r.nCur;
     const base = r.eBase / r.nBase;
-    if (r.z === null || r.p === null || !(r.z > 0)) return false;
-    const oneSided = r.p / 2;
-    return oneSided < c.alpha && cur - base >= c.minAbsoluteIncrease && cur >= c.minRatio * base;
+    // ClickHouse's proportionsZTest is undefined (null) when a sample has no errors at all, e.g.
+    // a clean baseline: the exact test below decides alone then.
+    const zOk = r.z === null || r.p === null ? true : r.z > 0 && r.p / 2 < c.alpha;
+    // With a handful of errors the z-test's normal approximation is too generous: the count must
+    // also be improbable as a Poisson draw at the baseline ratio (Jeffreys-smoothed: a baseline
+    // without errors is not a zero rate).
+    const exact = poissonSf(r.eCur, (r.nCur * (r.eBase + 0.5)) / (r.nBase + 1));
+    return zOk && exact < c.alpha && cur - base >= c.minAbsoluteIncrease && cur >= c.minRatio * base;
   });
   // Two or more failing models of one provider: one alert for the provider. One failing model:
   // an alert for that model. A provider failing with no single model significant: the provider.

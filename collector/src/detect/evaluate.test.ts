@@ -168,6 +168,13 @@ describe('error_rate', () => {
     expect(two.map((d) => d.rule)).toEqual(['error_rate.provider']);
   });
 
+  it('regression: a baseline without any error (proportionsZTest gives null) still alerts on a burst', () => {
+    const clean = { ...row('openai', 'gpt-4o-mini', 22, 5, 0, 0), nBase: 126, eBase: 0, z: null, p: null };
+    expect(evaluateErrorRate([clean], window, cfg).map((d) => d.rule)).toEqual(['error_rate.model']);
+    // One error in 22 calls is not a burst, whatever the clean baseline.
+    expect(evaluateErrorRate([{ ...clean, eCur: 1 }], window, cfg)).toEqual([]);
+  });
+
   it('ignores significant but tiny increases', () => {
     expect(evaluateErrorRate([row('openai', 'm', 5000, 100, 5, 1e-6)], window, cfg)).toEqual([]);
   });

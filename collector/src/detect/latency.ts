@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { baselineSample, keyIn, RECENT_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
+import { baselineSample, keyIn, DIST_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
 import {
   detection,
   describeSubject,
@@ -48,7 +48,7 @@ SELECT ProjectId AS project, g.1 AS model, g.2 AS promptName,
   quantilesTDigestIf(0.5, 0.95)(assumeNotNull(TtftMs), idx = 0 AND TtftMs IS NOT NULL) AS ttftCur,
   quantilesTDigestIf(0.5, 0.95)(assumeNotNull(TtftMs), idx = 1 AND TtftMs IS NOT NULL) AS ttftBase
 FROM (SELECT ProjectId, Model, PromptName, LatencyMs, TtftMs, ${IDX} AS idx FROM llm_calls
-      WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
+      WHERE ${DIST_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error')
 ARRAY JOIN if(PromptName = '', [(Model, '')], [(Model, ''), (Model, PromptName)]) AS g
 GROUP BY project, model, promptName`;
 
@@ -110,7 +110,7 @@ FROM (
   FROM llm_calls
   ARRAY JOIN if(PromptName = '', [(Model, '')], [(Model, ''), (Model, PromptName)]) AS g
   ARRAY JOIN [('latency', LatencyMs), ('ttft', TtftMs)] AS m
-  WHERE ${RECENT_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND Model IN {models:Array(String)}
+  WHERE ${DIST_TO_RANGE} AND ${PROJECT_FILTER} AND Status != 'error' AND Model IN {models:Array(String)}
     AND m.2 IS NOT NULL AND ${keyIn(['ProjectId', 'g.1', 'g.2', 'm.1'])} AND ${sample}
 )
 GROUP BY project, model, promptName, metric`;

@@ -1,6 +1,6 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { BASE, FROM, PROJECT_FILTER, TO, windowParams } from './sql.js';
+import { BASE, FROM, PROJECT_FILTER, TO, poissonSf, windowParams } from './sql.js';
 import {
   detection,
   pct,
@@ -174,19 +174,19 @@ export function evaluateVersion(
   }
   const errNew = s.eNew / Math.max(1, s.nNew);
   const errPrev = s.ePrev / Math.max(1, s.nPrev);
-  if (
-    s.errZ !== null &&
-    s.errP !== null &&
-    s.errZ > 0 &&
-    s.errP / 2 < r.alpha &&
-    errNew - errPrev >= r.minErrorIncrease
-  )
+  // proportionsZTest is null when a version never failed: an exact Poisson test decides then.
+  const errExact = poissonSf(s.eNew, (s.nNew * (s.ePrev + 0.5)) / (s.nPrev + 1));
+  const errSignificant =
+    s.errZ !== null && s.errP !== null
+      ? s.errZ > 0 && s.errP / 2 < r.alpha
+      : s.eNew > 0 && errExact < r.alpha;
+  if (errSignificant && errNew - errPrev >= r.minErrorIncrease)
     worse.push({
       metric: 'error_rate',
       current: round(errNew, 4),
       previous: round(errPrev, 4),
       change: round(errNew - errPrev, 4),
-      pValue: s.errP / 2,
+      pValue: s.errP === null ? errExact : s.errP / 2,
     });
   for (const sc of scores) {
     if (sc.nNew < r.minScores || sc.nPrev < r.minScores || sc.p === null) continue;

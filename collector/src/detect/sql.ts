@@ -9,6 +9,13 @@ export function windowParams(ctx: DetectContext): Record<string, number | string
     to: ctx.window.toMs,
     base: ctx.window.fromMs - ctx.config.baselineDays * DAY_MS,
     recent: ctx.window.fromMs - ctx.config.recentBaselineHours * 3_600_000,
+    // Distribution detectors: the same window on previous days (seasonal) or the recent hours.
+    dist:
+      ctx.config.distributionBaseline === 'seasonal'
+        ? ctx.window.fromMs - ctx.config.baselineDays * DAY_MS
+        : ctx.window.fromMs - ctx.config.recentBaselineHours * 3_600_000,
+    seasonal: ctx.config.distributionBaseline === 'seasonal' ? 1 : 0,
+    len: ctx.window.toMs - ctx.window.fromMs,
     project: ctx.project ?? '',
   };
 }
@@ -18,8 +25,13 @@ export const FROM = `fromUnixTimestamp64Milli({from:Int64})`;
 export const TO = `fromUnixTimestamp64Milli({to:Int64})`;
 export const BASE = `fromUnixTimestamp64Milli({base:Int64})`;
 export const RECENT = `fromUnixTimestamp64Milli({recent:Int64})`;
-/** Recent baseline and current window together: [recent, to). */
-export const RECENT_TO_RANGE = `Timestamp >= ${RECENT} AND Timestamp < ${TO}`;
+/**
+ * Baseline of the distribution detectors and current window together: with a seasonal baseline
+ * only the window's own hours on each previous day (a daily cycle in latency, errors or content
+ * is then in the baseline), else the recent hours before the window.
+ */
+export const DIST_TO_RANGE = `Timestamp >= fromUnixTimestamp64Milli({dist:Int64}) AND Timestamp < ${TO}
+  AND ({seasonal:UInt8} = 0 OR ({to:Int64} - 1 - toUnixTimestamp64Milli(Timestamp)) % ${DAY_MS} < {len:Int64})`;
 /** Seasonal baseline and current window together: [base, to). */
 export const BASE_TO_RANGE = `Timestamp >= ${BASE} AND Timestamp < ${TO}`;
 export const CURRENT_RANGE = `Timestamp >= ${FROM} AND Timestamp < ${TO}`;
