@@ -127,7 +127,7 @@ export async function run(options: { quick?: boolean; sizes?: number[] } = {}): 
     rmSync(dir, { recursive: true, force: true });
   }
   const markdown = [
-    '## Detectors: one full pass (embedded ClickHouse; last hour vs same hour on 7 previous days for cost, previous 24 h for distributions; median of 3)',
+    '## Detectors: one full pass (embedded ClickHouse; last hour vs the same hour on the 7 previous days; median of 3)',
     '',
     '| LLM calls (8 days) | calls in window | full pass, ms | pii_leak | cost_spike | latency | error_rate | drift | prompt_regression | detections | data generation, s |',
     '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
