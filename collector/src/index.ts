@@ -1,6 +1,12 @@
 export { parseConfig, loadConfigFile, type LlmwatchConfig } from './config/index.js';
 export { openClickHouse, queryRows, type StorageTarget } from './storage/clickhouse.js';
-export { migrate, schemaStatements, MIGRATIONS, DEFAULT_RETENTION, type DdlContext } from './storage/migrations/index.js';
+export {
+  migrate,
+  schemaStatements,
+  MIGRATIONS,
+  DEFAULT_RETENTION,
+  type DdlContext,
+} from './storage/migrations/index.js';
 export { startCollector, type RunningCollector, type StartOptions } from './server/collector.js';
 export { createApp, type CollectorDeps } from './server/app.js';
 export { detectRange, runDetectors, type DetectRequest } from './detect/engine.js';

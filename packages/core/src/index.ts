@@ -1,6 +1,13 @@
 export { GENAI, LEGACY_GENAI, GENERAL, LLMWATCH, GENAI_OPERATION, GENAI_PROVIDER } from './semconv.js';
 export type { GenAiOperation } from './semconv.js';
-export type { LlmCall, CallStatus, Dialect, ContentPlace, GenAiMessage, GenAiMessagePart } from './llm-call.js';
+export type {
+  LlmCall,
+  CallStatus,
+  Dialect,
+  ContentPlace,
+  GenAiMessage,
+  GenAiMessagePart,
+} from './llm-call.js';
 export type {
   AttributeValue,
   Attributes,
@@ -10,8 +17,24 @@ export type {
   DecodedSpanEvent,
   DecodedSpanLink,
 } from './span.js';
-export { PRICE_VERSION, PRICES, canonicalModelId, priceCall, costOf, findPrice, priceOverridesSchema, modelPriceSchema } from './pricing/index.js';
-export type { ModelPrice, PriceEntry, PriceUsage, PriceResult, PriceOverrides, ModelPriceOverride } from './pricing/index.js';
+export {
+  PRICE_VERSION,
+  PRICES,
+  canonicalModelId,
+  priceCall,
+  costOf,
+  findPrice,
+  priceOverridesSchema,
+  modelPriceSchema,
+} from './pricing/index.js';
+export type {
+  ModelPrice,
+  PriceEntry,
+  PriceUsage,
+  PriceResult,
+  PriceOverrides,
+  ModelPriceOverride,
+} from './pricing/index.js';
 export { scanText, redactText, PII_TYPES } from './pii/index.js';
 export type { PiiType, PiiFinding, PiiScanOptions } from './pii/index.js';
 export { normalizeSpan, PROVIDER_ALIASES, FINISH_REASON_ALIASES } from './normalize/index.js';

@@ -2,7 +2,8 @@
  * A span as the collector sees it after OTLP decoding, before normalization. Independent of the
  * wire format (protobuf or JSON) so normalization, PII scanning and storage share one shape.
  */
-export type AttributeValue = string | number | boolean | AttributeValue[] | { [key: string]: AttributeValue } | null;
+export type AttributeValue =
+  string | number | boolean | AttributeValue[] | { [key: string]: AttributeValue } | null;
 export type Attributes = Record<string, AttributeValue>;
 
 /** OTLP span kinds, by their ClickHouse-exporter names. */
