@@ -1,11 +1,21 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { LlmwatchError } from '../errors.js';
-import { register as registerDemo } from './commands/demo.js';
-import { register as registerDetect } from './commands/detect.js';
-import { register as registerPii } from './commands/pii.js';
-import { register as registerReport } from './commands/report.js';
-import { register as registerStart } from './commands/start.js';
+
+type CommandModule = { register(program: Command): void };
+
+/**
+ * Command modules are loaded on demand: `pii scan` in a shell pipeline should not pay for the
+ * embedded ClickHouse engine, the OTLP decoders and the LLM clients that other commands import.
+ * Help (or an unknown command) loads them all so the listing stays complete.
+ */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  start: () => import('./commands/start.js'),
+  detect: () => import('./commands/detect.js'),
+  pii: () => import('./commands/pii.js'),
+  report: () => import('./commands/report.js'),
+  demo: () => import('./commands/demo.js'),
+};
 
 /** `llmwatch`: exit 0 ok, 1 runtime failure, 2 usage/config error, each with a one-line reason. */
 export async function main(argv: string[]): Promise<number> {
@@ -13,8 +23,9 @@ export async function main(argv: string[]): Promise<number> {
     .description('Monitoring for LLM applications in production')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  for (const register of [registerStart, registerDetect, registerPii, registerReport, registerDemo])
-    register(program);
+  const name = argv.find((arg) => !arg.startsWith('-'));
+  const load = name !== undefined ? COMMANDS[name] : undefined;
+  for (const loader of load ? [load] : Object.values(COMMANDS)) (await loader()).register(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
