@@ -31,7 +31,7 @@ describe('llmwatch demo', () => {
       });
       result = await runDemo({ dataDir: join(dir, 'data'), progress: sink });
       expect(result.seconds).toBeLessThan(90);
-      expect(result.baselineSpans).toBe(3 * 90 + 700 + 60);
+      expect(result.baselineSpans).toBe(3 * 150 + 700 + 60);
       expect(result.liveCalls).toBe(206);
       // The scripted 429s: 45% of the 50 rate-limit calls.
       expect(result.liveErrors).toBe(23);

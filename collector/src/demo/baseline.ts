@@ -17,7 +17,7 @@ export interface BaselineOptions {
   window: { fromMs: number; toMs: number };
   /** Previous days with traffic in the same window. @default 3 */
   days?: number;
-  /** Calls per day inside the window's same-time copy. @default 90 */
+  /** Calls per day inside the window's same-time copy: enough that each model clears the seasonal baselines' minimum samples (latency: 100 over 3 days). @default 150 */
   callsPerDayWindow?: number;
   /**
    * Calls in the hours just before the window: the recent baseline latency, error-rate and drift
@@ -66,7 +66,7 @@ export function llmAttributes(call: CallPlan, capture: boolean): Attributes {
 export async function sendBaseline(options: BaselineOptions): Promise<number> {
   const rand = prng(options.seed ?? 7);
   const days = options.days ?? 3;
-  const perWindow = options.callsPerDayWindow ?? 90;
+  const perWindow = options.callsPerDayWindow ?? 150;
   const recent = options.recentCalls ?? 700;
   const recentMs = (options.recentHours ?? 4) * 3_600_000;
   const current = options.currentCalls ?? 60;
