@@ -8,7 +8,7 @@ import type { BenchModule, BenchResult } from './types.js';
  * `pnpm bench [name...] [--quick]`: runs the benchmarks one after another (never in parallel:
  * they would measure each other) and writes bench/results/latest.{md,json}.
  */
-const BENCHES = ['sdk-overhead', 'ingest', 'pii', 'detect', 'dashboards'] as const;
+const BENCHES = ['sdk-overhead', 'ingest', 'pii', 'detect', 'dashboards', 'pipeline-stages'] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
