@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, queryRows, startCollector, type RunningCollector } from '@llmwatch/collector';
 import { sendCalls } from './send.js';
-import { DAY, HOUR, buildScenario, type Kind, type Scenario } from './traffic.js';
+import { DAY, buildScenario, type Kind, type Scenario } from './traffic.js';
 
 /**
  * The detection scenario suite: five days of backdated traffic with a ±50% daily load cycle go
@@ -50,7 +50,8 @@ describe('detection scenarios through the real OTLP path', () => {
         detection: { enabled: false },
       }),
     );
-    const endMs = Math.floor(Date.now() / HOUR) * HOUR - HOUR;
+    // Midnight UTC: incidents land on the same hours of the daily cycle whenever the suite runs.
+    const endMs = Math.floor(Date.now() / DAY) * DAY;
     scenario = buildScenario(endMs, Number(process.env.LLMWATCH_SCENARIO_SEED ?? 7));
     const started = Date.now();
     const traceIds = await sendCalls(collector.url, scenario.calls);

@@ -328,7 +328,7 @@ export function buildScenario(endMs: number, seed = 7): Scenario {
           ...(tool ? { toolCall: tool } : {}),
           ...(errorType ? { errorType } : {}),
         });
-        if (s.promptName === 'classify-ticket' && !errorType && r() < 0.5)
+        if (s.promptName === 'classify-ticket' && !errorType && r() < 0.8)
           calls[calls.length - 1]!.score = {
             name: 'label_accuracy',
             value: version === '4' ? (r() < 0.6 ? 1 : 0) : r() < 0.92 ? 1 : 0,

@@ -39,8 +39,11 @@ const latencySchema = z
     enabled: z.boolean().default(true),
     minSamples: z.number().int().min(5).default(20),
     minBaselineSamples: z.number().int().min(5).default(100),
-    /** Mann-Whitney U significance level (one-sided: current slower than baseline). */
-    alpha: z.number().gt(0).lt(1).default(0.001),
+    /**
+     * Mann-Whitney U significance level (one-sided: current slower than baseline). Strict: every
+     * model, prompt and metric is tested every window.
+     */
+    alpha: z.number().gt(0).lt(1).default(0.0001),
     /** p50 or p95 must rise by at least this fraction. */
     minRelativeChange: z.number().min(0).default(0.3),
   })
@@ -51,6 +54,8 @@ const errorRateSchema = z
   .object({
     enabled: z.boolean().default(true),
     minCalls: z.number().int().min(5).default(20),
+    /** Fewest errors in the window: two or three errors are never an incident on their own. */
+    minErrors: z.number().int().min(1).default(5),
     alpha: z.number().gt(0).lt(1).default(0.001),
     /** Error ratio must rise by at least this many points (0.05 = 5 points). */
     minAbsoluteIncrease: z.number().min(0).default(0.05),

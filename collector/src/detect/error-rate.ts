@@ -57,7 +57,13 @@ export function evaluateErrorRate(
     // also be improbable as a Poisson draw at the baseline ratio (Jeffreys-smoothed: a baseline
     // without errors is not a zero rate).
     const exact = poissonSf(r.eCur, (r.nCur * (r.eBase + 0.5)) / (r.nBase + 1));
-    return zOk && exact < c.alpha && cur - base >= c.minAbsoluteIncrease && cur >= c.minRatio * base;
+    return (
+      r.eCur >= c.minErrors &&
+      zOk &&
+      exact < c.alpha &&
+      cur - base >= c.minAbsoluteIncrease &&
+      cur >= c.minRatio * base
+    );
   });
   // Two or more failing models of one provider: one alert for the provider. One failing model:
   // an alert for that model. A provider failing with no single model significant: the provider.
