@@ -80,13 +80,25 @@ function collectText(value: unknown, out: string[], depth: number): void {
 }
 
 // FNV-1a over UTF-16 code units: fast, deterministic across processes and platforms.
-function fnv1a(s: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+// Continues an FNV-1a state over `s`, so a bigram "a b" hashes from the state of "a" without
+// building the joined string (same value as hashing the joined string from scratch).
+function fnvMore(h: number, s: string): number {
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, FNV_PRIME);
   }
   return h >>> 0;
+}
+const SPACE = 0x20;
+
+// Every script the regexes below look for (CJK, Thai, Cyrillic, Greek, ...) lies at or above
+// U+0370, so text without such a code unit can skip them: most prompts are Latin-script.
+const FIRST_NON_LATIN = 0x0370;
+function hasNonLatin(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= FIRST_NON_LATIN) return true;
+  return false;
 }
 
 const TOKEN = /[\p{L}\p{N}]+/gu;
@@ -97,7 +109,7 @@ export function tokenize(text: string): string[] {
   const tokens: string[] = [];
   for (const match of text.slice(0, MAX_SKETCH_CHARS).toLowerCase().matchAll(TOKEN)) {
     const word = match[0];
-    if (CJK.test(word) && word.length > 2) {
+    if (word.length > 2 && hasNonLatin(word) && CJK.test(word)) {
       for (let i = 0; i + 1 < word.length; i++) tokens.push(word.slice(i, i + 2));
     } else tokens.push(word);
   }
@@ -114,13 +126,14 @@ export function textSketch(text: string): number[] {
   const tokens = tokenize(text);
   if (tokens.length === 0) return [];
   const v = new Float64Array(SKETCH_DIM);
-  let prev = '';
+  let prevHash = -1;
   for (const token of tokens) {
     // Function words say nothing about the topic and would dominate a small sketch.
     if (token.length < 2 || token in STOPWORDS) continue;
-    add(v, token, 1);
-    if (prev) add(v, `${prev} ${token}`, 0.5);
-    prev = token;
+    const h = fnvMore(FNV_OFFSET, token);
+    add(v, h, 1);
+    if (prevHash >= 0) add(v, fnvMore(Math.imul(prevHash ^ SPACE, FNV_PRIME), token), 0.5);
+    prevHash = h;
   }
   let norm = 0;
   for (let i = 0; i < SKETCH_DIM; i++) norm += v[i]! * v[i]!;
@@ -132,8 +145,7 @@ export function textSketch(text: string): number[] {
   return out;
 }
 
-function add(v: Float64Array, feature: string, weight: number): void {
-  const h = fnv1a(feature, 0);
+function add(v: Float64Array, h: number, weight: number): void {
   v[h % SKETCH_DIM]! += (h & 0x8000_0000) === 0 ? weight : -weight;
 }
 
@@ -173,7 +185,7 @@ for (const [lang, words] of Object.entries({
 export function detectLanguage(text: string): string {
   if (!text) return '';
   const sample = text.slice(0, 2_000);
-  for (const [re, lang] of SCRIPTS) if (re.test(sample)) return lang;
+  if (hasNonLatin(sample)) for (const [re, lang] of SCRIPTS) if (re.test(sample)) return lang;
   const votes: Record<string, number> = {};
   let best = 'und';
   let bestVotes = 0;
