@@ -13,7 +13,7 @@ import type { Detection } from '../detect/types.js';
 import { LlmwatchError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import type { Report } from '../report/build.js';
-import { fetchReport } from '../cli/commands/report.js';
+import { fetchDetections, fetchReport } from '../cli/data-source.js';
 import { startCollector, type RunningCollector, type StartOptions } from '../server/collector.js';
 import { sendBaseline } from './baseline.js';
 import { measureOverheadMs, planLiveTraffic, sendLiveTraffic } from './live.js';
@@ -202,11 +202,8 @@ async function detectRemote(
   fromMs: number,
   toMs: number,
 ): Promise<Detection[]> {
-  const response = await fetch(`${url.replace(/\/$/, '')}/api/detect`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}) },
-    body: JSON.stringify({ from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }),
-  });
-  if (!response.ok) throw new LlmwatchError('unavailable', `POST /api/detect: HTTP ${response.status}`);
-  return ((await response.json()) as { detections: Detection[] }).detections;
+  const request = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
+  const detections = await fetchDetections(url, request, apiKey);
+  if (!detections) throw new LlmwatchError('unavailable', `the collector at ${url} stopped answering`);
+  return detections;
 }

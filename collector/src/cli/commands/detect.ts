@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Command } from 'commander';
 import { createNotifiers, Dispatcher } from '../../alert/notify.js';
@@ -7,70 +5,22 @@ import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../../config/i
 import { detectRange } from '../../detect/engine.js';
 import { describeSubject, type Detection } from '../../detect/types.js';
 import { LlmwatchError } from '../../errors.js';
-import { openClickHouse } from '../../storage/clickhouse.js';
 import { migrate } from '../../storage/migrations/index.js';
-import { collectorUrlOf } from './report.js';
+import { fetchDetections, fromStoredData, type DataSourceFlags } from '../data-source.js';
 
-interface DetectFlags {
+interface DetectFlags extends DataSourceFlags {
   from: string;
   to: string;
   project?: string;
   json?: boolean;
   dryRun?: boolean;
   config?: string;
-  collector?: string;
-  apiKey?: string;
-  data?: string;
-  clickhouseUrl?: string;
 }
 
 function instant(value: string, flag: string): number {
   const ms = /^\d{10,16}$/.test(value) ? Number(value) : Date.parse(value);
   if (!Number.isFinite(ms)) throw new LlmwatchError('usage', `${flag}: not an ISO 8601 time: ${value}`);
   return ms;
-}
-
-/** POST /api/detect on a running collector; `undefined` when none listens there. */
-async function detectRemote(
-  url: string,
-  body: { from: number; to: number; project?: string; dryRun: boolean },
-  apiKey: string | undefined,
-): Promise<Detection[] | undefined> {
-  let response: Response;
-  try {
-    response = await fetch(`${url.replace(/\/$/, '')}/api/detect`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
-      },
-      body: JSON.stringify(body),
-      // A long backtest is many windows: give it time, the collector works through them in order.
-      signal: AbortSignal.timeout(30 * 60_000),
-    });
-  } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL') return undefined;
-    throw new LlmwatchError('unavailable', `collector at ${url}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (response.status === 401 || response.status === 403)
-    throw new LlmwatchError(
-      'usage',
-      `collector at ${url} refused the key (use --api-key or LLMWATCH_API_KEY)`,
-    );
-  if (response.status === 400)
-    throw new LlmwatchError(
-      'usage',
-      `collector at ${url}: ${(await response.text().catch(() => '')).slice(0, 300)}`,
-    );
-  if (!response.ok)
-    throw new LlmwatchError(
-      'unavailable',
-      `collector at ${url}: HTTP ${response.status} ${(await response.text().catch(() => '')).slice(0, 200)}`,
-    );
-  return ((await response.json()) as { detections: Detection[] }).detections;
 }
 
 async function detectLocal(
@@ -101,11 +51,7 @@ async function detectLocal(
   return found;
 }
 
-/**
- * The detections of a range, from wherever the data is: a ClickHouse server directly; else a
- * running collector over HTTP (it owns the embedded data directory); else the embedded data
- * directory itself.
- */
+/** The detections of a range, from wherever the data is (see `fromStoredData`). */
 export async function runDetect(flags: DetectFlags): Promise<Detection[]> {
   const fromMs = instant(flags.from, '--from');
   const toMs = instant(flags.to, '--to');
@@ -113,55 +59,16 @@ export async function runDetect(flags: DetectFlags): Promise<Detection[]> {
   const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
   const project = flags.project ?? config.projects[0]?.id ?? 'default';
   const dryRun = flags.dryRun ?? false;
-  const serverUrl = flags.clickhouseUrl ?? config.storage.url;
-  if (serverUrl) {
-    const client = await openClickHouse(
-      {
-        mode: 'server',
-        url: serverUrl,
-        username: config.storage.username,
-        password: config.storage.password,
-        database: config.storage.database,
-      },
-      'query',
-    );
-    try {
-      return await detectLocal(client, config, { fromMs, toMs, project, dryRun });
-    } finally {
-      await client.close();
-    }
-  }
-  const url = flags.collector ?? collectorUrlOf(config);
-  const apiKey = flags.apiKey ?? process.env.LLMWATCH_API_KEY ?? config.projects[0]?.keys[0];
-  if (process.stderr.isTTY) process.stderr.write(`detect: asking the collector at ${url}…\r`);
-  const remote = await detectRemote(
-    url,
-    { from: fromMs, to: toMs, ...(flags.project ? { project } : {}), dryRun },
-    apiKey,
-  );
-  if (process.stderr.isTTY) process.stderr.write('\x1b[K');
-  if (remote) return remote;
-  if (flags.collector) throw new LlmwatchError('unavailable', `no collector answers at ${flags.collector}`);
-
-  const dataDir = resolve(flags.data ?? config.storage.dataDir);
-  if (!existsSync(dataDir))
-    throw new LlmwatchError(
-      'unavailable',
-      `no collector at ${url} and no data in ${dataDir} (start one with: llmwatch start)`,
-    );
-  let client: ClickHouseClient;
-  try {
-    client = await openClickHouse({ mode: 'embedded', dataDir }, 'query');
-  } catch (error) {
-    throw new LlmwatchError('unavailable', `cannot open ${dataDir}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  try {
-    return await detectLocal(client, config, { fromMs, toMs, project, dryRun });
-  } finally {
-    await client.close();
-  }
+  return fromStoredData(flags, config, {
+    remote: async (url, apiKey) => {
+      if (process.stderr.isTTY) process.stderr.write(`detect: asking the collector at ${url}…\r`);
+      const request = { from: fromMs, to: toMs, ...(flags.project ? { project } : {}), dryRun };
+      const detections = await fetchDetections(url, request, apiKey);
+      if (process.stderr.isTTY) process.stderr.write('\x1b[K');
+      return detections;
+    },
+    local: (client) => detectLocal(client, config, { fromMs, toMs, project, dryRun }),
+  });
 }
 
 export function formatDetection(d: Detection): string {
