@@ -13,6 +13,7 @@ import { encodeRecord } from '../collector/src/ingest/spool.js';
 import { insertJsonEachRow, openClickHouse } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import type { BenchResult } from './types.js';
+import { seededRandom } from '../packages/core/src/index.js';
 
 /**
  * Collector ingest (DESIGN §8): OTLP protobuf batches of LLM spans with ~1 KB prompts, sent over
@@ -29,17 +30,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, '..');
 const BATCH_SPANS = 500;
 const SENDERS = 8;
-
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS =
   'the customer asked about their order refund policy shipping delay invoice account password reset subscription plan upgrade billing cycle support ticket escalation summary translate explain code review function error stack trace database query latency dashboard weekly report revenue forecast marketing email draft please'.split(
@@ -211,7 +201,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   const sustainedSeconds = quick ? 8 : 20;
   const overloadSeconds = quick ? 5 : 10;
   const dir = mkdtempSync(join(tmpdir(), 'llmwatch-bench-ingest-'));
-  const random = rng(42);
+  const random = seededRandom(42);
   const pool = Array.from({ length: quick ? 16 : 32 }, (_, i) => makeBatch(i, random));
   const bytesPerSpan = pool.reduce((n, b) => n + b.length, 0) / (pool.length * BATCH_SPANS);
 

@@ -3,6 +3,7 @@ import { scanJsonLines } from '../collector/src/cli/commands/pii.js';
 import { scanText } from '../packages/core/src/pii/index.js';
 import { availableParallelism, loadavg } from 'node:os';
 import type { BenchResult } from './types.js';
+import { seededRandom } from '../packages/core/src/index.js';
 
 /**
  * PII scan throughput, one core: `scanText` over a generated mix of the text an LLM app sends
@@ -10,17 +11,6 @@ import type { BenchResult } from './types.js';
  * application logs and tool-call JSON — with a realistic sprinkling of PII and secrets (most text
  * has none). Reported in MB/s of UTF-8 input.
  */
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROSE = [
   'Can you summarize the following meeting notes and list the action items with owners and due dates?',
@@ -65,7 +55,7 @@ const PII = [
 ];
 
 export function mixedCorpus(bytes: number, seed = 42): string {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
   const parts: string[] = [];
   let size = 0;

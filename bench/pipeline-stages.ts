@@ -6,8 +6,9 @@ import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
 import { defaultStages } from '../collector/src/ingest/pipeline.js';
 import { callRow, traceRow, type CallFeatures } from '../collector/src/ingest/rows.js';
 import { normalizeSpan, type DecodedSpan, type LlmCall } from '../packages/core/src/index.js';
-import { makeBatch, rng } from './ingest.js';
+import { makeBatch } from './ingest.js';
 import type { BenchResult } from './types.js';
+import { seededRandom } from '../packages/core/src/index.js';
 
 /**
  * CPU µs per span of each ingest pipeline stage on one thread, on the same spans as the ingest
@@ -39,7 +40,7 @@ function measure(items: number, rounds: number, fn: () => void): { median: numbe
 
 export async function run(options: { quick?: boolean } = {}): Promise<BenchResult> {
   const rounds = options.quick ? 5 : 11;
-  const random = rng(42);
+  const random = seededRandom(42);
   const bodies = Array.from({ length: options.quick ? 4 : 8 }, (_, i) => makeBatch(i, random));
   const config = parseConfig({});
   const stages = defaultStages(config, HASH_KEY);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, startCollector, type RunningCollector } from '@llmwatch/collector';
-import { HOUR, rng } from './traffic.js';
+import { HOUR } from './traffic.js';
+import { seededRandom } from '@llmwatch/core';
 
 /**
  * Alert delivery end to end: a collector with a webhook (HMAC-signed) and a Slack notifier, the
@@ -72,7 +73,7 @@ describe('alert notifications', () => {
       }),
     );
     // Three days of gpt-4o-mini calls with 1% errors, then one hour with 30% RateLimitError.
-    const r = rng(3);
+    const r = seededRandom(3);
     const rows: Record<string, unknown>[] = [];
     for (let t = incidentFrom - 3 * 24 * HOUR; t < incidentFrom + 2 * HOUR; t += 60_000) {
       const incident = t >= incidentFrom && t < incidentFrom + HOUR;

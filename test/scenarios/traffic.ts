@@ -1,3 +1,4 @@
+import { seededRandom } from '@llmwatch/core';
 /**
  * Realistic, deterministic, backdated LLM traffic for the detection scenario suite: several
  * services, models and prompts, a daily load cycle of ±50%, ordinary noise (1% errors, long-tail
@@ -39,18 +40,6 @@ export interface Incident {
   /** [fromMs, toMs) of event time where the incident is injected. */
   fromMs: number;
   toMs: number;
-}
-
-/** mulberry32: small, fast, seedable; the suite must generate the same traffic every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function normal(r: () => number): number {
@@ -211,7 +200,7 @@ export interface Scenario {
  * control day; day 4 has one incident after another, each followed by a quiet hour.
  */
 export function buildScenario(endMs: number, seed = 7): Scenario {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const startMs = endMs - 5 * DAY;
   const d4 = startMs + 4 * DAY;
   const at = (h: number) => d4 + h * HOUR;

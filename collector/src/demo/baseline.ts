@@ -3,7 +3,8 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { GENAI, GENERAL, LLMWATCH } from '@llmwatch/core';
-import { DAY_MS, normalCall, prng, type CallPlan } from './scenario.js';
+import { DAY_MS, normalCall, type CallPlan } from './scenario.js';
+import { seededRandom } from '@llmwatch/core';
 
 /**
  * Yesterday's and earlier traffic, so the detectors have a baseline: spans with explicit start
@@ -64,7 +65,7 @@ export function llmAttributes(call: CallPlan, capture: boolean): Attributes {
 
 /** Sends the backdated baseline; resolves when the collector acknowledged every span. */
 export async function sendBaseline(options: BaselineOptions): Promise<number> {
-  const rand = prng(options.seed ?? 7);
+  const rand = seededRandom(options.seed ?? 7);
   const days = options.days ?? 3;
   const perWindow = options.callsPerDayWindow ?? 150;
   const recent = options.recentCalls ?? 700;

@@ -2,7 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { FAKE_REPLY_HEADER, type FakeReply, type FakeServer } from '@llmwatch/fake-llm';
 import { withContext, wrapAnthropic, wrapOpenAI } from '@llmwatch/sdk';
-import { INCIDENTS, MODELS, PROMPTS, between, normalCall, prng, type CallPlan } from './scenario.js';
+import { INCIDENTS, MODELS, PROMPTS, between, normalCall, type CallPlan } from './scenario.js';
+import { seededRandom } from '@llmwatch/core';
 
 /**
  * The live part of the demo: real calls through the llmwatch SDK wrapping the official OpenAI and
@@ -22,7 +23,7 @@ export interface LiveResult {
 }
 
 export function planLiveTraffic(seed: number, normalCalls = 70): LiveCall[] {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const calls: LiveCall[] = [];
   const normalReply = (plan: CallPlan): FakeReply => ({
     content: plan.answer,

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { GENAI, LLMWATCH } from '@llmwatch/core';
+import { seededRandom } from '@llmwatch/core';
 
 /**
  * Realistic stored traffic, written straight into the tables with the real schema: what the
@@ -56,18 +57,6 @@ const PII = [
   { type: 'secret', place: 'output' },
 ];
 
-/** mulberry32: tiny deterministic PRNG so fixtures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hex(rand: () => number, bytes: number): string {
   let s = '';
   for (let i = 0; i < bytes; i++)
@@ -89,7 +78,7 @@ function pick<T>(rand: () => number, items: readonly T[]): T {
 }
 
 export function seedTraffic(options: SeedOptions): SeedRows {
-  const rand = prng(options.seed ?? 42);
+  const rand = seededRandom(options.seed ?? 42);
   const hours = options.hours ?? 6;
   const perHour = options.callsPerHour ?? 180;
   const projects = options.projects ?? ['default'];

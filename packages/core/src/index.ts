@@ -38,3 +38,4 @@ export type {
 export { scanText, redactText, PII_TYPES } from './pii/index.js';
 export type { PiiType, PiiFinding, PiiScanOptions } from './pii/index.js';
 export { normalizeSpan, PROVIDER_ALIASES, FINISH_REASON_ALIASES } from './normalize/index.js';
+export { seededRandom } from './random.js';

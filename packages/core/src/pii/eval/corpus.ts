@@ -2,6 +2,7 @@ import type { CountryCode } from 'libphonenumber-js/max';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { base62, crc32, ibanMod97Valid, luhnValid } from '../checks.js';
 import type { PiiType } from '../types.js';
+import { seededRandom } from '../../random.js';
 
 /**
  * Labelled evaluation corpus for the PII detectors, generated from templates with a seeded PRNG
@@ -27,16 +28,6 @@ export interface EvalExample {
 }
 
 export type Rng = () => number;
-export function rng(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly r: Rng) {}
@@ -822,7 +813,7 @@ function hardNegative(g: Gen, id: string): EvalExample {
 
 /** Deterministic corpus: `size` examples, ~40 % hard negatives. */
 export function generateCorpus(size = 2000, seed = 20261123): EvalExample[] {
-  const g = new Gen(rng(seed));
+  const g = new Gen(seededRandom(seed));
   const out: EvalExample[] = [];
   for (let i = 0; i < size; i++) {
     const id = `ex-${String(i).padStart(5, '0')}`;
