@@ -5,10 +5,9 @@ import { decodeProtobuf } from '../collector/src/ingest/decode.js';
 import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
 import { defaultStages } from '../collector/src/ingest/pipeline.js';
 import { callRow, traceRow, type CallFeatures } from '../collector/src/ingest/rows.js';
-import { normalizeSpan, type DecodedSpan, type LlmCall } from '../packages/core/src/index.js';
+import { normalizeSpan, seededRandom, type DecodedSpan, type LlmCall } from '../packages/core/src/index.js';
 import { makeBatch } from './ingest.js';
 import type { BenchResult } from './types.js';
-import { seededRandom } from '../packages/core/src/index.js';
 
 /**
  * CPU µs per span of each ingest pipeline stage on one thread, on the same spans as the ingest

@@ -62,6 +62,12 @@ describe('textSketch', () => {
     const code = textSketch('write a python function that parses json and returns a typed dataclass');
     expect(cosine(refund1, refund2)).toBeGreaterThan(cosine(refund1, code) + 0.2);
   });
+
+  it('gives the same sketch on the ASCII fast path as on the general Unicode path', () => {
+    // The em dash is a separator to the Unicode tokenizer and sends the text down the general path.
+    const words = 'Refund MY order 42 times, the API_KEY rotation and the Invoice-2024 export';
+    expect(textSketch(words.replaceAll(' ', ' \u2014 '))).toEqual(textSketch(words.replaceAll(' ', ' - ')));
+  });
 });
 
 describe('detectLanguage', () => {
@@ -75,5 +81,7 @@ describe('detectLanguage', () => {
     expect(detectLanguage('Как сбросить пароль?')).toBe('ru');
     expect(detectLanguage('12345 !!!')).toBe('und');
     expect(detectLanguage('')).toBe('');
+    // Regression: object-prototype names counted as stopwords and voted for "function Object()".
+    expect(detectLanguage('constructor toString valueOf')).toBe('und');
   });
 });

@@ -123,17 +123,18 @@ export function tokenize(text: string): string[] {
  */
 export function textSketch(text: string): number[] {
   if (!text) return [];
-  const tokens = tokenize(text);
-  if (tokens.length === 0) return [];
   const v = new Float64Array(SKETCH_DIM);
-  let prevHash = -1;
-  for (const token of tokens) {
-    // Function words say nothing about the topic and would dominate a small sketch.
-    if (token.length < 2 || token in STOPWORDS) continue;
-    const h = fnvMore(FNV_OFFSET, token);
-    add(v, h, 1);
-    if (prevHash >= 0) add(v, fnvMore(Math.imul(prevHash ^ SPACE, FNV_PRIME), token), 0.5);
-    prevHash = h;
+  if (isAscii(text, MAX_SKETCH_CHARS)) sketchAscii(text, v);
+  else {
+    let prevHash = -1;
+    for (const token of tokenize(text)) {
+      // Function words say nothing about the topic and would dominate a small sketch.
+      if (token.length < 2 || STOPWORDS.has(token)) continue;
+      const h = fnvMore(FNV_OFFSET, token);
+      add(v, h, 1);
+      if (prevHash >= 0) add(v, fnvMore(Math.imul(prevHash ^ SPACE, FNV_PRIME), token), 0.5);
+      prevHash = h;
+    }
   }
   let norm = 0;
   for (let i = 0; i < SKETCH_DIM; i++) norm += v[i]! * v[i]!;
@@ -147,6 +148,92 @@ export function textSketch(text: string): number[] {
 
 function add(v: Float64Array, h: number, weight: number): void {
   v[h % SKETCH_DIM]! += (h & 0x8000_0000) === 0 ? weight : -weight;
+}
+
+/*
+ * ASCII fast path. Most prompts are plain ASCII; for them tokens are [a-z0-9]+ runs after
+ * lowercasing, so one pass over the char codes can hash them without the Unicode regex, the
+ * lowercased copy or a string per token. It yields exactly the values of the general path.
+ */
+function isAscii(text: string, limit: number): boolean {
+  const end = Math.min(text.length, limit);
+  for (let i = 0; i < end; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** The lowercased ASCII letter or digit at `i`, or -1 when it is not one. */
+function wordCode(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 97 && c <= 122) return c;
+  if (c >= 65 && c <= 90) return c | 0x20;
+  if (c >= 48 && c <= 57) return c;
+  return -1;
+}
+
+/** Calls `onToken` with the FNV-1a hash, start and length of each token of the first `limit` chars. */
+function scanAsciiTokens(
+  text: string,
+  limit: number,
+  onToken: (hash: number, start: number, length: number) => void,
+): void {
+  const end = Math.min(text.length, limit);
+  let h = FNV_OFFSET;
+  let start = -1;
+  for (let i = 0; i < end; i++) {
+    const c = wordCode(text, i);
+    if (c >= 0) {
+      if (start < 0) {
+        start = i;
+        h = FNV_OFFSET;
+      }
+      h = Math.imul(h ^ c, FNV_PRIME);
+    } else if (start >= 0) {
+      onToken(h >>> 0, start, i - start);
+      start = -1;
+    }
+  }
+  if (start >= 0) onToken(h >>> 0, start, end - start);
+}
+
+/** The stopword spelled by text[start, start + length) (lowercased), if any. */
+function asciiStopword(text: string, hash: number, start: number, length: number): string | undefined {
+  const word = STOPWORD_BY_HASH.get(hash);
+  if (word === undefined || word.length !== length) return undefined;
+  // A hash match is only a candidate: compare the letters so a collision never drops a token.
+  for (let i = 0; i < length; i++) if (wordCode(text, start + i) !== word.charCodeAt(i)) return undefined;
+  return word;
+}
+
+function sketchAscii(text: string, v: Float64Array): void {
+  let prevHash = -1;
+  scanAsciiTokens(text, MAX_SKETCH_CHARS, (h, start, length) => {
+    if (length < 2 || asciiStopword(text, h, start, length) !== undefined) return;
+    add(v, h, 1);
+    if (prevHash >= 0) {
+      let bigram = Math.imul(prevHash ^ SPACE, FNV_PRIME);
+      for (let i = start; i < start + length; i++) bigram = Math.imul(bigram ^ wordCode(text, i), FNV_PRIME);
+      add(v, bigram >>> 0, 0.5);
+    }
+    prevHash = h;
+  });
+}
+
+function votesAscii(sample: string): string {
+  const votes = new Map<string, number>();
+  let best = 'und';
+  let bestVotes = 0;
+  scanAsciiTokens(sample, sample.length, (h, start, length) => {
+    const word = asciiStopword(sample, h, start, length);
+    if (word === undefined) return;
+    const lang = STOPWORDS.get(word)!;
+    const n = (votes.get(lang) ?? 0) + 1;
+    votes.set(lang, n);
+    if (n > bestVotes) {
+      bestVotes = n;
+      best = lang;
+    }
+  });
+  return best;
 }
 
 const SCRIPTS: Array<[RegExp, string]> = [
@@ -164,10 +251,12 @@ const SCRIPTS: Array<[RegExp, string]> = [
 // The most frequent function words of each language: a few dozen suffice to tell Latin-script
 // languages apart on a sentence or more (Grefenstette, "Comparing two language identification
 // schemes", 1995).
-const STOPWORDS: Record<string, string> = {};
+// A Map, not an object: `'constructor' in {}` is true and would count as a stopword.
+const STOPWORDS = new Map<string, string>();
+const STOPWORD_BY_HASH = new Map<number, string>();
 /** Function words of the supported languages (for term evidence: they say nothing about topics). */
 export function stopwords(): string[] {
-  return Object.keys(STOPWORDS);
+  return [...STOPWORDS.keys()];
 }
 for (const [lang, words] of Object.entries({
   en: 'the and is are was to of in that it for on with as you this be have not what how can my your do i',
@@ -178,21 +267,27 @@ for (const [lang, words] of Object.entries({
   pt: 'o os e de que em um uma para com não é da do se por as mais como você',
   nl: 'de het een en is van dat niet op te zijn met voor er ik je wat hoe',
 })) {
-  for (const w of words.split(' ')) if (!(w in STOPWORDS)) STOPWORDS[w] = lang;
+  for (const w of words.split(' ')) {
+    if (STOPWORDS.has(w)) continue;
+    STOPWORDS.set(w, lang);
+    STOPWORD_BY_HASH.set(fnvMore(FNV_OFFSET, w), w);
+  }
 }
 
 /** Script first, then stopword votes for Latin-script text; 'und' when nothing decides. */
 export function detectLanguage(text: string): string {
   if (!text) return '';
   const sample = text.slice(0, 2_000);
+  if (isAscii(sample, sample.length)) return votesAscii(sample);
   if (hasNonLatin(sample)) for (const [re, lang] of SCRIPTS) if (re.test(sample)) return lang;
-  const votes: Record<string, number> = {};
+  const votes = new Map<string, number>();
   let best = 'und';
   let bestVotes = 0;
   for (const match of sample.toLowerCase().matchAll(TOKEN)) {
-    const lang = STOPWORDS[match[0]];
+    const lang = STOPWORDS.get(match[0]);
     if (!lang) continue;
-    const n = (votes[lang] = (votes[lang] ?? 0) + 1);
+    const n = (votes.get(lang) ?? 0) + 1;
+    votes.set(lang, n);
     if (n > bestVotes) {
       bestVotes = n;
       best = lang;
