@@ -6,12 +6,14 @@ import type { Dict } from './internal-types.js';
 
 type Redact = (text: string) => { text: string; findings: readonly unknown[] };
 
+const TEXT_KEYS = ['content', 'arguments', 'response'] as const;
+
 /** Redacts every string a message carries (text, tool arguments, tool results) in place; returns the finding count. */
 function redactMessages(messages: readonly GenAiMessage[], redact: Redact): number {
   let count = 0;
   for (const m of messages) {
     for (const p of m.parts) {
-      for (const key of ['content', 'arguments', 'response'] as const) {
+      for (const key of TEXT_KEYS) {
         const v = p[key];
         if (typeof v === 'string' && v) {
           const r = redact(v);

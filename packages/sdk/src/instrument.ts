@@ -319,9 +319,7 @@ export function wrapMethod(target: unknown, method: string, spec: CallSpec, serv
     let result: unknown;
     try {
       // The span is active during the call so HTTP instrumentation nests under it.
-      result = process.env.NOWITH
-        ? original.apply(this, args)
-        : context.with(trace.setSpan(context.active(), rec.span), original, this, ...args);
+      result = context.with(trace.setSpan(context.active(), rec.span), original, this, ...args);
     } catch (error) {
       rec.fail(error);
       throw error;
