@@ -1,7 +1,7 @@
 /**
  * Source of the provisioned Grafana dashboards (grafana/dashboards/*.json are generated from
- * here by `pnpm grafana:dashboards`; test/grafana.test.ts checks they are in sync and runs every
- * panel's SQL against the real schema).
+ * here by `node --import tsx grafana/generate.ts`; test/grafana.test.ts checks they are in sync
+ * and runs every panel's SQL against the real schema).
  *
  * Queries are raw SQL for the grafana-clickhouse-datasource plugin. Rules that keep them correct:
  * - Time-range macros come from the plugin backend ($__timeFilter(col), $__timeInterval(col), ...).
@@ -58,24 +58,102 @@ export interface Dashboard {
   panels: Panel[];
 }
 
-// ---- filters --------------------------------------------------------------------------------
+// ---- filters and row sources ------------------------------------------------------------------
 
-const all = (column: string, variable: string) =>
-  `$__conditionalAll(${column} IN (\${${variable}:singlequote}), $${variable})`;
+/** Multi-value dimensions, in the order their variables narrow each other's options. */
+const DIMENSIONS = {
+  service: { column: 'ServiceName', label: 'Service' },
+  model: { column: 'Model', label: 'Model' },
+  prompt: { column: 'PromptName', label: 'Prompt' },
+} as const;
+type Dimension = keyof typeof DIMENSIONS;
+const DIMENSION_NAMES = Object.keys(DIMENSIONS) as Dimension[];
 
-/** Filter for tables with ServiceName, Model and PromptName columns. */
-function where(timeColumn: string, dims: { service?: boolean; model?: boolean; prompt?: boolean } = {}) {
-  const parts = [`ProjectId = '$project'`, `$__timeFilter(${timeColumn})`];
-  if (dims.service !== false) parts.push(all('ServiceName', 'service'));
-  if (dims.model !== false) parts.push(all('Model', 'model'));
-  if (dims.prompt !== false) parts.push(all('PromptName', 'prompt'));
-  return parts.join('\n  AND ');
+const filter = (d: Dimension) =>
+  `$__conditionalAll(${DIMENSIONS[d].column} IN (\${${d}:singlequote}), $${d})`;
+
+/** For tables without the dimension columns. */
+const inRange = (timeColumn: string) => `ProjectId = '$project' AND $__timeFilter(${timeColumn})`;
+
+/** For tables with ServiceName, Model and PromptName columns. */
+function where(timeColumn: string): string {
+  return [`ProjectId = '$project'`, `$__timeFilter(${timeColumn})`, ...DIMENSION_NAMES.map(filter)].join(
+    '\n  AND ',
+  );
 }
 
 const ROLLUP = `llm_calls_1m`;
-const Q = `quantilesTDigestMerge(0.5, 0.9, 0.95, 0.99)`;
 const W_ROLLUP = where('Minute');
 const W_CALLS = where('Timestamp');
+
+/** A table with the dashboard's filter applied, and the column its time buckets come from. */
+interface Rows {
+  time: string;
+  from: string;
+}
+const PER_MINUTE: Rows = { time: 'Minute', from: `FROM ${ROLLUP} WHERE ${W_ROLLUP}` };
+const CALLS: Rows = { time: 'Timestamp', from: `FROM llm_calls WHERE ${W_CALLS}` };
+/** Failed calls have no output, so output-quality panels leave them out. */
+const ANSWERED_CALLS: Rows = { time: 'Timestamp', from: `${CALLS.from} AND Status != 'error'` };
+const FINDINGS: Rows = { time: 'Timestamp', from: `FROM pii_findings WHERE ${W_CALLS}` };
+const DETECTIONS: Rows = { time: 'WindowTo', from: `FROM detections WHERE ${inRange('WindowTo')}` };
+const SCORES: Rows = { time: 'Timestamp', from: `FROM scores WHERE ${inRange('Timestamp')}` };
+/** alert_state keeps every version of an alert until merges: FINAL reads the latest. */
+const OPEN_ALERTS = `FROM alert_state FINAL WHERE ProjectId = '$project' AND Status = 'firing'`;
+
+// ---- SQL shapes -------------------------------------------------------------------------------
+
+/** The rollup keeps t-digest states: one merge yields all of these quantiles, as a 1-based array. */
+const QUANTILES = [0.5, 0.9, 0.95, 0.99] as const;
+type Quantile = (typeof QUANTILES)[number];
+const Q = `quantilesTDigestMerge(${QUANTILES.join(', ')})`;
+const quantileIndex = (q: Quantile) => QUANTILES.indexOf(q) + 1;
+const quantile = (column: 'LatencyQuantiles' | 'TtftQuantiles', q: Quantile) =>
+  `${Q}(${column})[${quantileIndex(q)}]`;
+const roundedQuantile = (column: 'LatencyQuantiles' | 'TtftQuantiles', q: Quantile, alias: string) =>
+  `round(${quantile(column, q)}) AS ${alias}`;
+
+/** An empty range gives 0 instead of NaN or infinity. */
+const ratio = (numerator: string, denominator: string) => `${numerator} / greatest(${denominator}, 1)`;
+const ERROR_RATE = ratio('sum(Errors)', 'sum(Calls)');
+/** Unpriced calls have a NULL cost, not zero: counting them would understate the average. */
+const COST_PER_PRICED_CALL = ratio('sum(CostUsd)', 'sum(Calls) - sum(UnpricedCalls)');
+
+/** GROUP BY takes a computed label (`expr AS name`) by its name. */
+const groupKey = (column: string) => column.replace(/^.* AS /, '');
+
+/** One number for the whole range. */
+const total = (columns: string, rows: Rows = PER_MINUTE) => `SELECT ${columns} ${rows.from}`;
+
+/** `time` must come first, then labels, then numbers: the plugin turns such a frame into series. */
+function overTime(rows: Rows, columns: string, opts: { by?: string; having?: string } = {}): string {
+  const label = opts.by ? `${opts.by}, ` : '';
+  const key = opts.by ? `, ${groupKey(opts.by)}` : '';
+  const having = opts.having ? ` HAVING ${opts.having}` : '';
+  return `SELECT $__timeInterval(${rows.time}) AS time, ${label}${columns}
+${rows.from}
+GROUP BY time${key}${having} ORDER BY time`;
+}
+
+/** Only plain numeric columns next to time: the plugin cannot turn an array into series. */
+const LATENCY_PERCENTILES = `SELECT time, q[${quantileIndex(0.5)}] AS p50, q[${quantileIndex(0.95)}] AS p95, q[${quantileIndex(0.99)}] AS p99
+FROM (
+  SELECT $__timeInterval(Minute) AS time, ${Q}(LatencyQuantiles) AS q
+  ${PER_MINUTE.from}
+  GROUP BY time
+)
+ORDER BY time`;
+
+/** Latency and time-to-first-token percentiles per group, slowest p95 first. */
+function latencyTable(by: string[], opts: { max?: boolean } = {}): string {
+  const max = opts.max ? ', round(max(MaxLatencyMs)) AS max_ms' : '';
+  return `SELECT ${by.join(', ')}, sum(Calls) AS calls,
+  ${roundedQuantile('LatencyQuantiles', 0.5, 'p50_ms')}, ${roundedQuantile('LatencyQuantiles', 0.95, 'p95_ms')},
+  ${roundedQuantile('LatencyQuantiles', 0.99, 'p99_ms')}${max},
+  ${roundedQuantile('TtftQuantiles', 0.5, 'ttft_p50_ms')}, ${roundedQuantile('TtftQuantiles', 0.95, 'ttft_p95_ms')}
+${PER_MINUTE.from}
+GROUP BY ${by.map(groupKey).join(', ')} ORDER BY p95_ms DESC`;
+}
 
 // ---- panel builders -------------------------------------------------------------------------
 
@@ -92,6 +170,65 @@ interface PanelSpec {
   options?: Record<string, unknown>;
   overrides?: unknown[];
 }
+
+type PanelExtras = Partial<Omit<PanelSpec, 'type' | 'title' | 'sql'>>;
+
+/** Half the width and eight rows high unless told otherwise: two charts side by side. */
+function panel(type: PanelSpec['type'], title: string, sql: string, extras: PanelExtras = {}): PanelSpec {
+  return { type, title, sql, w: 12, h: 8, ...extras };
+}
+
+const timeseries = (title: string, unit: string, sql: string, extras: PanelExtras = {}) =>
+  panel('timeseries', title, sql, { unit, ...extras });
+
+const table = (title: string, sql: string, extras: PanelExtras = {}) => panel('table', title, sql, extras);
+
+type StatSpec = Omit<PanelSpec, 'w'>;
+
+const stat = (title: string, unit: string, sql: string, extras: Omit<PanelExtras, 'w'> = {}): StatSpec => ({
+  type: 'stat',
+  title,
+  sql,
+  h: 4,
+  unit,
+  ...extras,
+});
+
+/** A dashboard's stats share one full-width row. */
+function statRow(...stats: StatSpec[]): PanelSpec[] {
+  const w = 24 / stats.length;
+  if (!Number.isInteger(w)) throw new Error(`${stats.length} stats do not divide the 24-column grid`);
+  return stats.map((s) => ({ ...s, w }));
+}
+
+/** Green below the first step; each step's colour holds from its value up. */
+function thresholds(...steps: [color: string, from: number][]): Record<string, unknown> {
+  return {
+    thresholds: {
+      mode: 'absolute',
+      steps: [{ color: 'green', value: null }, ...steps.map(([color, value]) => ({ color, value }))],
+    },
+  };
+}
+
+const TRACES_UID = 'llmwatch-traces';
+
+/** The Traces dashboard's trace view, keeping the project and the time range. */
+const traceUrl = (traceId: string) =>
+  `/d/${TRACES_UID}/llmwatch-traces?var-project=\${project}&var-trace_id=${traceId}&\${__url_time_range}`;
+
+/** Any cell of a row opens the row's trace (the query returns a trace_id column). */
+const OPEN_TRACE_OF_ROW: Record<string, unknown> = {
+  links: [{ title: 'Open trace', url: traceUrl('${__data.fields.trace_id}') }],
+};
+
+/** Only the trace_id cells link, to the trace they show. */
+const TRACE_ID_LINKS: unknown[] = [
+  {
+    matcher: { id: 'byName', options: 'trace_id' },
+    properties: [{ id: 'links', value: [{ title: 'Show trace', url: traceUrl('${__value.raw}') }] }],
+  },
+];
 
 function formatOf(type: PanelSpec['type']): PanelFormat {
   if (type === 'timeseries') return 'timeseries';
@@ -206,8 +343,6 @@ function queryVariable(
 }
 
 function standardVariables(): Record<string, unknown>[] {
-  const dim = (col: string, filters: string[]) =>
-    `SELECT DISTINCT ${col} FROM ${ROLLUP} WHERE ${["ProjectId = '$project'", '$__timeFilter(Minute)', ...filters].join(' AND ')} ORDER BY ${col}`;
   return [
     queryVariable(
       'project',
@@ -215,20 +350,16 @@ function standardVariables(): Record<string, unknown>[] {
       `SELECT DISTINCT ProjectId FROM ${ROLLUP} WHERE $__timeFilter(Minute) ORDER BY ProjectId`,
       { multi: false, includeAll: false, current: 'default' },
     ),
-    queryVariable('service', 'Service', dim('ServiceName', []), { multi: true, includeAll: true }),
-    queryVariable('model', 'Model', dim('Model', [all('ServiceName', 'service')]), {
-      multi: true,
-      includeAll: true,
+    ...DIMENSION_NAMES.map((d, i) => {
+      const { column, label } = DIMENSIONS[d];
+      const narrowedBy = [inRange('Minute'), ...DIMENSION_NAMES.slice(0, i).map(filter)].join(' AND ');
+      return queryVariable(
+        d,
+        label,
+        `SELECT DISTINCT ${column} FROM ${ROLLUP} WHERE ${narrowedBy} ORDER BY ${column}`,
+        { multi: true, includeAll: true },
+      );
     }),
-    queryVariable(
-      'prompt',
-      'Prompt',
-      dim('PromptName', [all('ServiceName', 'service'), all('Model', 'model')]),
-      {
-        multi: true,
-        includeAll: true,
-      },
-    ),
   ];
 }
 
@@ -246,7 +377,7 @@ export const ALERT_ANNOTATION: Record<string, unknown> = {
     rawSql: `SELECT WindowFrom AS time, WindowTo AS timeEnd,
   concat(upper(Severity), ' ', Kind, ': ', Message) AS text, [Kind, Severity, Rule] AS tags
 FROM detections
-WHERE ProjectId = '$project' AND $__timeFilter(WindowTo) AND Status = 'firing'
+WHERE ${inRange('WindowTo')} AND Status = 'firing'
 ORDER BY WindowTo`,
   },
 };
@@ -300,6 +431,12 @@ function dashboard(
   };
 }
 
+// ---- panels on more than one dashboard --------------------------------------------------------
+
+const COST_STAT = stat('Cost', 'currencyUSD', total('sum(CostUsd) AS cost'));
+const PII_CALLS_STAT = stat('Calls with PII', 'short', total('sum(PiiCalls) AS pii_calls'));
+const TOKENS = 'sum(InputTokens) + sum(OutputTokens)';
+
 // ---- dashboards -----------------------------------------------------------------------------
 
 const overview = dashboard(
@@ -307,133 +444,39 @@ const overview = dashboard(
   'llmwatch / Overview',
   'Calls, cost, tokens, latency and errors.',
   [
-    {
-      title: 'Calls',
-      type: 'stat',
-      w: 4,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT sum(Calls) AS calls FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Cost',
-      type: 'stat',
-      w: 4,
-      h: 4,
-      unit: 'currencyUSD',
-      sql: `SELECT sum(CostUsd) AS cost FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Tokens',
-      type: 'stat',
-      w: 4,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT sum(InputTokens) + sum(OutputTokens) AS tokens FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Latency p95',
-      type: 'stat',
-      w: 4,
-      h: 4,
-      unit: 'ms',
-      sql: `SELECT ${Q}(LatencyQuantiles)[3] AS p95 FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Error rate',
-      type: 'stat',
-      w: 4,
-      h: 4,
-      unit: 'percentunit',
-      sql: `SELECT sum(Errors) / greatest(sum(Calls), 1) AS error_rate FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-      defaults: {
-        thresholds: {
-          mode: 'absolute',
-          steps: [
-            { color: 'green', value: null },
-            { color: 'orange', value: 0.02 },
-            { color: 'red', value: 0.05 },
-          ],
-        },
-      },
-    },
-    {
-      title: 'Calls with PII',
-      type: 'stat',
-      w: 4,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT sum(PiiCalls) AS pii_calls FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Calls by model',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, sum(Calls) AS calls
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Cost by model',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'currencyUSD',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, sum(CostUsd) AS cost
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Latency percentiles',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'ms',
-      // Only plain numeric columns next to time: the plugin turns the frame into series.
-      sql: `SELECT time, q[1] AS p50, q[3] AS p95, q[4] AS p99
-FROM (
-  SELECT $__timeInterval(Minute) AS time, ${Q}(LatencyQuantiles) AS q
-  FROM ${ROLLUP} WHERE ${W_ROLLUP}
-  GROUP BY time
-)
-ORDER BY time`,
-    },
-    {
-      title: 'Errors by model',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, sum(Errors) AS errors
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Tokens',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Minute) AS time, sum(InputTokens) AS input, sum(OutputTokens) AS output,
-  sum(CacheReadTokens) AS cache_read, sum(ReasoningTokens) AS reasoning
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time ORDER BY time`,
-    },
-    {
-      title: 'Per model',
-      type: 'table',
-      w: 12,
-      h: 8,
-      sql: `SELECT Model, Provider, sum(Calls) AS calls, sum(Errors) AS errors,
-  round(sum(Errors) / greatest(sum(Calls), 1), 4) AS error_rate,
+    ...statRow(
+      stat('Calls', 'short', total('sum(Calls) AS calls')),
+      COST_STAT,
+      stat('Tokens', 'short', total(`${TOKENS} AS tokens`)),
+      stat('Latency p95', 'ms', total(`${quantile('LatencyQuantiles', 0.95)} AS p95`)),
+      stat('Error rate', 'percentunit', total(`${ERROR_RATE} AS error_rate`), {
+        defaults: thresholds(['orange', 0.02], ['red', 0.05]),
+      }),
+      PII_CALLS_STAT,
+    ),
+    timeseries('Calls by model', 'short', overTime(PER_MINUTE, 'sum(Calls) AS calls', { by: 'Model' })),
+    timeseries('Cost by model', 'currencyUSD', overTime(PER_MINUTE, 'sum(CostUsd) AS cost', { by: 'Model' })),
+    timeseries('Latency percentiles', 'ms', LATENCY_PERCENTILES),
+    timeseries('Errors by model', 'short', overTime(PER_MINUTE, 'sum(Errors) AS errors', { by: 'Model' })),
+    timeseries(
+      'Tokens',
+      'short',
+      overTime(
+        PER_MINUTE,
+        `sum(InputTokens) AS input, sum(OutputTokens) AS output,
+  sum(CacheReadTokens) AS cache_read, sum(ReasoningTokens) AS reasoning`,
+      ),
+    ),
+    table(
+      'Per model',
+      `SELECT Model, Provider, sum(Calls) AS calls, sum(Errors) AS errors,
+  round(${ERROR_RATE}, 4) AS error_rate,
   sum(InputTokens) AS input_tokens, sum(OutputTokens) AS output_tokens,
   round(sum(CostUsd), 4) AS cost_usd,
-  round(${Q}(LatencyQuantiles)[1]) AS p50_ms, round(${Q}(LatencyQuantiles)[3]) AS p95_ms
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
+  ${roundedQuantile('LatencyQuantiles', 0.5, 'p50_ms')}, ${roundedQuantile('LatencyQuantiles', 0.95, 'p95_ms')}
+${PER_MINUTE.from}
 GROUP BY Model, Provider ORDER BY cost_usd DESC`,
-    },
+    ),
   ],
 );
 
@@ -442,110 +485,61 @@ const cost = dashboard(
   'llmwatch / Cost',
   'Where the money goes: models, services, prompts, users.',
   [
-    {
-      title: 'Cost',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'currencyUSD',
-      sql: `SELECT sum(CostUsd) AS cost FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Cost per hour (average)',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'currencyUSD',
-      sql: `SELECT sum(CostUsd) * 3600 / greatest(dateDiff('second', min(Minute), max(Minute)) + 60, 60) AS cost_per_hour
-FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Cost per call',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'currencyUSD',
-      sql: `SELECT sum(CostUsd) / greatest(sum(Calls) - sum(UnpricedCalls), 1) AS cost_per_call FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Unpriced calls',
-      description: 'Calls whose model has no known price: their cost is unknown, not zero.',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT sum(UnpricedCalls) AS unpriced FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Cost rate by model (USD/hour)',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'currencyUSD',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, sum(CostUsd) * 3600 / ($__interval_s) AS usd_per_hour
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Cost by service',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'currencyUSD',
-      sql: `SELECT $__timeInterval(Minute) AS time, ServiceName, sum(CostUsd) AS cost
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, ServiceName ORDER BY time`,
-    },
-    {
-      title: 'Cost by prompt',
-      type: 'barchart',
-      w: 8,
-      h: 8,
-      unit: 'currencyUSD',
-      sql: `SELECT concat(PromptName, ' v', PromptVersion) AS prompt, round(sum(CostUsd), 4) AS cost
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
+    ...statRow(
+      COST_STAT,
+      stat(
+        'Cost per hour (average)',
+        'currencyUSD',
+        `SELECT sum(CostUsd) * 3600 / greatest(dateDiff('second', min(Minute), max(Minute)) + 60, 60) AS cost_per_hour
+${PER_MINUTE.from}`,
+      ),
+      stat('Cost per call', 'currencyUSD', total(`${COST_PER_PRICED_CALL} AS cost_per_call`)),
+      stat('Unpriced calls', 'short', total('sum(UnpricedCalls) AS unpriced'), {
+        description: 'Calls whose model has no known price: their cost is unknown, not zero.',
+      }),
+    ),
+    timeseries(
+      'Cost rate by model (USD/hour)',
+      'currencyUSD',
+      overTime(PER_MINUTE, 'sum(CostUsd) * 3600 / ($__interval_s) AS usd_per_hour', { by: 'Model' }),
+    ),
+    timeseries(
+      'Cost by service',
+      'currencyUSD',
+      overTime(PER_MINUTE, 'sum(CostUsd) AS cost', { by: 'ServiceName' }),
+    ),
+    panel(
+      'barchart',
+      'Cost by prompt',
+      `SELECT concat(PromptName, ' v', PromptVersion) AS prompt, round(sum(CostUsd), 4) AS cost
+${PER_MINUTE.from}
 GROUP BY prompt ORDER BY cost DESC LIMIT 20`,
-    },
-    {
-      title: 'Cost by provider',
-      type: 'piechart',
-      w: 8,
-      h: 8,
-      unit: 'currencyUSD',
-      sql: `SELECT Provider, sum(CostUsd) AS cost FROM ${ROLLUP} WHERE ${W_ROLLUP} GROUP BY Provider ORDER BY cost DESC`,
-    },
-    {
-      title: 'Top spenders (users)',
-      type: 'table',
-      w: 8,
-      h: 8,
-      sql: `SELECT UserId AS user, count() AS calls, round(sum(ifNull(CostUsd, 0)), 4) AS cost_usd,
+      { w: 8, unit: 'currencyUSD' },
+    ),
+    panel(
+      'piechart',
+      'Cost by provider',
+      `SELECT Provider, sum(CostUsd) AS cost ${PER_MINUTE.from} GROUP BY Provider ORDER BY cost DESC`,
+      { w: 8, unit: 'currencyUSD' },
+    ),
+    table(
+      'Top spenders (users)',
+      `SELECT UserId AS user, count() AS calls, round(sum(ifNull(CostUsd, 0)), 4) AS cost_usd,
   sum(InputTokens + OutputTokens) AS tokens
-FROM llm_calls WHERE ${W_CALLS} AND UserId != ''
+${CALLS.from} AND UserId != ''
 GROUP BY UserId ORDER BY cost_usd DESC LIMIT 20`,
-    },
-    {
-      title: 'Tokens by model',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, sum(InputTokens) + sum(OutputTokens) AS tokens
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Cost by model, service and prompt',
-      type: 'table',
-      w: 12,
-      h: 8,
-      sql: `SELECT Model, ServiceName AS service, PromptName AS prompt, PromptVersion AS version,
+      { w: 8 },
+    ),
+    timeseries('Tokens by model', 'short', overTime(PER_MINUTE, `${TOKENS} AS tokens`, { by: 'Model' })),
+    table(
+      'Cost by model, service and prompt',
+      `SELECT Model, ServiceName AS service, PromptName AS prompt, PromptVersion AS version,
   sum(Calls) AS calls, round(sum(CostUsd), 4) AS cost_usd,
-  round(sum(CostUsd) / greatest(sum(Calls) - sum(UnpricedCalls), 1), 6) AS usd_per_call,
+  round(${COST_PER_PRICED_CALL}, 6) AS usd_per_call,
   sum(CacheReadTokens) AS cache_read_tokens
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
+${PER_MINUTE.from}
 GROUP BY Model, service, prompt, version ORDER BY cost_usd DESC LIMIT 50`,
-    },
+    ),
   ],
 );
 
@@ -554,215 +548,130 @@ const latency = dashboard(
   'llmwatch / Latency',
   'Latency percentiles and time to first token.',
   [
-    {
-      title: 'p50 / p95 / p99',
-      type: 'timeseries',
-      w: 24,
-      h: 8,
-      unit: 'ms',
-      // Only plain numeric columns next to time: the plugin turns the frame into series.
-      sql: `SELECT time, q[1] AS p50, q[3] AS p95, q[4] AS p99
-FROM (
-  SELECT $__timeInterval(Minute) AS time, ${Q}(LatencyQuantiles) AS q
-  FROM ${ROLLUP} WHERE ${W_ROLLUP}
-  GROUP BY time
-)
-ORDER BY time`,
-    },
-    {
-      title: 'p95 latency by model',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'ms',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, ${Q}(LatencyQuantiles)[3] AS p95
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Time to first token p95 by model',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'ms',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, ${Q}(TtftQuantiles)[3] AS ttft_p95
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model HAVING NOT isNaN(ttft_p95) ORDER BY time`,
-    },
-    {
-      title: 'Latency by prompt',
-      type: 'table',
-      w: 12,
-      h: 8,
-      sql: `SELECT PromptName AS prompt, PromptVersion AS version, sum(Calls) AS calls,
-  round(${Q}(LatencyQuantiles)[1]) AS p50_ms, round(${Q}(LatencyQuantiles)[3]) AS p95_ms,
-  round(${Q}(LatencyQuantiles)[4]) AS p99_ms, round(max(MaxLatencyMs)) AS max_ms,
-  round(${Q}(TtftQuantiles)[1]) AS ttft_p50_ms, round(${Q}(TtftQuantiles)[3]) AS ttft_p95_ms
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY prompt, version ORDER BY p95_ms DESC`,
-    },
-    {
-      title: 'Latency by model',
-      type: 'table',
-      w: 12,
-      h: 8,
-      sql: `SELECT Model, sum(Calls) AS calls,
-  round(${Q}(LatencyQuantiles)[1]) AS p50_ms, round(${Q}(LatencyQuantiles)[3]) AS p95_ms,
-  round(${Q}(LatencyQuantiles)[4]) AS p99_ms,
-  round(${Q}(TtftQuantiles)[1]) AS ttft_p50_ms, round(${Q}(TtftQuantiles)[3]) AS ttft_p95_ms
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY Model ORDER BY p95_ms DESC`,
-    },
-    {
-      title: 'Streaming vs non-streaming (p95)',
-      type: 'bargauge',
-      w: 8,
-      h: 8,
-      unit: 'ms',
-      sql: `SELECT if(Streaming, 'streaming', 'non-streaming') AS mode, round(quantileTDigest(0.95)(LatencyMs)) AS p95
-FROM llm_calls WHERE ${W_CALLS}
+    timeseries('p50 / p95 / p99', 'ms', LATENCY_PERCENTILES, { w: 24 }),
+    timeseries(
+      'p95 latency by model',
+      'ms',
+      overTime(PER_MINUTE, `${quantile('LatencyQuantiles', 0.95)} AS p95`, { by: 'Model' }),
+    ),
+    timeseries(
+      'Time to first token p95 by model',
+      'ms',
+      overTime(PER_MINUTE, `${quantile('TtftQuantiles', 0.95)} AS ttft_p95`, {
+        by: 'Model',
+        having: 'NOT isNaN(ttft_p95)',
+      }),
+    ),
+    table(
+      'Latency by prompt',
+      latencyTable(['PromptName AS prompt', 'PromptVersion AS version'], { max: true }),
+    ),
+    table('Latency by model', latencyTable(['Model'])),
+    panel(
+      'bargauge',
+      'Streaming vs non-streaming (p95)',
+      `SELECT if(Streaming, 'streaming', 'non-streaming') AS mode, round(quantileTDigest(0.95)(LatencyMs)) AS p95
+${CALLS.from}
 GROUP BY mode ORDER BY mode`,
-    },
-    {
-      title: 'Slowest calls',
-      type: 'table',
-      w: 16,
-      h: 8,
-      sql: `SELECT Timestamp AS time, Model, PromptName AS prompt, round(LatencyMs) AS latency_ms,
+      { w: 8, unit: 'ms' },
+    ),
+    table(
+      'Slowest calls',
+      `SELECT Timestamp AS time, Model, PromptName AS prompt, round(LatencyMs) AS latency_ms,
   round(TtftMs) AS ttft_ms, OutputTokens AS output_tokens, TraceId AS trace_id
-FROM llm_calls WHERE ${W_CALLS}
+${CALLS.from}
 ORDER BY LatencyMs DESC LIMIT 25`,
-      defaults: traceLink('trace_id'),
-    },
+      { w: 16, defaults: OPEN_TRACE_OF_ROW },
+    ),
   ],
 );
-
-/** Data link from a TraceId column to the Traces dashboard's trace view. */
-function traceLink(_column: string): Record<string, unknown> {
-  return {
-    links: [
-      {
-        title: 'Open trace',
-        url: '/d/llmwatch-traces/llmwatch-traces?var-project=${project}&var-trace_id=${__data.fields.trace_id}&${__url_time_range}',
-      },
-    ],
-  };
-}
 
 const quality = dashboard(
   'llmwatch-quality',
   'llmwatch / Quality & drift',
   'Output length, finish reasons, drift of outputs and user feedback.',
   [
-    {
-      title: 'Output length by model (avg chars)',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Timestamp) AS time, Model, avg(OutputChars) AS output_chars
-FROM llm_calls WHERE ${W_CALLS} AND Status != 'error'
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Output tokens per call by model',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Minute) AS time, Model, sum(OutputTokens) / greatest(sum(Calls) - sum(Errors), 1) AS output_tokens
-FROM ${ROLLUP} WHERE ${W_ROLLUP}
-GROUP BY time, Model ORDER BY time`,
-    },
-    {
-      title: 'Finish reasons',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Timestamp) AS time, arrayJoin(FinishReasons) AS finish_reason, count() AS calls
-FROM llm_calls WHERE ${W_CALLS}
-GROUP BY time, finish_reason ORDER BY time`,
-    },
-    {
-      title: 'Truncated outputs (finish_reason = length) by model',
-      type: 'bargauge',
-      w: 12,
-      h: 8,
-      unit: 'percentunit',
-      sql: `SELECT Model, countIf(has(FinishReasons, 'length')) / greatest(count(), 1) AS truncated
-FROM llm_calls WHERE ${W_CALLS} AND Status != 'error'
+    timeseries(
+      'Output length by model (avg chars)',
+      'short',
+      overTime(ANSWERED_CALLS, 'avg(OutputChars) AS output_chars', { by: 'Model' }),
+    ),
+    timeseries(
+      'Output tokens per call by model',
+      'short',
+      overTime(PER_MINUTE, `${ratio('sum(OutputTokens)', 'sum(Calls) - sum(Errors)')} AS output_tokens`, {
+        by: 'Model',
+      }),
+    ),
+    timeseries(
+      'Finish reasons',
+      'short',
+      overTime(CALLS, 'count() AS calls', { by: 'arrayJoin(FinishReasons) AS finish_reason' }),
+    ),
+    panel(
+      'bargauge',
+      'Truncated outputs (finish_reason = length) by model',
+      `SELECT Model, ${ratio("countIf(has(FinishReasons, 'length'))", 'count()')} AS truncated
+${ANSWERED_CALLS.from}
 GROUP BY Model ORDER BY truncated DESC`,
-    },
-    {
-      title: 'Output length drift (KS test, second half vs first half of the range)',
-      description:
-        'Two-sample Kolmogorov-Smirnov test of output tokens per model between the two halves of the selected time range: a small p-value means the distribution of answer lengths moved. Asymptotic p-value; large ranges use a hash sample of about 200,000 calls so the panel stays fast.',
-      type: 'table',
-      w: 12,
-      h: 8,
-      sql: `WITH (SELECT count() FROM llm_calls WHERE ${W_CALLS}) AS total
+      { unit: 'percentunit' },
+    ),
+    table(
+      'Output length drift (KS test, second half vs first half of the range)',
+      `WITH (SELECT count() ${CALLS.from}) AS total
 SELECT Model, sampled_calls, round(ks.1, 4) AS ks_statistic, round(ks.2, 6) AS p_value
 FROM (
   SELECT Model, count() AS sampled_calls,
     kolmogorovSmirnovTest('two-sided', 'asymp')(toFloat64(OutputTokens), toUInt8(toUnixTimestamp(Timestamp) >= intDiv(toUnixTimestamp($__fromTime) + toUnixTimestamp($__toTime), 2))) AS ks
-  FROM llm_calls WHERE ${W_CALLS} AND Status != 'error'
+  ${ANSWERED_CALLS.from}
     AND cityHash64(SpanId) % greatest(1, intDiv(total, 200000)) = 0
   GROUP BY Model
 )
 WHERE sampled_calls >= 20 ORDER BY ks_statistic DESC`,
-    },
-    {
-      title: 'Drift scores (detector output)',
-      description:
-        'Observed statistic of each drift rule per window (KS D, PSI, sketch distance), from the drift detector.',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT WindowTo AS time, concat(Rule, ' ', SubjectKey) AS series, max(Observed) AS score
+      {
+        description:
+          'Two-sample Kolmogorov-Smirnov test of output tokens per model between the two halves of the selected time range: a small p-value means the distribution of answer lengths moved. Asymptotic p-value; large ranges use a hash sample of about 200,000 calls so the panel stays fast.',
+      },
+    ),
+    timeseries(
+      'Drift scores (detector output)',
+      'short',
+      `SELECT WindowTo AS time, concat(Rule, ' ', SubjectKey) AS series, max(Observed) AS score
 FROM detections
-WHERE ProjectId = '$project' AND $__timeFilter(WindowTo) AND Kind = 'drift'
+WHERE ${inRange('WindowTo')} AND Kind = 'drift'
 GROUP BY time, series ORDER BY time`,
-    },
-    {
-      title: 'Language mix',
-      type: 'piechart',
-      w: 12,
-      h: 8,
-      sql: `SELECT if(Language = '', 'unknown', Language) AS language, count() AS calls
-FROM llm_calls WHERE ${W_CALLS}
+      {
+        description:
+          'Observed statistic of each drift rule per window (KS D, PSI, sketch distance), from the drift detector.',
+      },
+    ),
+    panel(
+      'piechart',
+      'Language mix',
+      `SELECT if(Language = '', 'unknown', Language) AS language, count() AS calls
+${CALLS.from}
 GROUP BY language ORDER BY calls DESC`,
-    },
-    {
-      title: 'Feedback and eval scores (average)',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(s.Timestamp) AS time, s.Name AS score, avg(s.Value) AS value
-FROM scores AS s
-WHERE s.ProjectId = '$project' AND $__timeFilter(s.Timestamp)
-GROUP BY time, score ORDER BY time`,
-    },
-    {
-      title: 'Scores by model and prompt',
-      type: 'table',
-      w: 12,
-      h: 8,
+    ),
+    timeseries(
+      'Feedback and eval scores (average)',
+      'short',
+      overTime(SCORES, 'avg(Value) AS value', { by: 'Name AS score' }),
+    ),
+    table(
+      'Scores by model and prompt',
       // Scores (the small side) build the hash table; llm_calls is only scanned for their ids.
-      sql: `SELECT c.Model AS model, c.PromptName AS prompt, c.PromptVersion AS version, s.Name AS score,
+      `SELECT c.Model AS model, c.PromptName AS prompt, c.PromptVersion AS version, s.Name AS score,
   count() AS n, round(avg(s.Value), 3) AS avg_value
 FROM (
   SELECT TraceId, SpanId, Model, PromptName, PromptVersion FROM llm_calls
   WHERE ${W_CALLS}
-    AND TraceId IN (SELECT TraceId FROM scores WHERE ProjectId = '$project' AND $__timeFilter(Timestamp))
+    AND TraceId IN (SELECT TraceId ${SCORES.from})
 ) AS c
 INNER JOIN (
-  SELECT TraceId, SpanId, Name, Value FROM scores WHERE ProjectId = '$project' AND $__timeFilter(Timestamp)
+  SELECT TraceId, SpanId, Name, Value ${SCORES.from}
 ) AS s ON s.TraceId = c.TraceId AND s.SpanId = c.SpanId
 GROUP BY model, prompt, version, score ORDER BY n DESC`,
-    },
+    ),
   ],
 );
 
@@ -771,130 +680,57 @@ const pii = dashboard(
   'llmwatch / PII & security',
   'Personal data and secrets found in prompts and completions.',
   [
-    {
-      title: 'Findings',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT sum(Count) AS findings FROM pii_findings WHERE ${W_CALLS}`,
-    },
-    {
-      title: 'Calls with PII',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT sum(PiiCalls) AS calls FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Share of calls with PII',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'percentunit',
-      sql: `SELECT sum(PiiCalls) / greatest(sum(Calls), 1) AS share FROM ${ROLLUP} WHERE ${W_ROLLUP}`,
-    },
-    {
-      title: 'Secrets found',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT sum(Count) AS secrets FROM pii_findings WHERE ${W_CALLS} AND Type = 'secret'`,
-      defaults: {
-        thresholds: {
-          mode: 'absolute',
-          steps: [
-            { color: 'green', value: null },
-            { color: 'red', value: 1 },
-          ],
-        },
-      },
-    },
-    {
-      title: 'Findings by type',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Timestamp) AS time, Type, sum(Count) AS findings
-FROM pii_findings WHERE ${W_CALLS}
-GROUP BY time, Type ORDER BY time`,
-    },
-    {
-      title: 'Findings by place',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(Timestamp) AS time, Place, sum(Count) AS findings
-FROM pii_findings WHERE ${W_CALLS}
-GROUP BY time, Place ORDER BY time`,
-    },
-    {
-      title: 'By type, place and action',
-      type: 'table',
-      w: 12,
-      h: 8,
-      sql: `SELECT Type AS type, Place AS place, Action AS action, sum(Count) AS findings,
+    ...statRow(
+      stat('Findings', 'short', total('sum(Count) AS findings', FINDINGS)),
+      PII_CALLS_STAT,
+      stat(
+        'Share of calls with PII',
+        'percentunit',
+        total(`${ratio('sum(PiiCalls)', 'sum(Calls)')} AS share`),
+      ),
+      stat('Secrets found', 'short', `${total('sum(Count) AS secrets', FINDINGS)} AND Type = 'secret'`, {
+        defaults: thresholds(['red', 1]),
+      }),
+    ),
+    timeseries('Findings by type', 'short', overTime(FINDINGS, 'sum(Count) AS findings', { by: 'Type' })),
+    timeseries('Findings by place', 'short', overTime(FINDINGS, 'sum(Count) AS findings', { by: 'Place' })),
+    table(
+      'By type, place and action',
+      `SELECT Type AS type, Place AS place, Action AS action, sum(Count) AS findings,
   uniqExact(ValueHash) AS distinct_values, uniqExact(TraceId) AS traces
-FROM pii_findings WHERE ${W_CALLS}
+${FINDINGS.from}
 GROUP BY type, place, action ORDER BY findings DESC`,
-    },
-    {
-      title: 'Recent findings',
-      type: 'table',
-      w: 12,
-      h: 8,
-      sql: `SELECT Timestamp AS time, ServiceName AS service, Model, PromptName AS prompt, Type AS type, Place AS place,
+    ),
+    table(
+      'Recent findings',
+      `SELECT Timestamp AS time, ServiceName AS service, Model, PromptName AS prompt, Type AS type, Place AS place,
   Action AS action, TraceId AS trace_id
-FROM pii_findings WHERE ${W_CALLS}
+${FINDINGS.from}
 ORDER BY Timestamp DESC LIMIT 50`,
-      defaults: traceLink('trace_id'),
-    },
+      { defaults: OPEN_TRACE_OF_ROW },
+    ),
   ],
 );
 
 const traces = dashboard(
-  'llmwatch-traces',
+  TRACES_UID,
   'llmwatch / Traces',
   'LLM calls and their traces in Grafana\u2019s trace view (otel_traces, OTel exporter schema).',
   [
-    {
-      title: 'LLM calls (click a trace id to open the trace)',
-      type: 'table',
-      w: 24,
-      h: 10,
-      sql: `SELECT Timestamp AS time, ServiceName AS service, Model, PromptName AS prompt, PromptVersion AS version,
+    table(
+      'LLM calls (click a trace id to open the trace)',
+      `SELECT Timestamp AS time, ServiceName AS service, Model, PromptName AS prompt, PromptVersion AS version,
   UserId AS user, InputTokens AS input_tokens, OutputTokens AS output_tokens,
   round(ifNull(CostUsd, 0), 6) AS cost_usd, round(LatencyMs) AS latency_ms, Status AS status, TraceId AS trace_id
-FROM llm_calls WHERE ${W_CALLS}
+${CALLS.from}
 ORDER BY Timestamp DESC LIMIT 200`,
-      overrides: [
-        {
-          matcher: { id: 'byName', options: 'trace_id' },
-          properties: [
-            {
-              id: 'links',
-              value: [
-                {
-                  title: 'Show trace',
-                  url: '/d/llmwatch-traces/llmwatch-traces?var-project=${project}&var-trace_id=${__value.raw}&${__url_time_range}',
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-    {
-      title: 'Trace $trace_id',
-      type: 'traces',
-      w: 24,
-      h: 14,
+      { w: 24, h: 10, overrides: TRACE_ID_LINKS },
+    ),
+    panel(
+      'traces',
+      'Trace $trace_id',
       // The columns Grafana's trace panel expects, as the plugin's trace-ID query builds them.
-      sql: `WITH '$trace_id' AS trace_id,
+      `WITH '$trace_id' AS trace_id,
   (SELECT min(Start) FROM otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_start,
   (SELECT max(End) + 1 FROM otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_end
 SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, ServiceName AS serviceName,
@@ -908,34 +744,17 @@ SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, Servi
 FROM otel_traces
 WHERE ProjectId = '$project' AND TraceId = trace_id AND Timestamp >= trace_start AND Timestamp <= trace_end
 ORDER BY Timestamp ASC LIMIT 1000`,
-    },
-    {
-      title: 'Slowest traces (root spans)',
-      type: 'table',
-      w: 24,
-      h: 8,
-      sql: `SELECT Timestamp AS time, TraceId AS trace_id, ServiceName AS service, SpanName AS root_span,
+      { w: 24, h: 14 },
+    ),
+    table(
+      'Slowest traces (root spans)',
+      `SELECT Timestamp AS time, TraceId AS trace_id, ServiceName AS service, SpanName AS root_span,
   round(Duration / 1e6) AS duration_ms, StatusCode AS status
 FROM otel_traces
-WHERE ProjectId = '$project' AND $__timeFilter(Timestamp) AND ${all('ServiceName', 'service')} AND ParentSpanId = ''
+WHERE ${inRange('Timestamp')} AND ${filter('service')} AND ParentSpanId = ''
 ORDER BY Duration DESC LIMIT 25`,
-      overrides: [
-        {
-          matcher: { id: 'byName', options: 'trace_id' },
-          properties: [
-            {
-              id: 'links',
-              value: [
-                {
-                  title: 'Show trace',
-                  url: '/d/llmwatch-traces/llmwatch-traces?var-project=${project}&var-trace_id=${__value.raw}&${__url_time_range}',
-                },
-              ],
-            },
-          ],
-        },
-      ],
-    },
+      { w: 24, overrides: TRACE_ID_LINKS },
+    ),
   ],
   {
     variables: [
@@ -951,97 +770,54 @@ ORDER BY Duration DESC LIMIT 25`,
   },
 );
 
-const ALERTS_WHERE = `ProjectId = '$project' AND $__timeFilter(WindowTo)`;
-
 const alerts = dashboard(
   'llmwatch-alerts',
   'llmwatch / Alerts',
   'What the detectors found: open alerts, and the history of detections (also shown as annotations).',
   [
-    {
-      title: 'Firing alerts',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT count() AS firing FROM alert_state FINAL WHERE ProjectId = '$project' AND Status = 'firing'`,
-      defaults: {
-        thresholds: {
-          mode: 'absolute',
-          steps: [
-            { color: 'green', value: null },
-            { color: 'red', value: 1 },
-          ],
-        },
-      },
-    },
-    {
-      title: 'Critical detections',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT countIf(Severity = 'critical') AS critical FROM detections WHERE ${ALERTS_WHERE} AND Status = 'firing'`,
-    },
-    {
-      title: 'Detections',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT countIf(Status = 'firing') AS detections FROM detections WHERE ${ALERTS_WHERE}`,
-    },
-    {
-      title: 'Resolved',
-      type: 'stat',
-      w: 6,
-      h: 4,
-      unit: 'short',
-      sql: `SELECT countIf(Status = 'resolved') AS resolved FROM detections WHERE ${ALERTS_WHERE}`,
-    },
-    {
-      title: 'Open alerts',
-      type: 'table',
-      w: 24,
-      h: 8,
-      sql: `SELECT Severity AS severity, Kind AS kind, Rule AS rule, SubjectKey AS subject,
+    ...statRow(
+      stat('Firing alerts', 'short', `SELECT count() AS firing ${OPEN_ALERTS}`, {
+        defaults: thresholds(['red', 1]),
+      }),
+      stat(
+        'Critical detections',
+        'short',
+        `${total("countIf(Severity = 'critical') AS critical", DETECTIONS)} AND Status = 'firing'`,
+      ),
+      stat('Detections', 'short', total("countIf(Status = 'firing') AS detections", DETECTIONS)),
+      stat('Resolved', 'short', total("countIf(Status = 'resolved') AS resolved", DETECTIONS)),
+    ),
+    table(
+      'Open alerts',
+      `SELECT Severity AS severity, Kind AS kind, Rule AS rule, SubjectKey AS subject,
   FirstFiredAt AS first_fired, LastFiredAt AS last_fired, LastNotifiedAt AS last_notified,
   JSONExtractString(Json, 'message') AS message
-FROM alert_state FINAL
-WHERE ProjectId = '$project' AND Status = 'firing'
+${OPEN_ALERTS}
 ORDER BY multiIf(Severity = 'critical', 0, Severity = 'warning', 1, 2), LastFiredAt DESC`,
-    },
-    {
-      title: 'Detections by kind',
-      type: 'timeseries',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT $__timeInterval(WindowTo) AS time, Kind, countIf(Status = 'firing') AS detections
-FROM detections WHERE ${ALERTS_WHERE}
-GROUP BY time, Kind ORDER BY time`,
-    },
-    {
-      title: 'Detections by rule',
-      type: 'barchart',
-      w: 12,
-      h: 8,
-      unit: 'short',
-      sql: `SELECT Rule AS rule, countIf(Status = 'firing') AS firing, countIf(Status = 'resolved') AS resolved
-FROM detections WHERE ${ALERTS_WHERE}
+      { w: 24 },
+    ),
+    timeseries(
+      'Detections by kind',
+      'short',
+      overTime(DETECTIONS, "countIf(Status = 'firing') AS detections", { by: 'Kind' }),
+    ),
+    panel(
+      'barchart',
+      'Detections by rule',
+      `SELECT Rule AS rule, countIf(Status = 'firing') AS firing, countIf(Status = 'resolved') AS resolved
+${DETECTIONS.from}
 GROUP BY rule ORDER BY firing DESC`,
-    },
-    {
-      title: 'History',
-      type: 'table',
-      w: 24,
-      h: 10,
-      sql: `SELECT WindowTo AS window_end, Status AS status, Severity AS severity, Kind AS kind, Rule AS rule,
+      { unit: 'short' },
+    ),
+    table(
+      'History',
+      `SELECT WindowTo AS window_end, Status AS status, Severity AS severity, Kind AS kind, Rule AS rule,
   SubjectKey AS subject, round(Observed, 4) AS observed, round(Baseline, 4) AS baseline, Message AS message,
   Notified AS notified
-FROM detections WHERE ${ALERTS_WHERE}
+${DETECTIONS.from}
 ORDER BY WindowTo DESC, Severity LIMIT 200`,
-    },
+      { w: 24, h: 10 },
+    ),
   ],
 );
 
