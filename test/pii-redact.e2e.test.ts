@@ -17,6 +17,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitForCalls } from './helpers/collector.js';
 
 /**
  * Issue 6, "done when": spans full of PII, in several instrumentation dialects, go through the
@@ -41,16 +42,6 @@ const RAW = {
 };
 /** Ordinary content that must survive, proving the dump reaches the content columns. */
 const MARKER = 'zebra-marker-content-42';
-
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function filesUnder(dir: string): string[] {
   const out: string[] = [];
@@ -185,11 +176,7 @@ describe('PII redact policy end to end (OTLP → llmwatch start → embedded Cli
     await provider.forceFlush();
     await provider.shutdown();
 
-    await waitFor(async () => {
-      const res = await fetch(`${url}/api/calls?limit=10`);
-      const body = (await res.json()) as { calls: unknown[] };
-      return body.calls.length >= 3 ? true : undefined;
-    });
+    await waitForCalls(url, 3, '', 30_000);
     // Stop the collector: everything acknowledged is flushed to ClickHouse first.
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');

@@ -1,88 +1,36 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  openClickHouse,
-  parseConfig,
-  queryRows,
-  startCollector,
-  type RunningCollector,
-} from '@llmwatch/collector';
-import { startFakeOpenAI, type FakeServer } from '@llmwatch/fake-llm';
-import { flush, init, shutdown, withContext, wrapOpenAI } from '@llmwatch/sdk';
+import { openClickHouse, queryRows } from '@llmwatch/collector';
+import type { FakeServer } from '@llmwatch/fake-llm';
+import { flush, init, shutdown, withContext } from '@llmwatch/sdk';
+import { startE2eCollector, waitForCalls, type E2eCollector } from './helpers/collector.js';
+import { startWrappedOpenAI, streamedText } from './helpers/fake-openai.js';
 
 /**
  * The spine: the official openai client, wrapped by our SDK, calls a local fake provider; the span
  * travels over the real OTLP/HTTP exporter to the real collector and embedded ClickHouse, and
  * /api/calls returns it with exact tokens, model, latency and cost.
  */
-interface ApiCallRow {
-  traceId: string;
-  spanId: string;
-  service: string;
-  provider: string;
-  model: string;
-  requestModel: string;
-  responseModel: string;
-  operation: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  reasoningTokens: number;
-  costUsd: number | null;
-  latencyMs: number;
-  ttftMs: number | null;
-  streaming: boolean;
-  status: string;
-  errorType: string;
-  finishReasons: string[];
-  promptName: string;
-  promptVersion: string;
-  userId: string;
-  sessionId: string;
-}
-
-async function waitForCalls(url: string, count: number, query = ''): Promise<ApiCallRow[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const res = await fetch(`${url}/api/calls?limit=100${query}`);
-    const body = (await res.json()) as { calls: ApiCallRow[]; total: number };
-    if (body.calls.length >= count) return body.calls;
-    if (Date.now() > deadline) {
-      const all = await (await fetch(`${url}/api/calls?limit=5`)).text();
-      throw new Error(`no call matching ${query} after 20 s; ${res.status}; latest: ${all.slice(0, 1500)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('spine: SDK → OTLP → collector → embedded ClickHouse → /api/calls', () => {
-  let dir: string;
-  let collector: RunningCollector;
+  let e2e: E2eCollector;
   let fake: FakeServer;
   let openai: OpenAI;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-spine-'));
-    collector = await startCollector(
-      parseConfig({
-        server: { port: 0 },
-        storage: { dataDir: join(dir, 'data') },
-        ingest: { flushIntervalMs: 50 },
-      }),
-    );
-    fake = await startFakeOpenAI();
-    init({ endpoint: collector.url, serviceName: 'spine-app', capture: 'full', scheduledDelayMillis: 20 });
-    openai = wrapOpenAI(new OpenAI({ baseURL: fake.url, apiKey: 'test-key', maxRetries: 0 }));
+    e2e = await startE2eCollector('spine');
+    init({
+      endpoint: e2e.collector.url,
+      serviceName: 'spine-app',
+      capture: 'full',
+      scheduledDelayMillis: 20,
+    });
+    ({ fake, client: openai } = await startWrappedOpenAI());
   });
 
   afterAll(async () => {
     await shutdown();
     await fake?.close();
-    await collector?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await e2e?.close();
   });
 
   it('stores a non-streaming chat call with exact tokens, model, cost, latency and context', async () => {
@@ -103,7 +51,7 @@ describe('spine: SDK → OTLP → collector → embedded ClickHouse → /api/cal
     expect(completion.choices[0]?.message.content).toBe('Paris is the capital of France.');
     await flush();
 
-    const [call] = await waitForCalls(collector.url, 1, '&promptName=capital-qa');
+    const [call] = await waitForCalls(e2e.collector.url, 1, '&promptName=capital-qa');
     expect(call).toMatchObject({
       service: 'spine-app',
       provider: 'openai',
@@ -131,7 +79,7 @@ describe('spine: SDK → OTLP → collector → embedded ClickHouse → /api/cal
     expect(call?.latencyMs).toBeLessThan(5_000);
 
     // Latency is exactly the stored span's duration (same span in otel_traces).
-    const reader = await openClickHouse({ mode: 'embedded', dataDir: join(dir, 'data') }, 'query');
+    const reader = await openClickHouse({ mode: 'embedded', dataDir: e2e.dataDir }, 'query');
     try {
       const [span] = await queryRows<{ durationNs: string; name: string; kind: string }>(
         reader,
@@ -161,12 +109,10 @@ describe('spine: SDK → OTLP → collector → embedded ClickHouse → /api/cal
         stream_options: { include_usage: true },
       }),
     );
-    let text = '';
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-    expect(text).toBe('one two three four five');
+    expect(await streamedText(stream)).toBe('one two three four five');
     await flush();
 
-    const [call] = await waitForCalls(collector.url, 1, '&promptName=stream-qa');
+    const [call] = await waitForCalls(e2e.collector.url, 1, '&promptName=stream-qa');
     expect(call).toMatchObject({
       model: 'gpt-4o',
       inputTokens: 40,
@@ -188,7 +134,7 @@ describe('spine: SDK → OTLP → collector → embedded ClickHouse → /api/cal
       ),
     ).rejects.toBeInstanceOf(OpenAI.InternalServerError);
     await flush();
-    const [call] = await waitForCalls(collector.url, 1, '&promptName=error-qa');
+    const [call] = await waitForCalls(e2e.collector.url, 1, '&promptName=error-qa');
     expect(call).toMatchObject({ status: 'error', errorType: 'InternalServerError', model: 'gpt-4o' });
   });
 });

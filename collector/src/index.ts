@@ -1,4 +1,9 @@
-export { parseConfig, loadConfigFile, type LlmwatchConfig } from './config/index.js';
+export {
+  parseConfig,
+  loadConfigFile,
+  type LlmwatchConfig,
+  type LlmwatchConfigInput,
+} from './config/index.js';
 export { openClickHouse, queryRows, type StorageTarget } from './storage/clickhouse.js';
 export {
   migrate,
@@ -9,5 +14,6 @@ export {
 } from './storage/migrations/index.js';
 export { startCollector, type RunningCollector, type StartOptions } from './server/collector.js';
 export { createApp, type CollectorDeps } from './server/app.js';
+export type { ApiCall } from './api/calls.js';
 export { detectRange, runDetectors, type DetectRequest } from './detect/engine.js';
 export type { Detection, DetectionKind, Severity, Subject } from './detect/types.js';

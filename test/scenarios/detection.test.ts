@@ -1,8 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, queryRows, startCollector, type RunningCollector } from '@llmwatch/collector';
+import { queryRows, type RunningCollector } from '@llmwatch/collector';
+import { startE2eCollector, type E2eCollector } from '../helpers/collector.js';
 import { sendCalls } from './send.js';
 import { DAY, buildScenario, type Kind, type Scenario } from './traffic.js';
 
@@ -34,22 +32,18 @@ const KINDS: Kind[] = [
 ];
 
 describe('detection scenarios through the real OTLP path', () => {
-  let dir: string;
+  let e2e: E2eCollector;
   let collector: RunningCollector;
   let scenario: Scenario;
   let detections: Detection[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-scenarios-'));
-    collector = await startCollector(
-      parseConfig({
-        server: { port: 0 },
-        storage: { dataDir: join(dir, 'data') },
-        ingest: { flushIntervalMs: 100 },
-        logging: { level: 'warn' },
-        detection: { enabled: false },
-      }),
-    );
+    e2e = await startE2eCollector('scenarios', {
+      ingest: { flushIntervalMs: 100 },
+      logging: { level: 'warn' },
+      detection: { enabled: false },
+    });
+    collector = e2e.collector;
     // Midnight UTC: incidents land on the same hours of the daily cycle whenever the suite runs.
     const endMs = Math.floor(Date.now() / DAY) * DAY;
     scenario = buildScenario(endMs, Number(process.env.LLMWATCH_SCENARIO_SEED ?? 7));
@@ -91,8 +85,7 @@ describe('detection scenarios through the real OTLP path', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await collector?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await e2e?.close();
   });
 
   const overlaps = (d: Detection, from: number, to: number) =>

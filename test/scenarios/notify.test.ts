@@ -1,11 +1,9 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, startCollector, type RunningCollector } from '@llmwatch/collector';
+import type { RunningCollector } from '@llmwatch/collector';
+import { startE2eCollector, type E2eCollector } from '../helpers/collector.js';
 import { HOUR } from './traffic.js';
 import { seededRandom } from '@llmwatch/core';
 
@@ -45,33 +43,29 @@ async function until(check: () => boolean, ms = 15_000): Promise<void> {
 }
 
 describe('alert notifications', () => {
-  let dir: string;
+  let e2e: E2eCollector;
   let collector: RunningCollector;
   let webhook: Awaited<ReturnType<typeof receiver>>;
   let slack: Awaited<ReturnType<typeof receiver>>;
   const incidentFrom = Math.floor(Date.now() / HOUR) * HOUR - 3 * HOUR;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-notify-'));
     webhook = await receiver(0);
     slack = await receiver(2);
-    collector = await startCollector(
-      parseConfig({
-        server: { port: 0 },
-        storage: { dataDir: join(dir, 'data') },
-        logging: { level: 'silent' },
-        detection: { enabled: false },
-        alerts: {
-          notifiers: [
-            { type: 'webhook', url: webhook.url, secret: 's3cret', headers: { 'x-team': 'llm' } },
-            { type: 'slack', url: slack.url },
-            // Nothing listens here: this notifier fails every attempt and must not hold anything up.
-            { type: 'webhook', url: 'http://127.0.0.1:9/dead' },
-          ],
-          delivery: { attempts: 4, initialBackoffMs: 20, maxBackoffMs: 100, timeoutMs: 1000 },
-        },
-      }),
-    );
+    e2e = await startE2eCollector('notify', {
+      logging: { level: 'silent' },
+      detection: { enabled: false },
+      alerts: {
+        notifiers: [
+          { type: 'webhook', url: webhook.url, secret: 's3cret', headers: { 'x-team': 'llm' } },
+          { type: 'slack', url: slack.url },
+          // Nothing listens here: this notifier fails every attempt and must not hold anything up.
+          { type: 'webhook', url: 'http://127.0.0.1:9/dead' },
+        ],
+        delivery: { attempts: 4, initialBackoffMs: 20, maxBackoffMs: 100, timeoutMs: 1000 },
+      },
+    });
+    collector = e2e.collector;
     // Three days of gpt-4o-mini calls with 1% errors, then one hour with 30% RateLimitError.
     const r = seededRandom(3);
     const rows: Record<string, unknown>[] = [];
@@ -100,10 +94,9 @@ describe('alert notifications', () => {
   });
 
   afterAll(async () => {
-    await collector?.close();
+    await e2e?.close();
     webhook?.server.close();
     slack?.server.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const detect = async () => {
