@@ -1,19 +1,9 @@
-import type { LlmCall } from '@llmwatch/core';
-import { startFakeOpenAI } from '@llmwatch/fake-llm';
-import type { FakeServer } from '@llmwatch/fake-llm';
-import { init, shutdown, withContext, wrapOpenAI } from '@llmwatch/sdk';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { withContext } from '@llmwatch/sdk';
 import OpenAI from 'openai';
 import { OpenAIInstrumentation } from '@traceloop/instrumentation-openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  COMMON_FIELDS,
-  SERVICE,
-  expectSameCall,
-  normalizeAll,
-  peerPipeline,
-  settled,
-} from './helpers/peers.js';
+import { streamedText } from './helpers/fake-openai.js';
+import { COMMON_FIELDS, SERVICE, SdkAndPeer, expectSameCall, expectToolCall } from './helpers/peers.js';
 import {
   CHAT_EXPECTED,
   CHAT_MESSAGES,
@@ -24,6 +14,7 @@ import {
   TOOLS,
   TOOL_MESSAGES,
   TOOL_REPLY,
+  TRACELOOP_ATTRIBUTES,
 } from './helpers/peers-scenarios.js';
 
 /**
@@ -33,49 +24,19 @@ import {
  * patches the prototype, so one call yields both spans (OpenLLMetry's nested).
  */
 
-const sdkExporter = new InMemorySpanExporter();
-const peer = peerPipeline();
-let fake: FakeServer;
-let client: OpenAI;
+const suite = new SdkAndPeer('openllmetry');
 
-beforeAll(async () => {
-  init({
-    spanProcessor: new SimpleSpanProcessor(sdkExporter),
-    capture: 'full',
-    serviceName: SERVICE,
-  });
-  const instrumentation = new OpenAIInstrumentation({ traceContent: true });
-  instrumentation.setTracerProvider(peer.provider);
-  instrumentation.manuallyInstrument(
-    OpenAI as unknown as Parameters<OpenAIInstrumentation['manuallyInstrument']>[0],
-  );
-  fake = await startFakeOpenAI();
-  client = wrapOpenAI(new OpenAI({ baseURL: fake.url, apiKey: 'test', maxRetries: 0 }));
-  // First-call costs (lazy loads, JIT) land in whichever wrapper runs first; keep them out.
-  await client.chat.completions.create({ model: MODEL, messages: [{ role: 'user', content: 'warm up' }] });
-});
-afterAll(async () => {
-  await shutdown();
-  await fake.close();
-});
-beforeEach(() => {
-  sdkExporter.reset();
-  peer.exporter.reset();
-  fake.reset();
-});
-
-/**
- * OpenLLMetry's association properties (user, session) and managed-prompt attributes, set the way
- * the instrumentation lets a caller add span attributes: `extraAttributes` on the request (removed
- * before the request is sent). The Traceloop SDK's `withAssociationProperties` yields the same
- * `traceloop.association.properties.*` attributes.
- */
-const TRACELOOP_ATTRIBUTES = {
-  'traceloop.association.properties.user_id': IDENTITY.userId,
-  'traceloop.association.properties.session_id': IDENTITY.sessionId,
-  'traceloop.prompt.key': IDENTITY.promptName,
-  'traceloop.prompt.version': Number(IDENTITY.promptVersion),
-};
+beforeAll(() =>
+  suite.start((provider) => {
+    const instrumentation = new OpenAIInstrumentation({ traceContent: true });
+    instrumentation.setTracerProvider(provider);
+    instrumentation.manuallyInstrument(
+      OpenAI as unknown as Parameters<OpenAIInstrumentation['manuallyInstrument']>[0],
+    );
+  }),
+);
+afterAll(() => suite.stop());
+beforeEach(() => suite.reset());
 
 function inScopes<T>(fn: () => Promise<T>): Promise<T> {
   return withContext(IDENTITY, fn);
@@ -86,25 +47,14 @@ function withTraceloop<P extends object>(params: P): P {
   return { ...params, extraAttributes: TRACELOOP_ATTRIBUTES };
 }
 
-async function bothCalls(spans: number): Promise<{ sdk: LlmCall; tl: LlmCall }> {
-  await settled([sdkExporter, peer.exporter], spans);
-  const [sdk, ...restSdk] = normalizeAll(sdkExporter.getFinishedSpans());
-  const [tl, ...restTl] = normalizeAll(peer.exporter.getFinishedSpans());
-  expect(restSdk).toEqual([]);
-  expect(restTl).toEqual([]);
-  expect(sdk?.dialect).toBe('llmwatch');
-  expect(tl?.dialect).toBe('openllmetry');
-  return { sdk: sdk!, tl: tl! };
-}
-
 describe('OpenLLMetry spans normalize to the same call as the llmwatch SDK', () => {
   it('chat with system prompt, user, session, prompt name and version', async () => {
-    fake.script(CHAT_REPLY);
+    suite.fake.script(CHAT_REPLY);
     const res = await inScopes(() =>
-      client.chat.completions.create(withTraceloop({ model: MODEL, messages: CHAT_MESSAGES })),
+      suite.client.chat.completions.create(withTraceloop({ model: MODEL, messages: CHAT_MESSAGES })),
     );
     expect(res.choices[0]?.message.content).toBe('Paris.');
-    const { sdk, tl } = await bothCalls(2);
+    const { sdk, peer: tl } = await suite.bothCalls(2);
 
     expect(sdk).toMatchObject({ ...CHAT_EXPECTED, serviceName: SERVICE, streaming: false });
     expect(sdk.latencyMs).toBeGreaterThanOrEqual(CHAT_REPLY.ttftMs!);
@@ -114,36 +64,22 @@ describe('OpenLLMetry spans normalize to the same call as the llmwatch SDK', () 
   });
 
   it('tool calls: multi-turn history with a tool result, and a new tool call in the answer', async () => {
-    fake.script(TOOL_REPLY);
+    suite.fake.script(TOOL_REPLY);
     await inScopes(() =>
-      client.chat.completions.create(withTraceloop({ model: MODEL, messages: TOOL_MESSAGES, tools: TOOLS })),
+      suite.client.chat.completions.create(
+        withTraceloop({ model: MODEL, messages: TOOL_MESSAGES, tools: TOOLS }),
+      ),
     );
-    const { sdk, tl } = await bothCalls(2);
+    const { sdk, peer: tl } = await suite.bothCalls(2);
 
-    expect(sdk.toolNames).toEqual(['get_weather']);
-    expect(sdk.finishReasons).toEqual(['tool_call']);
-    expect(JSON.parse(sdk.inputContent)).toEqual([
-      { role: 'user', parts: [{ type: 'text', content: 'Weather in Paris and Oslo?' }] },
-      {
-        role: 'assistant',
-        parts: [{ type: 'tool_call', id: 'call_prev', name: 'get_weather', arguments: { city: 'Paris' } }],
-      },
-      { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_prev', response: '{"temp":21}' }] },
-    ]);
-    expect(JSON.parse(sdk.outputContent)).toEqual([
-      {
-        role: 'assistant',
-        parts: [{ type: 'tool_call', id: 'call_oslo', name: 'get_weather', arguments: { city: 'Oslo' } }],
-        finish_reason: 'tool_call',
-      },
-    ]);
+    expectToolCall(sdk);
     expectSameCall(tl, sdk, [...COMMON_FIELDS, 'responseId']);
   });
 
   it('streaming: content, model and identity (OpenLLMetry JS records neither stream usage nor a stream flag)', async () => {
-    fake.script(STREAM_REPLY);
+    suite.fake.script(STREAM_REPLY);
     const stream = await inScopes(() =>
-      client.chat.completions.create(
+      suite.client.chat.completions.create(
         withTraceloop({
           model: MODEL,
           messages: CHAT_MESSAGES,
@@ -152,10 +88,8 @@ describe('OpenLLMetry spans normalize to the same call as the llmwatch SDK', () 
         }),
       ),
     );
-    let text = '';
-    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-    expect(text).toBe(STREAM_REPLY.content);
-    const { tl } = await bothCalls(2);
+    expect(await streamedText(stream)).toBe(STREAM_REPLY.content);
+    const { peer: tl } = await suite.bothCalls(2);
 
     // Under OpenLLMetry's prototype patch the SDK wrapper sees OpenLLMetry's async generator, not
     // openai's Stream, and records no response fields; so this case checks exact values instead.
@@ -186,18 +120,13 @@ describe('OpenLLMetry spans normalize to the same call as the llmwatch SDK', () 
   });
 
   it('provider errors: the SDK records an error call; OpenLLMetry JS never ends its span on a rejected call', async () => {
-    fake.script({ error: { status: 429, message: 'slow down' } });
+    suite.fake.script({ error: { status: 429, message: 'slow down' } });
     await expect(
       inScopes(() =>
-        client.chat.completions.create(withTraceloop({ model: MODEL, messages: CHAT_MESSAGES })),
+        suite.client.chat.completions.create(withTraceloop({ model: MODEL, messages: CHAT_MESSAGES })),
       ),
     ).rejects.toThrow();
-    await settled([sdkExporter], 1);
-    await new Promise((r) => setTimeout(r, 100));
-    const [sdk] = normalizeAll(sdkExporter.getFinishedSpans());
-    expect(sdk).toMatchObject({ status: 'error', model: MODEL, userId: IDENTITY.userId, outputContent: '' });
-    expect(sdk?.errorType).not.toBe('');
     // Peer limitation (0.27): only the success path of the APIPromise ends the span.
-    expect(peer.exporter.getFinishedSpans()).toEqual([]);
+    await suite.expectSdkErrorOnly();
   });
 });

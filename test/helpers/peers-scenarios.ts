@@ -1,7 +1,9 @@
+import { setAttributes, setPromptTemplate, setSession, setUser } from '@arizeai/openinference-core';
 import type { FakeReply } from '@llmwatch/fake-llm';
+import type { Context } from '@opentelemetry/api';
 import type OpenAI from 'openai';
 
-/** The calls every dialect test drives, with what the fake answers. */
+/** The calls every dialect test drives, with what the fake answers and the identity each peer carries. */
 
 export interface Identity {
   userId: string;
@@ -15,6 +17,31 @@ export const IDENTITY: Identity = {
   sessionId: 'sess-7',
   promptName: 'capital-qa',
   promptVersion: '3',
+};
+
+/** OpenInference carries user, session and prompt template version in context; prompt name as `prompt.id`. */
+export function withOpenInferenceIdentity(ctx: Context): Context {
+  let out = setUser(ctx, { userId: IDENTITY.userId });
+  out = setSession(out, { sessionId: IDENTITY.sessionId });
+  out = setPromptTemplate(out, {
+    template: 'Answer: {q}',
+    variables: { q: 'capital' },
+    version: IDENTITY.promptVersion,
+  });
+  return setAttributes(out, { 'prompt.id': IDENTITY.promptName });
+}
+
+/**
+ * OpenLLMetry's association properties (user, session) and managed-prompt attributes, set the way
+ * the instrumentation lets a caller add span attributes: `extraAttributes` on the request (removed
+ * before the request is sent). The Traceloop SDK's `withAssociationProperties` yields the same
+ * `traceloop.association.properties.*` attributes.
+ */
+export const TRACELOOP_ATTRIBUTES = {
+  'traceloop.association.properties.user_id': IDENTITY.userId,
+  'traceloop.association.properties.session_id': IDENTITY.sessionId,
+  'traceloop.prompt.key': IDENTITY.promptName,
+  'traceloop.prompt.version': Number(IDENTITY.promptVersion),
 };
 
 export const MODEL = 'gpt-4o-mini';
@@ -60,6 +87,25 @@ export const TOOL_REPLY: FakeReply = {
   usage: { inputTokens: 300, outputTokens: 22 },
   ttftMs: 20,
 };
+
+/** The normalized input content of TOOL_MESSAGES, parsed (the system message is systemContent). */
+export const TOOL_INPUT_CONTENT = [
+  { role: 'user', parts: [{ type: 'text', content: 'Weather in Paris and Oslo?' }] },
+  {
+    role: 'assistant',
+    parts: [{ type: 'tool_call', id: 'call_prev', name: 'get_weather', arguments: { city: 'Paris' } }],
+  },
+  { role: 'tool', parts: [{ type: 'tool_call_response', id: 'call_prev', response: '{"temp":21}' }] },
+];
+
+/** The normalized output content of TOOL_REPLY, parsed. */
+export const TOOL_OUTPUT_CONTENT = [
+  {
+    role: 'assistant',
+    parts: [{ type: 'tool_call', id: 'call_oslo', name: 'get_weather', arguments: { city: 'Oslo' } }],
+    finish_reason: 'tool_call',
+  },
+];
 
 export const STREAM_REPLY: FakeReply = {
   content: 'Paris is the capital of France.',
