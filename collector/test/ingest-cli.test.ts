@@ -3,25 +3,20 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.js';
 import { LlmwatchError } from '../src/errors.js';
-import { startCollector, type RunningCollector } from '../src/server/collector.js';
+import { startCollector } from '../src/server/collector.js';
 import {
-  NOW_NS,
-  post,
-  protobufExport,
+  numberedSpans,
+  postSpans,
   rows,
-  killSpawned,
   runCli,
   spawnCollector,
   startTestCollector,
+  stopCollectors,
   tempDir,
 } from './ingest-helpers.js';
 
 const dir = tempDir();
-const running: RunningCollector[] = [];
-afterAll(async () => {
-  killSpawned();
-  for (const c of running) await c.close();
-});
+afterAll(stopCollectors);
 
 describe('llmwatch start', () => {
   it('exits 2 with a one-line reason on a bad flag or a bad config', async () => {
@@ -49,21 +44,13 @@ describe('llmwatch start', () => {
   });
 
   it('drains on SIGTERM: what was acknowledged is inserted and the spool is empty', async () => {
-    const { proc, url } = await spawnCollector(['--port', '0', '--data', join(dir, 'data')]);
-    const spans = Array.from({ length: 50 }, (_, i) => ({
-      traceId: `c1${(i + 1).toString(16).padStart(30, '0')}`,
-      spanId: `c1${(i + 1).toString(16).padStart(14, '0')}`,
-      start: NOW_NS,
-    }));
-    expect(
-      (await post(url, protobufExport(spans), { 'content-type': 'application/x-protobuf' })).status,
-    ).toBe(200);
+    const { proc, url } = await spawnCollector(dir);
+    expect((await postSpans(url, numberedSpans('c1', 50))).status).toBe(200);
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(readdirSync(join(dir, 'spool')).filter((f) => f.endsWith('.seg'))).toEqual([]);
     const reopened = await startTestCollector(dir);
-    running.push(reopened);
     const [count] = await rows<{ n: string }>(
       reopened,
       "SELECT toString(count()) AS n FROM otel_traces WHERE startsWith(SpanId, 'c1')",
@@ -73,8 +60,7 @@ describe('llmwatch start', () => {
   it('refuses a spool directory another live collector owns', async () => {
     // After the child-process test: this process now holds the data directory.
     const spoolDir = join(dir, 'spool-shared');
-    const first = await startTestCollector(dir, { ingest: { spoolDir } });
-    running.push(first);
+    await startTestCollector(dir, { ingest: { spoolDir } });
     await expect(startTestCollector(dir, { ingest: { spoolDir } })).rejects.toMatchObject({
       code: 'config',
       message: expect.stringMatching(/is in use by process \d+/) as unknown,

@@ -1,29 +1,20 @@
-import type { ChildProcess } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { RunningCollector } from '../src/server/collector.js';
 import {
   NOW_NS,
   flush,
-  killSpawned,
-  post,
-  protobufExport,
+  numberedSpans,
+  postSpans,
   rows,
   spawnCollector,
   startTestCollector,
+  stopCollectors,
   tempDir,
 } from './ingest-helpers.js';
 
 const dir = tempDir();
-const running: RunningCollector[] = [];
-let child: ChildProcess | undefined;
-
-afterAll(async () => {
-  child?.kill('SIGKILL');
-  killSpawned();
-  for (const c of running) await c.close();
-});
+afterAll(stopCollectors);
 
 function spanIdOf(n: number): string {
   return `5a${n.toString(16).padStart(14, '0')}`;
@@ -31,21 +22,11 @@ function spanIdOf(n: number): string {
 
 describe('durability', () => {
   it('SIGKILL under sustained load: every acknowledged span is stored exactly once after restart', async () => {
-    const configFile = join(dir, 'llmwatch.config.yaml');
     // Small batches: inserts, seals and fsyncs are all in flight when the kill lands.
-    writeFileSync(
-      configFile,
+    const { proc, url } = await spawnCollector(
+      dir,
       'ingest:\n  batchMaxRows: 300\n  flushIntervalMs: 100\nlogging:\n  level: warn\n',
     );
-    const { proc, url } = await spawnCollector([
-      '--config',
-      configFile,
-      '--port',
-      '0',
-      '--data',
-      join(dir, 'data'),
-    ]);
-    child = proc;
 
     const acked: string[] = [];
     let next = 1;
@@ -62,7 +43,7 @@ describe('durability', () => {
           };
         });
         try {
-          const res = await post(url, protobufExport(batch), { 'content-type': 'application/x-protobuf' });
+          const res = await postSpans(url, batch);
           if (res.status === 200) acked.push(...batch.map((s) => s.spanId));
         } catch {
           failures++; // The kill: no answer means not acknowledged.
@@ -82,7 +63,6 @@ describe('durability', () => {
 
     // Restart on the same data directory (and spool): leftovers are replayed before traffic.
     const restarted = await startTestCollector(dir);
-    running.push(restarted);
     await flush(restarted);
     const stored = await rows<{ SpanId: string; n: string }>(
       restarted,
@@ -103,24 +83,19 @@ describe('durability', () => {
       { storage: { url: 'http://127.0.0.1:9' }, ingest: { spoolDir } },
       { drainTimeoutMs: 300 },
     );
-    const spans = [1, 2, 3].map((i) => ({
-      traceId: `9d${i.toString(16).padStart(30, '0')}`,
-      spanId: `9d${i.toString(16).padStart(14, '0')}`,
-    }));
-    const res = await post(remote.url, protobufExport(spans), { 'content-type': 'application/x-protobuf' });
+    const spans = numberedSpans('9d', 3);
+    const res = await postSpans(remote.url, spans);
     expect(res.status).toBe(200);
     const ready = await fetch(`${remote.url}/readyz`);
     expect(ready.status).toBe(503);
     await remote.close();
     expect(readdirSync(spoolDir).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
 
-    // The same spool, now with reachable storage (the embedded engine stands in for the server).
-    const local = running[0];
-    if (local) await local.close();
-    running.length = 0;
+    // The same spool, now with reachable storage (the embedded engine stands in for the server),
+    // once the collector the first test restarted has let go of the data directory.
+    await stopCollectors();
     // workers: 0 covers the in-thread pipeline (the rest of the suite runs the worker pool).
     const recovered = await startTestCollector(dir, { ingest: { spoolDir, workers: 0 } });
-    running.push(recovered);
     const stored = await rows<{ SpanId: string }>(
       recovered,
       "SELECT SpanId FROM otel_traces WHERE startsWith(SpanId, '9d') ORDER BY SpanId",
@@ -138,21 +113,11 @@ describe('durability', () => {
       },
       { drainTimeoutMs: 200 },
     );
-    running.push(remote);
-    const batch = (seed: number) =>
-      Array.from({ length: 100 }, (_, i) => ({
-        traceId: `b${seed}${(i + 1).toString(16).padStart(30, '0')}`,
-        spanId: `b${seed}${(i + 1).toString(16).padStart(14, '0')}`,
-      }));
-    const first = await post(remote.url, protobufExport(batch(1)), {
-      'content-type': 'application/x-protobuf',
-    });
+    const first = await postSpans(remote.url, numberedSpans('b1', 100));
     expect(first.status).toBe(200);
     // Let the writer notice that storage is unreachable.
     await new Promise((r) => setTimeout(r, 300));
-    const second = await post(remote.url, protobufExport(batch(2)), {
-      'content-type': 'application/x-protobuf',
-    });
+    const second = await postSpans(remote.url, numberedSpans('b2', 100));
     expect(second.status).toBe(503);
     expect(second.headers.get('retry-after')).toBe('5');
     expect((await fetch(`${remote.url}/readyz`)).status).toBe(503);
@@ -163,26 +128,14 @@ describe('durability', () => {
       // Nothing is sealed for a minute: the first export fills the queue and keeps it full.
       ingest: { spoolDir: join(dir, 'spool-429'), queueMaxSpans: 100, flushIntervalMs: 60_000 },
     });
-    running.push(busy);
-    const batch = (seed: number) =>
-      Array.from({ length: 100 }, (_, i) => ({
-        traceId: `a${seed}${(i + 1).toString(16).padStart(30, '0')}`,
-        spanId: `a${seed}${(i + 1).toString(16).padStart(14, '0')}`,
-      }));
-    expect(
-      (await post(busy.url, protobufExport(batch(1)), { 'content-type': 'application/x-protobuf' })).status,
-    ).toBe(200);
-    const refused = await post(busy.url, protobufExport(batch(2)), {
-      'content-type': 'application/x-protobuf',
-    });
+    expect((await postSpans(busy.url, numberedSpans('a1', 100))).status).toBe(200);
+    const refused = await postSpans(busy.url, numberedSpans('a2', 100));
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
     const metrics = await (await fetch(`${busy.url}/metrics`)).text();
     expect(metrics).toMatch(/llmwatch_ingest_requests_refused_total\{reason="queue_full"\} 1/);
     // Draining frees the queue and the same export is accepted.
     await flush(busy);
-    expect(
-      (await post(busy.url, protobufExport(batch(2)), { 'content-type': 'application/x-protobuf' })).status,
-    ).toBe(200);
+    expect((await postSpans(busy.url, numberedSpans('a2', 100))).status).toBe(200);
   }, 30_000);
 });
