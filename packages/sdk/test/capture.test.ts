@@ -1,20 +1,11 @@
 import { priceCall } from '@llmwatch/core';
-import { startFakeOpenAI } from '@llmwatch/fake-llm';
-import type { FakeServer } from '@llmwatch/fake-llm';
-import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { observe, wrapOpenAI } from '../src/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { observe } from '../src/index.js';
 import { runtime } from '../src/runtime.js';
-import { onlySpan, setupSdk } from './harness.js';
+import { fakeOpenAI, onlySpan, setupSdk } from './harness.js';
 
 const exporter = setupSdk('redacted');
-let fake: FakeServer;
-let client: OpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  client = wrapOpenAI(new OpenAI({ baseURL: fake.url, apiKey: 'test', maxRetries: 0 }));
-});
-afterAll(() => fake.close());
+const openai = fakeOpenAI();
 beforeEach(() => {
   exporter.reset();
   runtime.capture = 'redacted';
@@ -24,8 +15,8 @@ const secretPrompt = 'Email jane.doe@example.com about card 4111 1111 1111 1111,
 
 describe('capture policy', () => {
   it('redacted (default): PII never leaves the process, in input and output; the caller still gets raw text', async () => {
-    fake.script({ content: 'Sure, I will write to jane.doe@example.com today.' });
-    const res = await client.chat.completions.create({
+    openai.fake.script({ content: 'Sure, I will write to jane.doe@example.com today.' });
+    const res = await openai.client.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: secretPrompt }],
     });
@@ -44,8 +35,8 @@ describe('capture policy', () => {
   });
 
   it('redacted: streamed output is redacted too', async () => {
-    fake.script({ content: 'Call me at jane.doe@example.com' });
-    const stream = await client.chat.completions.create({
+    openai.fake.script({ content: 'Call me at jane.doe@example.com' });
+    const stream = await openai.client.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'hi' }],
       stream: true,
@@ -71,8 +62,8 @@ describe('capture policy', () => {
 
   it('none: no content attributes at all, metadata still exact', async () => {
     runtime.capture = 'none';
-    fake.script({ content: 'x', usage: { inputTokens: 10, outputTokens: 2 } });
-    await client.chat.completions.create({
+    openai.fake.script({ content: 'x', usage: { inputTokens: 10, outputTokens: 2 } });
+    await openai.client.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [
         { role: 'system', content: 's' },
@@ -89,15 +80,15 @@ describe('capture policy', () => {
   });
 
   it('cost: priced with core priceCall for a known model; unknown model gets no cost (never 0)', async () => {
-    fake.script(
+    openai.fake.script(
       { usage: { inputTokens: 1000, outputTokens: 500, cacheReadTokens: 200 } },
       { usage: { inputTokens: 5, outputTokens: 5 } },
     );
-    await client.chat.completions.create({
+    await openai.client.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'q' }],
     });
-    await client.chat.completions.create({
+    await openai.client.chat.completions.create({
       model: 'no-such-model-xyz',
       messages: [{ role: 'user', content: 'q' }],
     });

@@ -1,6 +1,10 @@
+import { startFakeOpenAI } from '@llmwatch/fake-llm';
+import type { FakeServer } from '@llmwatch/fake-llm';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { init } from '../src/index.js';
+import OpenAI from 'openai';
+import { afterAll, beforeAll } from 'vitest';
+import { init, wrapOpenAI } from '../src/index.js';
 import type { CapturePolicy } from '../src/index.js';
 
 /** One in-memory pipeline per test file (each vitest file runs in its own process). */
@@ -8,6 +12,21 @@ export function setupSdk(capture: CapturePolicy = 'full'): InMemorySpanExporter 
   const exporter = new InMemorySpanExporter();
   init({ spanProcessor: new SimpleSpanProcessor({ exporter }), capture, serviceName: 'sdk-test' });
   return exporter;
+}
+
+/**
+ * The fake OpenAI server and an official client on it, wrapped by this SDK: started before the
+ * file's tests and closed after them (this registers the beforeAll/afterAll hooks). Read the
+ * fields inside tests and hooks, not at module level.
+ */
+export function fakeOpenAI(): { fake: FakeServer; client: OpenAI } {
+  const openai = {} as { fake: FakeServer; client: OpenAI };
+  beforeAll(async () => {
+    openai.fake = await startFakeOpenAI();
+    openai.client = wrapOpenAI(new OpenAI({ baseURL: openai.fake.url, apiKey: 'test', maxRetries: 0 }));
+  });
+  afterAll(() => openai.fake?.close());
+  return openai;
 }
 
 /** The only finished span, asserting there is exactly one. */

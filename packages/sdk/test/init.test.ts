@@ -4,19 +4,11 @@ import type { IncomingHttpHeaders, Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { startFakeOpenAI } from '@llmwatch/fake-llm';
-import type { FakeServer } from '@llmwatch/fake-llm';
-import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { flush, init, shutdown, stats, wrapOpenAI } from '../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { flush, init, shutdown, stats } from '../src/index.js';
+import { fakeOpenAI } from './harness.js';
 
-let fake: FakeServer;
-let client: OpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  client = wrapOpenAI(new OpenAI({ baseURL: fake.url, apiKey: 'test', maxRetries: 0 }));
-});
-afterAll(() => fake.close());
+const openai = fakeOpenAI();
 afterEach(() => shutdown());
 
 const listen = (server: Server | ReturnType<typeof createTcpServer>): Promise<number> =>
@@ -24,7 +16,10 @@ const listen = (server: Server | ReturnType<typeof createTcpServer>): Promise<nu
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
   );
 const call = () =>
-  client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+  openai.client.chat.completions.create({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'hi' }],
+  });
 
 describe('init()', () => {
   it('exports OTLP protobuf to <endpoint>/v1/traces with the Bearer project key and service name', async () => {
@@ -118,7 +113,7 @@ describe('init()', () => {
     const out = await new Promise<string>((resolve, reject) =>
       execFile(
         process.execPath,
-        ['--conditions=@llmwatch/source', '--import', 'tsx', script, fake.url],
+        ['--conditions=@llmwatch/source', '--import', 'tsx', script, openai.fake.url],
         { timeout: 20_000 },
         (err, stdout) => (err ? reject(err) : resolve(stdout)),
       ),

@@ -1,19 +1,10 @@
-import { startFakeOpenAI } from '@llmwatch/fake-llm';
-import type { FakeServer } from '@llmwatch/fake-llm';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import OpenAI from 'openai';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { observe, withContext, wrapOpenAI } from '../src/index.js';
-import { setupSdk } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { observe, withContext } from '../src/index.js';
+import { fakeOpenAI, setupSdk } from './harness.js';
 
 const exporter = setupSdk('full');
-let fake: FakeServer;
-let client: OpenAI;
-beforeAll(async () => {
-  fake = await startFakeOpenAI();
-  client = wrapOpenAI(new OpenAI({ baseURL: fake.url, apiKey: 'test', maxRetries: 0 }));
-});
-afterAll(() => fake.close());
+const openai = fakeOpenAI();
 beforeEach(() => exporter.reset());
 
 const byName = () => new Map(exporter.getFinishedSpans().map((s) => [s.name, s]));
@@ -38,7 +29,7 @@ describe('observe()', () => {
           { kind: 'retrieval' },
         );
         const tool = observe('lookup_user', () => 42, { kind: 'tool', attributes: { 'app.custom': 'x' } });
-        const res = await client.chat.completions.create({
+        const res = await openai.client.chat.completions.create({
           model: 'gpt-4o',
           messages: [{ role: 'user', content: docs.join() }],
         });
@@ -113,12 +104,15 @@ describe('withContext()', () => {
       async () => {
         await observe('step', async () => {
           await withContext({ conversationId: 'c-9', tags: { tier: 'gold' } }, () =>
-            client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+            openai.client.chat.completions.create({
+              model: 'gpt-4o',
+              messages: [{ role: 'user', content: 'hi' }],
+            }),
           );
         });
       },
     );
-    await client.chat.completions.create({
+    await openai.client.chat.completions.create({
       model: 'gpt-4o-mini',
       messages: [{ role: 'user', content: 'outside' }],
     });
