@@ -52,7 +52,7 @@ function call(): LlmCall {
     sessionId: '',
     conversationId: '',
     tags: { team: 'a' },
-  } as LlmCall;
+  } as Partial<LlmCall> as LlmCall;
 }
 
 describe('applyPiiPolicy', () => {
