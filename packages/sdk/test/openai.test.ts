@@ -197,7 +197,10 @@ describe('wrapOpenAI chat.completions.create', () => {
 
   it('the stream helper (chat.completions.stream) works and is traced', async () => {
     fake.script({ content: 'helper text', usage });
-    const final = await wrapped.chat.completions
+    // openai v4 has the helper under `beta` only; it calls the wrapped `create` all the same.
+    const v4Beta = (wrapped as unknown as { beta: { chat: OpenAI.Chat } }).beta;
+    const completions = ('stream' in wrapped.chat.completions ? wrapped.chat : v4Beta.chat).completions;
+    const final = await completions
       .stream({ model: 'gpt-4o', messages, stream_options: { include_usage: true } })
       .finalChatCompletion();
     expect(final.choices[0]?.message.content).toBe('helper text');
