@@ -60,6 +60,8 @@ export interface CallSpec {
  */
 export class CallRecorder {
   ended = false;
+  /** The provider started parsing the body (so usage and output will be recorded). */
+  parsing = false;
   firstChunk = true;
   redacted = 0;
   model = '';
@@ -328,6 +330,7 @@ export function wrapMethod(target: unknown, method: string, spec: CallSpec, serv
       if (isApiPromise(result)) {
         const parse = result.parseResponse;
         result.parseResponse = function (this: unknown, client: unknown, props: unknown) {
+          rec.parsing = true;
           return Promise.resolve(parse.call(this, client, props)).then(
             (value) => rec.onParsed(value),
             (error: unknown) => {
@@ -339,6 +342,22 @@ export function wrapMethod(target: unknown, method: string, spec: CallSpec, serv
         // Errors before parsing (HTTP status, connection, abort) reject responsePromise; a side
         // branch records them without touching the chain the caller awaits.
         result.responsePromise.then(undefined, (error: unknown) => rec.fail(error));
+        const asResponse = result.asResponse;
+        if (typeof asResponse === 'function') {
+          // `asResponse()` alone never parses the body, so nothing else would end the span: end
+          // it when the response arrives. `withResponse()` also parses; its parse runs first and
+          // the span ends with the usage instead. Patched per call, so the common path pays nothing.
+          result.asResponse = function (this: unknown) {
+            const response = asResponse.call(this);
+            response.then(
+              () => {
+                if (!rec.parsing) rec.end();
+              },
+              () => undefined,
+            );
+            return response;
+          };
+        }
       } else if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
         (result as PromiseLike<unknown>).then(
           (value) => rec.onParsed(value),

@@ -9,6 +9,8 @@ export type AnyFn = (this: unknown, ...args: unknown[]) => unknown;
 export interface ApiPromiseLike {
   responsePromise: Promise<unknown>;
   parseResponse: (client: unknown, props: unknown) => unknown;
+  /** The raw `Response`, without reading the body. */
+  asResponse?: () => Promise<unknown>;
   then: Promise<unknown>['then'];
 }
 

@@ -195,6 +195,19 @@ describe('wrapOpenAI chat.completions.create', () => {
     expect(onlySpan(exporter).attributes['gen_ai.usage.output_tokens']).toBe(1);
   });
 
+  it('asResponse() alone: the same raw Response, and the span still ends (without usage: the body is never read)', async () => {
+    const run = async (c: OpenAI) => {
+      const response = await c.chat.completions.create({ model: 'gpt-4o', messages }).asResponse();
+      return { status: response.status, body: await response.text() };
+    };
+    const [a, b] = await both({ content: 'raw' }, run);
+    expect(b).toBe(a);
+    const span = (await spansSettled(exporter, 1))[0]!;
+    expect(span.name).toBe('chat gpt-4o');
+    expect(span.attributes['gen_ai.request.model']).toBe('gpt-4o');
+    expect(span.attributes['gen_ai.usage.input_tokens']).toBeUndefined();
+  });
+
   it('the stream helper (chat.completions.stream) works and is traced', async () => {
     fake.script({ content: 'helper text', usage });
     // openai v4 has the helper under `beta` only; it calls the wrapped `create` all the same.
