@@ -6,6 +6,7 @@ import type { SecretEmit } from './secrets.js';
 import {
   isTokenChar,
   keywordEnding,
+  NON_LATIN_KEYWORD_CHARS,
   nonLatinKeywordAt,
   scanColon,
   scanCustom,
@@ -15,18 +16,23 @@ import {
 import type { PiiFinding, PiiScanOptions, PiiType } from './types.js';
 import { PII_TYPES } from './types.js';
 
-// Character classes of the single pass (ASCII; everything else is NON_ASCII).
+// Character classes of the single pass, for every UTF-16 code unit: one table lookup per
+// character (no separate ASCII test). Non-ASCII characters end a token like any other
+// non-token character (OTHER), except the few a detector starts at (SPECIAL): the first
+// characters of non-Latin credential keywords and full-width / Arabic-Indic digits.
 const OTHER = 0;
 const TOKEN = 1;
 const DIGIT = 2;
 const AT = 3;
 const COLON = 4;
-const NON_ASCII = 5;
-const CLASS = new Uint8Array(128);
+const SPECIAL = 5;
+const CLASS = new Uint8Array(0x10000);
 for (let c = 0; c < 128; c++) CLASS[c] = isTokenChar(c) ? TOKEN : OTHER;
 for (let c = 0x30; c <= 0x39; c++) CLASS[c] = DIGIT;
 CLASS[0x40] = AT;
 CLASS[0x3a] = COLON;
+for (const c of NON_LATIN_KEYWORD_CHARS) CLASS[c] = SPECIAL;
+for (let c = 0x80; c < 0x10000; c++) if (wideDigit(c) >= 0) CLASS[c] = SPECIAL;
 
 /**
  * When findings overlap, the most specific type wins: a checksum-validated secret or card
@@ -73,18 +79,21 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
   const numeric = want.phone || want.credit_card || want.us_ssn || want.ip_address || want.iban;
 
   // One pass over the text for the character-anchored detectors and token-shaped secrets.
-  // Letters fall through after one table lookup; only digits, '@', ':' and the ends of long
-  // tokens do any work.
+  // Runs of letters cost one table lookup per character; only digits, '@', ':', a few non-ASCII
+  // characters and the ends of long tokens do any work.
   const secrets = want.secret;
   const secret = (start: number, end: number) => emit('secret', start, end);
   let tokStart = -1;
   let doneUntil = 0;
   for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    const k = c < 128 ? CLASS[c]! : NON_ASCII;
+    let c = text.charCodeAt(i);
+    let k = CLASS[c]!;
     if (k === TOKEN) {
+      // Letters are most of the text: a tight loop over the run, then the character after it.
       if (tokStart < 0) tokStart = i;
-      continue;
+      do i++;
+      while (i < n && (k = CLASS[(c = text.charCodeAt(i))]!) === TOKEN);
+      if (i === n) break;
     }
     if (k === DIGIT) {
       if (tokStart < 0) tokStart = i;
@@ -110,7 +119,7 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
       tokStart = -1;
     }
     if (k === OTHER) continue;
-    if (k === NON_ASCII) {
+    if (k === SPECIAL) {
       // Credential keywords of other scripts (пароль, 密码, パスワード, hasło, contraseña, …).
       if (secrets && i >= doneUntil && nonLatinKeywordAt(text, i)) {
         const end = scanKeywordAt(text, i, secret);

@@ -414,6 +414,11 @@ export function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN[c] === 1;
 }
 
+/** The characters nonLatinKeywordAt can answer yes at (the scanner only asks there). */
+export const NON_LATIN_KEYWORD_CHARS: readonly number[] = [
+  0x43f, 0x41f, 0x5bc6, 0x30d1, 0xbe44, 0x142, 0x141, 0xf1, 0xd1,
+];
+
 /**
  * Credential keywords of other scripts start with a non-ASCII character (hasło and contraseña
  * are recognised at their ł / ñ): the scanner asks at each non-ASCII character, no extra pass.
