@@ -146,6 +146,9 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
       return skipToken(text, runEnd + 1);
   }
 
+  // Every type needs 7+ digits or four groups (IPv4): most numbers in logs and JSON are neither.
+  if (g < 4 && gEnd[g - 1]! - gStart[0]! < 7) return runEnd;
+
   // Sub-runs may only start/end where a space separates groups: leftmost-longest first.
   let a = 0;
   while (a < g) {
@@ -472,24 +475,46 @@ function yearAt(text: string, x: number): boolean {
 }
 
 // Logs and documents repeat the same numbers; parsing one costs microseconds per country.
+// Keys: a letter for the question asked (each is a pure function of the rest of the key).
 const validCache = new Map<string, boolean>();
 
-function validIn(s: string, countries: readonly CountryCode[], matchGrouping: boolean): boolean {
-  const key = `${matchGrouping ? 'g' : 'c'}${s}`;
+function cachedCheck(key: string, check: () => boolean): boolean {
   const cached = validCache.get(key);
   if (cached !== undefined) return cached;
-  let ok = false;
-  for (const country of countries) {
-    const p = parsePhoneNumberFromString(s, country);
-    if (!p?.isValid() || p.country !== country) continue;
-    if (!matchGrouping || groupLens(p.formatNational()) === groupLens(s)) {
-      ok = true;
-      break;
-    }
-  }
+  const ok = check();
   if (validCache.size >= 4096) validCache.clear();
   validCache.set(key, ok);
   return ok;
+}
+
+function validIn(s: string, countries: readonly CountryCode[], matchGrouping: boolean): boolean {
+  return cachedCheck(`${matchGrouping ? 'g' : 'c'}${s}`, () => {
+    for (const country of countries) {
+      const p = parsePhoneNumberFromString(s, country);
+      if (!p?.isValid() || p.country !== country) continue;
+      if (!matchGrouping || groupLens(p.formatNational()) === groupLens(s)) return true;
+    }
+    return false;
+  });
+}
+
+/** A number written with '+' and its country code. */
+function validInternational(s: string): boolean {
+  return cachedCheck(`p${s}`, () => {
+    const p = parsePhoneNumberFromString(s);
+    if (p?.isValid()) return true;
+    // +1 with a well-formed NANP number in an unassigned area (e.g. the fictional 555): still a phone.
+    return p?.countryCallingCode === '1' && /^1[2-9]\d{9}$/.test(p.number.slice(1));
+  });
+}
+
+/** A number written with the "00" international prefix; `cc` is the rest of its first group. */
+function validWith00(s: string, cc: string): boolean {
+  return cachedCheck(`0${cc}|${s}`, () => {
+    const p = parsePhoneNumberFromString(`+${s.replace(/\D/g, '').slice(2)}`);
+    // "0044 20 …": the first group is 00 + the country code, as people write it.
+    return p?.isValid() === true && (cc === '' || p.countryCallingCode === cc);
+  });
 }
 
 /** NANP area code / exchange: first digit 2-9, not N11. */
@@ -509,10 +534,7 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
 
   if (plus) {
     if (digits < 8 || digits > 15) return -1;
-    const p = parsePhoneNumberFromString(s);
-    if (p?.isValid()) return start;
-    // +1 with a well-formed NANP number in an unassigned area (e.g. the fictional 555): still a phone.
-    return p?.countryCallingCode === '1' && /^1[2-9]\d{9}$/.test(p.number.slice(1)) ? start : -1;
+    return validInternational(s) ? start : -1;
   }
   // International prefix "00": 0044 20 7946 0958.
   if (
@@ -522,10 +544,7 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     gEnd[a]! - first <= 4
   ) {
     if (identifierBefore(text, start)) return -1;
-    const p = parsePhoneNumberFromString(`+${s.replace(/\D/g, '').slice(2)}`);
-    // "0044 20 …": the first group is 00 + the country code, as people write it.
-    const cc = text.slice(first + 2, gEnd[a]!);
-    return p?.isValid() && (cc === '' || p.countryCallingCode === cc) ? start : -1;
+    return validWith00(s, text.slice(first + 2, gEnd[a]!)) ? start : -1;
   }
 
   if (digits < 7 || digits > 13) return -1;

@@ -118,7 +118,11 @@ export function scanText(text: string, options?: PiiScanOptions): PiiFinding[] {
       if (secrets) doneUntil = tokenEnd(text, tokStart, i, doneUntil, secret);
       tokStart = -1;
     }
-    if (k === OTHER) continue;
+    if (k === OTHER) {
+      // Spaces, punctuation and most non-ASCII text (CJK has no spaces between words): skip the run.
+      while (i + 1 < n && CLASS[text.charCodeAt(i + 1)] === OTHER) i++;
+      continue;
+    }
     if (k === SPECIAL) {
       // Credential keywords of other scripts (пароль, 密码, パスワード, hasło, contraseña, …).
       if (secrets && i >= doneUntil && nonLatinKeywordAt(text, i)) {

@@ -332,9 +332,11 @@ function tokenRules(text: string, start: number, emit: SecretEmit): number {
 
 /** Lower-cased last three letters of a credential keyword (password, api_key, token, ...). */
 export function keywordEnding(text: string, end: number): boolean {
+  // Asked at the end of every word: the last letter alone rules most words out.
+  const c = text.charCodeAt(end - 1) | 0x20;
+  if (c !== 0x64 && c !== 0x65 && c !== 0x74 && c !== 0x79 && c !== 0x6e && c !== 0x61) return false;
   const a = text.charCodeAt(end - 3) | 0x20;
   const b = text.charCodeAt(end - 2) | 0x20;
-  const c = text.charCodeAt(end - 1) | 0x20;
   switch (c) {
     case 0x64: // d: password, wachtwoord, passwd, pwd
       return (a === 0x6f && b === 0x72) || (b === 0x77 && (a === 0x73 || a === 0x70));
@@ -355,6 +357,11 @@ export function keywordEnding(text: string, end: number): boolean {
 
 const KV_AT_END =
   /(?:password|passwd|passphrase|pwd|passwort|(?:aws[_-]?)?secret(?:[_-]?access)?(?:[_ -]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|private[_-]?key|(?:access|auth|refresh)[_-]?token|client[_-]?secret|senha|parola|wachtwoord|mot de passe)$/i;
+
+/** Literals right before a long token that make it the value (module constants: no array per call). */
+const AUTH_SCHEMES = ['Bearer ', 'bearer ', 'Basic '];
+const KEY_ASSIGNMENTS = ['AccountKey=', 'SharedAccessSignature=', 'sig='];
+const WEBHOOK_HOSTS = ['hooks.slack.com/', 'discord.com/api/webhooks/', 'discordapp.com/api/webhooks/'];
 
 /**
  * A token of TOKEN characters ended at `end` (exclusive). Long tokens: prefixed formats at the
@@ -377,13 +384,13 @@ export function scanToken(text: string, start: number, end: number, emit: Secret
   if (len < 12) return -1;
   const before = text.charCodeAt(start - 1);
   if (before === 0x20) {
-    for (const lit of ['Bearer ', 'bearer ', 'Basic '])
+    for (const lit of AUTH_SCHEMES)
       if (text.startsWith(lit, start - lit.length)) {
         const r = tryRule(text, ruleOf(lit), start - lit.length, lit, emit);
         if (r > 0) return r;
       }
   } else if (before === 0x3d) {
-    for (const lit of ['AccountKey=', 'SharedAccessSignature=', 'sig='])
+    for (const lit of KEY_ASSIGNMENTS)
       if (text.startsWith(lit, start - lit.length)) {
         const r = tryRule(text, ruleOf(lit), start - lit.length, lit, emit);
         if (r > 0) return r;
@@ -399,7 +406,7 @@ export function scanToken(text: string, start: number, end: number, emit: Secret
 export function scanColon(text: string, i: number, emit: SecretEmit): number {
   const c1 = text.charCodeAt(i + 1);
   if (c1 === 0x2f && text.charCodeAt(i + 2) === 0x2f) {
-    for (const lit of ['hooks.slack.com/', 'discord.com/api/webhooks/', 'discordapp.com/api/webhooks/'])
+    for (const lit of WEBHOOK_HOSTS)
       if (text.startsWith(lit, i + 3)) {
         const r = tryRule(text, ruleOf(lit), i + 3, lit, emit);
         if (r > 0) return r;
@@ -428,7 +435,8 @@ export function nonLatinKeywordAt(text: string, i: number): boolean {
   switch (text.charCodeAt(i)) {
     case 0x43f: // п
     case 0x41f: // П
-      return text.slice(i + 1, i + 6).toLowerCase() === 'ароль';
+      // п starts many Russian words: only slice when an а / А follows.
+      return (text.charCodeAt(i + 1) | 0x20) === 0x430 && text.slice(i + 1, i + 6).toLowerCase() === 'ароль';
     case 0x5bc6: // 密
       return text.charCodeAt(i + 1) === 0x7801 || text.charCodeAt(i + 1) === 0x78bc; // 码 碼
     case 0x30d1: // パ
