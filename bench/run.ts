@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchModule, BenchResult } from './types.js';
@@ -7,7 +8,42 @@ import type { BenchModule, BenchResult } from './types.js';
 /**
  * `pnpm bench [name...] [--quick]`: runs the benchmarks one after another (never in parallel:
  * they would measure each other) and writes bench/results/latest.{md,json}.
+ *
+ * Each benchmark runs in a fresh process: an earlier one leaves embedded-ClickHouse threads
+ * merging in the background (counted in process.cpuUsage()) and JIT type feedback behind, which
+ * made a later benchmark in the same process measure less than half its real throughput.
  */
+const CHILD_FLAG = '--child-result';
+const childAt = process.argv.indexOf(CHILD_FLAG);
+if (childAt >= 0) {
+  const [name, resultFile] = [process.argv[childAt + 1]!, process.argv[childAt + 2]!];
+  const mod = (await import(`./${name}.ts`)) as BenchModule;
+  const result = await mod.run({ quick: process.argv.includes('--quick') });
+  writeFileSync(resultFile, JSON.stringify(result));
+  process.exit(0);
+}
+
+function runInChild(name: string, quick: boolean): Promise<BenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'llmwatch-bench-'));
+  const resultFile = join(dir, 'result.json');
+  const childArgs = [...process.execArgv, fileURLToPath(import.meta.url), CHILD_FLAG, name, resultFile];
+  if (quick) childArgs.push('--quick');
+  return new Promise<BenchResult>((resolveResult, reject) => {
+    const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      try {
+        if (code !== 0) throw new Error(`exited with ${signal ?? `code ${code}`}`);
+        resolveResult(JSON.parse(readFileSync(resultFile, 'utf8')) as BenchResult);
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}
+
 const BENCHES = ['sdk-overhead', 'ingest', 'pii', 'detect', 'dashboards', 'pipeline-stages'] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,8 +64,7 @@ for (const [i, name] of selected.entries()) {
   process.stderr.write(`[${i + 1}/${selected.length}] ${name} …\n`);
   const started = Date.now();
   try {
-    const mod = (await import(`./${name}.ts`)) as BenchModule;
-    const result = await mod.run({ quick });
+    const result = await runInChild(name, quick);
     results.push(result);
     process.stdout.write(`\n${result.markdown}\n`);
     process.stderr.write(
