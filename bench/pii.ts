@@ -1,9 +1,9 @@
 import { Readable, Writable } from 'node:stream';
 import { scanJsonLines } from '../collector/src/cli/commands/pii.js';
 import { scanText } from '../packages/core/src/pii/index.js';
+import { seededRandom } from '../packages/core/src/index.js';
 import { availableParallelism, loadavg } from 'node:os';
 import type { BenchResult } from './types.js';
-import { seededRandom } from '../packages/core/src/index.js';
 
 /**
  * PII scan throughput, one core: `scanText` over a generated mix of the text an LLM app sends

@@ -2,9 +2,8 @@ import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes } from '
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { GENAI, GENERAL, LLMWATCH } from '@llmwatch/core';
+import { GENAI, GENERAL, LLMWATCH, seededRandom } from '@llmwatch/core';
 import { DAY_MS, normalCall, type CallPlan } from './scenario.js';
-import { seededRandom } from '@llmwatch/core';
 
 /**
  * Yesterday's and earlier traffic, so the detectors have a baseline: spans with explicit start

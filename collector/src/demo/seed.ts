@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { GENAI, LLMWATCH } from '@llmwatch/core';
-import { seededRandom } from '@llmwatch/core';
+import { GENAI, LLMWATCH, seededRandom } from '@llmwatch/core';
+import { pick } from './scenario.js';
 
 /**
  * Realistic stored traffic, written straight into the tables with the real schema: what the
@@ -71,10 +71,6 @@ export function chDateTime64(ms: number): string {
   const iso = new Date(Math.floor(ms)).toISOString();
   const micros = Math.round((ms - Math.floor(ms)) * 1000);
   return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(micros).padStart(3, '0')}000`;
-}
-
-function pick<T>(rand: () => number, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)] as T;
 }
 
 export function seedTraffic(options: SeedOptions): SeedRows {

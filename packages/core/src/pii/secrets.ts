@@ -421,10 +421,22 @@ export function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN[c] === 1;
 }
 
-/** The characters nonLatinKeywordAt can answer yes at (the scanner only asks there). */
-export const NON_LATIN_KEYWORD_CHARS: readonly number[] = [
-  0x43f, 0x41f, 0x5bc6, 0x30d1, 0xbe44, 0x142, 0x141, 0xf1, 0xd1,
-];
+/**
+ * The characters nonLatinKeywordAt can answer yes at (the scanner only asks there), each with how
+ * many characters of its keyword come before it (hasło is recognised at ł, contraseña at ñ).
+ */
+const NON_LATIN_KEYWORD_OFFSETS = new Map<number, number>([
+  [0x43f, 0],
+  [0x41f, 0],
+  [0x5bc6, 0],
+  [0x30d1, 0],
+  [0xbe44, 0],
+  [0x142, 3],
+  [0x141, 3],
+  [0xf1, 8],
+  [0xd1, 8],
+]);
+export const NON_LATIN_KEYWORD_CHARS: readonly number[] = [...NON_LATIN_KEYWORD_OFFSETS.keys()];
 
 /**
  * Credential keywords of other scripts start with a non-ASCII character (hasło and contraseña
@@ -456,9 +468,7 @@ export function nonLatinKeywordAt(text: string, i: number): boolean {
 
 /** The credential assignment whose keyword was recognised at `i` by nonLatinKeywordAt. */
 export function scanKeywordAt(text: string, i: number, emit: SecretEmit): number {
-  const c = text.charCodeAt(i);
-  const at = c === 0x142 || c === 0x141 ? i - 3 : c === 0xf1 || c === 0xd1 ? i - 8 : i;
-  return tryRule(text, KV_RULE, at, '', emit);
+  return tryRule(text, KV_RULE, i - (NON_LATIN_KEYWORD_OFFSETS.get(text.charCodeAt(i)) ?? 0), '', emit);
 }
 
 /** Runs one rule at a trigger; returns the end of the emitted secret or -1. */
