@@ -1,6 +1,6 @@
-import { scanText } from '../scan.js';
-import type { PiiFinding, PiiType } from '../types.js';
-import { PII_TYPES } from '../types.js';
+import { scanText } from '../../src/pii/scan.js';
+import type { PiiFinding, PiiType } from '../../src/pii/types.js';
+import { PII_TYPES } from '../../src/pii/types.js';
 
 export interface TypeScore {
   type: PiiType | 'micro';

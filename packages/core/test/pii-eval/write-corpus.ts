@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCorpus } from './corpus.js';
 
-/** Regenerates corpus.jsonl: `node --import tsx packages/core/src/pii/eval/write-corpus.ts`. */
+/** Regenerates corpus.jsonl: `node --import tsx packages/core/test/pii-eval/write-corpus.ts`. */
 const file = join(dirname(fileURLToPath(import.meta.url)), 'corpus.jsonl');
 const lines = generateCorpus().map((e) =>
   JSON.stringify({ id: e.id, kind: e.kind, lang: e.lang, text: e.text, findings: e.findings }),

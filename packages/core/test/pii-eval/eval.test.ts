@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { PiiFinding } from '../types.js';
+import type { PiiFinding } from '../../src/pii/types.js';
 import { generateCorpus } from './corpus.js';
 import { evaluate, markdownTable } from './metrics.js';
 

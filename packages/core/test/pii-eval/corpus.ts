@@ -1,8 +1,8 @@
 import type { CountryCode } from 'libphonenumber-js/max';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { base62, crc32, ibanMod97Valid, luhnValid } from '../checks.js';
-import type { PiiType } from '../types.js';
-import { seededRandom } from '../../random.js';
+import { base62, crc32, ibanMod97Valid, luhnValid } from '../../src/pii/checks.js';
+import type { PiiType } from '../../src/pii/types.js';
+import { seededRandom } from '../../src/random.js';
 
 /**
  * Labelled evaluation corpus for the PII detectors, generated from templates with a seeded PRNG
