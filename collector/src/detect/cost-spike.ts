@@ -1,6 +1,7 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { DAY_MS, FROM, PROJECT_FILTER, RECENT, TO, median, robustSigma, windowParams } from './sql.js';
+import { DAY_MS, FROM, PROJECT_FILTER, RECENT, TO, windowParams } from './sql.js';
+import { median, robustSigma } from './stats.js';
 import {
   detection,
   describeSubject,

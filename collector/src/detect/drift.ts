@@ -10,9 +10,9 @@ import {
   IDX,
   PROJECT_FILTER,
   TO,
-  chiSquareCritical,
   windowParams,
 } from './sql.js';
+import { chiSquareCritical } from './stats.js';
 import {
   detection,
   describeSubject,

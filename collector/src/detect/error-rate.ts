@@ -1,6 +1,7 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { DIST_TO_RANGE, IDX, PROJECT_FILTER, poissonSf, windowParams } from './sql.js';
+import { DIST_TO_RANGE, IDX, PROJECT_FILTER, windowParams } from './sql.js';
+import { poissonSf } from './stats.js';
 import {
   detection,
   describeSubject,

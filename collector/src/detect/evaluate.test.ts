@@ -6,7 +6,7 @@ import { categoricalShift, semanticDrift, type CentroidRow } from './drift.js';
 import { evaluateErrorRate, type ErrorRateRow } from './error-rate.js';
 import { evaluatePii, filterRoutineExposure, type PiiRow } from './pii-leak.js';
 import { findCandidates } from './prompt-regression.js';
-import { chiSquareCritical, median, normalQuantile, poissonSf, robustSigma } from './sql.js';
+import { chiSquareCritical, median, normalQuantile, poissonSf, robustSigma } from './stats.js';
 import { subjectKey } from './types.js';
 
 const cfg = parseConfig({}).detection;

@@ -1,6 +1,7 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { CURRENT_RANGE, FROM, PROJECT_FILTER, RECENT, poissonSf, windowParams } from './sql.js';
+import { CURRENT_RANGE, FROM, PROJECT_FILTER, RECENT, windowParams } from './sql.js';
+import { poissonSf } from './stats.js';
 import {
   detection,
   describeSubject,

@@ -1,6 +1,7 @@
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
-import { BASE, FROM, PROJECT_FILTER, TO, poissonSf, windowParams } from './sql.js';
+import { BASE, FROM, PROJECT_FILTER, TO, windowParams } from './sql.js';
+import { poissonSf } from './stats.js';
 import {
   detection,
   pct,
