@@ -7,6 +7,7 @@ import { LlmwatchError } from '../errors.js';
 import { alertsSchema } from '../alert/config.js';
 import { detectionSchema } from '../detect/config.js';
 import { piiPolicySchema } from '../enrich/pii.js';
+import { attributeAliasesSchema } from '../ingest/attributes.js';
 import { ingestLimitsSchema } from '../ingest/limits.js';
 
 /**
@@ -86,6 +87,8 @@ export const ingestSchema = z
     spoolDir: z.string().optional(),
     /** Per-span decoding limits (attribute count, value length, nesting depth). */
     limits: ingestLimitsSchema,
+    /** The app's own attribute names for prompt name/version, user, session and tags. */
+    attributes: attributeAliasesSchema,
     /** Worker threads for decoding and enrichment; 0 runs them on the main thread. Default: cores − 1, at least 1. */
     workers: z.number().int().min(0).max(64).optional(),
   })

@@ -79,7 +79,7 @@ export function defaultStages(config: LlmwatchConfig, piiHashKey: string): Pipel
   const overrides = config.pricing;
   const policy = config.pii;
   return {
-    normalizeSpan,
+    normalizeSpan: (span, projectId) => normalizeSpan(span, projectId, config.ingest.attributes),
     priceCall: (call) => {
       // A cost the instrumentation already computed (e.g. our SDK) is kept; otherwise priced here.
       if (call.costUsd !== null) return call;

@@ -44,6 +44,7 @@ export const GENAI = {
   toolDefinitions: 'gen_ai.tool.definitions',
 
   promptName: 'gen_ai.prompt.name',
+  promptVersion: 'gen_ai.prompt.version',
   embeddingsDimensionCount: 'gen_ai.embeddings.dimension.count',
 
   agentId: 'gen_ai.agent.id',

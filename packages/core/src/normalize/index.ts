@@ -1,4 +1,5 @@
 export { normalizeSpan } from './normalize.js';
+export type { AttributeAliases } from './aliases.js';
 export {
   GENAI_TABLE,
   GENAI_LEGACY_TABLE,
@@ -6,6 +7,7 @@ export {
   OPENLLMETRY_TABLE,
   OPENINFERENCE_TABLE,
   OPENLIT_TABLE,
+  LANGFUSE_TABLE,
   PROVIDER_ALIASES,
   FINISH_REASON_ALIASES,
 } from './tables.js';

@@ -24,6 +24,7 @@ import {
   SLOT,
   SLOTS,
 } from './tables.js';
+import { aliasedTags, aliasedValue, type AttributeAliases } from './aliases.js';
 
 /**
  * Any instrumentation's LLM span → one LlmCall (DESIGN §3). Runs on the ingest hot path, once per
@@ -38,8 +39,14 @@ import {
  *    carry their children's model and tokens, and counting them would double cost);
  * 2. names a model (request or response); and
  * 3. shows one more LLM signal: a provider, token counts, or an operation name.
+ *
+ * `aliases`: the installation's own names for prompt, user, session and tags, read first.
  */
-export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | null {
+export function normalizeSpan(
+  span: DecodedSpan,
+  projectId: string,
+  aliases?: AttributeAliases,
+): LlmCall | null {
   const attrs = span.attributes;
   const v: (AttributeValue | undefined)[] = new Array<AttributeValue | undefined>(SLOTS.length);
   let hints = scopeHint(span.scopeName);
@@ -81,6 +88,15 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
             const s = text(value);
             if (s !== undefined) (lwTags ??= dict())[key.slice(13)] = s;
           }
+        } else if (key.startsWith('langfuse.')) {
+          // Langfuse trace/observation metadata: grouping keys like the association properties.
+          const at = key.startsWith('trace.metadata.', 9)
+            ? 24
+            : key.startsWith('observation.metadata.', 9)
+              ? 30
+              : 0;
+          const s = at > 0 && key.length > at ? text(value) : undefined;
+          if (s !== undefined) (assoc ??= dict())[key.slice(at)] = s;
         }
         break;
       case 116: // t
@@ -256,27 +272,44 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
     (text(v[SLOT.aiOperationId])?.endsWith('.doStream') || undefined) ??
     false;
 
-  // ── Identity ──
+  // ── Identity ── (the installation's own names first, then each dialect's)
+  const aiPrompt = v[SLOT.aiLangfusePrompt] !== undefined ? promptRef(v[SLOT.aiLangfusePrompt]) : undefined;
   const userId =
+    aliasedValue(attrs, aliases?.userId) ??
     text(v[SLOT.userId]) ??
     assoc?.user_id ??
     assoc?.userId ??
+    text(v[SLOT.lfUserId]) ??
     text(v[SLOT.enduserId]) ??
     text(v[SLOT.openlitUser]) ??
     '';
-  const sessionId = text(v[SLOT.sessionId]) ?? assoc?.session_id ?? assoc?.sessionId ?? '';
+  const sessionId =
+    aliasedValue(attrs, aliases?.sessionId) ??
+    text(v[SLOT.sessionId]) ??
+    assoc?.session_id ??
+    assoc?.sessionId ??
+    text(v[SLOT.lfSessionId]) ??
+    '';
   const conversationId = text(v[SLOT.conversationId]) ?? assoc?.conversation_id ?? '';
   const promptName =
+    aliasedValue(attrs, aliases?.promptName) ??
     text(v[SLOT.promptName]) ??
     text(v[SLOT.tlPromptKey]) ??
+    text(v[SLOT.lfPromptName]) ??
     text(v[SLOT.oiPromptId]) ??
     assoc?.prompt_name ??
+    assoc?.promptName ??
+    aiPrompt?.name ??
     '';
   const promptVersion =
+    aliasedValue(attrs, aliases?.promptVersion) ??
     text(v[SLOT.promptVersion]) ??
     text(v[SLOT.tlPromptVersion]) ??
     text(v[SLOT.oiPromptVersion]) ??
+    text(v[SLOT.lfPromptVersion]) ??
     assoc?.prompt_version ??
+    assoc?.promptVersion ??
+    aiPrompt?.version ??
     '';
 
   return {
@@ -311,7 +344,7 @@ export function normalizeSpan(span: DecodedSpan, projectId: string): LlmCall | n
     userId,
     sessionId,
     conversationId,
-    tags: tagsOf(lwTags, assoc, v),
+    tags: tagsOf(lwTags, assoc, v, attrs, aliases),
     inputContent,
     outputContent,
     systemContent,
@@ -539,6 +572,16 @@ function reasons(x: AttributeValue | undefined): string[] {
   return [];
 }
 
+/** `{"name": …, "version": …}` (Langfuse's prompt reference in AI SDK metadata), as text fields. */
+function promptRef(x: AttributeValue | undefined): { name?: string; version?: string } | undefined {
+  const obj = typeof x === 'string' ? parseMaybeJson(x) : x;
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
+  const rec = obj as Record<string, AttributeValue>;
+  const name = text(rec.name);
+  const version = text(rec.version);
+  return { ...(name !== undefined ? { name } : {}), ...(version !== undefined ? { version } : {}) };
+}
+
 function streamFromInvocationParams(x: AttributeValue | undefined): boolean | undefined {
   if (typeof x === 'string') {
     if (x.includes('"stream":true') || x.includes('"stream": true')) return true;
@@ -564,6 +607,8 @@ const IDENTITY_KEYS = new Set([
   'conversation_id',
   'prompt_name',
   'prompt_version',
+  'promptName',
+  'promptVersion',
 ]);
 
 /** A prototype-free record: attribute-supplied keys like `__proto__` stay plain keys. */
@@ -578,6 +623,8 @@ function tagsOf(
   lwTags: Record<string, string> | undefined,
   assoc: Record<string, string> | undefined,
   v: readonly (AttributeValue | undefined)[],
+  attrs: Readonly<Record<string, AttributeValue>>,
+  aliases: AttributeAliases | undefined,
 ): Record<string, string> {
   const tags: Record<string, string> = dict();
   let n = 0;
@@ -587,11 +634,13 @@ function tagsOf(
       n++;
     }
   };
+  aliasedTags(attrs, aliases?.tags, add);
   if (lwTags) for (const k in lwTags) add(k, lwTags[k] as string);
   if (assoc) for (const k in assoc) if (!IDENTITY_KEYS.has(k)) add(k, assoc[k] as string);
-  const oiTags = v[SLOT.oiTags];
-  const tagList = typeof oiTags === 'string' ? parseMaybeJson(oiTags) : oiTags;
-  if (Array.isArray(tagList)) for (const t of tagList) if (typeof t === 'string') add(t, '');
+  for (const list of [v[SLOT.oiTags], v[SLOT.lfTags]]) {
+    const tagList = typeof list === 'string' ? parseMaybeJson(list) : list;
+    if (Array.isArray(tagList)) for (const t of tagList) if (typeof t === 'string') add(t, '');
+  }
   const meta = v[SLOT.oiMetadata];
   const metaObj = typeof meta === 'string' ? parseMaybeJson(meta) : meta;
   if (metaObj && typeof metaObj === 'object' && !Array.isArray(metaObj)) {

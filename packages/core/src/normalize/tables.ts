@@ -12,6 +12,9 @@ import { GENAI, GENERAL, LEGACY_GENAI, LLMWATCH } from '../semconv.js';
  *   indexed `gen_ai.prompt.{i}.*` / `gen_ai.completion.{i}.*` layout (handled by prefix).
  * - OpenInference: @arizeai/openinference-semantic-conventions 2.12.
  * - OpenLIT: openlit `semcov` (SemanticConvention) constants.
+ * - Langfuse: its OTel span attributes (`LangfuseOtelSpanAttributes`, `langfuse.observation.*`,
+ *   `langfuse.trace.*`) and the older `langfuse.prompt.*` / `langfuse.user.id` names its server
+ *   still reads.
  */
 export const SLOTS = [
   // what / who
@@ -72,6 +75,12 @@ export const SLOTS = [
   'openlitEnv',
   'openlitApp',
   'tlWorkflow',
+  'lfPromptName',
+  'lfPromptVersion',
+  'lfUserId',
+  'lfSessionId',
+  'lfTags',
+  'aiLangfusePrompt',
   // content
   'inMsgs',
   'outMsgs',
@@ -127,6 +136,7 @@ export const GENAI_TABLE: Table = {
   [GENAI.responseFinishReasons]: 'finishReasons',
   [GENAI.conversationId]: 'conversationId',
   [GENAI.promptName]: 'promptName',
+  [GENAI.promptVersion]: 'promptVersion',
   [GENAI.inputMessages]: 'inMsgs',
   [GENAI.outputMessages]: 'outMsgs',
   [GENAI.systemInstructions]: 'sysInstr',
@@ -232,6 +242,23 @@ export const VERCEL_AI_TABLE: Table = {
   'ai.usage.inputTokens': 'aiPromptTokens',
   'ai.usage.completionTokens': 'aiCompletionTokens',
   'ai.usage.outputTokens': 'aiCompletionTokens',
+  // Langfuse's AI SDK integration: `{"name": …, "version": …}` of the prompt used.
+  'ai.telemetry.metadata.langfusePrompt': 'aiLangfusePrompt',
+};
+
+/**
+ * Langfuse OTel SDKs (and exporters that target Langfuse): prompt link and trace identity. User
+ * and session ids under the general `user.id` / `session.id` are in GENAI_TABLE; metadata under
+ * `langfuse.{trace,observation}.metadata.*` becomes tags (read by prefix).
+ */
+export const LANGFUSE_TABLE: Table = {
+  'langfuse.observation.prompt.name': 'lfPromptName',
+  'langfuse.observation.prompt.version': 'lfPromptVersion',
+  'langfuse.prompt.name': 'lfPromptName',
+  'langfuse.prompt.version': 'lfPromptVersion',
+  'langfuse.user.id': 'lfUserId',
+  'langfuse.session.id': 'lfSessionId',
+  'langfuse.trace.tags': 'lfTags',
 };
 
 const DIALECT_TABLES: readonly [Table, number][] = [
@@ -242,6 +269,7 @@ const DIALECT_TABLES: readonly [Table, number][] = [
   [OPENINFERENCE_TABLE, HINT.openinference],
   [OPENLIT_TABLE, HINT.openlit],
   [VERCEL_AI_TABLE, HINT.none],
+  [LANGFUSE_TABLE, HINT.none],
 ];
 
 /**
