@@ -405,6 +405,16 @@ function identifierBefore(text: string, start: number): boolean {
   return near.includes('订单') || near.includes('注文') || near.includes('運単') || near.includes('运单');
 }
 
+/**
+ * The regions whose national formats are recognised (numbers with a '+'/'00' country code are
+ * validated for every region). A number written without its country code is ambiguous, so it is
+ * tried only against this list.
+ */
+export const DEFAULT_PHONE_REGIONS: readonly CountryCode[] = [
+  'US', 'GB', 'DE', 'FR', 'IT', 'ES', 'NL', 'BE', 'CH', 'AT', 'IE', 'JP', 'CN', 'KR', 'IN', 'AU', 'NZ',
+  'ZA', 'TR', 'BR', 'MX', 'RU',
+];
+
 /** Countries tried for numbers written in national format (leading trunk prefix 0). */
 const NATIONAL_COUNTRIES: readonly CountryCode[] = [
   'GB',

@@ -18,6 +18,8 @@ export interface EvalReport {
   /** Findings reported in examples that contain no PII at all. */
   hardNegativeFp: number;
   hardNegativeExamples: number;
+  /** Hard-negative examples with at least one finding. */
+  hardNegativeFlagged: number;
   errors: Array<{ id: string; kind: 'fp' | 'fn'; type: PiiType; value: string }>;
 }
 
@@ -38,6 +40,7 @@ export function evaluate(
   );
   let hardNegativeFp = 0;
   let hardNegativeExamples = 0;
+  let hardNegativeFlagged = 0;
   const errors: EvalReport['errors'] = [];
   for (const ex of examples) {
     const predicted = scan(ex.text);
@@ -47,6 +50,7 @@ export function evaluate(
     if (ex.findings.length === 0 && ex.kind === 'negative') {
       hardNegativeExamples++;
       hardNegativeFp += predicted.length;
+      if (predicted.length > 0) hardNegativeFlagged++;
     }
     for (const f of predicted) {
       if (gold.has(key(f))) c.get(f.type)!.tp++;
@@ -67,7 +71,7 @@ export function evaluate(
   });
   const sum = (k: 'tp' | 'fp' | 'fn') => scores.reduce((n, s) => n + s[k], 0);
   const micro = score('micro', sum('tp'), sum('fp'), sum('fn'));
-  return { scores, micro, hardNegativeFp, hardNegativeExamples, errors };
+  return { scores, micro, hardNegativeFp, hardNegativeExamples, hardNegativeFlagged, errors };
 }
 
 export function markdownTable(report: EvalReport): string {
@@ -79,6 +83,6 @@ export function markdownTable(report: EvalReport): string {
     ...report.scores.map(row),
     row(report.micro).replace('| micro |', '| **micro** |'),
     '',
-    `Hard-negative examples: ${report.hardNegativeExamples}, findings on them: ${report.hardNegativeFp}.`,
+    `Hard-negative examples: ${report.hardNegativeExamples}, findings on them: ${report.hardNegativeFp}, examples with any finding: ${report.hardNegativeFlagged} (${((100 * report.hardNegativeFlagged) / Math.max(1, report.hardNegativeExamples)).toFixed(1)} %).`,
   ].join('\n');
 }
