@@ -1,6 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { coreSchema } from './001-core.js';
 import { detectionSchema } from './002-detection.js';
+import { hardeningSchema } from './003-hardening.js';
+import { ecosystemSchema } from './004-ecosystem.js';
+import { evaluationSchema } from './005-evaluation.js';
+import { ragSchema } from './007-rag.js';
 import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
@@ -11,7 +15,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add new ones at the end with the next version number. */
-export const MIGRATIONS: readonly Migration[] = [coreSchema, detectionSchema];
+export const MIGRATIONS: readonly Migration[] = [coreSchema, detectionSchema, hardeningSchema, ecosystemSchema, evaluationSchema, ragSchema];
 
 export { DEFAULT_RETENTION, onCluster, engine };
 export type { DdlContext, RetentionDays } from './ddl.js';
