@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../logging.js';
 import { insertJsonEachRow } from '../storage/clickhouse.js';
 import type { CollectorMetrics } from '../server/metrics.js';
+import { dropStoredSpans } from './dedup.js';
 import { TABLES, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 
@@ -32,6 +33,9 @@ export interface WriterOptions {
 
 export type Admission = 'ok' | 'overloaded' | 'unavailable';
 
+/** Tables with one row per span (pii_findings: a few), deduplicated by span before insert. */
+const SPAN_TABLES: ReadonlySet<TableName> = new Set(['otel_traces', 'llm_calls', 'pii_findings']);
+
 export class IngestWriter {
   private readonly opts: WriterOptions;
   private readonly queue: SpoolSegment[] = [];
@@ -39,6 +43,8 @@ export class IngestWriter {
   private running: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
   private stopping = false;
+  /** Shut down (drain timed out, or storage never became ready): the loop never runs again. */
+  private halted = false;
   private wake: (() => void) | undefined;
   private storageOk = true;
   /** The schema is in place (migrations ran): until then nothing can be inserted. */
@@ -48,10 +54,14 @@ export class IngestWriter {
   constructor(opts: WriterOptions) {
     this.opts = opts;
     opts.metrics.queueCapacity.set(opts.queueMaxSpans);
-    opts.metrics.storageUp.set(1);
+    // Down until the schema is in place: a server unreachable at start-up is not "up".
+    opts.metrics.storageUp.set(opts.ready ? 0 : 1);
     if (opts.ready) {
       opts.ready.then(
-        () => (this.schemaReady = true),
+        () => {
+          this.schemaReady = true;
+          this.setStorage(this.storageOk);
+        },
         () => undefined,
       );
     } else this.schemaReady = true;
@@ -145,6 +155,7 @@ export class IngestWriter {
           'shutdown before the queue drained; the spool keeps it for the next start',
         );
         // Stop retrying; what is left stays on disk and is replayed on start-up.
+        this.halted = true;
         this.queue.length = 0;
         this.wake?.();
       }
@@ -153,14 +164,16 @@ export class IngestWriter {
   }
 
   private start(): void {
-    if (this.running) return;
+    if (this.running || this.halted) return;
     this.running = this.loop()
       .catch((error: unknown) => {
         this.opts.logger.error({ err: clickhouseErrorSummary(error) }, 'writer loop failed; will restart');
       })
       .finally(() => {
         this.running = undefined;
-        if (this.queue.length) this.start();
+        // Not when halted: a loop that returns at once (schema never ready) would otherwise be
+        // restarted on the microtask queue forever and starve the shutdown timer.
+        if (this.queue.length && !this.halted) this.start();
       });
   }
 
@@ -169,11 +182,12 @@ export class IngestWriter {
       await this.opts.ready;
     } catch {
       // Stopped before the schema was in place: the segments stay in the spool for next time.
+      this.halted = true;
       return;
     }
     let backoff = this.opts.initialBackoffMs ?? 200;
     let attempts = 0;
-    while (this.queue.length) {
+    while (this.queue.length && !this.halted) {
       const segment = this.queue[0];
       if (!segment) break;
       try {
@@ -217,15 +231,22 @@ export class IngestWriter {
   private async insertSegment(segment: SpoolSegment): Promise<void> {
     const bodies = await segmentBodies(segment);
     for (const table of TABLES) {
-      const { rows, body } = bodies[table];
+      let { rows, body } = bodies[table];
       if (rows === 0) continue;
       const started = performance.now();
       try {
+        if (SPAN_TABLES.has(table)) {
+          const unique = await dropStoredSpans(this.opts.client, table, body, rows);
+          if (unique.dropped) this.opts.metrics.rowsDeduplicated.inc({ table }, unique.dropped);
+          ({ rows, body } = unique);
+          if (rows === 0) continue;
+        }
         // Pre-serialized bytes: several times faster than object values through the client.
-        // The token makes a replay of this segment a no-op for blocks already stored; it is a
-        // per-statement setting, given on every insert.
+        // The token makes a replay of this segment a no-op for blocks already stored, in the
+        // table and in the rollups its materialized views feed; settings are per statement.
         await insertJsonEachRow(this.opts.client, table, body, {
           insert_deduplication_token: `${segment.id}:${table}`,
+          deduplicate_blocks_in_dependent_materialized_views: '1',
         });
       } catch (error) {
         this.opts.metrics.insertErrors.inc({ table });

@@ -74,6 +74,12 @@ export class CollectorMetrics {
     labelNames: ['table'] as const,
     registers: [this.registry],
   });
+  readonly rowsDeduplicated = new Counter({
+    name: 'llmwatch_ingest_rows_deduplicated_total',
+    help: 'Rows not inserted because their span was already stored (a retried export) or repeated in the batch',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly insertErrors = new Counter({
     name: 'llmwatch_ingest_insert_errors_total',
     help: 'Failed insert attempts (retried with backoff)',

@@ -1,0 +1,141 @@
+import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spoolDirOf } from '../src/server/collector.js';
+import { startClickHouseFixture, type ClickHouseFixture } from './clickhouse-fixture.js';
+import {
+  flush,
+  numberedSpans,
+  postSpans,
+  rows,
+  startTestCollector,
+  stopCollectors,
+  tempDir,
+} from './ingest-helpers.js';
+import { llmSpans, postThreeTimes, replaySameToken, totals } from './totals.js';
+
+/**
+ * Server mode: the collector talks to a ClickHouse HTTP interface (chDB behind it, see
+ * clickhouse-fixture.ts) through @clickhouse/client, and the fixture fails the way a server or a
+ * network does. The embedded counterparts are in exactly-once.test.ts and ingest-durability.test.ts.
+ */
+let fixture: ClickHouseFixture;
+const dir = tempDir();
+beforeAll(async () => {
+  fixture = await startClickHouseFixture();
+});
+afterAll(async () => {
+  await stopCollectors();
+  await fixture?.close();
+});
+
+const serverMode = (spool: string, ingest: Record<string, unknown> = {}) =>
+  startTestCollector(
+    dir,
+    { storage: { url: fixture.url }, ingest: { spoolDir: `${dir}/${spool}`, workers: 0, ...ingest } },
+    { drainTimeoutMs: 1_000 },
+  );
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const metric = async (url: string, name: string): Promise<string | undefined> =>
+  new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1];
+
+describe('server mode against the ClickHouse HTTP interface', () => {
+  it('totals inflated after a replay (server): the same insert token twice counts once in the rollup', async () => {
+    const collector = await serverMode('spool-replay');
+    await waitFor(async () => (await fetch(`${collector.url}/readyz`)).status === 200);
+    await replaySameToken(collector, 'replayed');
+    const { raw, rollup } = await totals(collector, 'replayed');
+    expect(raw).toEqual({ calls: 1, inputTokens: 7, outputTokens: 3, costUsd: 0.5 });
+    expect(rollup).toEqual(raw);
+  });
+
+  it('retried exports double-count (server): three posts of the same spans are stored once', async () => {
+    const collector = await serverMode('spool-retry');
+    await postThreeTimes(collector.url, llmSpans('d1', 20));
+    await flush(collector);
+    const { raw, rollup, traces } = await totals(collector, 'default');
+    expect({ calls: raw.calls, traces }).toEqual({ calls: 20, traces: 20 });
+    expect(rollup).toEqual(raw);
+  });
+
+  it('commit-then-crash before the answer: the retried insert stores nothing twice', async () => {
+    const collector = await serverMode('spool-commit');
+    const before = await totals(collector, 'default');
+    // Every llm_calls insert lands, and its answer is lost: the writer must retry and not count twice.
+    await fixture.setFault('drop-after-commit', /^INSERT INTO llm_calls\b/);
+    expect((await postSpans(collector.url, llmSpans('c2', 30))).status).toBe(200);
+    await waitFor(async () => fixture.statements.filter((s) => s.startsWith('INSERT INTO llm_calls')).length > 0);
+    await fixture.setFault('none');
+    await flush(collector);
+    const after = await totals(collector, 'default');
+    expect(after.raw.calls - before.raw.calls).toBe(30);
+    expect(after.traces - before.traces).toBe(30);
+    expect(after.rollup).toEqual(after.raw);
+  });
+
+  it('outage while ingesting: exports are acknowledged into the spool and inserted once storage is back', async () => {
+    const collector = await serverMode('spool-outage');
+    await waitFor(async () => (await fetch(`${collector.url}/readyz`)).status === 200);
+    await fixture.setFault('refuse');
+    const spans = numberedSpans('0a', 50);
+    expect((await postSpans(collector.url, spans)).status).toBe(200);
+    await waitFor(async () => (await fetch(`${collector.url}/readyz`)).status === 503);
+    expect(await metric(collector.url, 'llmwatch_storage_up')).toBe('0');
+    await fixture.setFault('none');
+    await flush(collector);
+    const stored = await rows<{ n: number }>(
+      collector,
+      "SELECT toUInt32(count()) AS n FROM otel_traces WHERE startsWith(SpanId, '0a')",
+    );
+    expect(stored[0]?.n).toBe(50);
+    expect(await metric(collector.url, 'llmwatch_storage_up')).toBe('1');
+  });
+
+  it('storage_up is 0 while storage is down at start-up', async () => {
+    await fixture.setFault('refuse');
+    try {
+      const collector = await serverMode('spool-down-at-start');
+      expect(await metric(collector.url, 'llmwatch_storage_up')).toBe('0');
+    } finally {
+      await fixture.setFault('none');
+    }
+  });
+
+  it('shutdown hang: close() returns within its timeout when storage was unreachable since start-up', async () => {
+    await fixture.setFault('refuse');
+    try {
+      const collector = await serverMode('spool-shutdown', { flushIntervalMs: 20 });
+      expect((await postSpans(collector.url, numberedSpans('0b', 10))).status).toBe(200);
+      await collector.deps.ingest.spool.sealNow();
+      const started = Date.now();
+      await collector.close();
+      expect(Date.now() - started).toBeLessThan(3_000);
+      // What was acknowledged stays in the spool for the next start.
+      expect(readdirSync(spoolDirOf(collector.deps.config)).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
+    } finally {
+      await fixture.setFault('none');
+    }
+  });
+
+  it('shutdown hang: close() returns within its timeout when storage hangs mid-insert', async () => {
+    const collector = await serverMode('spool-hang');
+    await waitFor(async () => (await fetch(`${collector.url}/readyz`)).status === 200);
+    await fixture.setFault('hang', /^INSERT/);
+    try {
+      expect((await postSpans(collector.url, numberedSpans('0c', 10))).status).toBe(200);
+      await collector.deps.ingest.spool.sealNow();
+      const started = Date.now();
+      await collector.close();
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      await fixture.setFault('none');
+    }
+  });
+});
