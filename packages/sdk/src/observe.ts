@@ -25,9 +25,13 @@ class Step implements StepHandle {
   }
   recordDocuments(documents: readonly RetrievedDocument[]): void {
     try {
-      const docs = documents.map((d) =>
-        d.score === undefined ? { id: String(d.id) } : { id: String(d.id), score: d.score },
-      );
+      const docs = documents.map((d) => {
+        const doc: { id: string; score?: number; content?: string } = { id: String(d.id) };
+        if (d.score !== undefined) doc.score = d.score;
+        const content = typeof d.content === 'string' ? captureText(d.content) : undefined;
+        if (content !== undefined) doc.content = content;
+        return doc;
+      });
       this.span.setAttribute(GENAI.retrievalDocuments, JSON.stringify(docs));
     } catch (e) {
       warnOnce('retrieval documents', e);

@@ -1,5 +1,5 @@
 import type { Attributes, TracerProvider } from '@opentelemetry/api';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 
 /**
  * What prompt and completion text leaves the process:
@@ -10,41 +10,54 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace';
  */
 export type CapturePolicy = 'none' | 'redacted' | 'full';
 
-export interface InitOptions {
+/** Where and how spans are exported to the collector (OTLP/HTTP behind a batch span processor). */
+export interface ExportOptions {
   /**
    * Collector base URL (`/v1/traces` is appended) or a full `.../v1/traces` URL.
    * @default process.env.LLMWATCH_ENDPOINT ?? 'http://127.0.0.1:4318'
    */
   endpoint?: string;
-  /** @default process.env.OTEL_SERVICE_NAME ?? 'unknown_service' */
-  serviceName?: string;
   /** Project key, sent as `Authorization: Bearer <apiKey>`. @default process.env.LLMWATCH_API_KEY */
   apiKey?: string;
-  /** @default process.env.LLMWATCH_CAPTURE_CONTENT ?? 'redacted' */
-  capture?: CapturePolicy;
   /** Extra HTTP headers on every export. */
   headers?: Record<string, string>;
   /** Spans waiting for export beyond this are dropped and counted (`stats().spansDropped`). @default 2048 */
   maxQueueSize?: number;
   /** OTLP encoding. @default 'proto' */
   exporter?: 'proto' | 'json';
-  /** Time one export (with its retries) may take before its spans count as failed. @default 10000 */
+  /**
+   * Time one export (with its retries) may take before its spans count as failed; also the
+   * longest a script waits at exit for its last spans. @default 10000
+   */
   exportTimeoutMillis?: number;
   /** Delay between batch exports. @default 1000 */
   scheduledDelayMillis?: number;
+}
+
+export interface InitOptions extends ExportOptions {
+  /** @default process.env.OTEL_SERVICE_NAME ?? 'unknown_service' */
+  serviceName?: string;
+  /** @default process.env.LLMWATCH_CAPTURE_CONTENT ?? 'redacted' */
+  capture?: CapturePolicy;
   /**
    * Replaces the OTLP batch pipeline (e.g. a `SimpleSpanProcessor(new InMemorySpanExporter())` in
    * tests). The SDK still counts spans through it.
    */
   spanProcessor?: SpanProcessor;
   /**
-   * Use this provider's tracer instead of creating one (its own processors export the spans;
-   * ours is added when the provider allows it). By default the SDK joins a global provider the
-   * app already registered, and otherwise creates a private one.
+   * The app's provider, when it is not registered globally. With `llmwatchSpanProcessor()` in it,
+   * the wrapped clients trace through it; without, it only tells `init()` that the app traces.
+   * @default the provider registered globally, if any
    */
   tracerProvider?: TracerProvider;
   /** Extra resource attributes (e.g. `deployment.environment.name`). */
   resourceAttributes?: Attributes;
+}
+
+/** Options of `llmwatchSpanProcessor()`, the processor an app adds to its own provider. */
+export interface SpanProcessorOptions extends ExportOptions {
+  /** Which of the app's ended spans go to llmwatch. @default every sampled span */
+  shouldExportSpan?: (span: ReadableSpan) => boolean;
 }
 
 /** Export counters of the SDK's own pipeline since `init()`. */
@@ -66,6 +79,12 @@ export type StepKind = 'chain' | 'agent' | 'tool' | 'retrieval' | 'task' | 'embe
 export interface RetrievedDocument {
   id: string;
   score?: number;
+  /**
+   * The document's text, recorded under the capture policy (redacted by default, dropped with
+   * `capture: 'none'`): what lets the collector tell a knowledge gap from a retrieval miss or an
+   * ungrounded answer (docs/rag.md).
+   */
+  content?: string;
 }
 
 export interface ObserveOptions {
@@ -80,7 +99,8 @@ export interface StepHandle {
   setAttributes(attributes: Attributes): void;
   /**
    * Records retrieved documents as `gen_ai.retrieval.documents`: a JSON array of
-   * `{"id": string, "score"?: number}`, in rank order.
+   * `{"id": string, "score"?: number, "content"?: string}`, in rank order (content subject to the
+   * capture policy).
    */
   recordDocuments(documents: readonly RetrievedDocument[]): void;
   /** Records the retrieval query (`gen_ai.retrieval.query.text`), subject to the capture policy. */

@@ -60,6 +60,23 @@ describe('capture policy', () => {
     expect(onlySpan(exporter).attributes['gen_ai.retrieval.query.text']).toBe('orders of [REDACTED:email]');
   });
 
+  it('redacted: retrieved document text is redacted, and dropped with capture none', () => {
+    observe('search', (step) => step.recordDocuments([{ id: 'kb-1', content: 'Escalate to ann@corp.example' }]), {
+      kind: 'retrieval',
+    });
+    expect(JSON.parse(onlySpan(exporter).attributes['gen_ai.retrieval.documents'] as string)).toEqual([
+      { id: 'kb-1', content: 'Escalate to [REDACTED:email]' },
+    ]);
+    exporter.reset();
+    runtime.capture = 'none';
+    observe('search', (step) => step.recordDocuments([{ id: 'kb-1', score: 0.5, content: 'secret text' }]), {
+      kind: 'retrieval',
+    });
+    expect(JSON.parse(onlySpan(exporter).attributes['gen_ai.retrieval.documents'] as string)).toEqual([
+      { id: 'kb-1', score: 0.5 },
+    ]);
+  });
+
   it('none: no content attributes at all, metadata still exact', async () => {
     runtime.capture = 'none';
     openai.fake.script({ content: 'x', usage: { inputTokens: 10, outputTokens: 2 } });

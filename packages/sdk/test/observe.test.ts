@@ -22,7 +22,7 @@ describe('observe()', () => {
             step.recordDocuments([
               { id: 'doc-7', score: 0.91 },
               { id: 'doc-3', score: 0.42 },
-              { id: 'doc-9' },
+              { id: 'doc-9', content: 'Reset it from the login page.' },
             ]);
             return ['doc-7'];
           },
@@ -61,7 +61,7 @@ describe('observe()', () => {
     expect(JSON.parse(retrieval.attributes['gen_ai.retrieval.documents'] as string)).toEqual([
       { id: 'doc-7', score: 0.91 },
       { id: 'doc-3', score: 0.42 },
-      { id: 'doc-9' },
+      { id: 'doc-9', content: 'Reset it from the login page.' },
     ]);
     expect(retrieval.attributes['gen_ai.retrieval.query.text']).toBe('reset password');
   });
