@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderDetections } from '../collector/src/cli/commands/demo.js';
+import { renderDetections, reportCommand } from '../collector/src/cli/commands/demo.js';
+import { loadReport } from '../collector/src/cli/commands/report.js';
 import { runDemo, type DemoResult } from '../collector/src/demo/run.js';
 import { renderReport } from '../collector/src/report/render.js';
 
@@ -72,6 +73,12 @@ describe('llmwatch demo', () => {
     const text = renderReport(result.report) + renderDetections(result.detections);
     expect(text).toContain('user-runaway-7');
     expect(text).toMatch(/alerts raised \(\d+\):/);
+  });
+
+  it('the report command it prints shows its data (the README flow showed another directory)', async () => {
+    expect(reportCommand(result, undefined)).toContain('--data ');
+    const stored = await loadReport({ since: '4d', data: result.dataDir! });
+    expect(stored.totals.calls).toBe(result.baselineSpans + result.liveCalls);
   });
 
   it('shows its progress', () => {

@@ -49,7 +49,7 @@ describe('llmwatch start', () => {
     const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
     proc.kill('SIGTERM');
     expect(await exited).toBe(0);
-    expect(readdirSync(join(dir, 'spool')).filter((f) => f.endsWith('.seg'))).toEqual([]);
+    expect(readdirSync(join(dir, 'data', 'spool')).filter((f) => f.endsWith('.seg'))).toEqual([]);
     const reopened = await startTestCollector(dir);
     const [count] = await rows<{ n: string }>(
       reopened,

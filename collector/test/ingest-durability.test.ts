@@ -58,7 +58,7 @@ describe('durability', () => {
     await Promise.all(senders);
     expect(acked.length).toBeGreaterThan(500);
     console.log(
-      `acked ${acked.length} spans, ${failures} requests without an answer, spool: ${readdirSync(join(dir, 'spool')).join(' ')}`,
+      `acked ${acked.length} spans, ${failures} requests without an answer, spool: ${readdirSync(join(dir, 'data', 'spool')).join(' ')}`,
     );
 
     // Restart on the same data directory (and spool): leftovers are replayed before traffic.
@@ -73,7 +73,7 @@ describe('durability', () => {
     const duplicated = stored.filter((r) => r.n !== '1');
     expect({ missing: missing.length, duplicated: duplicated.length }).toEqual({ missing: 0, duplicated: 0 });
     // The spool is empty once everything is in.
-    expect(readdirSync(join(dir, 'spool')).filter((f) => f.endsWith('.seg'))).toEqual([]);
+    expect(readdirSync(join(dir, 'data', 'spool')).filter((f) => f.endsWith('.seg'))).toEqual([]);
   }, 60_000);
 
   it('keeps acknowledged data on disk while ClickHouse is unreachable and inserts it later', async () => {

@@ -2,10 +2,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LlmwatchConfig } from '../config/index.js';
-import type { Detection } from '../detect/types.js';
 import { LlmwatchError } from '../errors.js';
-import type { Report } from '../report/build.js';
 import { openClickHouse } from '../storage/clickhouse.js';
+import { runningCollectorOf } from '../storage/data-dir.js';
 
 /** The flags of every CLI command that reads stored data (`report`, `detect`). */
 export interface DataSourceFlags {
@@ -15,124 +14,97 @@ export interface DataSourceFlags {
   clickhouseUrl?: string;
 }
 
+/** The one rule, as `--help` of every reading command states it. */
+export const DATA_SOURCE_HELP = `
+Where the data is read from (the first that applies):
+  1. a flag: --clickhouse-url <url>, --collector <url> or --data <dir> (only one; never a fallback)
+  2. the config's storage.url (a ClickHouse server)
+  3. the collector answering on the config's server.host:server.port (default 127.0.0.1:4318)
+  4. the config's storage.dataDir (default ./.llmwatch/data), read directly
+A data directory held by a running collector cannot be read directly: ask that collector
+with --collector <its url> (the error names it).`;
+
 /** Where a running collector would answer, from the config (a wildcard host means loopback). */
 export function collectorUrlOf(config: LlmwatchConfig): string {
   const host = ['0.0.0.0', '::', ''].includes(config.server.host) ? '127.0.0.1' : config.server.host;
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
 }
 
-const NOTHING_LISTENS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EADDRNOTAVAIL']);
-
-/**
- * Calls a running collector's JSON API; `undefined` when nothing listens at `url`, so the caller
- * can fall back to the storage itself. Every other failure is an error that says what to fix.
- */
-async function callCollector<T>(
-  url: string,
-  path: string,
-  options: { apiKey: string | undefined; body?: unknown; timeoutMs: number },
-): Promise<T | undefined> {
-  let response: Response;
-  try {
-    response = await fetch(`${url.replace(/\/$/, '')}${path}`, {
-      method: options.body === undefined ? 'GET' : 'POST',
-      headers: {
-        ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
-      },
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-  } catch (error) {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (code && NOTHING_LISTENS.has(code)) return undefined;
-    throw new LlmwatchError('unavailable', `collector at ${url}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (response.status === 401 || response.status === 403)
-    throw new LlmwatchError(
-      'usage',
-      `collector at ${url} refused the key (use --api-key or LLMWATCH_API_KEY)`,
-    );
-  if (!response.ok) {
-    const body = (await response.text().catch(() => '')).slice(0, 300);
-    throw new LlmwatchError(
-      response.status === 400 ? 'usage' : 'unavailable',
-      `collector at ${url}: HTTP ${response.status} ${body}`,
-    );
-  }
-  return (await response.json()) as T;
+/** How a command reads: over a collector's HTTP API, or with SQL on a ClickHouse client. */
+export interface StoredDataReader<T> {
+  remote: (collectorUrl: string, apiKey: string | undefined) => Promise<T | undefined>;
+  local: (client: ClickHouseClient) => Promise<T>;
 }
 
-/** `GET /api/report` on a running collector; `undefined` when none listens there. */
-export function fetchReport(
-  url: string,
-  since: string,
-  apiKey: string | undefined,
-): Promise<Report | undefined> {
-  return callCollector<Report>(url, `/api/report?since=${encodeURIComponent(since)}`, {
-    apiKey,
-    timeoutMs: 30_000,
-  });
-}
-
-/** `POST /api/detect` on a running collector; `undefined` when none listens there. */
-export async function fetchDetections(
-  url: string,
-  request: { from: number | string; to: number | string; project?: string; dryRun?: boolean },
-  apiKey: string | undefined,
-): Promise<Detection[] | undefined> {
-  const answer = await callCollector<{ detections: Detection[] }>(url, '/api/detect', {
-    apiKey,
-    body: request,
-    // A long backtest is many windows: give it time, the collector works through them in order.
-    timeoutMs: 30 * 60_000,
-  });
-  return answer?.detections;
-}
-
-/**
- * Runs a read against wherever the data is: a ClickHouse server directly; else a running
- * collector over HTTP (it owns the embedded data directory: chDB allows one process per
- * directory); else the embedded data directory itself.
- */
+/** Runs a read against the source chosen by DATA_SOURCE_HELP's rule; says which on stderr. */
 export async function fromStoredData<T>(
   flags: DataSourceFlags,
   config: LlmwatchConfig,
-  read: {
-    remote: (collectorUrl: string, apiKey: string | undefined) => Promise<T | undefined>;
-    local: (client: ClickHouseClient) => Promise<T>;
-  },
+  read: StoredDataReader<T>,
 ): Promise<T> {
-  const serverUrl = flags.clickhouseUrl ?? config.storage.url;
-  if (serverUrl) {
-    const { username, password, database } = config.storage;
-    const client = await openClickHouse(
-      { mode: 'server', url: serverUrl, username, password, database },
-      'query',
+  const given = (['clickhouseUrl', 'collector', 'data'] as const).filter((f) => flags[f] !== undefined);
+  if (given.length > 1)
+    throw new LlmwatchError(
+      'usage',
+      `pass only one of --clickhouse-url, --collector, --data (got ${given.map(flagName).join(' and ')})`,
     );
-    return withClient(client, read.local);
-  }
-  const url = flags.collector ?? collectorUrlOf(config);
   const apiKey = flags.apiKey ?? process.env.LLMWATCH_API_KEY ?? config.projects[0]?.keys[0];
-  const remote = await read.remote(url, apiKey);
-  if (remote !== undefined) return remote;
-  if (flags.collector) throw new LlmwatchError('unavailable', `no collector answers at ${flags.collector}`);
+  if (flags.clickhouseUrl !== undefined) return fromServer(flags.clickhouseUrl, config, read);
+  if (flags.collector !== undefined) {
+    note(`reading through the collector at ${flags.collector} (--collector)`);
+    const answer = await read.remote(flags.collector, apiKey);
+    if (answer === undefined)
+      throw new LlmwatchError('unavailable', `no collector answers at ${flags.collector} (--collector)`);
+    return answer;
+  }
+  if (flags.data !== undefined) return fromDataDir(resolve(flags.data), '--data', read);
+  if (config.storage.url) return fromServer(config.storage.url, config, read);
+  const url = collectorUrlOf(config);
+  const answer = await read.remote(url, apiKey);
+  if (answer !== undefined) {
+    note(`reading through the collector at ${url} (the config's server port)`);
+    return answer;
+  }
+  return fromDataDir(resolve(config.storage.dataDir), `no collector at ${url}; storage.dataDir`, read);
+}
 
-  const dataDir = resolve(flags.data ?? config.storage.dataDir);
+function flagName(flag: 'clickhouseUrl' | 'collector' | 'data'): string {
+  return { clickhouseUrl: '--clickhouse-url', collector: '--collector', data: '--data' }[flag];
+}
+
+function note(text: string): void {
+  process.stderr.write(`llmwatch: ${text}\n`);
+}
+
+async function fromServer<T>(url: string, config: LlmwatchConfig, read: StoredDataReader<T>): Promise<T> {
+  note(`reading the ClickHouse server at ${url}`);
+  const { username, password, database } = config.storage;
+  const client = await openClickHouse({ mode: 'server', url, username, password, database }, 'query');
+  return withClient(client, read.local);
+}
+
+async function fromDataDir<T>(dataDir: string, why: string, read: StoredDataReader<T>): Promise<T> {
   if (!existsSync(dataDir))
     throw new LlmwatchError(
       'unavailable',
-      `no collector at ${url} and no data in ${dataDir} (start one with: llmwatch start)`,
+      `no data in ${dataDir} (${why}); start a collector with: llmwatch start, or pass --collector <url>`,
     );
+  const holder = runningCollectorOf(dataDir);
+  if (holder)
+    throw new LlmwatchError(
+      'unavailable',
+      `${dataDir} is in use by the collector at ${holder.url} (pid ${holder.pid}); ask it with --collector ${holder.url}`,
+    );
+  note(`reading the data directory ${dataDir} (${why})`);
   let client: ClickHouseClient;
   try {
     client = await openClickHouse({ mode: 'embedded', dataDir }, 'query');
   } catch (error) {
-    throw new LlmwatchError('unavailable', `cannot open ${dataDir}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new LlmwatchError(
+      'unavailable',
+      `cannot open ${dataDir}: another process holds it (a collector or another llmwatch command); if a collector runs on it, ask it with --collector <its url>`,
+      { cause: error },
+    );
   }
   return withClient(client, read.local);
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { LlmwatchError } from '../errors.js';
 
@@ -15,12 +16,20 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   pii: () => import('./commands/pii.js'),
   report: () => import('./commands/report.js'),
   demo: () => import('./commands/demo.js'),
+  eval: () => import('./commands/eval.js'),
 };
+
+/** The collector package's version (src/cli and dist/cli are both two levels below package.json). */
+function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 /** `llmwatch`: exit 0 ok, 1 runtime failure, 2 usage/config error, each with a one-line reason. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('llmwatch')
     .description('Monitoring for LLM applications in production')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const name = argv.find((arg) => !arg.startsWith('-'));

@@ -83,7 +83,7 @@ export const ingestSchema = z
     flushIntervalMs: z.number().int().min(10).default(1000),
     /** Spans held in memory before the receiver answers 429 (backpressure, not unbounded memory). */
     queueMaxSpans: z.number().int().min(100).default(200_000),
-    /** Durable spool for acknowledged-but-not-yet-inserted data; default: <dataDir>/../spool. */
+    /** Durable spool for acknowledged-but-not-yet-inserted data; default: <dataDir>/spool. */
     spoolDir: z.string().optional(),
     /** Per-span decoding limits (attribute count, value length, nesting depth). */
     limits: ingestLimitsSchema,

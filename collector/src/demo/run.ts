@@ -10,11 +10,12 @@ import {
 import { parseConfig, type LlmwatchConfig } from '../config/index.js';
 import { detectRange } from '../detect/engine.js';
 import type { Detection } from '../detect/types.js';
+import { fetchDetections, fetchReport } from '../api/client.js';
 import { LlmwatchError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import type { Report } from '../report/build.js';
-import { fetchDetections, fetchReport } from '../cli/data-source.js';
 import { startCollector, type RunningCollector, type StartOptions } from '../server/collector.js';
+import { runningCollectorOf } from '../storage/data-dir.js';
 import { sendBaseline } from './baseline.js';
 import { measureOverheadMs, planLiveTraffic, sendLiveTraffic } from './live.js';
 import { INCIDENTS } from './scenario.js';
@@ -38,6 +39,8 @@ export interface DemoOptions {
 
 export interface DemoResult {
   collectorUrl: string;
+  /** Data directory of the collector the demo started (none when it used `collectorUrl`). */
+  dataDir?: string;
   baselineSpans: number;
   liveCalls: number;
   liveErrors: number;
@@ -89,10 +92,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   let local: RunningCollector | undefined;
   let config: LlmwatchConfig | undefined;
   let url = options.collectorUrl;
+  let dataDir: string | undefined;
   if (!url) {
-    const dataDir = resolve(options.dataDir ?? '.llmwatch/demo/data');
+    dataDir = resolve(options.dataDir ?? '.llmwatch/demo/data');
+    const holder = runningCollectorOf(dataDir);
+    if (holder)
+      throw new LlmwatchError(
+        'unavailable',
+        `${dataDir} is in use by the collector at ${holder.url} (pid ${holder.pid}): send the demo to it with --collector ${holder.url}, or pick another --data`,
+      );
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(resolve(dataDir, '..', 'spool'), { recursive: true, force: true });
     config = parseConfig({
       server: { port: 0 },
       storage: { dataDir },
@@ -181,6 +190,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const report = (await fetchReport(url, since, options.apiKey))!;
     return {
       collectorUrl: url,
+      ...(dataDir ? { dataDir } : {}),
       baselineSpans,
       liveCalls: live.calls,
       liveErrors: live.errors,

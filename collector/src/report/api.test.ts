@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchReport } from '../cli/data-source.js';
+import { fetchReport } from '../api/client.js';
 import { parseConfig } from '../config/index.js';
 import { insertSeed, seedTraffic } from '../demo/seed.js';
 import { silentLogger } from '../logging.js';

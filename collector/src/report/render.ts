@@ -12,9 +12,12 @@ export function sparkline(values: readonly number[]): string {
     .join('');
 }
 
+const SMALL_USD = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2, useGrouping: false });
+
+/** Dollars and cents from $1; below, two significant digits ($0.00042, never $0.0000). */
 export function formatUsd(v: number): string {
   if (v === 0) return '$0';
-  if (v < 0.01) return `$${v.toFixed(4)}`;
+  if (Math.abs(v) < 1) return `$${SMALL_USD.format(v)}`;
   return `$${v.toFixed(2)}`;
 }
 

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LlmwatchConfig } from '../config/index.js';
 import { dispatcherFor } from '../alert/index.js';
@@ -19,6 +19,12 @@ import { IngestWriter, clickhouseErrorSummary } from '../ingest/writer.js';
 import { openClickHouse, type StorageTarget } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations/index.js';
 import { createApp, type CollectorDeps } from './app.js';
+import {
+  adoptLegacyFiles,
+  dataDirLayout,
+  removeRunningRecord,
+  writeRunningRecord,
+} from '../storage/data-dir.js';
 import { KeyRing } from './auth.js';
 import { CollectorMetrics } from './metrics.js';
 
@@ -60,20 +66,20 @@ export function storageTarget(config: LlmwatchConfig): StorageTarget {
   return { mode: 'embedded', dataDir: resolve(storage.dataDir) };
 }
 
-/** Spool directory: configured, or `spool` next to the data directory. */
+/** Spool directory: configured, or `spool` inside the data directory (see storage/data-dir.ts). */
 export function spoolDirOf(config: LlmwatchConfig): string {
-  return resolve(config.ingest.spoolDir ?? join(dirname(resolve(config.storage.dataDir)), 'spool'));
+  return resolve(config.ingest.spoolDir ?? dataDirLayout(config.storage.dataDir).spool);
 }
 
 /**
  * The key of the PII value hashes (same value → same hash, so leaks can be correlated without
  * storing the value). From LLMWATCH_PII_HASH_KEY (give every collector of a cluster the same
- * one), else a random key created once next to the data directory.
+ * one), else a random key created once in the data directory.
  */
 export function piiHashKeyOf(config: LlmwatchConfig): string {
   const fromEnv = process.env.LLMWATCH_PII_HASH_KEY;
   if (fromEnv) return fromEnv;
-  const file = join(dirname(resolve(config.storage.dataDir)), 'pii-hash.key');
+  const file = dataDirLayout(config.storage.dataDir).piiHashKey;
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
@@ -108,10 +114,13 @@ export async function startCollector(
   }
   const logger = options.logger ?? createLogger(config.logging.level);
   const metrics = new CollectorMetrics();
+  // A busy port fails the start before anything is created on disk.
+  await ensurePortFree(host, port);
   const target = storageTarget(config);
   if (target.mode === 'embedded') mkdirSync(target.dataDir, { recursive: true });
 
   const clients: ClickHouseClient[] = [];
+  adoptLegacyFiles(config.storage.dataDir);
   const ingestClient = await openClickHouse(target, 'ingest');
   clients.push(ingestClient);
   const queryClient = await openClickHouse(target, 'query');
@@ -261,6 +270,8 @@ export async function startCollector(
     alerts: config.alerts,
     dispatcher: dispatcherFor(deps, logger),
     log: logger,
+  mkdirSync(config.storage.dataDir, { recursive: true });
+  writeRunningRecord(config.storage.dataDir, { pid: process.pid, url });
   });
 
   let closing: Promise<void> | undefined;
@@ -282,4 +293,22 @@ export async function startCollector(
     return closing;
   };
   return { url, host, port: boundPort, deps, close };
+}
+      removeRunningRecord(config.storage.dataDir);
+
+/** Binds and releases `host:port` (0 is always free); the error says which address is taken. */
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createServer();
+  await new Promise<void>((resolveProbe, rejectProbe) => {
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      rejectProbe(
+        new LlmwatchError('config', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    probe.listen(port, host, () => resolveProbe());
+  });
+  await new Promise<void>((r) => probe.close(() => r()));
 }

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { loadConfigFile, parseConfig } from '../../config/index.js';
 import { buildReport, parseSince, type Report } from '../../report/build.js';
 import { renderReport } from '../../report/render.js';
-import { fetchReport, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import { fetchReport } from '../../api/client.js';
+import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
 
 interface ReportFlags extends DataSourceFlags {
   since: string;
@@ -29,11 +30,12 @@ export function register(program: Command): void {
     .option('--since <duration>', 'window ending now: 30m, 24h, 7d', '24h')
     .option('--json', 'print the report as JSON')
     .option('--config <file>', 'llmwatch.config.yaml')
-    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
+    .option('--collector <url>', 'ask this running collector')
     .option('--api-key <key>', 'project key for the collector (default: LLMWATCH_API_KEY)')
     .option('--project <id>', 'project, when reading storage directly (default: first configured)')
-    .option('--data <dir>', 'embedded data directory, when no collector runs')
+    .option('--data <dir>', 'read this embedded data directory (no collector may hold it)')
     .option('--clickhouse-url <url>', 'read a ClickHouse server directly')
+    .addHelpText('after', DATA_SOURCE_HELP)
     .action(async (flags: ReportFlags) => {
       const report = await loadReport(flags);
       process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));

@@ -1,7 +1,9 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../../config/index.js';
 import { LlmwatchError } from '../../errors.js';
-import { startCollector } from '../../server/collector.js';
+import { startCollector, type RunningCollector } from '../../server/collector.js';
+import { runningCollectorOf } from '../../storage/data-dir.js';
 
 interface StartFlags {
   config?: string;
@@ -27,6 +29,31 @@ export function resolveStartConfig(flags: StartFlags): LlmwatchConfig {
   return parseConfig(input, flags.config ?? 'command line');
 }
 
+/**
+ * Starts the collector; a data directory another collector holds is named with that collector's
+ * URL, instead of the engine's raw lock error.
+ */
+async function startHere(config: LlmwatchConfig): Promise<RunningCollector> {
+  const holder = config.storage.url ? undefined : runningCollectorOf(config.storage.dataDir);
+  if (holder)
+    throw new LlmwatchError(
+      'unavailable',
+      `${resolve(config.storage.dataDir)} is in use by the collector at ${holder.url} (pid ${holder.pid}); give this one another --data`,
+    );
+  try {
+    return await startCollector(config);
+  } catch (error) {
+    if (error instanceof LlmwatchError) throw error;
+    if ((error as { code?: unknown }).code === 'CHDB_CONNECTION')
+      throw new LlmwatchError(
+        'unavailable',
+        `cannot open ${resolve(config.storage.dataDir)}: another process holds it (a collector or an llmwatch command); give this one another --data`,
+        { cause: error },
+      );
+    throw error;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('start')
@@ -38,21 +65,20 @@ export function register(program: Command): void {
     .option('--clickhouse-url <url>', 'use a ClickHouse server instead of the embedded engine')
     .action(async (flags: StartFlags) => {
       const config = resolveStartConfig(flags);
-      const collector = await startCollector(config);
-      process.stdout.write(`llmwatch collector listening on ${collector.url}\n`);
-      await new Promise<void>((resolve) => {
-        let signalled = false;
+      const collector = await startHere(config);
+      process.stdout.write(
+        `llmwatch collector listening on ${collector.url} (data: ${resolve(config.storage.dataDir)})\n`,
+      );
+      await new Promise<void>((resolveStop) => {
         const stop = (signal: NodeJS.Signals): void => {
-          if (signalled) {
-            // A second signal: the operator wants out now; the spool keeps what is not inserted.
-            process.exit(130);
-          }
-          signalled = true;
+          // A second signal gets the default action (exit now); the spool keeps what is not inserted.
+          process.off('SIGTERM', stop);
+          process.off('SIGINT', stop);
           process.stderr.write(`llmwatch: ${signal}: draining and stopping\n`);
-          void collector.close().then(resolve, resolve);
+          void collector.close().then(resolveStop, resolveStop);
         };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
       });
     });
 }
