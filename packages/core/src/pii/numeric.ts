@@ -164,6 +164,8 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
         found = b;
         break;
       }
+      // Printed like a card but not one (wrong check digit): its groups are not a phone or SSN.
+      if (a === 0 && b === g - 1 && cardShaped(0, b)) return runEnd;
     }
     a = found >= 0 ? found + 1 : a + 1;
   }
@@ -275,18 +277,25 @@ function cardIssuerLengthOk(d: string): boolean {
   return false;
 }
 
+/**
+ * Groups a..b are printed the way cards are: one separator kind (space or dash) and the
+ * grouping 4-4-4-4 (16 digits), 4-4-4-4-3 (19), Amex 4-6-5 or Diners 4-6-4.
+ */
+function cardShaped(a: number, b: number): boolean {
+  const groups = b - a + 1;
+  if (groups < 3 || groups > 5) return false;
+  const sep = gSep[a]!;
+  if (sep !== SEP_SPACE && sep !== SEP_DASH) return false;
+  for (let x = a; x < b; x++) if (gSep[x] !== sep) return false;
+  const len = (x: number) => gEnd[x]! - gStart[x]!;
+  if (len(a) !== 4) return false;
+  if (groups === 3) return len(a + 1) === 6 && (len(b) === 5 || len(b) === 4);
+  for (let x = a + 1; x < a + 4; x++) if (len(x) !== 4) return false;
+  return groups === 4 || len(b) === 3;
+}
+
 function isCreditCard(text: string, a: number, b: number): boolean {
-  if (a !== b) {
-    // Separated: one separator kind (space or dash), card-like grouping (4-4-4-4[-3], Amex 4-6-5).
-    const sep = gSep[a]!;
-    if (sep !== SEP_SPACE && sep !== SEP_DASH) return false;
-    for (let x = a; x < b; x++) if (gSep[x] !== sep) return false;
-    const lens: number[] = [];
-    for (let x = a; x <= b; x++) lens.push(gEnd[x]! - gStart[x]!);
-    // How cards are printed: 4-4-4-4 (16), 4-4-4-4-3 (19), Amex 4-6-5, Diners 4-6-4.
-    const shape = lens.join('-');
-    if (shape !== '4-4-4-4' && shape !== '4-4-4-4-3' && shape !== '4-6-5' && shape !== '4-6-4') return false;
-  }
+  if (a !== b && !cardShaped(a, b)) return false;
   let d = '';
   for (let x = a; x <= b; x++) d += text.slice(gStart[x]!, gEnd[x]!);
   if (!cardIssuerLengthOk(d) || !luhnValid(d)) return false;
@@ -297,7 +306,7 @@ function isCreditCard(text: string, a: number, b: number): boolean {
 
 // ---------------------------------------------------------------- US SSN
 
-const SSN_CONTEXT = /(?:ssn|social\s*security|soc\.?\s*sec|ss#|ss\s*no|taxpayer|\btin\b|itin)/i;
+const SSN_CONTEXT = /(?:ssn|social[\s_-]*security|soc\.?\s*sec|ss#|ss\s*no|taxpayer|\btin\b|itin)/i;
 
 function ssnParts(area: string, group: string, serial: string): boolean {
   if (area === '000' || area === '666' || area.charCodeAt(0) === 57) return false;
@@ -308,7 +317,7 @@ function ssnParts(area: string, group: string, serial: string): boolean {
 function isSsn(text: string, a: number, b: number): boolean {
   if (b - a === 2) {
     const sep = gSep[a]!;
-    if ((sep !== SEP_DASH && sep !== SEP_SPACE) || gSep[a + 1] !== sep) return false;
+    if ((sep !== SEP_DASH && sep !== SEP_SPACE && sep !== SEP_DOT) || gSep[a + 1] !== sep) return false;
     if (gEnd[a]! - gStart[a]! !== 3 || gEnd[a + 1]! - gStart[a + 1]! !== 2 || gEnd[b]! - gStart[b]! !== 4)
       return false;
     const ok = ssnParts(
@@ -316,7 +325,7 @@ function isSsn(text: string, a: number, b: number): boolean {
       text.slice(gStart[a + 1]!, gEnd[a + 1]!),
       text.slice(gStart[b]!, gEnd[b]!),
     );
-    // Space-separated 3-2-4 is rarer as an SSN than as other numbers: ask for context.
+    // Space- or dot-separated 3-2-4 is rarer as an SSN than as other numbers: ask for context.
     return ok && (sep === SEP_DASH || SSN_CONTEXT.test(text.slice(Math.max(0, gStart[a]! - 40), gStart[a]!)));
   }
   if (a === b) {
@@ -331,12 +340,12 @@ function isSsn(text: string, a: number, b: number): boolean {
 // ---------------------------------------------------------------- phone numbers
 
 const PHONE_CONTEXT =
-  /(?:phone|\btel\b|tel\.|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|erreichbar|joignable|llám|llam|appel|anruf|ruf mich|chiam|ligue|ligar|звон|打给|\bdial|hotline|number|nummer|numéro|número|numero|телефон|\bтел|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
+  /(?:phone|\btel\b|tel\.|tél|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|erreichbar|joignable|llám|llam|appel|anruf|ruf mich|chiam|ligue|ligar|liga\b|звон|打给|\bdial|hotline|number|nummer|numéro|número|numero|телефон|тел\.|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
 
 const PHONE_CONTEXT_ALL = new RegExp(PHONE_CONTEXT.source, 'gi');
 /** Between a phone word and its number: the rest of the word, separators and a few fillers. */
 const PHONE_TAIL =
-  /^\p{L}*[\s:：.,=#()-]*(?:(?:is|at|on|to|me|my|al|le|es|est|ist|am|unter|au|no|nr|num|number|nummer|número|numéro|numero|номер|号码|號碼|番号|は|是|为|為|:)[\s:：.,=#()-]*){0,4}$/iu;
+  /^[\p{L}_]*[\s:：.,=#()"'\\-]*(?:(?:is|at|on|to|me|my|al|le|es|est|ist|am|unter|au|no|nr|num|number|nummer|número|numéro|numero|номер|号码|號碼|番号|は|是|为|為|:)[\s:：.,=#()"'\\-]*){0,4}$/iu;
 
 /** A phone word introduces the number at `start` (within 24 characters, nothing else between). */
 function phoneIntro(text: string, start: number): boolean {
@@ -415,44 +424,6 @@ export const DEFAULT_PHONE_REGIONS: readonly CountryCode[] = [
   'ZA', 'TR', 'BR', 'MX', 'RU',
 ];
 
-/** Countries tried for numbers written in national format (leading trunk prefix 0). */
-const NATIONAL_COUNTRIES: readonly CountryCode[] = [
-  'GB',
-  'DE',
-  'FR',
-  'IT',
-  'NL',
-  'JP',
-  'AU',
-  'IN',
-  'BE',
-  'CH',
-  'AT',
-  'KR',
-  'TR',
-  'NZ',
-  'IE',
-  'ZA',
-];
-/** Countries tried for unformatted numbers that the text calls a phone number. */
-const CONTEXT_COUNTRIES: readonly CountryCode[] = [
-  'US',
-  'CN',
-  'IN',
-  'BR',
-  'ES',
-  'MX',
-  'RU',
-  'GB',
-  'DE',
-  'FR',
-  'JP',
-  'KR',
-  'IT',
-  'AU',
-  'NL',
-];
-
 function groupLens(s: string): string {
   let out = '';
   let run = 0;
@@ -497,12 +468,45 @@ function cachedCheck(key: string, check: () => boolean): boolean {
   return ok;
 }
 
-function validIn(s: string, countries: readonly CountryCode[], matchGrouping: boolean): boolean {
-  return cachedCheck(`${matchGrouping ? 'g' : 'c'}${s}`, () => {
+const NATIONAL_NONE = 0;
+/** Valid in a default region, and its first group is the area code as that region writes it. */
+const NATIONAL_AREA = 1;
+/** Valid in a default region and grouped exactly as the region's national format groups it. */
+const NATIONAL_EXACT = 2;
+
+/**
+ * How well the number written in national format `s` fits a region of DEFAULT_PHONE_REGIONS,
+ * judged by libphonenumber's metadata: its number patterns decide validity, its national
+ * formatting rules decide where the area code ends and how the rest is grouped.
+ */
+function nationalFit(s: string, firstGroup: string, lens: string): number {
+  const key = `n${s}`;
+  const cached = nationalCache.get(key);
+  if (cached !== undefined) return cached;
+  let fit = NATIONAL_NONE;
+  for (const region of DEFAULT_PHONE_REGIONS) {
+    const p = parsePhoneNumberFromString(s, region);
+    if (!p?.isValid() || p.country !== region) continue;
+    const national = p.formatNational();
+    if (groupLens(national) === lens) {
+      fit = NATIONAL_EXACT;
+      break;
+    }
+    // The first group is the area code as the region writes it (with its trunk prefix: 030, 8 (495)).
+    if (/\d+/.exec(national)?.[0] === firstGroup) fit = NATIONAL_AREA;
+  }
+  if (nationalCache.size >= 4096) nationalCache.clear();
+  nationalCache.set(key, fit);
+  return fit;
+}
+const nationalCache = new Map<string, number>();
+
+/** Valid (any grouping) in one of `countries`. */
+function validIn(s: string, countries: readonly CountryCode[]): boolean {
+  return cachedCheck(`c${s}`, () => {
     for (const country of countries) {
       const p = parsePhoneNumberFromString(s, country);
-      if (!p?.isValid() || p.country !== country) continue;
-      if (!matchGrouping || groupLens(p.formatNational()) === groupLens(s)) return true;
+      if (p?.isValid() && p.country === country) return true;
     }
     return false;
   });
@@ -527,6 +531,16 @@ function validWith00(s: string, cc: string): boolean {
   });
 }
 
+/** Dots separate every group or none (06.12.34.56.78; a lone dot is a decimal point). */
+function uniformDots(a: number, b: number): boolean {
+  let dots = 0;
+  for (let x = a; x < b; x++) if (gSep[x]! & SEP_DOT) dots++;
+  if (dots === 0) return true;
+  if (dots !== b - a) return false;
+  for (let x = a; x < b; x++) if (gSep[x] !== SEP_DOT) return false;
+  return true;
+}
+
 /** NANP area code / exchange: first digit 2-9, not N11. */
 function nxx(v: string): boolean {
   return v.charCodeAt(0) >= 50 && !(v[1] === '1' && v[2] === '1');
@@ -534,7 +548,9 @@ function nxx(v: string): boolean {
 
 /** Returns the phone number's start (including '+'/'(') or -1. */
 function isPhone(text: string, a: number, b: number, start: number, plus: boolean, digits: number): number {
-  for (let x = a; x < b; x++) if (gSep[x]! & SEP_SLASH) return -1;
+  // A slash only between the area code and the number, as in German "030/12345678".
+  for (let x = a + 1; x < b; x++) if (gSep[x]! & SEP_SLASH) return -1;
+  if (gSep[a]! & SEP_SLASH && (plus || b !== a + 1 || text.charCodeAt(gStart[a]!) !== 48)) return -1;
   const first = gStart[a]!;
   const end = gEnd[b]!;
   const paren = !plus && start < first; // "(415) …"
@@ -551,7 +567,7 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     digits >= 10 &&
     text.charCodeAt(first) === 48 &&
     text.charCodeAt(first + 1) === 48 &&
-    gEnd[a]! - first <= 4
+    gEnd[a]! - first <= 5
   ) {
     if (identifierBefore(text, start)) return -1;
     return validWith00(s, text.slice(first + 2, gEnd[a]!)) ? start : -1;
@@ -586,26 +602,28 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
       return identifierBefore(text, start) ? -1 : start;
   }
 
+  // National formats of the default regions, judged by libphonenumber's metadata: valid there,
+  // and grouped as that region writes it (exactly, or at least the area code with its trunk
+  // prefix as the first group: 030 123 456 78, 030/12345678, 06.12.34.56.78, 8 (495) 123-45-67).
+  // Numbers without a trunk prefix need the region's exact grouping. Nine-digit numbers in
+  // three groups (3-3-3 in ZA/NZ/AT/IE) look like any other id, so those need a phone word
+  // nearby; Spanish 612 34 56 78 (four groups) does not.
   const leadingZero = text.charCodeAt(first) === 48;
-  // National format with trunk 0, grouped as that country writes it. Nine-digit numbers
-  // (3-3-3 in ZA/NZ/AT/IE) look like any other id, so those need a phone word nearby.
-  if (
-    leadingZero &&
-    groups >= 2 &&
-    digits >= 9 &&
-    gEnd[a]! - first <= 5 &&
-    (digits >= 10 || PHONE_CONTEXT.test(text.slice(Math.max(0, start - 30), start))) &&
-    !identifierBefore(text, start) &&
-    validIn(s, NATIONAL_COUNTRIES, true)
-  )
-    return start;
+  const trunk = leadingZero || (lens[0] === 1 && text.charCodeAt(first) === 56);
+  if (groups >= 2 && digits >= 9 && lens[0]! <= 6 && (trunk || groups >= 3 || paren) && uniformDots(a, b)) {
+    const fit = nationalFit(s, text.slice(first, gEnd[a]!), groupLens(s));
+    const ok =
+      (fit === NATIONAL_EXACT || (fit === NATIONAL_AREA && trunk)) &&
+      (digits >= 10 || (!trunk && groups >= 4) || PHONE_CONTEXT.test(text.slice(Math.max(0, start - 30), start)));
+    if (ok && !identifierBefore(text, start)) return start;
+  }
   // Otherwise only when the text right before introduces this very number ("phone: …", "电话…").
   for (let x = a; x < b; x++) if (gSep[x]! & SEP_DOT) return -1;
   if (digits < 8) return -1;
   for (let j = Math.max(0, start - 20); j < start; j++) if (isDigit(text.charCodeAt(j))) return -1;
   if (!phoneIntro(text, start)) return -1;
   if (identifierBefore(text, start)) return -1;
-  return validIn(s, CONTEXT_COUNTRIES, false) ? start : -1;
+  return validIn(s, DEFAULT_PHONE_REGIONS) ? start : -1;
 }
 
 // ---------------------------------------------------------------- IBAN
