@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ragSchema } from '../rag/config.js';
 
 /**
  * `detection:` in llmwatch.config.yaml. Every threshold has a default chosen so that a daily load
@@ -9,8 +10,27 @@ const costSpikeSchema = z
     enabled: z.boolean().default(true),
     /** Fewest calls in the current window for a group to be judged. */
     minCalls: z.number().int().min(1).default(20),
-    /** Fewest baseline days (same hour on previous days) with traffic. */
+    /** Fewest baseline days (same hour on previous days) with traffic for the seasonal baseline. */
     minBaselineDays: z.number().int().min(1).default(2),
+    /**
+     * Fewer days: the recent windows before this one (as many as the history holds, up to
+     * `recentBaselineHours`). No daily cycle in that baseline, so the bar is higher: cost must be
+     * `minRatio` × their median and `maxFactor` × the highest of them.
+     */
+    recent: z
+      .object({
+        minRatio: z.number().min(1).default(3),
+        maxFactor: z.number().min(1).default(1.5),
+      })
+      .strict()
+      .prefault({}),
+    /** Less than `minRecentHours` of history: only spend `factor` × anything seen so far (per window). */
+    guard: z
+      .object({
+        factor: z.number().min(1).default(10),
+      })
+      .strict()
+      .prefault({}),
     /** Observed cost must be at least this multiple of the seasonal baseline median. */
     minRatio: z.number().min(1).default(2),
     /** Robust z-score (median/MAD) the observed cost must exceed. */
@@ -139,6 +159,28 @@ const piiLeakSchema = z
   .strict()
   .prefault({});
 
+/** A rising share of RAG answers with nothing relevant retrieved (docs/rag.md). */
+const knowledgeGapSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fewest diagnosed RAG answers of a pipeline in the window. */
+    minTraces: z.number().int().min(5).default(20),
+    /** Fewest diagnosed answers in the baseline (the days before the window). */
+    minBaselineTraces: z.number().int().min(5).default(50),
+    baselineDays: z.number().min(1).max(60).default(7),
+    /** Fewest knowledge gaps in the window. */
+    minGaps: z.number().int().min(1).default(5),
+    alpha: z.number().gt(0).lt(1).default(0.001),
+    /** The gap share must rise by at least this many points… */
+    minAbsoluteIncrease: z.number().min(0).default(0.1),
+    /** …and to at least this multiple of the baseline share. */
+    minRatio: z.number().min(1).default(2),
+    /** A term is listed when at least this many of the window's gap questions mention it. */
+    minTermGaps: z.number().int().min(1).default(3),
+  })
+  .strict()
+  .prefault({});
+
 export const detectionSchema = z
   .object({
     /** Run the scheduler in the collector. `llmwatch detect` works either way. */
@@ -161,6 +203,18 @@ export const detectionSchema = z
      * different content at night); `recent` = the `recentBaselineHours` before the window.
      */
     distributionBaseline: z.enum(['seasonal', 'recent']).default('seasonal'),
+    /**
+     * Baselines degrade with the history a project has (docs/detection.md, "Baselines"): seasonal
+     * from `minSeasonalDays` days on, the recent hours from `minRecentHours` on, before that only
+     * absolute guards and a "learning" status per detector.
+     */
+    minSeasonalDays: z.number().min(1).max(60).default(2),
+    minRecentHours: z.number().min(1).max(48).default(3),
+    /**
+     * The live scheduler also judges cost and error rate over the last `fastWindowMinutes`, so a
+     * burst is flagged minutes after it starts instead of when the hour closes. 0 turns it off.
+     */
+    fastWindowMinutes: z.number().int().min(0).max(60).default(10),
     recentBaselineHours: z
       .number()
       .int()
@@ -173,6 +227,9 @@ export const detectionSchema = z
     drift: driftSchema,
     prompt_regression: promptRegressionSchema,
     pii_leak: piiLeakSchema,
+    knowledge_gap: knowledgeGapSchema,
+    /** How RAG answers and chains are judged (docs/rag.md). */
+    rag: ragSchema,
   })
   .strict()
   .prefault({});

@@ -2,6 +2,13 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { AlertsConfig } from '../alert/config.js';
 import { applyPass } from '../alert/state.js';
 import { noLog, type Dispatcher, type Log } from '../alert/notify.js';
+import {
+  baselineStatus,
+  historyHours,
+  projectHistories,
+  type BaselineStatus,
+  type ProjectHistory,
+} from './baseline.js';
 import type { DetectionConfig } from './config.js';
 import { costSpikeDetector } from './cost-spike.js';
 import { driftDetector } from './drift.js';
@@ -9,7 +16,8 @@ import { errorRateDetector } from './error-rate.js';
 import { latencyDetector } from './latency.js';
 import { piiLeakDetector } from './pii-leak.js';
 import { promptRegressionDetector } from './prompt-regression.js';
-import type { Detection, DetectionKind, DetectWindow, Detector } from './types.js';
+import { knowledgeGapDetector } from './knowledge-gap.js';
+import { subjectKey, type Detection, type DetectionKind, type DetectWindow, type Detector } from './types.js';
 
 export const DETECTORS: readonly Detector[] = [
   piiLeakDetector,
@@ -18,6 +26,7 @@ export const DETECTORS: readonly Detector[] = [
   errorRateDetector,
   driftDetector,
   promptRegressionDetector,
+  knowledgeGapDetector,
 ];
 
 export interface PassResult {
@@ -25,28 +34,63 @@ export interface PassResult {
   /** Kinds that ran to completion. */
   ran: DetectionKind[];
   failed: Array<{ kind: DetectionKind; error: string }>;
+  /** Per detector and project: the baseline it could use ("learning" instead of silence). */
+  baselines: BaselineStatus[];
 }
 
-/** Every enabled detector over one window. A failing detector is reported, never fatal to the others. */
+/** Detectors that compare a window with a time baseline, run once per baseline tier. */
+const DISTRIBUTION_KINDS: ReadonlySet<DetectionKind> = new Set(['latency_regression', 'error_rate', 'drift']);
+/** Detectors whose baseline is not a time range (versions, values seen, fixed rules). */
+const NON_TEMPORAL_KINDS: ReadonlySet<DetectionKind> = new Set(['prompt_regression', 'pii_leak']);
+
+/**
+ * Every enabled detector over one window. A failing detector is reported, never fatal to the
+ * others. Distribution detectors judge each project against the baseline its history supports
+ * (seasonal, else the recent hours; a project still learning is reported as such, not judged),
+ * and every detection's evidence names that baseline and the history behind it.
+ */
 export async function runDetectors(
   client: ClickHouseClient,
   config: DetectionConfig,
   window: DetectWindow,
   project?: string,
   log: Log = noLog,
+  kinds?: ReadonlySet<DetectionKind>,
 ): Promise<PassResult> {
-  const result: PassResult = { detections: [], ran: [], failed: [] };
+  const result: PassResult = { detections: [], ran: [], failed: [], baselines: [] };
+  const histories = new Map(
+    (await projectHistories(client, config, window, project)).map((h) => [h.project, h]),
+  );
+  const scoped = project !== undefined ? { project } : {};
   for (const detector of DETECTORS) {
-    if (!config[detector.kind].enabled) continue;
+    if (!config[detector.kind].enabled || (kinds && !kinds.has(detector.kind))) continue;
     try {
-      const found = await detector.run({
-        client,
-        config,
-        window,
-        ...(project !== undefined ? { project } : {}),
-      });
+      let found: Detection[];
+      if (DISTRIBUTION_KINDS.has(detector.kind)) {
+        found = [];
+        for (const tier of ['seasonal', 'recent'] as const) {
+          const members = [...histories.values()].filter((h) => h.tier === tier);
+          if (members.length === 0) continue;
+          const baseline = tier === 'seasonal' ? config.distributionBaseline : 'recent';
+          const only =
+            members.length === 1 && project === undefined ? { project: members[0]!.project } : scoped;
+          const inTier = new Set(members.map((h) => h.project));
+          for (const d of await detector.run({ client, config, window, histories, baseline, ...only }))
+            if (inTier.has(d.project)) found.push(withBaseline(d, histories.get(d.project), baseline));
+        }
+      } else {
+        found = (await detector.run({ client, config, window, histories, ...scoped })).map((d) =>
+          withBaseline(
+            d,
+            histories.get(d.project),
+            NON_TEMPORAL_KINDS.has(detector.kind) ? 'none' : undefined,
+          ),
+        );
+      }
       result.detections.push(...found);
       result.ran.push(detector.kind);
+      if (!NON_TEMPORAL_KINDS.has(detector.kind))
+        for (const h of histories.values()) result.baselines.push(baselineStatus(detector.kind, h, config));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       result.failed.push({ kind: detector.kind, error: message });
@@ -54,6 +98,70 @@ export async function runDetectors(
     }
   }
   return result;
+}
+
+/** Evidence names the baseline a detection was judged against and the history behind it. */
+function withBaseline(
+  d: Detection,
+  history: ProjectHistory | undefined,
+  kind: 'seasonal' | 'recent' | 'none' | undefined,
+): Detection {
+  if (d.evidence.baseline !== undefined) return d;
+  const hours = history ? historyHours(history) : null;
+  const baseline =
+    d.kind === 'prompt_regression'
+      ? { kind: 'previous_version', historyHours: hours }
+      : { kind: kind ?? 'none', historyHours: hours };
+  return { ...d, evidence: { ...d.evidence, baseline } };
+}
+
+/** Keeps one detection per (project, rule, subject): the more severe, the longer window on a tie. */
+export function mergeDetections(...passes: Detection[][]): Detection[] {
+  const rank = { info: 0, warning: 1, critical: 2 } as const;
+  const byKey = new Map<string, Detection>();
+  for (const pass of passes)
+    for (const d of pass) {
+      const key = `${d.project}\n${d.rule}\n${subjectKey(d.subject)}`;
+      const seen = byKey.get(key);
+      if (!seen || rank[d.severity] > rank[seen.severity]) byKey.set(key, d);
+    }
+  return [...byKey.values()];
+}
+
+/** The kinds judged on the short live window too: the ones where minutes matter. */
+export const FAST_KINDS: ReadonlySet<DetectionKind> = new Set(['cost_spike', 'error_rate']);
+
+/**
+ * What the scheduler judges at `endMs`: every detector over the last `windowMinutes`, plus cost
+ * and error rate over the last `fastWindowMinutes` (a burst shows there within minutes, while it
+ * is still a small part of the hour). One detection per alert key.
+ */
+export async function livePass(
+  client: ClickHouseClient,
+  config: DetectionConfig,
+  endMs: number,
+  project?: string,
+  log: Log = noLog,
+): Promise<PassResult & { window: DetectWindow }> {
+  const window = { fromMs: endMs - config.windowMinutes * 60_000, toMs: endMs };
+  const full = await runDetectors(client, config, window, project, log);
+  if (config.fastWindowMinutes === 0 || config.fastWindowMinutes >= config.windowMinutes)
+    return { ...full, window };
+  const fast = await runDetectors(
+    client,
+    config,
+    { fromMs: endMs - config.fastWindowMinutes * 60_000, toMs: endMs },
+    project,
+    log,
+    FAST_KINDS,
+  );
+  return {
+    window,
+    detections: mergeDetections(full.detections, fast.detections),
+    ran: full.ran.filter((k) => !fast.failed.some((f) => f.kind === k)),
+    failed: [...full.failed, ...fast.failed],
+    baselines: full.baselines,
+  };
 }
 
 export interface DetectDeps {

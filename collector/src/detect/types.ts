@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import type { ProjectHistory } from './baseline.js';
 import type { DetectionConfig } from './config.js';
 
 export const DETECTION_KINDS = [
@@ -9,6 +10,7 @@ export const DETECTION_KINDS = [
   'error_rate',
   'drift',
   'prompt_regression',
+  'knowledge_gap',
 ] as const;
 export type DetectionKind = (typeof DETECTION_KINDS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
@@ -54,6 +56,13 @@ export interface DetectContext {
   window: DetectWindow;
   /** Restrict to one project; all projects when undefined. */
   project?: string;
+  /**
+   * Baseline of the distribution detectors for this run (the engine picks it from the project's
+   * history); `config.distributionBaseline` when undefined.
+   */
+  baseline?: 'seasonal' | 'recent';
+  /** History per project (engine-provided; detectors that need it query it otherwise). */
+  histories?: ReadonlyMap<string, ProjectHistory>;
 }
 
 export interface Detector {

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from '../storage/clickhouse.js';
 import { retrievedDocuments, type RetrievedDoc, type SpanRow } from './steps.js';
 
 /** The ClickHouse side of the RAG diagnosis (docs/rag.md): what it reads and writes. */
@@ -46,11 +47,6 @@ export interface TraceRows {
   rows: SpanRow[];
 }
 
-async function rowsOf<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
-  return result.json<T>();
-}
-
 /**
  * Every stored span of the given traces with their LLM-call data and scores joined in. Scores on
  * the trace as a whole (no span id) are attached to the trace's root span.
@@ -63,7 +59,7 @@ export async function loadTraces(
   if (traceIds.length === 0) return [];
   const params = { project, traces: traceIds };
   const [spans, calls, scores] = await Promise.all([
-    rowsOf<SpanQueryRow>(
+    queryRows<SpanQueryRow>(
       client,
       `SELECT TraceId, SpanId, ParentSpanId, SpanName, ServiceName,
          toFloat64(toUnixTimestamp64Nano(Timestamp)) / 1e6 AS startMs, Duration / 1e6 AS durationMs,
@@ -74,7 +70,7 @@ export async function loadTraces(
        LIMIT 1 BY TraceId, SpanId`,
       params,
     ),
-    rowsOf<CallQueryRow & { TraceId: string }>(
+    queryRows<CallQueryRow & { TraceId: string }>(
       client,
       `SELECT TraceId, SpanId, Model, CostUsd, InputTokens, OutputTokens, InputContent, OutputContent,
          PromptName, PromptVersion
@@ -83,7 +79,7 @@ export async function loadTraces(
        LIMIT 1 BY TraceId, SpanId`,
       params,
     ),
-    rowsOf<ScoreQueryRow>(
+    queryRows<ScoreQueryRow>(
       client,
       `SELECT TraceId, SpanId, Name, Value FROM scores
        WHERE ProjectId = {project:String} AND TraceId IN {traces:Array(String)}`,
@@ -146,7 +142,7 @@ export async function findDocumentsMentioning(
 ): Promise<Array<RetrievedDoc & { traceId: string }>> {
   const needles = terms.slice(0, 64);
   if (needles.length === 0) return [];
-  const rows = await rowsOf<{ TraceId: string; SpanAttributes: Record<string, string> }>(
+  const rows = await queryRows<{ TraceId: string; SpanAttributes: Record<string, string> }>(
     client,
     `SELECT TraceId, SpanAttributes,
        arrayStringConcat(mapValues(SpanAttributes), ' ') AS text
@@ -183,7 +179,7 @@ export async function undiagnosedTraces(
   toMs: number,
   limit: number,
 ): Promise<Array<{ project: string; traceId: string }>> {
-  const rows = await rowsOf<{ ProjectId: string; TraceId: string }>(
+  const rows = await queryRows<{ ProjectId: string; TraceId: string }>(
     client,
     `SELECT ProjectId, TraceId FROM otel_traces
      WHERE ({project:String} = '' OR ProjectId = {project:String})
@@ -252,7 +248,7 @@ export async function verdictRates(
   toMs: number,
   bucketMinutes: number,
 ): Promise<VerdictRateRow[]> {
-  return rowsOf<VerdictRateRow>(
+  return queryRows<VerdictRateRow>(
     client,
     `SELECT formatDateTime(toStartOfInterval(Timestamp, INTERVAL {bucket:UInt32} MINUTE), '%FT%TZ', 'UTC') AS bucket,
        Pipeline AS pipeline, PromptName AS promptName,

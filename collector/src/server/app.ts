@@ -1,11 +1,19 @@
 import express, { type Express } from 'express';
 import { createAlertsRouter } from '../api/alerts.js';
+import { createAlertDetailRouter } from '../api/alert-detail.js';
+import { createCallDetailRouter } from '../api/call-detail.js';
+import { createOverviewRouter } from '../api/overview.js';
+import { createTracesRouter } from '../api/traces.js';
+import { createConsoleRouter } from './console.js';
 import { createCallsRouter } from '../api/calls.js';
 import { createDetectRouter } from '../api/detect.js';
+import { createEvalsRouter } from '../api/evals.js';
+import { createRagRouter } from '../api/rag.js';
 import { createReportRouter } from '../api/report.js';
 import { createScoresRouter } from '../api/scores.js';
 import type { Logger } from '../logging.js';
-import { createTracesHandler, type IngestService } from '../ingest/receive.js';
+import { createExportHandlers, type IngestService } from '../ingest/receive.js';
+import { ingestAdmission } from './admission.js';
 import { authMiddleware, type KeyRing } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorMiddleware, notFound } from './errors.js';
@@ -47,15 +55,27 @@ export function createApp(deps: CollectorDeps): Express {
   // Everything below is scoped to the project of the presented key.
   const auth = authMiddleware(deps.keys);
   app.use('/v1', auth);
+  app.use('/v1', ingestAdmission(deps.ingest.limits, deps.metrics));
   app.use('/api', auth);
   // OTLP reads its own body (protobuf or JSON, gzip, hard size caps).
-  app.post('/v1/traces', createTracesHandler(deps.ingest));
+  const otlp = createExportHandlers(deps.ingest);
+  app.post('/v1/traces', otlp.traces);
+  app.post('/v1/logs', otlp.logs);
+  app.post('/v1/metrics', otlp.metrics);
   app.use('/api', express.json({ limit: '4mb' }));
   app.use(createCallsRouter(deps));
   app.use(createScoresRouter(deps));
   app.use(createReportRouter(deps));
   app.use(createDetectRouter(deps));
   app.use(createAlertsRouter(deps));
+  app.use(createOverviewRouter(deps));
+  app.use(createCallDetailRouter(deps));
+  app.use(createTracesRouter(deps));
+  app.use(createAlertDetailRouter(deps));
+  // The web console's static page and assets: public, it reads data through /api with a key.
+  app.use(createConsoleRouter());
+  app.use(createEvalsRouter(deps));
+  app.use(createRagRouter(deps));
 
   app.use(notFound);
   app.use(errorMiddleware(deps.logger, deps.metrics));
