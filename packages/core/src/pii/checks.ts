@@ -84,7 +84,7 @@ export function isAlnum(c: number): boolean {
 /** Few distinct characters or a long single-character run: an `xxxx` / `<your key>` placeholder. */
 export function looksLikePlaceholder(s: string): boolean {
   if (
-    /x{6,}|X{6,}|\*{3,}|0{8,}|(?:your|my)[_-]?(?:api[_-]?)?(?:key|token|secret|password)|<[^>]*>|\$\{|\{\{/i.test(
+    /x{5,}|X{5,}|\*{3,}|•{3,}|0{8,}|(?:your|my)[_-]?(?:api[_-]?)?(?:key|token|secret|password)|your[_-]|[_-]here(?![a-z])|<[^>]*>|\$\{|\{\{|\.\.\.|…/i.test(
       s,
     )
   )
@@ -93,3 +93,21 @@ export function looksLikePlaceholder(s: string): boolean {
   for (let i = 0; i < s.length && seen.size < 8; i++) seen.add(s.charCodeAt(i));
   return s.length >= 12 && seen.size < 6;
 }
+
+/**
+ * A value that stands where a credential goes without being one: a template variable or
+ * environment reference (`<password>`, `${DB_PASS}`, `$DB_PASS`, `%(password)s`, `%DB_PASS%`,
+ * `{{secret}}`, `{password}`, `:password`), a masked or elided value (`****`, `xxxxx`, `•••`,
+ * `sk-...`), or a word documentation and templates put there (`changeme`, `your-api-key-here`,
+ * `PASSWORD_HERE`, `REDACTED`, `placeholder`, `dummy`).
+ */
+export function isPlaceholderValue(v: string): boolean {
+  if (PLACEHOLDER_SHAPE.test(v) || looksLikePlaceholder(v)) return true;
+  // Words only (no digits or symbols a chosen password has): `PASSWORD_HERE`, `change-me`.
+  return /^[A-Za-z_.-]+$/.test(v) && PLACEHOLDER_WORD.test(v);
+}
+
+const PLACEHOLDER_SHAPE =
+  /^(?:<[^>]*>?|\$\{.*|\$\(.*|\$[A-Z_][A-Z0-9_]*|\$[a-z_]+|%\(?[A-Za-z_][\w.]*\)?[sd]?%?|\{\{.*|\{[A-Za-z_][\w.-]*\}|\[[^\]]*\]?|:[A-Za-z_]\w*|[*•xX#._-]+)$/;
+const PLACEHOLDER_WORD =
+  /(?:^|[_.-])(?:change[_-]?me|change[_-]?it|placeholder|dummy|redacted|censored|masked|hidden|example|sample|secret|password|passwd|pass|pwd|token|key|none|null|nil|undefined|todo|tbd|fixme|foo|bar|foobar|test|here|value|string)(?:$|[_.-])|^(?:your|my|insert|enter|replace|put|add|type|set)[_-]|redacted|changeme/i;

@@ -81,6 +81,20 @@ const FILE_TLDS = new Set([
   'node',
 ]);
 
+/**
+ * The local part starting at `s` is a URL's user or password (`scheme://user@host`,
+ * `scheme://user:password@host`), not a mailbox.
+ */
+function urlUserinfo(text: string, s: number): boolean {
+  let j = s - 1;
+  if (j >= 0 && text.charCodeAt(j) === 0x3a) {
+    // Skip the user name before ':'.
+    j--;
+    while (j >= 0 && s - j < 80 && !/[\s/:@"']/.test(text[j]!)) j--;
+  }
+  return j >= 2 && text.charCodeAt(j) === 0x2f && text.charCodeAt(j - 1) === 0x2f && text.charCodeAt(j - 2) === 0x3a;
+}
+
 /** The email around the '@' at `at`, as [start, end], or null. */
 export function matchEmail(text: string, at: number): [number, number] | null {
   let s = at;
@@ -89,6 +103,7 @@ export function matchEmail(text: string, at: number): [number, number] | null {
   if (s >= 1 && s < at && text.charCodeAt(s - 1) === 0x5c) s++;
   while (s < at && (text.charCodeAt(s) === 0x2e || text.charCodeAt(s) === 0x2d)) s++;
   if (s === at || at - s > 64) return null;
+  if (urlUserinfo(text, s)) return null;
   const n = text.length;
   let e = at + 1;
   while (e < n && isDomainChar(text.charCodeAt(e))) e++;

@@ -1,4 +1,4 @@
-import { base62, crc32, looksLikePlaceholder } from './checks.js';
+import { base62, crc32, isPlaceholderValue, looksLikePlaceholder } from './checks.js';
 import { gluedBefore } from './network.js';
 
 /**
@@ -63,7 +63,7 @@ function credentialValue(v: string): boolean {
   if (
     v.length < 6 ||
     NOT_A_VALUE.test(v) ||
-    looksLikePlaceholder(v) ||
+    isPlaceholderValue(v) ||
     v.includes('://') ||
     v.startsWith('-') // "-----BEGIN" (a PEM follows), "${PASSWORD:-default}"
   )
@@ -71,8 +71,23 @@ function credentialValue(v: string): boolean {
   // Code, not a value: `secret: z.string()`, `apiKey: flags.apiKey`, `password: storage.password`.
   if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][A-Za-z_$]*)+$/.test(v) && !/\d/.test(v)) return false;
   if (/demo|fake|dummy|sample|placeholder|change-?me|changeit|redacted/i.test(v)) return false;
-  // Needs something a chosen password or key has and a word or type name (`apiKey: ApiKey`) lacks.
-  return /\d/.test(v) || /[^A-Za-z0-9]/.test(v);
+  // Needs something a chosen password or key has and a word or type name (`apiKey: ApiKey`) lacks:
+  // a digit, a symbol, or the case changes of a random string (not of CamelCaseWords).
+  return /\d/.test(v) || /[^A-Za-z0-9]/.test(v) || randomCase(v);
+}
+
+/** 16+ letters whose case flips like a random string's: several upper pairs and lower→upper steps. */
+function randomCase(v: string): boolean {
+  if (v.length < 16) return false;
+  let upperPairs = 0;
+  let steps = 0;
+  for (let i = 1; i < v.length; i++) {
+    const prevUpper = v.charCodeAt(i - 1) < 97;
+    const upper = v.charCodeAt(i) < 97;
+    if (prevUpper && upper) upperPairs++;
+    else if (!prevUpper && upper) steps++;
+  }
+  return upperPairs >= 2 && steps >= 3;
 }
 
 function basicAuth(v: string): boolean {
@@ -136,12 +151,53 @@ function isB64(c: number): boolean {
   );
 }
 
+/** AWS access key ids; the secret access key that usually follows one is looked for next to it. */
+const AWS_KEY_ID: Rule = {
+  re: /A[A-Z0-9]{3}[A-Z0-9]{16}(?![A-Za-z0-9])/y,
+  check: (v) => !looksLikePlaceholder(v.slice(4)),
+};
+
+function isB64Char(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 0x2b || c === 0x2f;
+}
+
+/**
+ * The secret access key next to an access key id (credentials CSV, `aws configure` prompts,
+ * key id / secret pairs in prose): the first 40-character base64 token within 80 characters
+ * after the id, random-looking (digits and both cases). Returns its end or -1.
+ */
+function awsSecretAfter(text: string, from: number, emit: SecretEmit): number {
+  const n = Math.min(text.length, from + 80);
+  let i = from;
+  while (i < n) {
+    if (!isB64Char(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < text.length && isB64Char(text.charCodeAt(j))) j++;
+    const next = j < text.length ? text.charCodeAt(j) : 0;
+    if (j - i === 40 && next !== 0x3d && !isTokenCharForSecret(text.charCodeAt(i - 1)) && !isTokenCharForSecret(next)) {
+      const v = text.slice(i, j);
+      if (/\d/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v) && !looksLikePlaceholder(v)) {
+        emit(i, j);
+        return j;
+      }
+    }
+    if (j - i >= 20) return -1; // another long value comes first: not a key pair
+    i = j;
+  }
+  return -1;
+}
+
+/** Characters that would make a 40-character run part of a longer token (`_`, `-`, `.`). */
+function isTokenCharForSecret(c: number): boolean {
+  return c === 0x5f || c === 0x2d || c === 0x2e || c === 0x3d;
+}
+
 /** Prefix (the trigger) → rule. Prefixes must be literal strings. */
 const PREFIXED: ReadonlyArray<[string[], Rule]> = [
-  [
-    ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'ASCA', 'ABIA', 'ACCA'],
-    { re: /A[A-Z0-9]{3}[A-Z0-9]{16}(?![A-Za-z0-9])/y, check: (v) => !looksLikePlaceholder(v.slice(4)) },
-  ],
+  [['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'AIPA', 'ANPA', 'ANVA', 'ASCA', 'ABIA', 'ACCA'], AWS_KEY_ID],
   [
     ['AIza'],
     { re: /AIza[0-9A-Za-z_-]{30,40}(?![0-9A-Za-z_-])/y, check: (v) => !looksLikePlaceholder(v.slice(4)) },
@@ -252,17 +308,14 @@ const PREFIXED: ReadonlyArray<[string[], Rule]> = [
     {
       re: /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@"'<>]*:([^\s@/"'<>]{1,128})@[^\s@/"'<>]/dy,
       back: schemeStart,
-      check: (v) =>
-        !/^(?:\*+|x+|\.\.\.|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%s|:?password|pass|pwd|pw|\[[^\]]*\])$/i.test(
-          v,
-        ),
+      check: (v) => !isPlaceholderValue(v) && !/^(?:%s|:?password|pass|pwd|pw)$/i.test(v),
     },
   ],
 ];
 
 /** Assignment-style credentials: `DB_PASSWORD=…`, `"api_key": "…"`, `my password is …`. */
 const KV_RULE: Rule = {
-  re: /(?:password|passwd|passphrase|pwd|(?:aws[_-]?)?secret(?:[_-]?access)?(?:[_-]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|secret[_ ]key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|contraseña|passwort|mot de passe|пароль|密码|密碼|パスワード|senha|wachtwoord|hasło|비밀번호|parola)["']?\s{0,3}(?:[:=：]=?|=>|\s(?:is|was|es|ist|est|é|è|是|は|это|=)\s|(?:は|是|为|為)\s?)\s{0,3}["'`]?([^\s"'`,;<>{}()[\]\\\u3000-\u303f\uff00-\uffef]{6,200})/diy,
+  re: /(?:password|passwd|passphrase|pwd|(?:aws[_-]?)?secret(?:[_ -]?access)?(?:[_ -]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|secret[_ ]key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|contraseña|passwort|mot de passe|пароль|密码|密碼|パスワード|senha|wachtwoord|hasło|비밀번호|parola)["']?\)?(?: ?\[[^\]\n]{0,16}\])?\s{0,3}(?:[:=：]=?|=>|\s(?:is|was|es|ist|est|é|è|是|は|это|=)\s|(?:は|是|为|為)\s?)\s{0,3}["'`]?([^\s"'`,;<>{}()[\]\\\u3000-\u303f\uff00-\uffef]{6,1000})/diy,
   check: credentialValue,
   boundary: false,
 };
@@ -495,12 +548,20 @@ function tryRule(text: string, rule: Rule, at: number, trigger: string, emit: Se
     vs = group[0];
     value = text.slice(group[0], group[1]);
   }
-  // Sentence punctuation after a value in prose: "my password is hunter2."
-  if (rule === KV_RULE) {
+  // Sentence punctuation after a value in prose: "my password is hunter2." (not inside quotes).
+  const quote = text.charCodeAt(vs - 1);
+  const quoted = (quote === 0x22 || quote === 0x27) && text.charCodeAt(vs + value.length) === quote;
+  // An elided value (`sk-ant-api03-...`) is a placeholder, not a secret with a full stop after it.
+  if (rule === KV_RULE && (value.endsWith('...') || value.endsWith('…'))) return -1;
+  if (rule === KV_RULE && !quoted) {
     while (value.length > 0 && /[.:,]/.test(value[value.length - 1]!)) value = value.slice(0, -1);
   }
   if (rule.check && !rule.check(value)) return -1;
   emit(vs, vs + value.length);
+  if (rule === AWS_KEY_ID) {
+    const end = awsSecretAfter(text, vs + value.length, emit);
+    if (end > 0) return end;
+  }
   return vs + value.length;
 }
 

@@ -676,8 +676,14 @@ function secret(g: Gen, d: Doc, lang: Lang): void {
     // AWS credentials the way the CLI and SDKs write them.
     const id = 'AKIA' + g.chars(16, B32);
     const key = g.chars(40, B64);
-    const form = g.int(0, 2);
-    if (form === 0)
+    const form = g.int(0, 4);
+    if (form === 3)
+      // The credentials CSV the IAM console downloads.
+      d.t('User name,Password,Access key ID,Secret access key,Console login link\ndeploy-bot,,').v('secret', id).t(',').v('secret', key).t(',https://123456789012.signin.aws.amazon.com/console\n');
+    else if (form === 4)
+      // `aws configure` prompts.
+      d.t('$ aws configure\nAWS Access Key ID [None]: ').v('secret', id).t('\nAWS Secret Access Key [None]: ').v('secret', key).t('\nDefault region name [None]: eu-west-1\n');
+    else if (form === 0)
       d.t(`[default]\naws_access_key_id = `).v('secret', id).t('\naws_secret_access_key = ').v('secret', key).t(`\nregion = ${g.pick(['us-east-1', 'eu-central-1'])}\n`);
     else if (form === 1)
       d.t('{"AccessKey": {"UserName": "deploy-bot", "AccessKeyId": "').v('secret', id).t('", "Status": "Active", "SecretAccessKey": "').v('secret', key).t(`", "CreateDate": "${timestamp(g)}"}}`);
