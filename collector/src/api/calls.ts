@@ -19,12 +19,20 @@ const callsQuerySchema = z
     userId: z.string().max(500).optional(),
     sessionId: z.string().max(500).optional(),
     service: z.string().max(200).optional(),
+    provider: z.string().max(200).optional(),
     status: z.enum(['ok', 'error', 'unset']).optional(),
     traceId: z
       .string()
       .regex(/^[0-9a-f]{32}$/)
       .optional(),
     include: z.enum(['content']).optional(),
+    /** Text in the stored (policy-applied, redacted) input, output or system content. */
+    q: z.string().min(1).max(200).optional(),
+    /** `any` / `none`: calls with / without PII findings; a type name: calls with that type. */
+    pii: z
+      .string()
+      .regex(/^[a-z_]{1,50}$/)
+      .optional(),
   })
   .strict();
 
@@ -67,7 +75,7 @@ export interface ApiCall {
   systemContent?: string;
 }
 
-const SELECT_COLUMNS = `
+export const CALL_COLUMNS = `
   TraceId AS traceId, SpanId AS spanId, ParentSpanId AS parentSpanId,
   formatDateTime(Timestamp, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS time,
   toString(toUnixTimestamp64Nano(Timestamp)) AS timeUnixNano,
@@ -87,9 +95,22 @@ const FILTERS: ReadonlyArray<[keyof z.output<typeof callsQuerySchema>, string]> 
   ['userId', 'UserId = {userId:String}'],
   ['sessionId', 'SessionId = {sessionId:String}'],
   ['service', 'ServiceName = {service:String}'],
+  ['provider', 'Provider = {provider:String}'],
   ['status', 'Status = {status:String}'],
   ['traceId', 'TraceId = {traceId:String}'],
+  [
+    'q',
+    `(positionCaseInsensitiveUTF8(InputContent, {q:String}) > 0
+      OR positionCaseInsensitiveUTF8(OutputContent, {q:String}) > 0
+      OR positionCaseInsensitiveUTF8(SystemContent, {q:String}) > 0)`,
+  ],
 ];
+
+function piiClause(pii: string): string {
+  if (pii === 'any') return 'PiiCount > 0';
+  if (pii === 'none') return 'PiiCount = 0';
+  return 'has(PiiTypes, {pii:String})';
+}
 
 /** Keyset cursor: the (time, span id) of the last call of the previous page, newest first. */
 function encodeCursor(timeUnixNano: string, spanId: string): string {
@@ -114,6 +135,7 @@ export function createCallsRouter(deps: AppDeps): Router {
       'Timestamp >= fromUnixTimestamp64Milli({fromMs:Int64})',
       'Timestamp < fromUnixTimestamp64Milli({toMs:Int64})',
       ...FILTERS.filter(([key]) => q[key] !== undefined).map(([, clause]) => clause),
+      ...(q.pii !== undefined ? [piiClause(q.pii)] : []),
     ];
     const pageWhere = [...where];
     if (q.cursor) {
@@ -128,7 +150,7 @@ export function createCallsRouter(deps: AppDeps): Router {
     const [calls, totals] = await Promise.all([
       queryRows<ApiCall>(
         deps.clickhouse.query,
-        `SELECT ${SELECT_COLUMNS}${content} FROM llm_calls WHERE ${pageWhere.join(' AND ')}
+        `SELECT ${CALL_COLUMNS}${content} FROM llm_calls WHERE ${pageWhere.join(' AND ')}
          ORDER BY Timestamp DESC, SpanId DESC LIMIT {limit:UInt32}`,
         params,
       ),
