@@ -5,11 +5,6 @@ import { createCallDetailRouter } from '../api/call-detail.js';
 import { createOverviewRouter } from '../api/overview.js';
 import { createTracesRouter } from '../api/traces.js';
 import { createConsoleRouter } from './console.js';
-import { createAlertDetailRouter } from '../api/alert-detail.js';
-import { createCallDetailRouter } from '../api/call-detail.js';
-import { createOverviewRouter } from '../api/overview.js';
-import { createTracesRouter } from '../api/traces.js';
-import { createConsoleRouter } from './console.js';
 import { createCallsRouter } from '../api/calls.js';
 import { createDetectRouter } from '../api/detect.js';
 import { createEvalsRouter } from '../api/evals.js';
@@ -73,12 +68,6 @@ export function createApp(deps: CollectorDeps): Express {
   app.use(createReportRouter(deps));
   app.use(createDetectRouter(deps));
   app.use(createAlertsRouter(deps));
-  app.use(createOverviewRouter(deps));
-  app.use(createCallDetailRouter(deps));
-  app.use(createTracesRouter(deps));
-  app.use(createAlertDetailRouter(deps));
-  // The web console's static page and assets: public, it reads data through /api with a key.
-  app.use(createConsoleRouter());
   app.use(createOverviewRouter(deps));
   app.use(createCallDetailRouter(deps));
   app.use(createTracesRouter(deps));
