@@ -1,7 +1,9 @@
 import { queryRows } from '../storage/clickhouse.js';
+import { projectHistories, type ProjectHistory } from './baseline.js';
 import type { DetectionConfig } from './config.js';
 import { DAY_MS, FROM, PROJECT_FILTER, RECENT, TO, windowParams } from './sql.js';
 import { median, robustSigma } from './stats.js';
+import { foldIntoMostSpecific } from './subjects.js';
 import {
   detection,
   describeSubject,
@@ -12,6 +14,8 @@ import {
   type Detector,
   type Subject,
 } from './types.js';
+
+const HOUR_MS = 3_600_000;
 
 type Dim = 'project' | 'model' | 'prompt' | 'user' | 'service';
 
@@ -99,38 +103,159 @@ const SUBJECT_OF: Record<Dim, (key: string) => Subject> = {
   service: (service) => ({ service }),
 };
 
-/** Pure: seasonal robust z-score per group. */
+/**
+ * Cost per window-length bucket over the recent hours before the window (bucket 0 = the window,
+ * b = the b-th window before it), for projects without enough seasonal history.
+ */
+export const RECENT_COST_SQL = `
+SELECT project, dim, key, groupArray((toInt32(b), cost, toUInt32(calls))) AS days
+FROM (
+  SELECT ProjectId AS project, g.1 AS dim, g.2 AS key, b, sum(ifNull(CostUsd, 0)) AS cost, count() AS calls
+  FROM (
+    SELECT ProjectId, CostUsd,
+      if(Timestamp >= ${FROM}, 0, intDiv({from:Int64} - 1 - toUnixTimestamp64Milli(Timestamp), {len:Int64}) + 1) AS b,
+      arrayJoin([('project', ''), ('model', Model), ('prompt', PromptName), ('user', UserId), ('service', ServiceName)]) AS g
+    FROM llm_calls
+    WHERE Timestamp >= ${RECENT} AND Timestamp < ${TO} AND ${PROJECT_FILTER}
+  )
+  WHERE g.1 = 'project' OR g.2 != ''
+  GROUP BY project, dim, key, b
+)
+GROUP BY project, dim, key
+HAVING dim = 'project' OR (sumIf(cost, b = 0) >= {minCost:Float64} AND sumIf(calls, b = 0) >= {minCalls:UInt32})`;
+
+type CostTier = 'seasonal' | 'recent' | 'guard';
+
+/** Baseline buckets of one project: which bucket offsets count, and how the project was judged. */
+interface ProjectBaseline {
+  tier: CostTier;
+  /** Bucket offsets (days for seasonal, windows for recent/guard) that are part of the baseline. */
+  offsets: number[];
+  /** The project's own cost in those buckets. */
+  projectCosts: number[];
+  historyHours: number | null;
+}
+
+function projectBaselines(
+  rows: CostGroupRow[],
+  tier: CostTier | 'recent_or_guard',
+  window: DetectWindow,
+  cfg: DetectionConfig,
+  histories: ReadonlyMap<string, ProjectHistory> | undefined,
+): Map<string, ProjectBaseline> {
+  const c = cfg.cost_spike;
+  const out = new Map<string, ProjectBaseline>();
+  const len = window.toMs - window.fromMs;
+  for (const r of rows) {
+    if (r.dim !== 'project') continue;
+    const history = histories?.get(r.project);
+    const hours = history ? Math.round((history.historyMs / HOUR_MS) * 10) / 10 : null;
+    if (tier === 'seasonal') {
+      // Only days on which the project had traffic count: a project that started yesterday has one.
+      const days = r.days.filter(([d]) => d > 0);
+      if (days.length < c.minBaselineDays) continue;
+      out.set(r.project, {
+        tier,
+        offsets: days.map(([d]) => d),
+        projectCosts: days.map(([, cost]) => cost),
+        historyHours: hours,
+      });
+      continue;
+    }
+    if (!history) continue;
+    // Whole windows of history before this one, up to recentBaselineHours.
+    const n = Math.min(
+      Math.floor(history.historyMs / len),
+      Math.floor((cfg.recentBaselineHours * HOUR_MS) / len),
+    );
+    if (n < 1) continue;
+    const offsets = Array.from({ length: n }, (_, i) => i + 1);
+    const byOffset = new Map(r.days.map(([b, cost]) => [b, cost]));
+    out.set(r.project, {
+      tier: history.historyMs >= cfg.minRecentHours * HOUR_MS ? 'recent' : 'guard',
+      offsets,
+      projectCosts: offsets.map((b) => byOffset.get(b) ?? 0),
+      historyHours: hours,
+    });
+  }
+  return out;
+}
+
+/**
+ * Pure: cost per group against the best baseline each project's history supports — seasonal
+ * (robust z-score over the same window on previous days), else the recent windows (a higher bar:
+ * no daily cycle in them), else an absolute guard (far above any window seen so far).
+ * `recentRows` (RECENT_COST_SQL) are judged only for projects the seasonal rows could not cover.
+ */
 export function evaluateCostGroups(
   rows: CostGroupRow[],
   window: DetectWindow,
   cfg: DetectionConfig,
+  recent?: { rows: CostGroupRow[]; histories: ReadonlyMap<string, ProjectHistory> },
+): Detection[] {
+  const seasonal = projectBaselines(rows, 'seasonal', window, cfg, recent?.histories);
+  const out = judgeGroups(rows, seasonal, window, cfg);
+  if (recent) {
+    const rest = recent.rows.filter((r) => !seasonal.has(r.project));
+    out.push(
+      ...judgeGroups(
+        rest,
+        projectBaselines(rest, 'recent_or_guard', window, cfg, recent.histories),
+        window,
+        cfg,
+      ),
+    );
+  }
+  // A user within a model, a prompt within a service: the most specific group that explains the rise.
+  return foldIntoMostSpecific(
+    out,
+    (d) => SPECIFICITY[d.rule.slice('cost_spike.'.length) as Dim],
+    (d) => d.observed - d.baseline,
+  );
+}
+
+const SPECIFICITY: Record<Dim, number> = { project: 0, service: 1, model: 2, prompt: 3, user: 4 };
+
+function judgeGroups(
+  rows: CostGroupRow[],
+  baselines: Map<string, ProjectBaseline>,
+  window: DetectWindow,
+  cfg: DetectionConfig,
 ): Detection[] {
   const c = cfg.cost_spike;
-  const projectDays = new Map<string, Map<number, number>>();
-  for (const r of rows) {
-    if (r.dim !== 'project') continue;
-    projectDays.set(r.project, new Map(r.days.filter(([d]) => d > 0).map(([d, cost]) => [d, cost])));
-  }
   const out: Detection[] = [];
   for (const r of rows) {
-    const days = projectDays.get(r.project);
-    // Only days on which the project had traffic count: a project that started yesterday has one.
-    if (!days || days.size < c.minBaselineDays) continue;
-    const byDay = new Map(r.days.map(([d, cost, calls]) => [d, { cost, calls }]));
-    const current = byDay.get(0);
+    const pb = baselines.get(r.project);
+    if (!pb) continue;
+    const byBucket = new Map(r.days.map(([d, cost, calls]) => [d, { cost, calls }]));
+    const current = byBucket.get(0);
     if (!current || current.calls < c.minCalls || current.cost < c.minCostUsd) continue;
-    const baseline = [...days.keys()].map((d) => byDay.get(d)?.cost ?? 0);
+    const baseline = pb.offsets.map((d) => byBucket.get(d)?.cost ?? 0);
+    const baselineCalls = median(pb.offsets.map((d) => byBucket.get(d)?.calls ?? 0));
     const m = median(baseline);
-    const projectMedian = median([...days.values()]);
-    // MAD is 0 when a few baseline days agree exactly; a floor of 10% of the median keeps the
-    // z-score meaningful, and minRatio carries the decision then.
+    const highest = Math.max(...baseline);
+    const projectMedian = median(pb.projectCosts);
+    // MAD is 0 when a few baseline buckets agree exactly; a floor of 10% of the median keeps the
+    // z-score meaningful, and the ratio carries the decision then.
     const scale = Math.max(robustSigma(baseline), 0.1 * m, 1e-6);
     const z = (current.cost - m) / scale;
     const ratio = m > 0 ? current.cost / m : Number.POSITIVE_INFINITY;
-    if (z < c.minZ || ratio < c.minRatio) continue;
+    if (pb.tier === 'seasonal' && (z < c.minZ || ratio < c.minRatio)) continue;
+    if (
+      pb.tier === 'recent' &&
+      (z < c.minZ || ratio < c.recent.minRatio || current.cost < c.recent.maxFactor * highest)
+    )
+      continue;
+    if (pb.tier === 'guard' && current.cost < c.guard.factor * Math.max(...pb.projectCosts)) continue;
     if (r.dim !== 'project' && current.cost < c.minShareOfProject * projectMedian) continue;
     const subject = SUBJECT_OF[r.dim](r.key);
     const ratioText = Number.isFinite(ratio) ? `${ratio.toFixed(1)}×` : 'new spend, none';
+    const usual =
+      pb.tier === 'seasonal'
+        ? `the usual $${m.toFixed(2)} at this time of day (robust z ${z.toFixed(1)})`
+        : pb.tier === 'recent'
+          ? `the median $${m.toFixed(2)} of the last ${baseline.length} windows (highest $${highest.toFixed(2)})`
+          : `anything seen in the ${pb.historyHours ?? '?'} h of history so far (highest $${Math.max(...pb.projectCosts).toFixed(2)} per window)`;
     out.push(
       detection(
         {
@@ -141,19 +266,23 @@ export function evaluateCostGroups(
           subject,
           observed: round(current.cost, 6),
           baseline: round(m, 6),
-          message: `Cost of ${describeSubject(subject)} is $${current.cost.toFixed(2)} in the window, ${ratioText} the usual $${m.toFixed(2)} at this time of day (robust z ${z.toFixed(1)}).`,
+          message: `Cost of ${describeSubject(subject)} is $${current.cost.toFixed(2)} in the window, ${ratioText} ${usual}.`,
           evidence: {
             unit: 'usd_per_window',
+            baseline: {
+              kind: pb.tier,
+              historyHours: pb.historyHours,
+              buckets: baseline.length,
+              bucket: pb.tier === 'seasonal' ? 'same_window_previous_days' : 'previous_windows',
+            },
             calls: current.calls,
-            baselineCalls: median([...days.keys()].map((d) => byDay.get(d)?.calls ?? 0)),
-            baselineDays: baseline.map((v) => round(v, 6)),
+            baselineCalls,
+            baselineDays: pb.tier === 'seasonal' ? baseline.map((v) => round(v, 6)) : undefined,
+            baselineMax: round(highest, 6),
             robustZ: round(z, 2),
             ratio: Number.isFinite(ratio) ? round(ratio, 2) : null,
             costPerCall: round(current.cost / current.calls, 6),
-            baselineCostPerCall: round(
-              m / Math.max(1, median([...days.keys()].map((d) => byDay.get(d)?.calls ?? 0))),
-              6,
-            ),
+            baselineCostPerCall: round(m / Math.max(1, baselineCalls), 6),
           },
         },
         window,
@@ -217,12 +346,32 @@ export const costSpikeDetector: Detector = {
   async run(ctx: DetectContext): Promise<Detection[]> {
     const c = ctx.config.cost_spike;
     const params = windowParams(ctx);
-    const groups = await queryRows<CostGroupRow>(ctx.client, costGroupsSql(ctx.config.baselineDays), {
-      ...params,
-      minCost: c.minCostUsd,
-      minCalls: c.minCalls,
-    });
-    const out = evaluateCostGroups(groups, ctx.window, ctx.config);
+    const thresholds = { ...params, minCost: c.minCostUsd, minCalls: c.minCalls };
+    const groups = await queryRows<CostGroupRow>(
+      ctx.client,
+      costGroupsSql(ctx.config.baselineDays),
+      thresholds,
+    );
+    const histories =
+      ctx.histories ??
+      new Map(
+        (await projectHistories(ctx.client, ctx.config, ctx.window, ctx.project)).map((h) => [h.project, h]),
+      );
+    // Projects the seasonal baseline cannot judge yet: the recent windows (or the guard) instead.
+    const seasonalDays = new Map(
+      groups.filter((g) => g.dim === 'project').map((g) => [g.project, g.days.filter(([d]) => d > 0).length]),
+    );
+    const young = [...histories.values()].filter(
+      (h) => h.historyMs > 0 && (seasonalDays.get(h.project) ?? 0) < c.minBaselineDays,
+    );
+    const recentRows =
+      young.length === 0
+        ? []
+        : await queryRows<CostGroupRow>(ctx.client, RECENT_COST_SQL, {
+            ...thresholds,
+            project: young.length === 1 ? young[0]!.project : (ctx.project ?? ''),
+          });
+    const out = evaluateCostGroups(groups, ctx.window, ctx.config, { rows: recentRows, histories });
     if (c.singleCall.enabled) {
       const outliers = await queryRows<CostOutlierRow>(ctx.client, COST_OUTLIERS_SQL, {
         ...params,

@@ -16,7 +16,6 @@ import { errorRateDetector } from './error-rate.js';
 import { latencyDetector } from './latency.js';
 import { piiLeakDetector } from './pii-leak.js';
 import { promptRegressionDetector } from './prompt-regression.js';
-import { knowledgeGapDetector } from './knowledge-gap.js';
 import { subjectKey, type Detection, type DetectionKind, type DetectWindow, type Detector } from './types.js';
 
 export const DETECTORS: readonly Detector[] = [
@@ -26,7 +25,6 @@ export const DETECTORS: readonly Detector[] = [
   errorRateDetector,
   driftDetector,
   promptRegressionDetector,
-  knowledgeGapDetector,
 ];
 
 export interface PassResult {

@@ -1,15 +1,19 @@
-import { noLog } from '../alert/notify.js';
-import { detectRange, type DetectDeps } from './engine.js';
+import { noLog } from '../logging.js';
+import type { BaselineStatus } from './baseline.js';
+import { livePass, type DetectDeps } from './engine.js';
 
 export interface Scheduler {
   stop(): Promise<void>;
   /** Runs one pass now (tests, `POST /api/detect` does not need it). Resolves when it is done. */
   runOnce(): Promise<void>;
+  /** Per detector and project, the baseline of the last pass: who is still "learning". */
+  baselines(): readonly BaselineStatus[];
 }
 
 /**
  * Evaluates the most recent window every `intervalSeconds`, ending `lagSeconds` before now so
- * late spans are in. Passes never overlap: the next is scheduled when the previous has finished.
+ * late spans are in, plus the last `fastWindowMinutes` for cost and errors (engine.livePass).
+ * Passes never overlap: the next is scheduled when the previous has finished.
  * The timer is unref'd, so the scheduler never keeps the process alive on its own.
  */
 export function startScheduler(deps: DetectDeps, now: () => number = Date.now): Scheduler {
@@ -18,14 +22,21 @@ export function startScheduler(deps: DetectDeps, now: () => number = Date.now): 
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  let lastBaselines: readonly BaselineStatus[] = [];
 
   const pass = async (): Promise<void> => {
     const toMs = now() - cfg.lagSeconds * 1000;
-    const fromMs = toMs - cfg.windowMinutes * 60_000;
     const started = Date.now();
     try {
-      const found = await detectRange(deps, { fromMs, toMs });
-      log.info({ detections: found.length, ms: Date.now() - started }, 'detection pass');
+      const pass = await livePass(deps.client, cfg, toMs, undefined, log);
+      const outcome = { window: pass.window, ran: pass.ran, detections: pass.detections };
+      const found = deps.record ? await deps.record(outcome) : pass.detections;
+      lastBaselines = pass.baselines;
+      const learning = new Set(pass.baselines.filter((b) => b.state === 'learning').map((b) => b.project));
+      log.info(
+        { detections: found.length, learningProjects: [...learning], ms: Date.now() - started },
+        'detection pass',
+      );
     } catch (error) {
       log.error({ err: error instanceof Error ? error.message : String(error) }, 'detection pass failed');
     }
@@ -49,6 +60,7 @@ export function startScheduler(deps: DetectDeps, now: () => number = Date.now): 
 
   return {
     runOnce,
+    baselines: () => lastBaselines,
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -4,17 +4,17 @@ export const DAY_MS = 86_400_000;
 
 /** Bound parameters every detector query gets; times are epoch milliseconds (no timezone games). */
 export function windowParams(ctx: DetectContext): Record<string, number | string> {
+  const seasonal = (ctx.baseline ?? ctx.config.distributionBaseline) === 'seasonal';
   return {
     from: ctx.window.fromMs,
     to: ctx.window.toMs,
     base: ctx.window.fromMs - ctx.config.baselineDays * DAY_MS,
     recent: ctx.window.fromMs - ctx.config.recentBaselineHours * 3_600_000,
     // Distribution detectors: the same window on previous days (seasonal) or the recent hours.
-    dist:
-      ctx.config.distributionBaseline === 'seasonal'
-        ? ctx.window.fromMs - ctx.config.baselineDays * DAY_MS
-        : ctx.window.fromMs - ctx.config.recentBaselineHours * 3_600_000,
-    seasonal: ctx.config.distributionBaseline === 'seasonal' ? 1 : 0,
+    dist: seasonal
+      ? ctx.window.fromMs - ctx.config.baselineDays * DAY_MS
+      : ctx.window.fromMs - ctx.config.recentBaselineHours * 3_600_000,
+    seasonal: seasonal ? 1 : 0,
     len: ctx.window.toMs - ctx.window.fromMs,
     project: ctx.project ?? '',
   };

@@ -10,7 +10,6 @@ export const DETECTION_KINDS = [
   'error_rate',
   'drift',
   'prompt_regression',
-  'knowledge_gap',
 ] as const;
 export type DetectionKind = (typeof DETECTION_KINDS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
