@@ -10,7 +10,7 @@ const NOTHING_LISTENS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EADDRNOTAVAIL']);
  * nothing listens at `url`, so the caller decides what that means; every other failure is an
  * error that says what to fix.
  */
-async function callCollector<T>(
+export async function callCollector<T>(
   url: string,
   path: string,
   options: { apiKey: string | undefined; body?: unknown; timeoutMs: number },

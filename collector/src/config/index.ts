@@ -7,6 +7,7 @@ import { LlmwatchError } from '../errors.js';
 import { alertsSchema } from '../alert/config.js';
 import { detectionSchema } from '../detect/config.js';
 import { piiPolicySchema } from '../enrich/pii.js';
+import { evaluationSchema } from '../eval/config.js';
 import { attributeAliasesSchema } from '../ingest/attributes.js';
 import { ingestLimitsSchema } from '../ingest/limits.js';
 
@@ -107,6 +108,8 @@ export const baseConfigSchema = z
     /** What ingest does with PII and secrets found in content, per type (default: redact). */
     pii: piiPolicySchema,
     alerts: alertsSchema,
+    /** Evaluators that score stored calls, and their scheduled job (docs/evaluation.md). */
+    evaluation: evaluationSchema,
     logging: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

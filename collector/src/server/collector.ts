@@ -8,6 +8,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { LlmwatchConfig } from '../config/index.js';
 import { dispatcherFor } from '../alert/index.js';
 import { startScheduler } from '../detect/scheduler.js';
+import { startEvalScheduler } from '../eval/scheduler.js';
 import { LlmwatchError } from '../errors.js';
 import { createLogger, type Logger } from '../logging.js';
 import { defaultStages, type PipelineStages } from '../ingest/pipeline.js';
@@ -260,6 +261,8 @@ export async function startCollector(
     },
     'collector listening',
   );
+  mkdirSync(config.storage.dataDir, { recursive: true });
+  writeRunningRecord(config.storage.dataDir, { pid: process.pid, url });
 
   // Detection gets its own connection: a long pass never delays API queries or inserts.
   const detectClient = await openClickHouse(target, 'query');
@@ -270,15 +273,15 @@ export async function startCollector(
     alerts: config.alerts,
     dispatcher: dispatcherFor(deps, logger),
     log: logger,
-  mkdirSync(config.storage.dataDir, { recursive: true });
-  writeRunningRecord(config.storage.dataDir, { pid: process.pid, url });
   });
+  const evalScheduler = startEvalScheduler(detectClient, config.evaluation, logger);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       state.stopping = true;
       await scheduler.stop();
+      await evalScheduler.stop();
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await writer.shutdown(options.drainTimeoutMs ?? 30_000);

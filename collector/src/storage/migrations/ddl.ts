@@ -55,6 +55,7 @@ export const SHARDING_KEYS: Record<string, string> = {
   scores: 'cityHash64(TraceId)',
   detections: 'cityHash64(ProjectId, Rule, SubjectKey)',
   alert_state: 'cityHash64(ProjectId, Rule, SubjectKey)',
+  eval_spend: 'cityHash64(ProjectId, Evaluator)',
 };
 
 const CREATE_TABLE = /^(\s*CREATE TABLE IF NOT EXISTS )(\w+)( ON CLUSTER '[^']+')/;
