@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'not_found'
   | 'payload_too_large'
+  | 'request_timeout'
   | 'unsupported_media_type'
   | 'overloaded'
   | 'unavailable'
@@ -21,6 +22,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   payload_too_large: 413,
+  request_timeout: 408,
   unsupported_media_type: 415,
   overloaded: 429,
   unavailable: 503,

@@ -28,6 +28,27 @@ export const ingestLimitsSchema = z
      * an overload queues in the senders' retry loops, not in the collector's memory. @default 16
      */
     maxConcurrentRequests: z.number().int().min(1).default(16),
+    /**
+     * Export requests of one project in flight at once (body being read, decoded or spooled);
+     * more get 429 before their body is read, so one project's slow or stalled uploads cannot
+     * take every slot of maxConcurrentRequests from the others. @default 8
+     */
+    maxConcurrentRequestsPerProject: z.number().int().min(1).default(8),
+    /**
+     * Longest time to receive a request body; a slower or stalled upload is answered 408 and
+     * its connection closed. OTLP exporters time out after 10 s by default. @default 10000
+     */
+    bodyTimeoutMs: z.number().int().min(100).default(10_000),
+    /**
+     * After a 413/429/503 answer, up to this many bytes of the unread body are read and
+     * discarded, so the sender (whose node:http client is still writing) reads the answer
+     * instead of a reset socket; a longer body is cut. @default 134217728 (128 MiB)
+     */
+    maxDiscardBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(128 * 1024 * 1024),
   })
   .strict()
   .prefault({});

@@ -11,6 +11,7 @@ const GRPC_CODE: Record<number, number> = {
   401: 16,
   403: 7,
   404: 5,
+  408: 4,
   413: 8,
   415: 3,
   429: 8,
@@ -44,8 +45,9 @@ export function errorMiddleware(logger: Logger, metrics?: CollectorMetrics): Err
       err = new LlmwatchError('internal', 'internal error');
     }
     if (err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
-    // The rest of an oversized body is not read: the connection cannot be reused.
-    if (err.status === 413) res.set('Connection', 'close');
+    // A stalled upload's connection is closed; the unread rest of other refused bodies is
+    // discarded after the answer (server/admission.ts).
+    if (err.status === 408) res.set('Connection', 'close');
     const otlp = req.path.startsWith('/v1/');
     if (otlp) {
       const encoding = wireEncoding(req.headers['content-type']);

@@ -1,0 +1,115 @@
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningCollector } from '../src/server/collector.js';
+import { numberedSpans, protobufExport, startTestCollector, stopCollectors, tempDir } from './ingest-helpers.js';
+
+/** Limits that keep one tenant or one client from stopping everyone's ingest. */
+const KEY_A = 'key-project-alpha-limits';
+const KEY_B = 'key-project-beta-limits';
+const BODY_TIMEOUT_MS = 2_500;
+
+let collector: RunningCollector;
+beforeAll(async () => {
+  collector = await startTestCollector(tempDir(), {
+    projects: [
+      { id: 'alpha', keys: [KEY_A] },
+      { id: 'beta', keys: [KEY_B] },
+    ],
+    ingest: { limits: { bodyTimeoutMs: BODY_TIMEOUT_MS } },
+  });
+  // The worker threads start on the first export; the timed test below must not wait for that.
+  expect(await exportSpans(KEY_B, 'b0')).toBe(200);
+});
+afterAll(stopCollectors);
+
+interface Answer {
+  status?: number;
+  error?: string;
+}
+
+/** A node:http POST to /v1/traces, as the OTLP exporters send it; resolves with the answer or the socket error. */
+function openExport(key: string, headers: Record<string, string | number> = {}): {
+  req: ClientRequest;
+  answer: Promise<Answer>;
+} {
+  const url = new URL('/v1/traces', collector.url);
+  const req = request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${key}`, ...headers },
+  });
+  const answer = new Promise<Answer>((resolve) => {
+    req.on('response', (res: IncomingMessage) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ error: error.code ?? error.message }));
+  });
+  return { req, answer };
+}
+
+async function exportSpans(key: string, prefix: string): Promise<number | undefined> {
+  const body = protobufExport(numberedSpans(prefix, 3));
+  const { req, answer } = openExport(key, { 'content-length': body.length });
+  req.end(body);
+  return (await answer).status;
+}
+
+describe('ingest limits', () => {
+  it('ingest lock-out: 16 stalled chunked uploads with project A’s key leave project B’s exports at 2xx', async () => {
+    // Each upload sends one chunk of its body and then nothing.
+    const stalled = Array.from({ length: 16 }, () => {
+      const upload = openExport(KEY_A);
+      upload.req.write(protobufExport(numberedSpans('f0', 1)).subarray(0, 10));
+      return upload;
+    });
+    const answers = stalled.map((s) => s.answer);
+    // Beyond maxConcurrentRequestsPerProject (8) A's uploads are refused before their body is read.
+    const refused = await waitForAnswers(answers, 8);
+    expect(refused.map((a) => a.status)).toEqual(Array(8).fill(429));
+
+    expect(await exportSpans(KEY_B, 'b1')).toBe(200);
+    expect(await exportSpans(KEY_A, 'a1')).toBe(429);
+
+    // The stalled uploads are cut at the body deadline, and A is served again.
+    const all = await Promise.all(answers);
+    expect(all.filter((a) => a.status === 408 || a.error === 'ECONNRESET').length).toBe(8);
+    expect(await exportSpans(KEY_A, 'a2')).toBe(200);
+    for (const s of stalled) s.req.destroy();
+  });
+
+  it('oversized bodies: a 64 MB body is answered 413 to a node:http client, not EPIPE', async () => {
+    const body = Buffer.alloc(64 * 1024 * 1024, 1);
+    const { req, answer } = openExport(KEY_A, { 'content-length': body.length });
+    const sent = new Promise<void>((resolve) => req.once('close', resolve));
+    req.end(body);
+    expect(await answer).toEqual({ status: 413 });
+    // The whole body was written: no EPIPE/ECONNRESET after the answer either.
+    let writeError: unknown;
+    req.once('error', (error) => (writeError = error));
+    await sent;
+    expect(writeError).toBeUndefined();
+    // The connection's rest of the body was discarded: the next export is served normally.
+    expect(await exportSpans(KEY_A, 'a3')).toBe(200);
+  });
+
+  it('oversized bodies: a chunked body over the limit is answered 413 while it is still being sent', async () => {
+    const { req, answer } = openExport(KEY_A);
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    for (let i = 0; i < 20; i++) req.write(chunk);
+    req.end();
+    expect(await answer).toEqual({ status: 413 });
+  });
+});
+
+/** Resolves with the first `count` answers to arrive, in arrival order. */
+function waitForAnswers(answers: Promise<Answer>[], count: number): Promise<Answer[]> {
+  return new Promise((resolve) => {
+    const arrived: Answer[] = [];
+    for (const answer of answers) {
+      void answer.then((a) => {
+        arrived.push(a);
+        if (arrived.length === count) resolve(arrived);
+      });
+    }
+  });
+}
