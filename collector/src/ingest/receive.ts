@@ -80,7 +80,7 @@ async function handleExport(
   encoding: WireEncoding,
 ): Promise<void> {
   const started = performance.now();
-  const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes);
+  const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes, svc.limits.bodyTimeoutMs);
   const decoded = await svc.processor.run(encoding, body, projectOf(res));
   countDecode(svc.metrics, decoded);
 
@@ -153,9 +153,31 @@ function sendExportResponse(
 /**
  * Reads the body with hard caps on both sides of decompression: the wire size (maxBodyBytes)
  * and the inflated size (maxDecompressedBytes). A gzip bomb is stopped at the cap; the whole
- * thing is never allocated.
+ * thing is never allocated. A body not received within `deadlineMs` fails with 408, so a
+ * stalled upload cannot hold its concurrency slot.
  */
 export async function readBody(
+  req: Request,
+  maxBodyBytes: number,
+  maxDecompressedBytes: number,
+  deadlineMs = Infinity,
+): Promise<Buffer> {
+  if (!Number.isFinite(deadlineMs)) return readBodyUntimed(req, maxBodyBytes, maxDecompressedBytes);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new LlmwatchError('request_timeout', `request body not received within ${deadlineMs} ms`)),
+      deadlineMs,
+    );
+  });
+  try {
+    return await Promise.race([readBodyUntimed(req, maxBodyBytes, maxDecompressedBytes), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readBodyUntimed(
   req: Request,
   maxBodyBytes: number,
   maxDecompressedBytes: number,
