@@ -20,7 +20,7 @@ export const SKETCH_DIM = 64;
 /** Only the head of a long text is sketched: enough to see what it is about, bounded cost. */
 const MAX_SKETCH_CHARS = 8_000;
 
-export function computeFeatures(call: LlmCall): CallFeatures {
+export function computeFeatures(call: Pick<LlmCall, 'inputContent' | 'outputContent'>): CallFeatures {
   try {
     const input = messageText(call.inputContent);
     const output = messageText(call.outputContent);

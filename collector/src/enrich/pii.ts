@@ -282,23 +282,42 @@ export function applyPiiPolicy<C extends LlmCall | null>(
     name: name.drop ? '[DROPPED]' : name.text,
     attributes: policeAttributes(span.attributes, tally, local),
     statusMessage,
-    events: span.events.map((e) => {
-      const name = e.name.toLowerCase();
-      // gen_ai.user.message / gen_ai.choice / gen_ai.content.completion … carry the place in the name.
-      const hint: ContentPlace | undefined = name.includes('system')
-        ? 'system'
-        : name.includes('tool')
-          ? 'tool'
-          : name.includes('choice') || name.includes('completion') || name.includes('assistant')
-            ? 'output'
-            : name.includes('user') || name.includes('prompt')
-              ? 'input'
-              : undefined;
-      return { ...e, attributes: policeAttributes(e.attributes, tally, local, hint) };
-    }),
+    events: span.events.map((e) => ({
+      ...e,
+      attributes: policeAttributes(e.attributes, tally, local, placeOfEventName(e.name)),
+    })),
     links: span.links.map((l) => ({ ...l, attributes: policeAttributes(l.attributes, tally, local) })),
   };
   merge(tally.rows, local);
 
   return { call: outCall, span: outSpan, findings: [...tally.rows.values()] };
+}
+
+/** gen_ai.user.message / gen_ai.choice / gen_ai.content.completion … carry the place in the name. */
+function placeOfEventName(eventName: string): ContentPlace | undefined {
+  const name = eventName.toLowerCase();
+  if (name.includes('system')) return 'system';
+  if (name.includes('tool')) return 'tool';
+  if (name.includes('choice') || name.includes('completion') || name.includes('assistant')) return 'output';
+  if (name.includes('user') || name.includes('prompt')) return 'input';
+  return undefined;
+}
+
+/**
+ * A log record under the same policy as a span: its body and every string attribute (GenAI
+ * events carry prompts and completions there). A dropped body becomes null, so the raw value is
+ * stored nowhere, otel_logs included.
+ */
+export function applyPiiPolicyToRecord(
+  record: { eventName: string; body: AttributeValue; attributes: Attributes },
+  policy: PiiPolicy,
+  hashKey: string,
+): { body: AttributeValue; attributes: Attributes; findings: PiiFindingRow[] } {
+  const tally: Tally = { rows: new Map(), scans: new Map(), policy, hashKey, custom: customPatterns(policy) };
+  const local = new Map<string, PiiFindingRow>();
+  const hint = placeOfEventName(record.eventName);
+  const body = policeValue(record.body, hint ?? 'input', tally, local);
+  const attributes = policeAttributes(record.attributes, tally, local, hint);
+  merge(tally.rows, local);
+  return { body: body === undefined ? null : body, attributes, findings: [...tally.rows.values()] };
 }

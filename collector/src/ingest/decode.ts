@@ -81,7 +81,7 @@ export function decodeJson(body: Uint8Array, limits: IngestLimits): DecodeResult
   return walkExport(parsed, limits);
 }
 
-function errorText(error: unknown): string {
+export function errorText(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
@@ -99,7 +99,7 @@ const spanIdSchema = z
   .refine((s) => !ALL_ZERO.test(s), 'must not be all zero');
 /** DateTime64(9) ends at 2262-04-11 (int64 nanoseconds). */
 const MAX_NANOS = '9223372036854775807';
-function nanosInRange(s: string): boolean {
+export function nanosInRange(s: string): boolean {
   return s.length < 19 || (s.length === 19 && s <= MAX_NANOS);
 }
 const nanosSchema = z
@@ -149,17 +149,17 @@ const STATUS_ENUM: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_
 
 // ---- the walker ----
 
-type Obj = Record<string, unknown>;
+export type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
+export function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
 }
 
-function list(v: unknown): unknown[] {
+export function list(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-interface WalkState {
+export interface WalkState {
   limits: IngestLimits;
   stats: DecodeStats;
   /** Values left in the current span's walk budget. */
@@ -299,7 +299,7 @@ function links(v: unknown, st: WalkState): DecodedSpanLink[] {
 }
 
 /** OTLP KeyValue list → attributes. Null-prototype object: a `__proto__` key is just a key. */
-function attributes(v: unknown, st: WalkState, depth: number): Attributes {
+export function attributes(v: unknown, st: WalkState, depth: number): Attributes {
   const out = Object.create(null) as Attributes;
   let kept = 0;
   for (const kv of list(v)) {
@@ -324,7 +324,7 @@ function attributes(v: unknown, st: WalkState, depth: number): Attributes {
 }
 
 /** OTLP AnyValue → AttributeValue; undefined when malformed or over a limit (the caller drops it). */
-function anyValue(v: unknown, st: WalkState, depth: number): AttributeValue | undefined {
+export function anyValue(v: unknown, st: WalkState, depth: number): AttributeValue | undefined {
   if (--st.budget < 0) return undefined;
   if (v === null || v === undefined) return null;
   if (!isObj(v)) return undefined;
@@ -364,7 +364,7 @@ function anyValue(v: unknown, st: WalkState, depth: number): AttributeValue | un
   return null;
 }
 
-function intValue(v: unknown): number | string | undefined {
+export function intValue(v: unknown): number | string | undefined {
   if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
   if (typeof v === 'string') {
     if (!/^-?[0-9]{1,20}$/.test(v)) return undefined;
@@ -384,14 +384,14 @@ function isLong(v: unknown): v is { low: number; high: number; toString(): strin
 }
 
 /** Ids: protobuf bytes → lower-case hex; OTLP/JSON hex text → lower case. Others pass to zod as-is. */
-function idText(v: unknown): unknown {
+export function idText(v: unknown): unknown {
   if (v === null || v === undefined) return '';
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
   if (typeof v === 'string') return v.toLowerCase();
   return v;
 }
 
-function nanosText(v: unknown): unknown {
+export function nanosText(v: unknown): unknown {
   if (v === null || v === undefined) return '0';
   if (typeof v === 'string') return v;
   // protobufjs Long: its generic toString is slow on the hot path.
@@ -402,14 +402,14 @@ function nanosText(v: unknown): unknown {
   return v;
 }
 
-function enumValue(v: unknown, names: Record<string, number>): unknown {
+export function enumValue(v: unknown, names: Record<string, number>): unknown {
   if (v === null || v === undefined) return 0;
   if (typeof v === 'string') return names[v] ?? v;
   return v;
 }
 
 /** Strings as stored: well-formed UTF-16 (lone surrogates replaced) and length-capped. */
-function clean(s: string, st: WalkState): string {
+export function clean(s: string, st: WalkState): string {
   let out = s;
   const max = st.limits.maxAttributeValueLength;
   if (out.length > max) {

@@ -38,6 +38,12 @@ export interface ProtoKeyValue {
 export interface ExportTraceServiceResponse {
   partialSuccess?: { rejectedSpans?: number; errorMessage?: string } | null;
 }
+export interface ExportLogsServiceResponse {
+  partialSuccess?: { rejectedLogRecords?: number; errorMessage?: string } | null;
+}
+export interface ExportMetricsServiceResponse {
+  partialSuccess?: { rejectedDataPoints?: number; errorMessage?: string } | null;
+}
 
 interface GeneratedRoot {
   opentelemetry: {
@@ -47,6 +53,18 @@ interface GeneratedRoot {
           v1: {
             ExportTraceServiceRequest: ProtoMessageType<unknown>;
             ExportTraceServiceResponse: ProtoMessageType<ExportTraceServiceResponse>;
+          };
+        };
+        logs: {
+          v1: {
+            ExportLogsServiceRequest: ProtoMessageType<unknown>;
+            ExportLogsServiceResponse: ProtoMessageType<ExportLogsServiceResponse>;
+          };
+        };
+        metrics: {
+          v1: {
+            ExportMetricsServiceRequest: ProtoMessageType<unknown>;
+            ExportMetricsServiceResponse: ProtoMessageType<ExportMetricsServiceResponse>;
           };
         };
       };
@@ -61,6 +79,43 @@ export const ExportTraceServiceRequest =
   root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
 export const ExportTraceServiceResponse =
   root.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+export const ExportLogsServiceRequest = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
+export const ExportLogsServiceResponse = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
+export const ExportMetricsServiceRequest =
+  root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+export const ExportMetricsServiceResponse =
+  root.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+
+/**
+ * LogRecord.event_name (field 12) is newer than the generated code, which skips it. This
+ * reflection type reads only that field along the same path (resource_logs → scope_logs →
+ * log_records), so the names line up with the generated decode's records one to one.
+ */
+const logRecordEventName = new protobuf.Type('LogRecordEventName').add(
+  new protobuf.Field('eventName', 12, 'string'),
+);
+const scopeLogsEventNames = new protobuf.Type('ScopeLogsEventNames')
+  .add(new protobuf.Field('logRecords', 2, 'LogRecordEventName', 'repeated'))
+  .add(logRecordEventName);
+const resourceLogsEventNames = new protobuf.Type('ResourceLogsEventNames')
+  .add(new protobuf.Field('scopeLogs', 2, 'ScopeLogsEventNames', 'repeated'))
+  .add(scopeLogsEventNames);
+const logsEventNames = new protobuf.Type('LogsEventNames')
+  .add(new protobuf.Field('resourceLogs', 1, 'ResourceLogsEventNames', 'repeated'))
+  .add(resourceLogsEventNames);
+new protobuf.Root().add(logsEventNames);
+
+interface EventNames {
+  resourceLogs?: { scopeLogs?: { logRecords?: { eventName?: string }[] }[] }[];
+}
+
+/** event_name of every log record of an ExportLogsServiceRequest, as [resource][scope][record]. */
+export function decodeLogEventNames(body: Uint8Array): string[][][] {
+  const decoded = logsEventNames.decode(body) as unknown as EventNames;
+  return (decoded.resourceLogs ?? []).map((rl) =>
+    (rl.scopeLogs ?? []).map((sl) => (sl.logRecords ?? []).map((r) => r.eventName ?? '')),
+  );
+}
 
 /**
  * google.rpc.Status, the body OTLP/HTTP prescribes for 4xx/5xx answers to protobuf requests. The

@@ -1,7 +1,14 @@
-import { normalizeSpan, priceCall, type DecodedSpan, type LlmCall } from '@llmwatch/core';
+import {
+  normalizeSpan,
+  priceCall,
+  type AttributeValue,
+  type Attributes,
+  type DecodedSpan,
+  type LlmCall,
+} from '@llmwatch/core';
 import type { LlmwatchConfig } from '../config/index.js';
 import { computeFeatures } from '../enrich/features.js';
-import { applyPiiPolicy } from '../enrich/pii.js';
+import { applyPiiPolicy, applyPiiPolicyToRecord } from '../enrich/pii.js';
 import {
   callRow,
   emptyRows,
@@ -28,6 +35,12 @@ export interface PipelineStages {
     span: DecodedSpan,
   ): { call: LlmCall | null; span: DecodedSpan; findings: PiiFindingRow[] };
   computeFeatures(call: LlmCall): CallFeatures;
+  /** The same policy over a log record's body and attributes (GenAI events carry content). */
+  applyPiiPolicyToRecord(record: {
+    eventName: string;
+    body: AttributeValue;
+    attributes: Attributes;
+  }): { body: AttributeValue; attributes: Attributes; findings: PiiFindingRow[] };
 }
 
 export interface PipelineResult {
@@ -98,6 +111,7 @@ export function defaultStages(config: LlmwatchConfig, piiHashKey: string): Pipel
       return { ...call, costUsd: price.costUsd, priceVersion: price.priceVersion };
     },
     applyPiiPolicy: (call, span) => applyPiiPolicy(call, span, policy, piiHashKey),
+    applyPiiPolicyToRecord: (record) => applyPiiPolicyToRecord(record, policy, piiHashKey),
     computeFeatures,
   };
 }

@@ -9,6 +9,7 @@ import {
   fromWireError,
   type ExportProcessor,
   type ProcessedExport,
+  type Signal,
   type WireEncoding,
   type WireError,
 } from './process.js';
@@ -90,7 +91,7 @@ export function workerPool(
   for (let i = 0; i < size; i++) slots.push(spawnSlot(i));
 
   return {
-    run(encoding: WireEncoding, body: Uint8Array, projectId: string): Promise<ProcessedExport> {
+    run(signal: Signal, encoding: WireEncoding, body: Uint8Array, projectId: string): Promise<ProcessedExport> {
       if (closed) return Promise.reject(new Error('ingest workers are closed'));
       // Least busy live worker: exports differ a lot in size.
       let slot: Slot | undefined;
@@ -106,7 +107,7 @@ export function workerPool(
       const id = nextId++;
       return new Promise<ProcessedExport>((resolve, reject) => {
         target.pending.set(id, { resolve, reject });
-        target.worker.postMessage({ id, encoding, body, projectId });
+        target.worker.postMessage({ id, signal, encoding, body, projectId });
       });
     },
     async close(): Promise<void> {

@@ -1,11 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LlmwatchConfig } from '../config/index.js';
 import { defaultStages } from './pipeline.js';
-import { processExport, toWireError, type WireEncoding } from './process.js';
+import { processExport, toWireError, type Signal, type WireEncoding } from './process.js';
 
 /** Worker thread of process-pool.ts: the pipeline with the default stages of the given config. */
 interface Job {
   id: number;
+  signal: Signal;
   encoding: WireEncoding;
   body: Uint8Array;
   projectId: string;
@@ -18,7 +19,7 @@ if (!port) throw new Error('process-worker must run in a worker thread');
 
 port.on('message', (job: Job) => {
   try {
-    const result = processExport(job.encoding, job.body, job.projectId, config.ingest.limits, stages);
+    const result = processExport(job.signal, job.encoding, job.body, job.projectId, config.ingest.limits, stages);
     // Only buffers that own their whole memory move; small ones live in Node's shared pool, which
     // must never be detached, and are copied instead.
     const transfer = Object.values(result.blocks)

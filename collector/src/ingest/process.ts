@@ -1,10 +1,18 @@
 import { LlmwatchError, type ErrorCode } from '../errors.js';
 import { decodeJson, decodeProtobuf, type DecodeStats, type RejectReason } from './decode.js';
+import { decodeLogs } from './decode-logs.js';
+import { decodeMetrics } from './decode-metrics.js';
 import type { IngestLimits } from './limits.js';
-import { runPipeline, type PipelineStages } from './pipeline.js';
+import { runPipeline, type PipelineResult, type PipelineStages } from './pipeline.js';
+import { runLogsPipeline, runMetricsPipeline } from './pipeline-signals.js';
+import { ITEM_TABLES } from './rows.js';
 import { recordBlocks, type RecordBlocks } from './spool.js';
 
 export type WireEncoding = 'protobuf' | 'json';
+
+/** The OTLP signals llmwatch receives, each on `POST /v1/<signal>`. */
+export const SIGNALS = ['traces', 'logs', 'metrics'] as const;
+export type Signal = (typeof SIGNALS)[number];
 
 /**
  * One export request, decoded, validated, enriched and serialized: everything CPU-bound between
@@ -12,7 +20,9 @@ export type WireEncoding = 'protobuf' | 'json';
  * data with the row bytes as buffers, so it crosses threads without copies.
  */
 export interface ProcessedExport {
+  /** Items accepted: spans, log records or metric data points (what queue limits count). */
   spans: number;
+  /** Items rejected (partial_success). */
   rejected: number;
   rejectedByReason: Partial<Record<RejectReason, number>>;
   errorMessage: string;
@@ -20,19 +30,35 @@ export interface ProcessedExport {
   blocks: RecordBlocks;
   llmCalls: number;
   stageErrors: number;
+  /** GenAI events kept for joining to their spans' calls. */
+  genaiEvents: number;
 }
 
 export function processExport(
+  signal: Signal,
   encoding: WireEncoding,
   body: Uint8Array,
   projectId: string,
   limits: IngestLimits,
   stages: PipelineStages,
 ): ProcessedExport {
-  const decoded = encoding === 'protobuf' ? decodeProtobuf(body, limits) : decodeJson(body, limits);
-  const result = runPipeline(decoded.spans, projectId, stages);
+  let decoded: Omit<ReturnType<typeof decodeJson>, 'spans'>;
+  let result: PipelineResult & { genaiEvents?: number };
+  if (signal === 'logs') {
+    const logs = decodeLogs(encoding, body, limits);
+    decoded = logs;
+    result = runLogsPipeline(logs.items, projectId, stages);
+  } else if (signal === 'metrics') {
+    const metrics = decodeMetrics(encoding, body, limits);
+    decoded = metrics;
+    result = runMetricsPipeline(metrics.items, projectId);
+  } else {
+    const traces = encoding === 'protobuf' ? decodeProtobuf(body, limits) : decodeJson(body, limits);
+    decoded = traces;
+    result = runPipeline(traces.spans, projectId, stages);
+  }
   return {
-    spans: decoded.spans.length,
+    spans: ITEM_TABLES.reduce((n, t) => n + result.rows[t].length, 0),
     rejected: decoded.rejected,
     rejectedByReason: decoded.rejectedByReason,
     errorMessage: decoded.errorMessage,
@@ -40,20 +66,21 @@ export function processExport(
     blocks: recordBlocks(result.rows),
     llmCalls: result.llmCalls,
     stageErrors: result.stageErrors,
+    genaiEvents: result.genaiEvents ?? 0,
   };
 }
 
 /** Where exports are processed: in the calling thread or in a pool of worker threads. */
 export interface ExportProcessor {
-  run(encoding: WireEncoding, body: Uint8Array, projectId: string): Promise<ProcessedExport>;
+  run(signal: Signal, encoding: WireEncoding, body: Uint8Array, projectId: string): Promise<ProcessedExport>;
   close(): Promise<void>;
 }
 
 export function inlineProcessor(limits: IngestLimits, stages: PipelineStages): ExportProcessor {
   return {
-    run: (encoding, body, projectId) => {
+    run: (signal, encoding, body, projectId) => {
       try {
-        return Promise.resolve(processExport(encoding, body, projectId, limits, stages));
+        return Promise.resolve(processExport(signal, encoding, body, projectId, limits, stages));
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

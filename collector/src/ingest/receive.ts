@@ -6,14 +6,21 @@ import type { Logger } from '../logging.js';
 import { projectOf } from '../server/deps.js';
 import type { CollectorMetrics } from '../server/metrics.js';
 import type { IngestLimits } from './limits.js';
-import { ExportTraceServiceResponse } from './otlp-proto.js';
-import type { ExportProcessor, ProcessedExport, WireEncoding } from './process.js';
+import {
+  ExportLogsServiceResponse,
+  ExportMetricsServiceResponse,
+  ExportTraceServiceResponse,
+} from './otlp-proto.js';
+import { SIGNALS, type ExportProcessor, type ProcessedExport, type Signal, type WireEncoding } from './process.js';
+import type { EventJoiner } from './event-join.js';
 import type { Spool } from './spool.js';
 import type { IngestWriter } from './writer.js';
 
 /**
- * `POST /v1/traces`: receive → decode → validate → pipeline → spool (durable) → 2xx. The writer
- * inserts from the spool afterwards; the request never waits for ClickHouse.
+ * `POST /v1/traces`, `/v1/logs`, `/v1/metrics`: receive → decode → validate → pipeline → spool
+ * (durable) → 2xx. The writer inserts from the spool afterwards; the request never waits for
+ * ClickHouse. The three signals share one path, so limits, auth, durability and answers are the
+ * same for each.
  */
 export interface IngestService {
   limits: IngestLimits;
@@ -25,6 +32,8 @@ export interface IngestService {
   logger: Logger;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
+  /** Joins GenAI events (log records) to their spans' calls once both are stored. */
+  events: EventJoiner;
 }
 
 export type { WireEncoding };
@@ -39,8 +48,16 @@ export function wireEncoding(contentType: string | undefined): WireEncoding | un
 
 const RETRY_AFTER_SECONDS = 1;
 
-export function createTracesHandler(svc: IngestService): RequestHandler {
-  let inFlight = 0;
+/** One handler per signal; they share the concurrency limit (one decoder budget for all). */
+export function createExportHandlers(svc: IngestService): Record<Signal, RequestHandler> {
+  const state = { inFlight: 0 };
+  return Object.fromEntries(SIGNALS.map((signal) => [signal, exportHandler(svc, signal, state)])) as Record<
+    Signal,
+    RequestHandler
+  >;
+}
+
+function exportHandler(svc: IngestService, signal: Signal, state: { inFlight: number }): RequestHandler {
   return async (req: Request, res: Response) => {
     const encoding = wireEncoding(req.headers['content-type']);
     if (!encoding) {
@@ -50,15 +67,15 @@ export function createTracesHandler(svc: IngestService): RequestHandler {
       );
     }
     // Refuse before reading the body when saturated: cheap for us, and the sender retries later.
-    if (inFlight >= svc.limits.maxConcurrentRequests || svc.writer.full) {
+    if (state.inFlight >= svc.limits.maxConcurrentRequests || svc.writer.full) {
       svc.metrics.requestsRefused.inc({ reason: svc.writer.full ? 'queue_full' : 'concurrency' });
       throw overloaded(svc.writer.storageHealthy);
     }
-    inFlight++;
+    state.inFlight++;
     try {
-      await handleExport(svc, req, res, encoding);
+      await handleExport(svc, signal, req, res, encoding);
     } finally {
-      inFlight--;
+      state.inFlight--;
     }
   };
 }
@@ -75,13 +92,14 @@ function overloaded(storageHealthy: boolean): LlmwatchError {
 
 async function handleExport(
   svc: IngestService,
+  signal: Signal,
   req: Request,
   res: Response,
   encoding: WireEncoding,
 ): Promise<void> {
   const started = performance.now();
   const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes, svc.limits.bodyTimeoutMs);
-  const decoded = await svc.processor.run(encoding, body, projectOf(res));
+  const decoded = await svc.processor.run(signal, encoding, body, projectOf(res));
   countDecode(svc.metrics, decoded);
 
   const spans = decoded.spans;
@@ -95,6 +113,7 @@ async function handleExport(
       if (decoded.stageErrors) svc.metrics.stageErrors.inc(decoded.stageErrors);
       await svc.spool.appendBlocks(decoded.blocks);
       svc.metrics.llmCalls.inc(decoded.llmCalls);
+      if (decoded.genaiEvents > 0) svc.events.notify();
     } catch (cause) {
       svc.writer.release(spans);
       svc.metrics.spansRejected.inc({ reason: 'spool_error' }, spans);
@@ -106,10 +125,11 @@ async function handleExport(
     svc.metrics.spansAccepted.inc({ encoding }, spans);
   }
   svc.metrics.requests.inc({ encoding, status: '200' });
-  sendExportResponse(res, encoding, decoded.rejected, decoded.errorMessage);
+  sendExportResponse(res, signal, encoding, decoded.rejected, decoded.errorMessage);
   if (svc.logger.isLevelEnabled('debug')) {
     svc.logger.debug(
       {
+        signal,
         encoding,
         bytes: body.length,
         spans,
@@ -131,23 +151,35 @@ function countDecode(metrics: CollectorMetrics, decoded: ProcessedExport): void 
   if (droppedLinks) metrics.attributesDropped.inc({ kind: 'link' }, droppedLinks);
 }
 
-/** ExportTraceServiceResponse, with partial_success when spans were rejected. */
+/** Export<Signal>ServiceResponse, with partial_success when items were rejected. */
 function sendExportResponse(
   res: Response,
+  signal: Signal,
   encoding: WireEncoding,
   rejected: number,
   errorMessage: string,
 ): void {
-  const partialSuccess = rejected > 0 ? { rejectedSpans: rejected, errorMessage } : undefined;
+  const partial = rejected > 0;
+  let body: Uint8Array;
+  let json: object;
+  if (signal === 'logs') {
+    const partialSuccess = partial ? { rejectedLogRecords: rejected, errorMessage } : undefined;
+    json = partialSuccess ? { partialSuccess } : {};
+    body = ExportLogsServiceResponse.encode(ExportLogsServiceResponse.create(json)).finish();
+  } else if (signal === 'metrics') {
+    const partialSuccess = partial ? { rejectedDataPoints: rejected, errorMessage } : undefined;
+    json = partialSuccess ? { partialSuccess } : {};
+    body = ExportMetricsServiceResponse.encode(ExportMetricsServiceResponse.create(json)).finish();
+  } else {
+    const partialSuccess = partial ? { rejectedSpans: rejected, errorMessage } : undefined;
+    json = partialSuccess ? { partialSuccess } : {};
+    body = ExportTraceServiceResponse.encode(ExportTraceServiceResponse.create(json)).finish();
+  }
   if (encoding === 'json') {
-    res.status(200).json(partialSuccess ? { partialSuccess } : {});
+    res.status(200).json(json);
     return;
   }
-  const message = ExportTraceServiceResponse.create(partialSuccess ? { partialSuccess } : {});
-  res
-    .status(200)
-    .type('application/x-protobuf')
-    .send(Buffer.from(ExportTraceServiceResponse.encode(message).finish()));
+  res.status(200).type('application/x-protobuf').send(Buffer.from(body));
 }
 
 /**

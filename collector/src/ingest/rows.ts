@@ -6,14 +6,41 @@ import type { CallFeatures } from '../enrich/features.js';
  * several times faster than handing objects to the client (DESIGN §2), and it is also the form
  * the spool persists, so a replay inserts byte-identical data.
  */
-export const TABLES = ['otel_traces', 'llm_calls', 'pii_findings'] as const;
+export const TABLES = [
+  'otel_traces',
+  'llm_calls',
+  'pii_findings',
+  // Logs and metrics (migration 004). Appended, never reordered: the spool's record layout
+  // follows this order, and records written before these existed simply end early.
+  'otel_logs',
+  'otel_metrics_sum',
+  'otel_metrics_gauge',
+  'otel_metrics_histogram',
+  'otel_metrics_exponential_histogram',
+  'otel_metrics_summary',
+  'genai_events',
+] as const;
 export type TableName = (typeof TABLES)[number];
 
 export type TableRows = Record<TableName, string[]>;
 
 export function emptyRows(): TableRows {
-  return { otel_traces: [], llm_calls: [], pii_findings: [] };
+  return Object.fromEntries(TABLES.map((t) => [t, []])) as unknown as TableRows;
 }
+
+/**
+ * The tables whose rows are the items of an export (spans, log records, metric data points): what
+ * queue limits and segment sizes count. The others are derived from them.
+ */
+export const ITEM_TABLES: readonly TableName[] = [
+  'otel_traces',
+  'otel_logs',
+  'otel_metrics_sum',
+  'otel_metrics_gauge',
+  'otel_metrics_histogram',
+  'otel_metrics_exponential_histogram',
+  'otel_metrics_summary',
+];
 
 export type { CallFeatures } from '../enrich/features.js';
 
@@ -63,7 +90,7 @@ export function stringMap(attrs: Attributes): Record<string, string> {
   return out;
 }
 
-function serviceNameOf(resource: Attributes): string {
+export function serviceNameOf(resource: Attributes): string {
   const name = resource['service.name'];
   return typeof name === 'string' ? name : name === null || name === undefined ? '' : JSON.stringify(name);
 }
@@ -169,7 +196,7 @@ export function callRow(
 
 export function piiRow(
   projectId: string,
-  span: DecodedSpan,
+  span: Pick<DecodedSpan, 'startTimeUnixNano' | 'traceId' | 'spanId' | 'resource'>,
   call: LlmCall | null,
   finding: PiiFindingRow,
 ): string {

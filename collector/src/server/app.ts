@@ -8,7 +8,6 @@ import { createConsoleRouter } from './console.js';
 import { createCallsRouter } from '../api/calls.js';
 import { createDetectRouter } from '../api/detect.js';
 import { createEvalsRouter } from '../api/evals.js';
-import { createEvalsRouter } from '../api/evals.js';
 import { createRagRouter } from '../api/rag.js';
 import { createReportRouter } from '../api/report.js';
 import { createScoresRouter } from '../api/scores.js';
@@ -69,7 +68,6 @@ export function createApp(deps: CollectorDeps): Express {
   app.use(createReportRouter(deps));
   app.use(createDetectRouter(deps));
   app.use(createAlertsRouter(deps));
-  app.use(createEvalsRouter(deps));
   app.use(createOverviewRouter(deps));
   app.use(createCallDetailRouter(deps));
   app.use(createTracesRouter(deps));

@@ -12,6 +12,7 @@ import { startEvalScheduler } from '../eval/scheduler.js';
 import { LlmwatchError } from '../errors.js';
 import { createLogger, type Logger } from '../logging.js';
 import { defaultStages, type PipelineStages } from '../ingest/pipeline.js';
+import { EventJoiner } from '../ingest/event-join.js';
 import { inlineProcessor, type ExportProcessor } from '../ingest/process.js';
 import { workerPool } from '../ingest/process-pool.js';
 import type { IngestService } from '../ingest/receive.js';
@@ -200,7 +201,14 @@ export async function startCollector(
     : workers > 0
       ? workerPool(workers, config, piiHashKey, logger)
       : inlineProcessor(limits, defaultStages(config, piiHashKey));
+  const events = new EventJoiner({
+    client: ingestClient,
+    logger,
+    intervalMs: Math.max(100, config.ingest.flushIntervalMs * 2),
+  });
+  migrated.then(() => events.resume()).catch(() => undefined);
   const ingest: IngestService = {
+    events,
     limits,
     processor,
     spool,
@@ -245,6 +253,7 @@ export async function startCollector(
   } catch (error) {
     // Nothing was accepted yet: leave the spool as it is for the next start.
     await writer.shutdown(1_000).catch(() => undefined);
+    await events.stop();
     await processor.close().catch(() => undefined);
     await spool.unlock();
     for (const client of clients) await client.close().catch(() => undefined);
@@ -287,9 +296,11 @@ export async function startCollector(
       await writer.shutdown(options.drainTimeoutMs ?? 30_000);
       server.closeAllConnections();
       await serverClosed;
+      await events.stop();
       await processor.close();
       await spool.unlock();
       for (const client of clients) await client.close().catch(() => undefined);
+      removeRunningRecord(config.storage.dataDir);
       logger.info('collector stopped');
       logger.flush?.();
     })();
@@ -297,7 +308,6 @@ export async function startCollector(
   };
   return { url, host, port: boundPort, deps, close };
 }
-      removeRunningRecord(config.storage.dataDir);
 
 /** Binds and releases `host:port` (0 is always free); the error says which address is taken. */
 async function ensurePortFree(host: string, port: number): Promise<void> {

@@ -37,7 +37,13 @@ export type {
 } from './pricing/index.js';
 export { scanText, redactText, PII_TYPES } from './pii/index.js';
 export type { PiiType, PiiFinding, PiiScanOptions } from './pii/index.js';
-export { normalizeSpan, PROVIDER_ALIASES, FINISH_REASON_ALIASES } from './normalize/index.js';
+export {
+  normalizeSpan,
+  contentFromEvents,
+  PROVIDER_ALIASES,
+  FINISH_REASON_ALIASES,
+  type EventContent,
+} from './normalize/index.js';
 export type { AttributeAliases } from './normalize/index.js';
 export { seededRandom } from './random.js';
 export { isRefusal } from './refusal.js';

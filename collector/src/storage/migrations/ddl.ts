@@ -55,6 +55,14 @@ export const SHARDING_KEYS: Record<string, string> = {
   scores: 'cityHash64(TraceId)',
   detections: 'cityHash64(ProjectId, Rule, SubjectKey)',
   alert_state: 'cityHash64(ProjectId, Rule, SubjectKey)',
+  otel_logs: 'cityHash64(TraceId)',
+  otel_metrics_sum: 'cityHash64(ProjectId, MetricName)',
+  otel_metrics_gauge: 'cityHash64(ProjectId, MetricName)',
+  otel_metrics_histogram: 'cityHash64(ProjectId, MetricName)',
+  otel_metrics_exponential_histogram: 'cityHash64(ProjectId, MetricName)',
+  otel_metrics_summary: 'cityHash64(ProjectId, MetricName)',
+  genai_events: 'cityHash64(TraceId)',
+  genai_event_joins: 'cityHash64(TraceId)',
   eval_spend: 'cityHash64(ProjectId, Evaluator)',
 };
 

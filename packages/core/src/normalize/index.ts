@@ -1,4 +1,5 @@
 export { normalizeSpan } from './normalize.js';
+export { contentFromEvents, type EventContent } from './events.js';
 export type { AttributeAliases } from './aliases.js';
 export {
   GENAI_TABLE,
