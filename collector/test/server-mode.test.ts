@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spoolDirOf } from '../src/server/collector.js';
 import { startClickHouseFixture, type ClickHouseFixture } from './clickhouse-fixture.js';
@@ -7,6 +8,7 @@ import {
   numberedSpans,
   postSpans,
   rows,
+  spawnCollector,
   startTestCollector,
   stopCollectors,
   tempDir,
@@ -138,4 +140,31 @@ describe('server mode against the ClickHouse HTTP interface', () => {
       await fixture.setFault('none');
     }
   });
+
+  it('kill -9 while storage is down, restarted as the same pid (PID 1 in a container): the spool replays everything', async () => {
+    await fixture.setFault('refuse');
+    const spoolDir = join(dir, 'spool-kill');
+    const { proc, url } = await spawnCollector(
+      dir,
+      `storage:\n  url: ${fixture.url}\ningest:\n  spoolDir: ${spoolDir}\n  flushIntervalMs: 50\nlogging:\n  level: error\n`,
+    );
+    const batches = [numberedSpans('0d', 40), numberedSpans('0e', 40)];
+    for (const batch of batches) expect((await postSpans(url, batch)).status).toBe(200);
+    proc.kill('SIGKILL');
+    await new Promise((r) => proc.once('exit', r));
+    // The restarted container's collector gets the dead one's pid: the lock names "us".
+    const lock = readFileSync(join(spoolDir, 'LOCK'), 'utf8').split('\n');
+    writeFileSync(join(spoolDir, 'LOCK'), [String(process.pid), ...lock.slice(1)].join('\n'));
+    await fixture.setFault('none');
+
+    const restarted = await serverMode('spool-kill');
+    await flush(restarted);
+    const stored = await rows<{ n: number; spans: number }>(
+      restarted,
+      "SELECT toUInt32(count()) AS n, toUInt32(uniqExact(SpanId)) AS spans FROM otel_traces WHERE startsWith(SpanId, '0d') OR startsWith(SpanId, '0e')",
+    );
+    expect(stored[0]).toEqual({ n: 80, spans: 80 });
+    expect(readdirSync(spoolDir).filter((f) => f.endsWith('.seg'))).toEqual([]);
+  }, 60_000);
 });
+

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { emptyRows } from './rows.js';
-import { Spool, decodeSegment, encodeRecord, type SpoolSegment } from './spool.js';
+import { Spool, decodeSegment, encodeRecord, lockHeld, parseLock, type SpoolSegment } from './spool.js';
 
 function rowsOf(traces: string[], calls: string[] = []): ReturnType<typeof emptyRows> {
   return { ...emptyRows(), otel_traces: traces, llm_calls: calls };
@@ -68,10 +68,45 @@ describe('Spool', () => {
     const leftovers = await again.start();
     expect(leftovers.map((s) => s.id)).toEqual(sealed.map((s) => s.id));
     expect(leftovers.map((s) => s.memory)).toEqual(sealed.map(() => undefined));
-    expect(readFileSync(join(dir, 'LOCK'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8').split('\n')[0]).toBe(String(process.pid));
     for (const s of leftovers) await again.remove(s);
     await again.close();
     await again.unlock();
     expect(readdirSync(dir).sort()).toEqual(['failed']);
+  });
+});
+
+describe('spool lock', () => {
+  const spoolAt = (dir: string): Spool =>
+    new Spool({ dir, maxSegmentSpans: 10, maxSegmentAgeMs: 60_000, onSealed: () => undefined, logger: silentLogger });
+
+  it('crash loop in containers: a lock naming our own pid from an earlier start (PID 1 after kill -9) is taken over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmwatch-spool-'));
+    const first = spoolAt(dir);
+    await first.start();
+    await first.append(rowsOf(['{"n":1}']));
+    await first.sealNow();
+    // kill -9: the lock stays. The next start of the container has the same pid, not the same process.
+    const lock = readFileSync(join(dir, 'LOCK'), 'utf8').split('\n');
+    writeFileSync(join(dir, 'LOCK'), `${process.pid}\nearlier-start-of-this-pid\n${lock[2]}\n`);
+    const restarted = spoolAt(dir);
+    expect((await restarted.start()).map((s) => s.spans)).toEqual([1]);
+    // A lock from before the lock named its owner's start: our pid alone is stale too.
+    await restarted.unlock();
+    writeFileSync(join(dir, 'LOCK'), `${process.pid}\n`);
+    expect(await spoolAt(dir).start()).toHaveLength(1);
+  });
+
+  it('refuses a spool held by another Spool of this process or by a live process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmwatch-spool-'));
+    await spoolAt(dir).start();
+    await expect(spoolAt(dir).start()).rejects.toThrow(`is in use by process ${process.pid}`);
+    const parent = { pid: process.ppid };
+    expect(lockHeld(parent)).toBe(true);
+    // The same pid with another start time is another process: the owner is gone.
+    expect(lockHeld({ ...parent, startTime: '1' })).toBe(false);
+    expect(lockHeld({ pid: 999_999_999 })).toBe(false);
+    expect(parseLock('12\nabc\n345\n')).toEqual({ pid: 12, token: 'abc', startTime: '345' });
+    expect(parseLock('garbage')).toBeUndefined();
   });
 });

@@ -9,11 +9,13 @@ import {
   writeFile,
   type FileHandle,
 } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { ITEM_TABLES, TABLES, type TableName, type TableRows } from './rows.js';
+import { TABLES, type TableName, type TableRows } from './rows.js';
 
 /**
  * The durable spool: "acknowledged" means "on disk". Every accepted request's rows are appended
@@ -103,8 +105,8 @@ function isBlocks(rows: TableRows | RecordBlocks): rows is RecordBlocks {
 }
 
 export function decodeSegment(buf: Buffer): SegmentData {
-  const chunks = Object.fromEntries(TABLES.map((t) => [t, []])) as unknown as Record<TableName, Buffer[]>;
-  const counts = Object.fromEntries(TABLES.map((t) => [t, 0])) as unknown as Record<TableName, number>;
+  const chunks: Record<TableName, Buffer[]> = { otel_traces: [], llm_calls: [], pii_findings: [] };
+  const counts: Record<TableName, number> = { otel_traces: 0, llm_calls: 0, pii_findings: 0 };
   let offset = 0;
   let records = 0;
   while (offset + HEADER <= buf.length) {
@@ -117,8 +119,6 @@ export function decodeSegment(buf: Buffer): SegmentData {
     let p = 0;
     let ok = true;
     for (const table of TABLES) {
-      // A record written before a table was added ends at a table boundary: the rest are empty.
-      if (p === payload.length) break;
       if (p + 8 > payload.length) {
         ok = false;
         break;
@@ -142,8 +142,7 @@ export function decodeSegment(buf: Buffer): SegmentData {
   }
   const tables = {} as SegmentData['tables'];
   for (const table of TABLES) tables[table] = { rows: counts[table], body: Buffer.concat(chunks[table]) };
-  const spans = ITEM_TABLES.reduce((n, t) => n + counts[t], 0);
-  return { tables, spans, records, tornBytes: buf.length - offset };
+  return { tables, spans: counts.otel_traces, records, tornBytes: buf.length - offset };
 }
 
 export async function readSegment(path: string): Promise<SegmentData> {
@@ -228,7 +227,7 @@ export class Spool {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
     const parts = recordParts(blocks);
     const bytes = parts.reduce((n, b) => n + b.length, 0);
-    const spans = ITEM_TABLES.reduce((n, t) => n + blocks[t].rows, 0);
+    const spans = blocks.otel_traces.rows;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ parts, bytes, blocks, spans, resolve, reject });
       this.kick();
@@ -269,25 +268,27 @@ export class Spool {
 
   /**
    * One process per spool directory: another collector would replay (and delete) segments this
-   * one is still writing. The lock file holds the owner's pid; a dead owner's lock is taken over.
+   * one is still writing. The lock file names its owner (see lockHeld); a lock whose owner is
+   * gone is taken over, so a restart after kill -9 replays by itself.
    */
   private async lock(): Promise<void> {
     const file = join(this.opts.dir, 'LOCK');
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+        await writeFile(file, lockText(), { flag: 'wx' });
         this.locked = true;
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
-      const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) {
+      const owner = parseLock(await readFile(file, 'utf8').catch(() => ''));
+      if (owner && lockHeld(owner)) {
         throw new LlmwatchError(
           'config',
-          `ingest.spoolDir ${this.opts.dir} is in use by process ${owner}; give each collector its own spool directory`,
+          `ingest.spoolDir ${this.opts.dir} is in use by process ${owner.pid}; give each collector its own spool directory`,
         );
       }
+      this.opts.logger.warn({ owner: owner?.pid }, 'taking over the spool lock of a process that is gone');
       await unlink(file).catch(() => undefined);
     }
     throw new LlmwatchError('config', `cannot lock ingest.spoolDir ${this.opts.dir}`);
@@ -388,7 +389,11 @@ export class Spool {
       fh,
       createdAt: Date.now(),
       broken: false,
-      parts: Object.fromEntries(TABLES.map((t) => [t, { rows: 0, parts: [] }])) as unknown as OpenSegment['parts'],
+      parts: {
+        otel_traces: { rows: 0, parts: [] },
+        llm_calls: { rows: 0, parts: [] },
+        pii_findings: { rows: 0, parts: [] },
+      },
       textBytes: 0,
     };
     return this.current;
@@ -410,6 +415,51 @@ export class Spool {
       this.bytesInMemory += seg.textBytes;
     }
     this.opts.onSealed(sealed);
+  }
+}
+
+/** This process, as opposed to an earlier one that had the same pid (PID 1 in a container). */
+const PROCESS_TOKEN = randomUUID();
+
+interface LockOwner {
+  pid: number;
+  /** PROCESS_TOKEN of the owner; absent in locks written before it existed. */
+  token?: string;
+  /** The owner's start time in clock ticks since boot (Linux /proc), to tell a reused pid. */
+  startTime?: string;
+}
+
+/** `pid`, process token and start time, one per line. */
+function lockText(): string {
+  return `${process.pid}\n${PROCESS_TOKEN}\n${processStartTime(process.pid) ?? ''}\n`;
+}
+
+export function parseLock(text: string): LockOwner | undefined {
+  const [pid, token, startTime] = text.split('\n').map((l) => l.trim());
+  const owner = Number(pid);
+  if (!Number.isInteger(owner) || owner <= 0) return undefined;
+  return { pid: owner, ...(token ? { token } : {}), ...(startTime ? { startTime } : {}) };
+}
+
+/**
+ * Whether the lock's owner still runs. Our own pid is ours only with our token: a container's
+ * collector is PID 1 on every start, and after kill -9 its lock names PID 1 again. Another pid
+ * is held only while that process is alive and, where /proc tells, started when the owner did.
+ */
+export function lockHeld(owner: LockOwner): boolean {
+  if (owner.pid === process.pid) return owner.token === PROCESS_TOKEN;
+  if (!isAlive(owner.pid)) return false;
+  const startTime = owner.startTime && processStartTime(owner.pid);
+  return !startTime || startTime === owner.startTime;
+}
+
+/** Field 22 of /proc/<pid>/stat (after the parenthesised command, which may hold spaces). */
+function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
 }
 
