@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { dispatcherFor } from '../alert/index.js';
+import { baselineStatuses } from '../detect/baseline.js';
 import { detectRange } from '../detect/engine.js';
 import { LlmwatchError } from '../errors.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
@@ -18,7 +19,7 @@ const detectBodySchema = z
   .strict();
 
 /**
- * `POST /api/detect {from, to, project?, dryRun?}` → `{detections}`: every enabled detector over
+ * `POST /api/detect {from, to, project?, dryRun?}` → `{detections, baselines}`: every enabled detector over
  * that event-time range (a backtest), in windows of `detection.windowMinutes`. Unless dryRun the
  * results go through the alert state machine: stored, deduped and notified like live ones.
  */
@@ -41,7 +42,9 @@ export function createDetectRouter(deps: AppDeps): Router {
       },
       { fromMs: body.from, toMs: body.to, project, dryRun: body.dryRun },
     );
-    res.json({ detections });
+    // Which baseline each detector had at the end of the range: "learning" is not "all clear".
+    const baselines = await baselineStatuses(deps.clickhouse.query, deps.config.detection, project, body.to);
+    res.json({ detections, baselines });
   });
   return router;
 }

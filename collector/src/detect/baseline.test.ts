@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
 import { openClickHouse } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations/index.js';
+import { baselineStatuses } from './baseline.js';
 import { livePass, runDetectors } from './engine.js';
 
 const MIN = 60_000;
@@ -138,5 +139,14 @@ describe('baselines that degrade gracefully, and subjects', () => {
     const states = pass.baselines.filter((b) => b.project === 'new');
     expect(states.length).toBeGreaterThan(0);
     for (const s of states) expect(s).toMatchObject({ state: 'learning', historyHours: expect.any(Number) });
+  });
+
+  it('report and /api/detect say per detector which baseline a project has and when it improves', async () => {
+    const statuses = await baselineStatuses(client, config, 'fresh', now);
+    expect(statuses.map((s) => s.kind)).toEqual(['cost_spike', 'latency_regression', 'error_rate', 'drift']);
+    for (const s of statuses)
+      expect(s).toMatchObject({ state: 'recent', historyHours: 6, nextTierInHours: 42 });
+    const unknown = await baselineStatuses(client, config, 'nobody', now);
+    expect(unknown[0]).toMatchObject({ state: 'learning', historyHours: 0, nextTierInHours: 3 });
   });
 });

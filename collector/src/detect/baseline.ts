@@ -74,6 +74,29 @@ export function historyHours(h: ProjectHistory): number {
   return Math.round((h.historyMs / HOUR_MS) * 10) / 10;
 }
 
+/** Detectors judged against a time baseline (the others compare versions or values seen). */
+export const TEMPORAL_KINDS: readonly DetectionKind[] = [
+  'cost_spike',
+  'latency_regression',
+  'error_rate',
+  'drift',
+];
+
+/**
+ * The baseline every enabled temporal detector can use for one project at `atMs`: what `report`
+ * shows, so a fresh deployment reads "learning" instead of an empty alert list.
+ */
+export async function baselineStatuses(
+  client: ClickHouseClient,
+  cfg: DetectionConfig,
+  project: string,
+  atMs: number,
+): Promise<BaselineStatus[]> {
+  const [h] = await projectHistories(client, cfg, { fromMs: atMs, toMs: atMs + 1 }, project);
+  const history = h ?? { project, historyMs: 0, tier: 'learning' as const };
+  return TEMPORAL_KINDS.filter((k) => cfg[k].enabled).map((k) => baselineStatus(k, history, cfg));
+}
+
 /** Pure: the status line of one detector for one project. */
 export function baselineStatus(kind: DetectionKind, h: ProjectHistory, cfg: DetectionConfig): BaselineStatus {
   const hours = h.historyMs / HOUR_MS;

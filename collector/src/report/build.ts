@@ -1,4 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { baselineStatuses, type BaselineStatus } from '../detect/baseline.js';
+import { detectionSchema, type DetectionConfig } from '../detect/config.js';
 import type { Detection } from '../detect/types.js';
 import { LlmwatchError } from '../errors.js';
 import { queryRows } from '../storage/clickhouse.js';
@@ -53,6 +55,8 @@ export interface Report {
   pii: { type: string; place: string; findings: number; calls: number; series: number[] }[];
   /** Open (firing) alerts; `null` when this deployment has no alert store yet. */
   alerts: ReportAlert[] | null;
+  /** Per detector: seasonal, recent or still learning, with the history it has (docs/detection.md). */
+  baselines: BaselineStatus[];
 }
 
 export interface ReportOptions {
@@ -63,6 +67,8 @@ export interface ReportOptions {
   now?: Date;
   /** Sparkline resolution. @default 24 */
   buckets?: number;
+  /** Thresholds of the baseline tiers. @default the defaults of `detection:` */
+  detection?: DetectionConfig;
 }
 
 const SINCE_UNITS: Record<string, number> = {
@@ -236,6 +242,12 @@ export async function buildReport(client: ClickHouseClient, options: ReportOptio
     errors,
     pii,
     alerts: await openAlerts(client, options.project),
+    baselines: await baselineStatuses(
+      client,
+      options.detection ?? detectionSchema.parse({}),
+      options.project,
+      to.getTime(),
+    ),
   };
 }
 

@@ -126,5 +126,23 @@ export function renderReport(report: Report): string {
         99,
       ),
     );
+  out.push('', ...baselineLines(report));
   return `${out.join('\n')}\n`;
+}
+
+/** One line per baseline state: which detectors judge against what, and when that improves. */
+function baselineLines(report: Report): string[] {
+  const byState = new Map<string, string[]>();
+  for (const b of report.baselines) {
+    const next =
+      b.nextTierInHours === null
+        ? ''
+        : `; ${b.state === 'learning' ? 'recent-hours baseline' : 'seasonal baseline'} in ${b.nextTierInHours} h`;
+    const what =
+      b.state === 'learning'
+        ? `learning (${b.historyHours} h of history, only absolute guards${next})`
+        : `${b.state} baseline (${b.historyHours} h of history${next})`;
+    byState.set(what, [...(byState.get(what) ?? []), b.kind]);
+  }
+  return [...byState].map(([what, kinds]) => `detection: ${kinds.join(', ')}: ${what}`);
 }
