@@ -2,11 +2,15 @@ import { Readable, Writable } from 'node:stream';
 import { scanJsonLines } from '../collector/src/cli/commands/pii.js';
 import { scanText } from '../packages/core/src/pii/index.js';
 import { seededRandom } from '../packages/core/src/index.js';
+import { generateCorpus } from '../packages/core/test/pii-eval/corpus.js';
+import type { EvalReport } from '../packages/core/test/pii-eval/metrics.js';
+import { evaluate, markdownTable } from '../packages/core/test/pii-eval/metrics.js';
+import { generateSpecCorpus } from '../packages/core/test/pii-eval/spec-corpus.js';
 import { availableParallelism, loadavg } from 'node:os';
 import type { BenchResult } from './types.js';
 
 /**
- * PII scan throughput, one core: `scanText` over a generated mix of the text an LLM app sends
+ * PII detection quality on both evaluation corpora, and scan throughput, one core: `scanText` over a generated mix of the text an LLM app sends
  * and receives — chat prompts and answers in several languages and scripts, source code,
  * application logs and tool-call JSON — with a realistic sprinkling of PII and secrets (most text
  * has none). Reported in MB/s of UTF-8 input.
@@ -143,7 +147,21 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   const streamMbps = jsonl.length / 2 ** 20 / streamSec;
   const streamCpuMbps = jsonl.length / 2 ** 20 / ((sc.user + sc.system) / 1e6);
 
+  // Detection quality, after the timed runs: the template corpus written alongside the detectors,
+  // and the corpus generated from the formats' specifications.
+  const ownCorpus = evaluate(generateCorpus());
+  const specCorpus = evaluate(generateSpecCorpus());
+  const summary = (r: EvalReport) => ({
+    microF1: r.micro.f1,
+    precision: r.micro.precision,
+    recall: r.micro.recall,
+    perType: Object.fromEntries(r.scores.map((x) => [x.type, { precision: x.precision, recall: x.recall, f1: x.f1 }])),
+    hardNegativeExamples: r.hardNegativeExamples,
+    hardNegativeFlagged: r.hardNegativeFlagged,
+  });
+
   const data = {
+    quality: { templateCorpus: summary(ownCorpus), specCorpus: summary(specCorpus) },
     bytes,
     documents: docs.length,
     findings,
@@ -163,6 +181,16 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     },
   };
   const markdown = [
+    '## PII detection quality',
+    '',
+    `Template corpus (packages/core/test/pii-eval/corpus.ts, ${ownCorpus.hardNegativeExamples} of 2,000 cases hard negatives; written alongside the detectors):`,
+    '',
+    markdownTable(ownCorpus),
+    '',
+    `Spec-generated corpus (packages/core/test/pii-eval/spec-corpus.ts, 1,600 cases, ${specCorpus.hardNegativeExamples} hard negatives; values generated from the formats' specifications):`,
+    '',
+    markdownTable(specCorpus),
+    '',
     '## PII scan throughput (single core)',
     '',
     `Mixed prompt text (prose in 7 languages, code, logs, tool-call JSON, ~3% snippets with PII), ${(bytes / 2 ** 20).toFixed(1)} MiB in ${docs.length} documents of 4 KiB; median of ${runs} runs.`,

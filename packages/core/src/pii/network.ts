@@ -86,13 +86,13 @@ const FILE_TLDS = new Set([
  * `scheme://user:password@host`), not a mailbox.
  */
 function urlUserinfo(text: string, s: number): boolean {
-  let j = s - 1;
-  if (j >= 0 && text.charCodeAt(j) === 0x3a) {
-    // Skip the user name before ':'.
-    j--;
-    while (j >= 0 && s - j < 80 && !/[\s/:@"']/.test(text[j]!)) j--;
+  // Walk back through the authority (no '/', space or quote in it) to the "://" before it.
+  for (let j = s - 1; j >= 2 && s - j < 128; j--) {
+    const c = text.charCodeAt(j);
+    if (c === 0x2f) return text.charCodeAt(j - 1) === 0x2f && text.charCodeAt(j - 2) === 0x3a;
+    if (c <= 0x20 || c === 0x22 || c === 0x27 || c === 0x40) return false;
   }
-  return j >= 2 && text.charCodeAt(j) === 0x2f && text.charCodeAt(j - 1) === 0x2f && text.charCodeAt(j - 2) === 0x3a;
+  return false;
 }
 
 /** The email around the '@' at `at`, as [start, end], or null. */

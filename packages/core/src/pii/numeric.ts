@@ -58,6 +58,16 @@ function sepFlag(c: number): number {
   }
 }
 
+/** The comma at `i` is followed by 1-3 digits and no further digit group. */
+function decimalCommaAt(text: string, i: number): boolean {
+  let k = i + 1;
+  while (k < text.length && k - i <= 4 && isDigit(text.charCodeAt(k))) k++;
+  const digits = k - i - 1;
+  if (digits === 0 || digits > 3) return false;
+  const after = k < text.length ? text.charCodeAt(k) : 0;
+  return !(after === 0x2d || after === 0x2f || (after === 0x2e && isDigit(text.charCodeAt(k + 1))));
+}
+
 /** Skips to the end of the word/number token that starts at or contains `i`. */
 function skipToken(text: string, i: number): number {
   let j = i;
@@ -142,8 +152,11 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
   if (runEnd < n) {
     const c = text.charCodeAt(runEnd);
     if (isWordChar(c) || c === 0x40) return skipToken(text, runEnd);
-    if ((c === 0x2e || c === 0x2d || c === 0x2c) && runEnd + 1 < n && isWordChar(text.charCodeAt(runEnd + 1)))
+    if ((c === 0x2e || c === 0x2d) && runEnd + 1 < n && isWordChar(text.charCodeAt(runEnd + 1)))
       return skipToken(text, runEnd + 1);
+    // A comma before 1-3 digits is a thousands separator or decimal comma (1,234,567 / 657,59);
+    // before anything else it separates fields (CSV: "…,866-25-4032,2026-06-16").
+    if (c === 0x2c && decimalCommaAt(text, runEnd)) return skipToken(text, runEnd + 1);
   }
 
   // Every type needs 7+ digits or four groups (IPv4): most numbers in logs and JSON are neither.
@@ -439,6 +452,9 @@ function groupLens(s: string): string {
 }
 
 function looksLikeDate(text: string, a: number, b: number): boolean {
+  // "2026-11-23 11:42:19" in a log line: a year, then month and day (and the hour).
+  if (b - a >= 2 && gEnd[a]! - gStart[a]! === 4 && gEnd[a + 1]! - gStart[a + 1]! <= 2 && !(gSep[a]! & SEP_SPACE))
+    if (yearAt(text, a)) return true;
   if (b - a !== 2) return false;
   const l0 = gEnd[a]! - gStart[a]!;
   const l1 = gEnd[a + 1]! - gStart[a + 1]!;
@@ -536,7 +552,7 @@ function uniformDots(a: number, b: number): boolean {
   let dots = 0;
   for (let x = a; x < b; x++) if (gSep[x]! & SEP_DOT) dots++;
   if (dots === 0) return true;
-  if (dots !== b - a) return false;
+  if (dots !== b - a || dots === 1) return false;
   for (let x = a; x < b; x++) if (gSep[x] !== SEP_DOT) return false;
   return true;
 }

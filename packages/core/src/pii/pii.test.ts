@@ -227,6 +227,9 @@ describe('held-out misses: SSNs with spaces, national DE/FR phone numbers, AWS s
     ['phone', 'звоните 8 (495) 123-45-67', '8 (495) 123-45-67'],
     ['phone', 'Llámame al 612 34 56 78', '612 34 56 78'],
     ['phone', 'call 00353 86 123 4567', '00353 86 123 4567'],
+    // A comma ends a CSV field; only 1-3 digits after it make a thousands separator or decimal comma.
+    ['us_ssn', 'name,ssn,created\nolga,115-67-1447,2026-03-17', '115-67-1447'],
+    ['phone', 'name,mobile\nanna,+49 171 2345678,2026-03-17', '+49 171 2345678'],
   ] as Array<[PiiType, string, string]>)('finds %s in %j', (type, text, value) => {
     expect(found(text)).toContainEqual([type, value]);
   });
@@ -267,8 +270,14 @@ describe('held-out false alarms: placeholder credentials are not secrets', () =>
     'SLACK_BOT_TOKEN=xoxb-your-bot-token',
     'password: ${{ secrets.DB_PASSWORD }}',
     'PGPASSWORD=$DB_PASSWORD psql',
+    'Total: 5.944.610,87 €, rate 0.853818493, 1,234,567 rows',
   ])('reports nothing in %j', (text) => {
     expect(found(text)).toEqual([]);
+  });
+
+  it('a URL user or password placeholder is not an email either', () => {
+    expect(found('amqp://<user>:%DB_PASSWORD%@db.internal:5672 and ftp://anna@files.internal/x')).toEqual([]);
+    expect(found('https://acme.example/contact?to=anna@example.com')).toEqual([['email', 'anna@example.com']]);
   });
 
   it('real passwords next to the same keywords are still found', () => {

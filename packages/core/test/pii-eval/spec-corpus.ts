@@ -651,11 +651,38 @@ function personal(g: Gen, d: Doc, type: Exclude<PiiType, 'secret'>, value: strin
     case 'json-plain':
       d.t(`{"${field}": "`).v(type, value).t(`", "updated_at": "${timestamp(g)}"}`);
       return;
-    case 'log':
-      d.t(`${timestamp(g)} ${g.pick(['INFO', 'WARN', 'DEBUG'])} [${g.pick(['api', 'billing', 'auth', 'crm'])}] ${g.pick(['updated profile', 'login attempt', 'webhook received', 'validation failed'])} ${field}=`).v(type, value).t(` trace_id=${g.chars(32, HEX)}`);
+    case 'log': {
+      // Addresses in logs usually carry their port: 10.0.0.5:8080, [2001:db8::1]:443.
+      const port = type === 'ip_address' && g.chance(0.5) ? String(g.int(1024, 65535)) : '';
+      const v6 = value.includes(':');
+      d.t(`${timestamp(g)} ${g.pick(['INFO', 'WARN', 'DEBUG'])} [${g.pick(['api', 'billing', 'auth', 'crm'])}] ${g.pick(['updated profile', 'login attempt', 'webhook received', 'validation failed'])} ${field}=${port && v6 ? '[' : ''}`).v(type, value).t(`${port ? `${v6 ? ']' : ''}:${port}` : ''} trace_id=${g.chars(32, HEX)}`);
       return;
+    }
     case 'code':
       d.t(`const ${field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())} = "`).v(type, value).t(`"; // TODO remove before commit`);
+      return;
+    case 'csv':
+      d.t(`name,${field},created\n${g.pick(FIRST)} ${g.pick(LAST)},`).v(type, value).t(`,2026-0${g.int(1, 9)}-1${g.int(0, 9)}\n`);
+      return;
+    case 'markdown':
+      d.t(`| name | ${field} | status |\n|---|---|---|\n| ${g.pick(FIRST)} | `).v(type, value).t(` | ${g.pick(['active', 'pending'])} |`);
+      return;
+    case 'signature': {
+      const label: Record<Exclude<PiiType, 'secret'>, string[]> = {
+        email: ['E-Mail', 'Email', 'E', 'Mail'],
+        phone: ['T', 'M', 'Tel', 'Mobile', 'Mob.', 'Phone', 'Tél.'],
+        credit_card: ['Card'],
+        us_ssn: ['SSN'],
+        iban: ['IBAN'],
+        ip_address: ['VPN'],
+      };
+      d.t(`${g.pick(['Best regards', 'Mit freundlichen Grüßen', 'Cordialement', 'Saludos'])},\n${g.pick(FIRST)} ${g.pick(LAST)}\n${g.pick(['Head of Operations', 'Account Manager', 'CTO'])} | ACME GmbH\n${g.pick(label[type])}: `).v(type, value).t('\n');
+      return;
+    }
+    case 'header':
+      if (type === 'email') d.t(`From: ${g.pick(FIRST)} ${g.pick(LAST)} <`).v(type, value).t(`>\nSubject: Re: invoice`);
+      else if (type === 'ip_address') d.t('X-Forwarded-For: ').v(type, value).t(', ').v(type, ipv4(g)).t('\nX-Request-Id: ' + uuid(g));
+      else d.t(`X-${field.replace(/_/g, '-')}: `).v(type, value);
       return;
     case 'chat': {
       const [before, after] = g.pick(PROSE[type][lang]);
@@ -800,7 +827,27 @@ const KEY_PLACEHOLDERS = [
 ];
 
 function hardNegative(g: Gen, d: Doc): void {
-  switch (g.int(0, 21)) {
+  switch (g.int(0, 27)) {
+    case 22: {
+      const last4 = g.digits(4);
+      d.t(`Card ending in ${last4}: ${g.pick([`**** **** **** ${last4}`, `•••• •••• •••• ${last4}`, `XXXX-XXXX-XXXX-${last4}`, `************${last4}`])}`);
+      return;
+    }
+    case 23:
+      d.t(`SSN on file: ${g.pick(['***-**-', 'XXX-XX-', 'xxx-xx-'])}${g.digits(4)} (masked)`);
+      return;
+    case 24:
+      d.t(`We sent a code to ${g.pick(['+49 171 ****', '+1 (415) ***-**', '06 ** ** ** '])}${g.digits(2)} and ${g.pick(FIRST)[0]}***@${g.pick(MAIL_DOMAINS)}`);
+      return;
+    case 25:
+      d.t(`Key ${g.pick(['sk-...', 'sk-proj-****', 'AKIA************', 'ghp_…', 'xoxb-…'])}${g.chars(4, ALNUM)} was rotated ${g.int(2, 30)} days ago.`);
+      return;
+    case 26:
+      d.t(`Total: ${g.pick([`${g.int(1, 9)}.${g.digits(3)}.${g.digits(3)},${g.digits(2)} €`, `$${g.int(10, 99)},${g.digits(3)},${g.digits(3)}.${g.digits(2)}`, `CHF ${g.int(1, 9)}'${g.digits(3)}'${g.digits(3)}.00`, `${g.int(1, 9)} ${g.digits(3)} ${g.digits(3)},${g.digits(2)} €`])}, rate 0.${g.digits(9)}`);
+      return;
+    case 27:
+      d.t(`"dependencies": {"react": "^${g.int(16, 19)}.${g.int(0, 3)}.${g.int(0, 9)} || ~${g.int(15, 17)}.0.${g.int(0, 9)}"}, timeout PT${g.int(1, 9)}H${g.int(1, 59)}M, sleep 0.${g.int(1, 9)}5`);
+      return;
     case 0: {
       const scheme = g.pick(['postgres', 'mysql', 'mongodb+srv', 'redis', 'amqp']);
       d.t(g.pick(['DATABASE_URL=', 'url: ', 'e.g. ', 'Set the connection string to ']) + `${scheme}://${g.pick(['user', 'app', 'admin', '<user>', '${DB_USER}'])}:${g.pick(PLACEHOLDERS)}@${g.pick(['localhost', 'db.internal', '<host>', '${DB_HOST}'])}:${g.pick(['5432', '3306', '27017', '6379'])}/${g.pick(['mydb', 'app', '<db>'])}`);
@@ -907,7 +954,7 @@ function invalidPhone(g: Gen): string {
 
 // ------------------------------------------------------------------ corpus
 
-const CARRIERS = ['prompt', 'prompt', 'chat', 'json', 'json-plain', 'log', 'code'];
+const CARRIERS = ['prompt', 'prompt', 'chat', 'json', 'json-plain', 'log', 'code', 'csv', 'markdown', 'signature', 'header'];
 
 function personalValue(g: Gen, type: Exclude<PiiType, 'secret'>): string {
   switch (type) {
