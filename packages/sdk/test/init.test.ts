@@ -107,7 +107,7 @@ describe('init()', () => {
     expect(s.spansFailed).toBe(20);
   });
 
-  it('does not keep the process alive: an app that never calls shutdown() exits promptly', async () => {
+  it('does not keep the process alive: an app that never calls shutdown() exits, the collector being down, once its exit flush times out', async () => {
     const script = fileURLToPath(new URL('./fixtures/no-shutdown.ts', import.meta.url));
     const t0 = Date.now();
     const out = await new Promise<string>((resolve, reject) =>
