@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import {
+  callsNeeded,
+  differenceFromCis,
+  holm,
+  nonInferiorityP,
+  quantileCiLevels,
+  welchDf,
+  zQuantile,
+} from './stats.js';
+
+describe('compare statistics against reference values', () => {
+  it('normal quantiles match the tables', () => {
+    expect(zQuantile(0.975)).toBeCloseTo(1.959964, 6);
+    expect(zQuantile(0.8)).toBeCloseTo(0.841621, 6);
+    expect(zQuantile(0.95)).toBeCloseTo(1.644854, 6);
+  });
+
+  it('Holm adjusts step-down and keeps the adjusted p-values monotone', () => {
+    // Worked example: sorted 0.005·4, 0.01·3, 0.03·2, 0.04·1 → 0.02, 0.03, 0.06, max(0.04, 0.06).
+    const adjusted = holm([0.01, 0.04, 0.03, 0.005]);
+    expect(adjusted.map((p) => Number(p.toFixed(6)))).toEqual([0.03, 0.06, 0.06, 0.02]);
+    expect(holm([0.2, Number.NaN, 0.9])).toEqual([0.4, Number.NaN, 0.9]);
+  });
+
+  it('Welch-Satterthwaite degrees of freedom', () => {
+    // var 1, n 10 and var 4, n 20: (0.1 + 0.2)² / (0.1²/9 + 0.2²/19) = 27.98
+    expect(welchDf(1, 10, 4, 20)).toBeCloseTo(27.98, 2);
+    // Equal variances and sizes: 2(n − 1).
+    expect(welchDf(0.03, 6, 0.03, 6)).toBeCloseTo(10, 10);
+  });
+
+  it('non-inferiority p-value is the one-sided t tail: t(0.95, 10 df) = 1.812461 gives p = 0.05', () => {
+    // n = 6 each, variance 0.03: se = 0.1 and df = 10; (diff + margin) / se = 1.812461.
+    const a = { mean: 0.5, variance: 0.03, n: 6 };
+    const b = { mean: 0.5 + 0.1812461 - 0.05, variance: 0.03, n: 6 };
+    expect(nonInferiorityP(a, b, 0.05)).toBeCloseTo(0.05, 6);
+    // t(0.99, 10 df) = 2.763769.
+    expect(nonInferiorityP(a, { ...b, mean: 0.5 + 0.2763769 - 0.05 }, 0.05)).toBeCloseTo(0.01, 6);
+  });
+
+  it('difference of two estimates from their CIs: z = 3/√2 gives p = 0.0339', () => {
+    const z = 1.959964;
+    const { pValue, ci } = differenceFromCis(
+      { value: 10, lower: 10 - z, upper: 10 + z },
+      { value: 13, lower: 13 - z, upper: 13 + z },
+    );
+    expect(pValue).toBeCloseTo(0.033895, 5);
+    expect(ci[0]).toBeCloseTo(3 - z * Math.SQRT2, 5);
+  });
+
+  it('quantile CI ranks: median of 100 is bracketed by ranks 40 and 60', () => {
+    expect(quantileCiLevels(100, 0.5)).toEqual([0.4, 0.6]);
+  });
+
+  it('sample size: half a standard deviation at α = 0.05, power 0.8 needs 63 per group', () => {
+    expect(callsNeeded(1, 0.5)).toBe(63);
+    // One-sided (non-inferiority): 2·((1.645 + 0.842)·1/0.5)² = 49.5 → 50.
+    expect(callsNeeded(1, 0.5, 0.05, 0.8, 1)).toBe(50);
+  });
+});
