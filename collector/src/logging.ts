@@ -17,5 +17,13 @@ export function createLogger(level: LevelWithSilent = 'info'): Logger {
   );
 }
 
+/** The part of a pino logger that detection and alerting need (tests pass plain objects). */
+export interface Log {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+export const noLog: Log = { info() {}, warn() {}, error() {} };
+
 /** A logger that discards everything (tests, embedding). */
 export const silentLogger: Logger = pino({ level: 'silent' });

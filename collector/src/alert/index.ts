@@ -1,4 +1,4 @@
-import type { AppDeps } from '../server/deps.js';
+import type { AlertsConfig } from './config.js';
 import { createNotifiers, Dispatcher, type Log } from './notify.js';
 
 export { alertsSchema, type AlertsConfig, type NotifierConfig } from './config.js';
@@ -11,12 +11,17 @@ export {
   type Notifier,
   type Log,
 } from './notify.js';
-export { applyPass, listAlerts, loadStates } from './state.js';
+export { alertRecorder, applyPass, listAlerts, loadStates } from './state.js';
 
-const dispatchers = new WeakMap<AppDeps, Dispatcher>();
+/** What owns a dispatcher: the running collector's deps (any object carrying the alerts config). */
+interface DispatcherOwner {
+  config: { alerts: AlertsConfig };
+}
+
+const dispatchers = new WeakMap<DispatcherOwner, Dispatcher>();
 
 /** One notification dispatcher per running collector, shared by the scheduler and POST /api/detect. */
-export function dispatcherFor(deps: AppDeps, log?: Log): Dispatcher {
+export function dispatcherFor(deps: DispatcherOwner, log?: Log): Dispatcher {
   let d = dispatchers.get(deps);
   if (!d) {
     d = new Dispatcher(createNotifiers(deps.config.alerts), deps.config.alerts.delivery, log);

@@ -3,13 +3,9 @@ import type { Detection } from '../detect/types.js';
 import { describeSubject } from '../detect/types.js';
 import type { AlertsConfig, NotifierConfig } from './config.js';
 
-/** The part of a pino logger the alerting code needs. */
-export interface Log {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-export const noLog: Log = { info() {}, warn() {}, error() {} };
+import { noLog, type Log } from '../logging.js';
+
+export { noLog, type Log };
 
 /** One delivery attempt: resolves when the receiver accepted it (2xx), throws otherwise. */
 export interface Notifier {

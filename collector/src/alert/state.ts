@@ -3,6 +3,7 @@ import { queryRows } from '../storage/clickhouse.js';
 import type { AlertsConfig } from './config.js';
 import type { Dispatcher, Log } from './notify.js';
 import { noLog } from './notify.js';
+import type { PassRecorder, RecordedPass } from '../detect/engine.js';
 import { subjectKey, type Detection, type DetectionKind, type DetectWindow } from '../detect/types.js';
 
 /**
@@ -79,19 +80,21 @@ function nextVersion(): string {
   return String(lastVersion);
 }
 
-export interface PassInput {
-  window: DetectWindow;
-  project?: string;
-  /** Detector kinds that ran successfully in this pass: only their alerts may resolve. */
-  ran: readonly DetectionKind[];
-  detections: Detection[];
-}
+export type PassInput = RecordedPass;
 
 export interface AlertEngineDeps {
   client: ClickHouseClient;
   alerts: AlertsConfig;
   dispatcher?: Dispatcher;
   log?: Log;
+}
+
+/** The alert state machine as detection's recorder (detect never imports alert; callers wire this in). */
+export function alertRecorder(deps: AlertEngineDeps): PassRecorder {
+  return {
+    record: (pass) => applyPass(deps, pass),
+    flush: () => deps.dispatcher?.flush() ?? Promise.resolve(),
+  };
 }
 
 /** Applies one detection pass: returns the firing detections plus the resolutions it caused. */

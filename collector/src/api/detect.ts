@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { dispatcherFor } from '../alert/index.js';
+import { alertRecorder, dispatcherFor } from '../alert/index.js';
 import { baselineStatuses } from '../detect/baseline.js';
 import { detectRange } from '../detect/engine.js';
 import { LlmwatchError } from '../errors.js';
@@ -37,8 +37,11 @@ export function createDetectRouter(deps: AppDeps): Router {
       {
         client: deps.clickhouse.query,
         detection: deps.config.detection,
-        alerts: deps.config.alerts,
-        dispatcher: dispatcherFor(deps),
+        recorder: alertRecorder({
+          client: deps.clickhouse.query,
+          alerts: deps.config.alerts,
+          dispatcher: dispatcherFor(deps),
+        }),
       },
       { fromMs: body.from, toMs: body.to, project, dryRun: body.dryRun },
     );

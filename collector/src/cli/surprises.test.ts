@@ -99,9 +99,7 @@ describe('llmwatch CLI surprises (issue 14)', () => {
       const config = join(dir, 'running.yaml');
       writeFileSync(config, `server:\n  port: ${collector.port}\n`);
       const empty = join(dir, 'nothing-here');
-      await expect(loadReport({ since: '1h', config, data: empty })).rejects.toThrow(
-        `no data in ${empty}`,
-      );
+      await expect(loadReport({ since: '1h', config, data: empty })).rejects.toThrow(`no data in ${empty}`);
       // Without --data the same config reads through the collector.
       await expect(loadReport({ since: '1h', config })).resolves.toMatchObject({ totals: { calls: 0 } });
       // Two sources at once is a usage error, not a silent choice.
@@ -149,12 +147,15 @@ describe('llmwatch CLI surprises (issue 14)', () => {
   });
 
   it('the demo prints the command that shows its data, and the README runs that command', () => {
-    const command = reportCommand({ dataDir: resolve(DEMO_DATA_DIR) } as Parameters<typeof reportCommand>[0], undefined);
+    const command = reportCommand(
+      { dataDir: resolve(DEMO_DATA_DIR) } as Parameters<typeof reportCommand>[0],
+      undefined,
+    );
     expect(command).toBe(`pnpm llmwatch report --data ${DEMO_DATA_DIR} --since 4d`);
     expect(readFileSync(join(repoRoot, 'README.md'), 'utf8')).toContain(command);
-    expect(reportCommand({ collectorUrl: 'http://h:1' } as Parameters<typeof reportCommand>[0], 'http://h:1')).toBe(
-      'pnpm llmwatch report --collector http://h:1 --since 4d',
-    );
+    expect(
+      reportCommand({ collectorUrl: 'http://h:1' } as Parameters<typeof reportCommand>[0], 'http://h:1'),
+    ).toBe('pnpm llmwatch report --collector http://h:1 --since 4d');
   });
 
   it('small costs print with significant digits, not $0.0000', () => {

@@ -10,6 +10,7 @@ import {
 import { parseConfig, type LlmwatchConfig } from '../config/index.js';
 import { detectRange } from '../detect/engine.js';
 import type { Detection } from '../detect/types.js';
+import { alertRecorder } from '../alert/index.js';
 import { fetchDetections, fetchReport } from '../api/client.js';
 import { LlmwatchError } from '../errors.js';
 import { silentLogger } from '../logging.js';
@@ -181,7 +182,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const toMs = Math.min(Date.now() + 1_000, window.toMs);
     const detections = local
       ? await detectRange(
-          { client: local.deps.clickhouse.query, detection: config!.detection, alerts: config!.alerts },
+          {
+            client: local.deps.clickhouse.query,
+            detection: config!.detection,
+            recorder: alertRecorder({ client: local.deps.clickhouse.query, alerts: config!.alerts }),
+          },
           { fromMs: window.fromMs, toMs },
         )
       : await detectRemote(url, options.apiKey, window.fromMs, toMs);

@@ -1,7 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { AlertsConfig } from '../alert/config.js';
-import { applyPass } from '../alert/state.js';
-import { noLog, type Dispatcher, type Log } from '../alert/notify.js';
+import { noLog, type Log } from '../logging.js';
 import {
   baselineStatus,
   historyHours,
@@ -162,11 +160,31 @@ export async function livePass(
   };
 }
 
+/** One pass's outcome, as the alert state machine takes it. */
+export interface RecordedPass {
+  window: DetectWindow;
+  project?: string;
+  /** Detector kinds that ran successfully in this pass: only their alerts may resolve. */
+  ran: readonly DetectionKind[];
+  detections: Detection[];
+}
+
+/**
+ * What becomes of each pass: the caller wires the alert state machine in (alert/state.ts
+ * `alertRecorder`: stored, deduped, notified, resolved), so detection never imports alerting.
+ */
+export interface PassRecorder {
+  /** Returns the detections to report: firing ones plus the resolutions the pass caused. */
+  record(pass: RecordedPass): Promise<Detection[]>;
+  /** Resolves when what recording started (notifications in flight) is done. */
+  flush(): Promise<void>;
+}
+
 export interface DetectDeps {
   client: ClickHouseClient;
   detection: DetectionConfig;
-  alerts: AlertsConfig;
-  dispatcher?: Dispatcher;
+  /** Without it every pass is only computed and returned (a dry run). */
+  recorder?: PassRecorder;
   log?: Log;
 }
 
@@ -198,23 +216,15 @@ export async function detectRange(deps: DetectDeps, req: DetectRequest): Promise
   const out: Detection[] = [];
   for (const [i, window] of windows.entries()) {
     const pass = await runDetectors(deps.client, deps.detection, window, req.project, deps.log);
-    if (req.dryRun) out.push(...pass.detections);
+    if (req.dryRun || !deps.recorder) out.push(...pass.detections);
     else
       out.push(
-        ...(await applyPass(
-          {
-            client: deps.client,
-            alerts: deps.alerts,
-            ...(deps.dispatcher ? { dispatcher: deps.dispatcher } : {}),
-            ...(deps.log ? { log: deps.log } : {}),
-          },
-          {
-            window,
-            ran: pass.ran,
-            detections: pass.detections,
-            ...(req.project !== undefined ? { project: req.project } : {}),
-          },
-        )),
+        ...(await deps.recorder.record({
+          window,
+          ran: pass.ran,
+          detections: pass.detections,
+          ...(req.project !== undefined ? { project: req.project } : {}),
+        })),
       );
     req.onProgress?.(i + 1, windows.length, window);
   }

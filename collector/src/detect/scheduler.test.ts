@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertRecorder } from '../alert/state.js';
 import { parseConfig } from '../config/index.js';
 import { openClickHouse, queryRows } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations/index.js';
@@ -44,7 +45,7 @@ describe('detection scheduler', () => {
   it('judges the last window before now minus the lag, once at a time, and records the alert', async () => {
     const config = parseConfig({ detection: { enabled: false, lagSeconds: 0, windowMinutes: 60 } });
     const scheduler = startScheduler(
-      { client, detection: config.detection, alerts: config.alerts },
+      { client, detection: config.detection, recorder: alertRecorder({ client, alerts: config.alerts }) },
       () => now,
     );
     const a = scheduler.runOnce();
@@ -63,7 +64,11 @@ describe('detection scheduler', () => {
 
   it('never keeps the process alive on its own and stops cleanly when never run', async () => {
     const config = parseConfig({ detection: { intervalSeconds: 3600 } });
-    const scheduler = startScheduler({ client, detection: config.detection, alerts: config.alerts });
+    const scheduler = startScheduler({
+      client,
+      detection: config.detection,
+      recorder: alertRecorder({ client, alerts: config.alerts }),
+    });
     await expect(scheduler.stop()).resolves.toBeUndefined();
   });
 });

@@ -30,7 +30,7 @@ export function startScheduler(deps: DetectDeps, now: () => number = Date.now): 
     try {
       const pass = await livePass(deps.client, cfg, toMs, undefined, log);
       const outcome = { window: pass.window, ran: pass.ran, detections: pass.detections };
-      const found = deps.record ? await deps.record(outcome) : pass.detections;
+      const found = deps.recorder ? await deps.recorder.record(outcome) : pass.detections;
       lastBaselines = pass.baselines;
       const learning = new Set(pass.baselines.filter((b) => b.state === 'learning').map((b) => b.project));
       log.info(
@@ -66,10 +66,10 @@ export function startScheduler(deps: DetectDeps, now: () => number = Date.now): 
       if (timer) clearTimeout(timer);
       await running;
       // Give in-flight notifications a moment; a dead receiver must not hold up shutdown.
-      if (deps.dispatcher) {
+      if (deps.recorder) {
         let timeout: NodeJS.Timeout | undefined;
         await Promise.race([
-          deps.dispatcher.flush(),
+          deps.recorder.flush(),
           new Promise<void>((r) => {
             timeout = setTimeout(r, 5_000);
           }),

@@ -3,9 +3,8 @@ import type { Transform } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { projectOf } from '../server/deps.js';
-import type { CollectorMetrics } from '../server/metrics.js';
 import type { IngestLimits } from './limits.js';
+import type { IngestMetrics } from './metrics.js';
 import {
   ExportLogsServiceResponse,
   ExportMetricsServiceResponse,
@@ -28,8 +27,10 @@ export interface IngestService {
   processor: ExportProcessor;
   spool: Spool;
   writer: IngestWriter;
-  metrics: CollectorMetrics;
+  metrics: IngestMetrics;
   logger: Logger;
+  /** The project a request was authenticated for (the HTTP layer's auth decides it). */
+  projectOf(res: Response): string;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
   /** Joins GenAI events (log records) to their spans' calls once both are stored. */
@@ -99,7 +100,7 @@ async function handleExport(
 ): Promise<void> {
   const started = performance.now();
   const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes, svc.limits.bodyTimeoutMs);
-  const decoded = await svc.processor.run(signal, encoding, body, projectOf(res));
+  const decoded = await svc.processor.run(signal, encoding, body, svc.projectOf(res));
   countDecode(svc.metrics, decoded);
 
   const spans = decoded.spans;
@@ -141,7 +142,7 @@ async function handleExport(
   }
 }
 
-function countDecode(metrics: CollectorMetrics, decoded: ProcessedExport): void {
+function countDecode(metrics: IngestMetrics, decoded: ProcessedExport): void {
   for (const [reason, count] of Object.entries(decoded.rejectedByReason))
     metrics.spansRejected.inc({ reason }, count);
   const { droppedAttributes, truncatedValues, droppedEvents, droppedLinks } = decoded.stats;

@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../logging.js';
 import { insertJsonEachRow } from '../storage/clickhouse.js';
-import type { CollectorMetrics } from '../server/metrics.js';
 import { dropStoredSpans } from './dedup.js';
+import type { IngestMetrics } from './metrics.js';
 import { TABLES, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 
@@ -17,7 +17,7 @@ import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 export interface WriterOptions {
   client: ClickHouseClient;
   spool: Spool;
-  metrics: CollectorMetrics;
+  metrics: IngestMetrics;
   logger: Logger;
   /** Acknowledged-but-not-inserted spans above which new exports are refused. */
   queueMaxSpans: number;

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { LlmwatchConfig } from '../config/index.js';
-import { dispatcherFor } from '../alert/index.js';
+import { alertRecorder, dispatcherFor } from '../alert/index.js';
 import { startScheduler } from '../detect/scheduler.js';
 import { startEvalScheduler } from '../eval/scheduler.js';
 import { LlmwatchError } from '../errors.js';
@@ -19,15 +19,16 @@ import type { IngestService } from '../ingest/receive.js';
 import { Spool } from '../ingest/spool.js';
 import { IngestWriter, clickhouseErrorSummary } from '../ingest/writer.js';
 import { openClickHouse, type StorageTarget } from '../storage/clickhouse.js';
-import { migrate } from '../storage/migrations/index.js';
-import { createApp, type CollectorDeps } from './app.js';
 import {
   adoptLegacyFiles,
   dataDirLayout,
   removeRunningRecord,
   writeRunningRecord,
 } from '../storage/data-dir.js';
+import { migrate } from '../storage/migrations/index.js';
+import { createApp, type CollectorDeps } from './app.js';
 import { KeyRing } from './auth.js';
+import { projectOf } from './deps.js';
 import { CollectorMetrics } from './metrics.js';
 
 export interface StartOptions {
@@ -114,15 +115,15 @@ export async function startCollector(
       `server.host: refusing to listen on ${host} without project keys (configure projects[].keys or use 127.0.0.1)`,
     );
   }
-  const logger = options.logger ?? createLogger(config.logging.level);
-  const metrics = new CollectorMetrics();
   // A busy port fails the start before anything is created on disk.
   await ensurePortFree(host, port);
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const metrics = new CollectorMetrics();
   const target = storageTarget(config);
   if (target.mode === 'embedded') mkdirSync(target.dataDir, { recursive: true });
+  adoptLegacyFiles(config.storage.dataDir);
 
   const clients: ClickHouseClient[] = [];
-  adoptLegacyFiles(config.storage.dataDir);
   const ingestClient = await openClickHouse(target, 'ingest');
   clients.push(ingestClient);
   const queryClient = await openClickHouse(target, 'query');
@@ -215,6 +216,7 @@ export async function startCollector(
     writer,
     metrics,
     logger,
+    projectOf,
     maxBodyBytes: config.server.maxBodyBytes,
     maxDecompressedBytes: config.server.maxDecompressedBytes,
   };
@@ -279,8 +281,12 @@ export async function startCollector(
   const scheduler = startScheduler({
     client: detectClient,
     detection: config.detection,
-    alerts: config.alerts,
-    dispatcher: dispatcherFor(deps, logger),
+    recorder: alertRecorder({
+      client: detectClient,
+      alerts: config.alerts,
+      dispatcher: dispatcherFor(deps, logger),
+      log: logger,
+    }),
     log: logger,
   });
   const evalScheduler = startEvalScheduler(detectClient, config.evaluation, logger);

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Command } from 'commander';
-import { createNotifiers, Dispatcher } from '../../alert/notify.js';
+import { alertRecorder, createNotifiers, Dispatcher } from '../../alert/index.js';
 import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../../config/index.js';
 import { detectRange } from '../../detect/engine.js';
 import { describeSubject, type Detection } from '../../detect/types.js';
@@ -37,7 +37,12 @@ export function parseInstant(value: string, flag: string): number {
 
 function isoToMs(m: RegExpExecArray): number {
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
-  const offset = zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 3 ? `${zone}:00` : zone.replace(/^([+-]\d{2}):?(\d{2})$/, '$1:$2');
+  const offset =
+    zone.toUpperCase() === 'Z'
+      ? 'Z'
+      : zone.length === 3
+        ? `${zone}:00`
+        : zone.replace(/^([+-]\d{2}):?(\d{2})$/, '$1:$2');
   const text = `${y}-${mo}-${d}T${h}:${mi}:${s}.${(frac + '000').slice(0, 3)}${offset}`;
   const ms = Date.parse(text);
   // Date.parse rolls 2026-02-30 over to March: a date that does not exist is not a time.
@@ -67,7 +72,11 @@ async function detectLocal(
       });
   const progress = progressLine();
   const found = await detectRange(
-    { client, detection: config.detection, alerts: config.alerts, ...(dispatcher ? { dispatcher } : {}) },
+    {
+      client,
+      detection: config.detection,
+      recorder: alertRecorder({ client, alerts: config.alerts, ...(dispatcher ? { dispatcher } : {}) }),
+    },
     {
       ...req,
       onProgress: (done, total) => {
