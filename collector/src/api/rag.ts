@@ -66,7 +66,12 @@ export function createRagRouter(deps: AppDeps): Router {
     const q = parseInput(rangeQuerySchema, req.query);
     const { fromMs, toMs } = range(q.from, q.to);
     const rows = await verdictRates(deps.clickhouse.query, projectOf(res), fromMs, toMs, q.bucket);
-    res.json({ from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), bucketMinutes: q.bucket, rows });
+    res.json({
+      from: new Date(fromMs).toISOString(),
+      to: new Date(toMs).toISOString(),
+      bucketMinutes: q.bucket,
+      rows,
+    });
   });
 
   router.post('/api/rag/diagnose', async (req, res) => {

@@ -76,7 +76,13 @@ export function wilson(successes: number, n: number, confidence = 0.95): Interva
 }
 
 /** Newcombe's hybrid score interval for p1 − p2 (method 10 of Newcombe, Stat Med 1998). */
-export function newcombeDifference(x1: number, n1: number, x2: number, n2: number, confidence = 0.95): Interval & { value: number } {
+export function newcombeDifference(
+  x1: number,
+  n1: number,
+  x2: number,
+  n2: number,
+  confidence = 0.95,
+): Interval & { value: number } {
   const p1 = x1 / n1;
   const p2 = x2 / n2;
   const a = wilson(x1, n1, confidence);
@@ -92,7 +98,15 @@ export function newcombeDifference(x1: number, n1: number, x2: number, n2: numbe
 interface TraceOutcome {
   pipeline: string;
   finalFailed: boolean;
-  steps: Array<{ name: string; position: number; failed: boolean; error: boolean; score: number | null; durationMs: number; costUsd: number }>;
+  steps: Array<{
+    name: string;
+    position: number;
+    failed: boolean;
+    error: boolean;
+    score: number | null;
+    durationMs: number;
+    costUsd: number;
+  }>;
 }
 
 function subtreeHasError(step: Step): boolean {
@@ -114,7 +128,9 @@ export function traceOutcome(root: Step, failScore: number): TraceOutcome {
     finalFailed: root.error || lowScore(root),
     steps: root.children.map((child, position) => {
       const error = subtreeHasError(child);
-      const score = child.scores.length ? child.scores.reduce((a, s) => a + s.value, 0) / child.scores.length : null;
+      const score = child.scores.length
+        ? child.scores.reduce((a, s) => a + s.value, 0) / child.scores.length
+        : null;
       return {
         name: child.name,
         position,
@@ -136,7 +152,11 @@ function median(values: number[]): number {
 }
 
 /** Aggregates the outcomes of one pipeline's traces. Pure. */
-export function chainReport(pipeline: string, outcomes: readonly TraceOutcome[], confidence = 0.95): ChainReport {
+export function chainReport(
+  pipeline: string,
+  outcomes: readonly TraceOutcome[],
+  confidence = 0.95,
+): ChainReport {
   const n = outcomes.length;
   const finalFails = outcomes.filter((o) => o.finalFailed).length;
   const names = new Map<string, TraceOutcome['steps']>();
@@ -158,7 +178,9 @@ export function chainReport(pipeline: string, outcomes: readonly TraceOutcome[],
     const pFinal = ran.length ? ran.filter((o) => o.finalFailed).length / ran.length : 0;
     const pFinalOk = okIn.length ? fo / okIn.length : 0;
     const difference =
-      failedIn.length && okIn.length ? newcombeDifference(ff, failedIn.length, fo, okIn.length, confidence) : null;
+      failedIn.length && okIn.length
+        ? newcombeDifference(ff, failedIn.length, fo, okIn.length, confidence)
+        : null;
     steps.push({
       name,
       position: median(runs.map((r) => r.position)),
@@ -171,9 +193,12 @@ export function chainReport(pipeline: string, outcomes: readonly TraceOutcome[],
       finalFailGivenFail: failedIn.length
         ? { rate: ff / failedIn.length, n: failedIn.length, ...wilson(ff, failedIn.length, confidence) }
         : null,
-      finalFailGivenOk: okIn.length ? { rate: pFinalOk, n: okIn.length, ...wilson(fo, okIn.length, confidence) } : null,
+      finalFailGivenOk: okIn.length
+        ? { rate: pFinalOk, n: okIn.length, ...wilson(fo, okIn.length, confidence) }
+        : null,
       riskDifference: difference,
-      attributableShare: difference && difference.value > 0 && pFinal > 0 ? Math.max(0, (pFinal - pFinalOk) / pFinal) : 0,
+      attributableShare:
+        difference && difference.value > 0 && pFinal > 0 ? Math.max(0, (pFinal - pFinalOk) / pFinal) : 0,
     });
   }
   steps.sort((a, b) => a.position - b.position || a.name.localeCompare(b.name));
@@ -204,7 +229,12 @@ export async function chainReports(
       WHERE ProjectId = {project:String} AND ParentSpanId = ''
         AND Timestamp >= fromUnixTimestamp64Milli({from:Int64}) AND Timestamp < fromUnixTimestamp64Milli({to:Int64})
       GROUP BY TraceId ORDER BY max(Timestamp) DESC LIMIT {limit:UInt32}`,
-    query_params: { project, from: Math.floor(fromMs), to: Math.ceil(toMs), limit: options.maxTraces ?? 5_000 },
+    query_params: {
+      project,
+      from: Math.floor(fromMs),
+      to: Math.ceil(toMs),
+      limit: options.maxTraces ?? 5_000,
+    },
     format: 'JSONEachRow',
   });
   const traceIds = (await result.json<{ TraceId: string }>()).map((r) => r.TraceId);

@@ -23,9 +23,16 @@ export const ragSchema = z
 
 export type RagConfig = z.output<typeof ragSchema>;
 
-export function diagnoseOptions(config: RagConfig): { thresholds: typeof DEFAULT_RAG_THRESHOLDS; lookbackMs: number } {
+export function diagnoseOptions(config: RagConfig): {
+  thresholds: typeof DEFAULT_RAG_THRESHOLDS;
+  lookbackMs: number;
+} {
   return {
-    thresholds: { relevance: config.relevance, retrieverScore: config.retrieverScore, groundedness: config.groundedness },
+    thresholds: {
+      relevance: config.relevance,
+      retrieverScore: config.retrieverScore,
+      groundedness: config.groundedness,
+    },
     lookbackMs: config.lookbackDays * 86_400_000,
   };
 }

@@ -2,7 +2,14 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { contentTerms } from './text.js';
 import { buildSteps, walk, type Step, type StepKind } from './steps.js';
 import { classify, ragInputs, type RagThresholds, type RagVerdict, type Verdict } from './verdict.js';
-import { findDocumentsMentioning, insertDiagnoses, loadTraces, undiagnosedTraces, type DiagnosisRow, type TraceRows } from './store.js';
+import {
+  findDocumentsMentioning,
+  insertDiagnoses,
+  loadTraces,
+  undiagnosedTraces,
+  type DiagnosisRow,
+  type TraceRows,
+} from './store.js';
 
 /** A trace's diagnosis (docs/rag.md): its steps, their shares of time and cost, and a RAG verdict. */
 export interface TraceDiagnosis {
@@ -168,7 +175,13 @@ export async function diagnoseRange(
 ): Promise<DiagnoseRangeResult> {
   const limit = request.limit ?? 20_000;
   const pending = await undiagnosedTraces(client, request.project, request.fromMs, request.toMs, limit);
-  const verdicts: Record<RagVerdict, number> = { ok: 0, knowledge_gap: 0, retrieval_miss: 0, ungrounded: 0, refusal: 0 };
+  const verdicts: Record<RagVerdict, number> = {
+    ok: 0,
+    knowledge_gap: 0,
+    retrieval_miss: 0,
+    ungrounded: 0,
+    refusal: 0,
+  };
   let diagnosed = 0;
   const BATCH = 200;
   for (let i = 0; i < pending.length; i += BATCH) {

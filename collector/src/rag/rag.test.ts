@@ -4,8 +4,24 @@ import { buildSteps, retrievedDocuments, walk, type SpanRow } from './steps.js';
 import { contentTerms, groundedness, stem } from './text.js';
 import { classify, DEFAULT_RAG_THRESHOLDS, ragInputs } from './verdict.js';
 
-function span(spanId: string, parentSpanId: string, startMs: number, durationMs: number, extra: Partial<SpanRow> = {}): SpanRow {
-  return { spanId, parentSpanId, name: spanId, startMs, durationMs, status: 'Unset', attributes: {}, scores: [], ...extra };
+function span(
+  spanId: string,
+  parentSpanId: string,
+  startMs: number,
+  durationMs: number,
+  extra: Partial<SpanRow> = {},
+): SpanRow {
+  return {
+    spanId,
+    parentSpanId,
+    name: spanId,
+    startMs,
+    durationMs,
+    status: 'Unset',
+    attributes: {},
+    scores: [],
+    ...extra,
+  };
 }
 
 describe('buildSteps', () => {
@@ -34,9 +50,9 @@ describe('buildSteps', () => {
   });
 
   it('reads retrieved documents from the SDK JSON form and from OpenInference flattened attributes', () => {
-    expect(retrievedDocuments({ 'gen_ai.retrieval.documents': '[{"id":"d1","score":0.8,"content":"x"}]' })).toEqual([
-      { id: 'd1', score: 0.8, content: 'x' },
-    ]);
+    expect(
+      retrievedDocuments({ 'gen_ai.retrieval.documents': '[{"id":"d1","score":0.8,"content":"x"}]' }),
+    ).toEqual([{ id: 'd1', score: 0.8, content: 'x' }]);
     expect(
       retrievedDocuments({
         'retrieval.documents.0.document.id': 'a',
@@ -63,7 +79,11 @@ function call(input: string, output: string): NonNullable<SpanRow['call']> {
   };
 }
 
-function ragTrace(question: string, docs: Array<{ id: string; content?: string; score?: number }>, answer: string) {
+function ragTrace(
+  question: string,
+  docs: Array<{ id: string; content?: string; score?: number }>,
+  answer: string,
+) {
   const rows = [
     span('root', '', 0, 100),
     span('retrieve', 'root', 0, 20, {
@@ -79,12 +99,19 @@ function ragTrace(question: string, docs: Array<{ id: string; content?: string; 
 }
 
 describe('classify', () => {
-  const refundDoc = { id: 'kb-1', content: 'Refunds are issued within 14 days of the return reaching our warehouse.' };
+  const refundDoc = {
+    id: 'kb-1',
+    content: 'Refunds are issued within 14 days of the return reaching our warehouse.',
+  };
   const shippingDoc = { id: 'kb-2', content: 'Standard shipping takes 3 to 5 business days within the EU.' };
 
   it('ok: relevant context and an answer it supports', () => {
     const v = classify(
-      ragTrace('How many days until refunds are issued?', [refundDoc], 'Refunds are issued within 14 days of the return reaching the warehouse.'),
+      ragTrace(
+        'How many days until refunds are issued?',
+        [refundDoc],
+        'Refunds are issued within 14 days of the return reaching the warehouse.',
+      ),
       DEFAULT_RAG_THRESHOLDS,
     );
     expect(v.verdict).toBe('ok');
@@ -106,34 +133,48 @@ describe('classify', () => {
 
   it('refusal: relevant context, and the model declines', () => {
     const v = classify(
-      ragTrace('How many days until refunds are issued?', [refundDoc], "I'm sorry, but I can't help with that request."),
+      ragTrace(
+        'How many days until refunds are issued?',
+        [refundDoc],
+        "I'm sorry, but I can't help with that request.",
+      ),
       DEFAULT_RAG_THRESHOLDS,
     );
     expect(v.verdict).toBe('refusal');
   });
 
   it('knowledge gap: nothing retrieved covers the question, and nothing elsewhere does', () => {
-    const v = classify(ragTrace('Do you ship lithium batteries to Norway?', [shippingDoc], 'Yes.'), DEFAULT_RAG_THRESHOLDS, [
-      { id: 'kb-1', content: refundDoc.content, traceId: 't2' },
-    ]);
+    const v = classify(
+      ragTrace('Do you ship lithium batteries to Norway?', [shippingDoc], 'Yes.'),
+      DEFAULT_RAG_THRESHOLDS,
+      [{ id: 'kb-1', content: refundDoc.content, traceId: 't2' }],
+    );
     expect(v.verdict).toBe('knowledge_gap');
     expect(v.evidence.reason).toMatch(/no stored document covers it/);
   });
 
   it('retrieval miss: another trace retrieved a document that covers this question', () => {
-    const v = classify(ragTrace('How many days until refunds are issued?', [shippingDoc], 'Within a week.'), DEFAULT_RAG_THRESHOLDS, [
-      { id: 'kb-1', content: refundDoc.content, traceId: 't2' },
-    ]);
+    const v = classify(
+      ragTrace('How many days until refunds are issued?', [shippingDoc], 'Within a week.'),
+      DEFAULT_RAG_THRESHOLDS,
+      [{ id: 'kb-1', content: refundDoc.content, traceId: 't2' }],
+    );
     expect(v.verdict).toBe('retrieval_miss');
     expect(v.evidence.coveredElsewhere?.[0]).toMatchObject({ id: 'kb-1', traceId: 't2' });
   });
 
   it('an empty retrieval is a knowledge gap; without document text, retriever scores decide relevance', () => {
-    expect(classify(ragTrace('refund days?', [], 'No idea.'), DEFAULT_RAG_THRESHOLDS).verdict).toBe('knowledge_gap');
-    expect(classify(ragTrace('refund days?', [{ id: 'x', score: 0.91 }], '14 days.'), DEFAULT_RAG_THRESHOLDS).verdict).toBe('ok');
-    expect(classify(ragTrace('refund days?', [{ id: 'x', score: 0.12 }], '14 days.'), DEFAULT_RAG_THRESHOLDS).verdict).toBe(
+    expect(classify(ragTrace('refund days?', [], 'No idea.'), DEFAULT_RAG_THRESHOLDS).verdict).toBe(
       'knowledge_gap',
     );
+    expect(
+      classify(ragTrace('refund days?', [{ id: 'x', score: 0.91 }], '14 days.'), DEFAULT_RAG_THRESHOLDS)
+        .verdict,
+    ).toBe('ok');
+    expect(
+      classify(ragTrace('refund days?', [{ id: 'x', score: 0.12 }], '14 days.'), DEFAULT_RAG_THRESHOLDS)
+        .verdict,
+    ).toBe('knowledge_gap');
   });
 });
 
@@ -160,14 +201,20 @@ describe('chain statistics', () => {
 
   it('names the step whose failures drive final failures, and shows compounding', () => {
     let seed = 7;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const outcomes = Array.from({ length: 600 }, (_, i) => {
       const intentWrong = rand() < 0.2;
       const retrievalError = rand() < 0.03;
       const finalFails = intentWrong ? rand() < 0.85 : rand() < 0.06 + (retrievalError ? 0.3 : 0);
       const rows: SpanRow[] = [
-        span(`r${i}`, '', 0, 300, { name: 'support_chain', scores: [{ name: 'answer_quality', value: finalFails ? 0 : 1 }] }),
-        span(`c${i}`, `r${i}`, 0, 50, { name: 'classify_intent', scores: [{ name: 'intent_correct', value: intentWrong ? 0 : 1 }] }),
+        span(`r${i}`, '', 0, 300, {
+          name: 'support_chain',
+          scores: [{ name: 'answer_quality', value: finalFails ? 0 : 1 }],
+        }),
+        span(`c${i}`, `r${i}`, 0, 50, {
+          name: 'classify_intent',
+          scores: [{ name: 'intent_correct', value: intentWrong ? 0 : 1 }],
+        }),
         span(`s${i}`, `r${i}`, 50, 50, { name: 'retrieve', status: retrievalError ? 'Error' : 'Unset' }),
         span(`a${i}`, `r${i}`, 100, 200, { name: 'answer', call: call('q', 'a') }),
       ];

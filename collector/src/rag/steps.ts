@@ -206,15 +206,17 @@ function sumCost(step: Step): number {
  * and so on; the gaps between them are the step's own time. Each step gets the milliseconds it
  * contributes; they add up to the root's duration.
  */
-function assignCriticalPath(step: Step, capEndMs: number): void {
+function assignCriticalPath(step: Step, capEndMs: number, floorMs = step.startMs): void {
+  // A child may start or end a hair outside its parent (clocks, rounding): it is clipped to it.
+  const start = Math.max(step.startMs, floorMs);
   let cursor = Math.min(step.endMs, capEndMs);
   const byEnd = [...step.children].sort((a, b) => b.endMs - a.endMs);
   for (const child of byEnd) {
     if (child.startMs >= cursor) continue;
     const childEnd = Math.min(child.endMs, cursor);
     step.criticalMs += cursor - childEnd;
-    assignCriticalPath(child, childEnd);
-    cursor = Math.max(child.startMs, step.startMs);
+    assignCriticalPath(child, childEnd, start);
+    cursor = Math.max(child.startMs, start);
   }
-  step.criticalMs += Math.max(0, cursor - step.startMs);
+  step.criticalMs += Math.max(0, cursor - start);
 }

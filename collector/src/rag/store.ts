@@ -120,7 +120,9 @@ export async function loadTraces(
     if (!trace) continue;
     const target =
       trace.rows.find((r) => r.spanId === score.SpanId) ??
-      (score.SpanId === '' ? trace.rows.find((r) => !trace.rows.some((p) => p.spanId === r.parentSpanId)) : undefined);
+      (score.SpanId === ''
+        ? trace.rows.find((r) => !trace.rows.some((p) => p.spanId === r.parentSpanId))
+        : undefined);
     target?.scores.push({ name: score.Name, value: score.Value });
   }
   return traceIds.flatMap((id) => byTrace.get(id) ?? []);
@@ -154,7 +156,14 @@ export async function findDocumentsMentioning(
        AND multiSearchAnyCaseInsensitiveUTF8(text, {terms:Array(String)})
      ORDER BY length(arrayFilter(p -> p > 0, multiSearchAllPositionsCaseInsensitiveUTF8(text, {terms:Array(String)}))) DESC
      LIMIT {limit:UInt32}`,
-    { project, terms: needles, exclude: excludeTraceId, from: Math.floor(fromMs), to: Math.ceil(toMs), limit },
+    {
+      project,
+      terms: needles,
+      exclude: excludeTraceId,
+      from: Math.floor(fromMs),
+      to: Math.ceil(toMs),
+      limit,
+    },
   );
   const seen = new Set<string>();
   const out: Array<RetrievedDoc & { traceId: string }> = [];
@@ -220,7 +229,10 @@ export interface DiagnosisRow {
   Evidence: string;
 }
 
-export async function insertDiagnoses(client: ClickHouseClient, rows: readonly DiagnosisRow[]): Promise<void> {
+export async function insertDiagnoses(
+  client: ClickHouseClient,
+  rows: readonly DiagnosisRow[],
+): Promise<void> {
   if (rows.length === 0) return;
   await client.insert({ table: 'rag_diagnoses', values: rows as DiagnosisRow[], format: 'JSONEachRow' });
 }

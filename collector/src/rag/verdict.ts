@@ -24,7 +24,11 @@ export interface RagThresholds {
   groundedness: number;
 }
 
-export const DEFAULT_RAG_THRESHOLDS: RagThresholds = { relevance: 0.5, retrieverScore: 0.5, groundedness: 0.6 };
+export const DEFAULT_RAG_THRESHOLDS: RagThresholds = {
+  relevance: 0.5,
+  retrieverScore: 0.5,
+  groundedness: 0.6,
+};
 
 /** What the verdict rests on: the question, the answer and the retrieved context. */
 export interface RagInputs {
@@ -94,7 +98,9 @@ function lastUserText(input: string): string {
 
 /** Relevance of each retrieved document to the question (text when sent, else the retriever's score). */
 export function relevanceOf(question: ReadonlySet<string>, docs: readonly RetrievedDoc[]): number[] {
-  return docs.map((d) => (d.content !== undefined ? coverage(question, contentTerms(d.content)) : Number.NaN));
+  return docs.map((d) =>
+    d.content !== undefined ? coverage(question, contentTerms(d.content)) : Number.NaN,
+  );
 }
 
 /**
@@ -150,7 +156,8 @@ export function classify(
     return { verdict: 'refusal', evidence };
   }
   const contextTerms = new Set<string>();
-  for (const d of inputs.documents) if (d.content) for (const t of contentTerms(d.content)) contextTerms.add(t);
+  for (const d of inputs.documents)
+    if (d.content) for (const t of contentTerms(d.content)) contextTerms.add(t);
   if (contextTerms.size > 0) {
     const g = groundedness(contentTerms(inputs.answer), q, contextTerms);
     evidence.groundedness = g.score;
