@@ -19,27 +19,32 @@ export interface ChartProps {
   format: (v: number) => string;
   /** A time range to shade (the alert window). */
   highlight?: { from: string; to: string };
+  /** Width of the drawing in SVG units: about the pixels it is shown at keeps text at 11 px. */
+  width?: number;
   height?: number;
   testId?: string;
 }
 
-const W = 720;
 const PAD = { left: 64, right: 12, top: 12, bottom: 26 };
 
-function niceMax(max: number): number {
-  if (!(max > 0)) return 1;
-  const exp = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * exp >= max) return m * exp;
-  return 10 * exp;
+/** Gridline values: 0 and up to four more at a round step (1, 2 or 5 × 10^k) covering `max`. */
+function ticks(max: number): number[] {
+  if (!(max > 0)) return [0, 1];
+  const rough = max / 4;
+  const exp = 10 ** Math.floor(Math.log10(rough));
+  const step = [1, 2, 5, 10].map((m) => m * exp).find((s) => s >= rough)!;
+  const top = Math.ceil(max / step - 1e-9) * step;
+  return Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
 }
 
 export function TimeChart(props: ChartProps) {
-  const height = props.height ?? 180;
+  const W = props.width ?? 560;
+  const height = props.height ?? (W * 9) / 28;
   const n = props.times.length;
   const plotW = W - PAD.left - PAD.right;
   const plotH = height - PAD.top - PAD.bottom;
   const bars = props.series.filter((s) => s.kind === 'bar');
-  const max = niceMax(
+  const grid = ticks(
     Math.max(
       0,
       ...props.series.flatMap((s) => s.values.map((v) => v ?? 0)),
@@ -47,12 +52,12 @@ export function TimeChart(props: ChartProps) {
       ...props.times.map((_, i) => bars.reduce((sum, s) => sum + (s.values[i] ?? 0), 0)),
     ),
   );
+  const max = grid[grid.length - 1]!;
   const slot = n > 0 ? plotW / n : plotW;
   const x = (i: number) => PAD.left + slot * (i + 0.5);
   const y = (v: number) => PAD.top + plotH - (v / max) * plotH;
   const spanMs = n > 1 ? Date.parse(props.times[n - 1]!) - Date.parse(props.times[0]!) : 0;
   const labelEvery = Math.max(1, Math.ceil(n / 6));
-  const grid = [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
   let shade: { x: number; w: number } | undefined;
   if (props.highlight && n > 0) {
     const from = Date.parse(props.highlight.from);

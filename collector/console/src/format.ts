@@ -7,6 +7,7 @@ export function fmtInt(n: number): string {
 }
 
 export function fmtCompact(n: number): string {
+  if (!Number.isInteger(n) && Math.abs(n) < 100) return String(Math.round(n * 100) / 100);
   return Math.abs(n) < 10_000 ? int.format(n) : compact.format(n);
 }
 
@@ -22,6 +23,7 @@ export function fmtUsd(n: number | null | undefined): string {
 
 export function fmtMs(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  if (n === 0) return '0 ms';
   if (n < 1) return `${n.toFixed(2)} ms`;
   if (n < 1000) return `${Math.round(n)} ms`;
   if (n < 60_000) return `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;

@@ -27,6 +27,15 @@ const METRIC_OF: Partial<Record<DetectionKind, keyof CallMeasures>> = {
   prompt_regression: 'p95Ms',
 };
 
+const SUMS = new Set<keyof CallMeasures>([
+  'calls',
+  'errors',
+  'costUsd',
+  'piiCalls',
+  'inputTokens',
+  'outputTokens',
+]);
+
 function metricFor(d: Detection): keyof CallMeasures {
   if (d.kind === 'latency_regression' && /ttft/.test(d.rule)) return 'ttftP95Ms';
   if (d.kind === 'drift' && /input/.test(d.rule)) return 'inputTokens';
@@ -112,7 +121,12 @@ export function createAlertDetailRouter(deps: AppDeps): Router {
         filter,
         bucketSeconds,
         window: alert.window,
-        points: points.map((p) => ({ time: p.time, value: p.calls ? p[metric] : null, calls: p.calls })),
+        // A sum is 0 in a bucket without calls; a rate or a percentile has no value there.
+        points: points.map((p) => ({
+          time: p.time,
+          value: p.calls || SUMS.has(metric) ? p[metric] : null,
+          calls: p.calls,
+        })),
       },
     });
   });

@@ -252,6 +252,8 @@ function AlertBody(props: { detail: AlertDetail }) {
       <section class="panel">
         <TimeChart
           testId="alert-chart"
+          width={1100}
+          height={260}
           title={`${MEASURE_LABELS[chart.metric] ?? chart.metric} for ${subjectText(chart.filter)} (detection window shaded)`}
           times={chart.points.map((p) => p.time)}
           format={(v) => fmtMeasure(chart.metric, v)}

@@ -1,7 +1,7 @@
 import { api, type AlertListItem, type CallFilter, type Group, type Overview } from '../api.js';
 import { TimeChart } from '../charts.js';
 import { Badge, Empty, RangePicker, Status, rangeOf, statusTone } from '../components.js';
-import { fmtAgo, fmtCompact, fmtInt, fmtMs, fmtPct, fmtUsd } from '../format.js';
+import { fmtCompact, fmtInt, fmtMs, fmtPct, fmtTime, fmtUsd } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { href, type Route } from '../router.js';
 
@@ -139,7 +139,7 @@ export function OverviewPage(props: { route: Route }) {
                 <li key={a.id}>
                   <Badge tone={statusTone(a.severity)}>{a.severity}</Badge>{' '}
                   <a href={href(`alerts/${a.id}`)}>{a.message}</a>{' '}
-                  <span class="muted">since {fmtAgo(a.firstFiredAt)}</span>
+                  <span class="muted">firing since {fmtTime(a.firstFiredAt, false)}</span>
                 </li>
               ))}
             </ul>
@@ -156,7 +156,7 @@ function OverviewBody(props: { data: Overview }) {
   return (
     <>
       <p class="muted range-note">
-        {new Date(data.from).toLocaleString()} – {new Date(data.to).toLocaleString()} · project{' '}
+        {fmtTime(data.from, false)} – {fmtTime(data.to, false)} · project{' '}
         <strong data-testid="project">{data.project}</strong> ·{' '}
         <a href={href('calls', { ...data.filter, from: data.from, to: data.to })} data-testid="view-calls">
           list these {fmtInt(t.calls)} calls
@@ -173,10 +173,10 @@ function OverviewBody(props: { data: Overview }) {
         />
         <Kpi
           testId="kpi-tokens"
-          label="Tokens in / out"
-          value={`${fmtCompact(t.inputTokens)} / ${fmtCompact(t.outputTokens)}`}
+          label="Tokens"
+          value={fmtInt(t.inputTokens + t.outputTokens)}
           raw={t.inputTokens + t.outputTokens}
-          sub={`${fmtInt(t.inputTokens)} in, ${fmtInt(t.outputTokens)} out`}
+          sub={`${fmtInt(t.inputTokens)} in · ${fmtInt(t.outputTokens)} out`}
         />
         <Kpi testId="kpi-p50" label="Latency p50" value={fmtMs(t.p50Ms)} raw={t.p50Ms} />
         <Kpi
