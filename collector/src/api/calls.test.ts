@@ -20,7 +20,8 @@ function row(project: string, i: number, extra: Record<string, unknown> = {}): R
     Provider: 'openai',
     Operation: 'chat',
     Model: i % 2 ? 'gpt-4o' : 'gpt-4o-mini',
-    RequestModel: 'gpt-4o',
+    // A model filter matches the request model too: keep it the same model as Model here.
+    RequestModel: i % 2 ? 'gpt-4o' : 'gpt-4o-mini',
     InputTokens: 10 + i,
     OutputTokens: 5,
     CostUsd: i === 3 ? null : 0.001 * i,

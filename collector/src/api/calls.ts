@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { queryRows } from '../storage/clickhouse.js';
+import { modelFilterSql } from '../storage/model-family.js';
 import { LlmwatchError } from '../errors.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
 import { instantSchema, parseInput } from './query-params.js';
@@ -89,7 +90,7 @@ export const CALL_COLUMNS = `
   ConversationId AS conversationId, Tags AS tags, PiiTypes AS piiTypes, Dialect AS dialect`;
 
 const FILTERS: ReadonlyArray<[keyof z.output<typeof callsQuerySchema>, string]> = [
-  ['model', 'Model = {model:String}'],
+  ['model', modelFilterSql('{model:String}')],
   ['promptName', 'PromptName = {promptName:String}'],
   ['promptVersion', 'PromptVersion = {promptVersion:String}'],
   ['userId', 'UserId = {userId:String}'],

@@ -4,6 +4,7 @@ import { detectionSchema, type DetectionConfig } from '../detect/config.js';
 import type { Detection } from '../detect/types.js';
 import { LlmwatchError } from '../errors.js';
 import { queryRows } from '../storage/clickhouse.js';
+import { modelFamilySql } from '../storage/model-family.js';
 
 /**
  * The data behind `llmwatch report` and `GET /api/report`: per model and per prompt cost, tokens,
@@ -178,7 +179,8 @@ export async function buildReport(client: ClickHouseClient, options: ReportOptio
     return out;
   };
 
-  const byModel = await groups('Model', ', Provider AS provider');
+  // One row per model family: a dated response model and its undated request model are one model.
+  const byModel = await groups(modelFamilySql('Model'), ', Provider AS provider');
   const byPrompt = await groups("if(PromptName = '', '(none)', concat(PromptName, ' v', PromptVersion))", '');
   const [totalRow] = await queryRows<GroupRow>(
     client,
@@ -198,7 +200,7 @@ export async function buildReport(client: ClickHouseClient, options: ReportOptio
   const errors = (
     await queryRows<{ model: string; errorType: string; calls: unknown }>(
       client,
-      `SELECT Model AS model, if(ErrorType = '', '(unknown)', ErrorType) AS errorType, count() AS calls
+      `SELECT ${modelFamilySql('Model')} AS model, if(ErrorType = '', '(unknown)', ErrorType) AS errorType, count() AS calls
        FROM llm_calls WHERE ${callsWhere} AND Status = 'error'
        GROUP BY model, errorType ORDER BY calls DESC, model, errorType LIMIT 50`,
       params,

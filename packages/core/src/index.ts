@@ -43,6 +43,12 @@ export {
   PROVIDER_ALIASES,
   FINISH_REASON_ALIASES,
   type EventContent,
+  MODEL_SNAPSHOT_SUFFIX,
+  PROVIDER_IDENTITIES,
+  modelFamily,
+  providerOfHost,
+  providerOfModel,
+  type ProviderIdentity,
 } from './normalize/index.js';
 export type { AttributeAliases } from './normalize/index.js';
 export { seededRandom } from './random.js';

@@ -1,5 +1,13 @@
 export { normalizeSpan } from './normalize.js';
 export { contentFromEvents, type EventContent } from './events.js';
+export {
+  MODEL_SNAPSHOT_SUFFIX,
+  PROVIDER_IDENTITIES,
+  modelFamily,
+  providerOfHost,
+  providerOfModel,
+  type ProviderIdentity,
+} from './providers.js';
 export type { AttributeAliases } from './aliases.js';
 export {
   GENAI_TABLE,

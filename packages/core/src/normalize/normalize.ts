@@ -24,6 +24,7 @@ import {
   SLOT,
   SLOTS,
 } from './tables.js';
+import { providerOfHost, providerOfModel } from './providers.js';
 import { aliasedTags, aliasedValue, type AttributeAliases } from './aliases.js';
 
 /**
@@ -142,7 +143,7 @@ export function normalizeSpan(
   const model = responseModel || requestModel;
   if (model === '') return null;
 
-  const provider = providerOf(v);
+  const namedProvider = providerOf(v);
   let inputTokens =
     count(v[SLOT.inTok]) ??
     count(v[SLOT.promptTok]) ??
@@ -154,7 +155,7 @@ export function normalizeSpan(
     count(v[SLOT.oiComplTok]) ??
     count(v[SLOT.aiCompletionTokens]);
   if (
-    provider === '' &&
+    namedProvider === '' &&
     inputTokens === undefined &&
     outputTokens === undefined &&
     rawOp === undefined &&
@@ -162,6 +163,12 @@ export function normalizeSpan(
   ) {
     return null;
   }
+  // Not named: the API host the client called, then the model family (core/normalize/providers.ts).
+  const provider =
+    namedProvider ||
+    providerOfHost(text(v[SLOT.serverAddress]) ?? '') ||
+    providerOfModel(responseModel || requestModel) ||
+    '';
 
   const cacheReadTokens =
     count(v[SLOT.cacheRead]) ?? count(v[SLOT.cacheReadFlat]) ?? count(v[SLOT.oiCacheRead]) ?? 0;
@@ -408,9 +415,13 @@ function providerAlias(raw: string): string {
   return lower;
 }
 
+/** The provider a span names in any dialect's provider attribute ('' when none). */
 function providerOf(v: readonly (AttributeValue | undefined)[]): string {
   const p = text(v[SLOT.providerName]);
   if (p !== undefined) return providerAlias(p);
+  // LangChain (through OpenInference): `metadata` JSON with `ls_provider`.
+  const lsProvider = lsProviderOf(v[SLOT.oiMetadata]);
+  if (lsProvider !== undefined) return providerAlias(lsProvider);
   // OpenInference: llm.provider is the host (google, aws, azure), llm.system the model family.
   const oiProvider = text(v[SLOT.oiProvider]);
   const oiSystem = text(v[SLOT.oiSystem]);
@@ -420,6 +431,13 @@ function providerOf(v: readonly (AttributeValue | undefined)[]): string {
   }
   const s = text(v[SLOT.system]) ?? oiSystem;
   return s === undefined ? '' : providerAlias(s);
+}
+
+function lsProviderOf(metadata: AttributeValue | undefined): string | undefined {
+  if (typeof metadata !== 'string' || !metadata.includes('ls_provider')) return undefined;
+  const parsed = parseMaybeJson(metadata);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  return text((parsed as Record<string, AttributeValue>).ls_provider);
 }
 
 function operationOf(op: string | undefined, oiKind: string | undefined): string {

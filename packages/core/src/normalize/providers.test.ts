@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { Attributes, DecodedSpan } from '../span.js';
+import { normalizeSpan } from './normalize.js';
+import { modelFamily, providerOfHost, providerOfModel } from './providers.js';
+
+function span(attributes: Attributes): DecodedSpan {
+  return {
+    traceId: '0'.repeat(31) + '1',
+    spanId: '0'.repeat(15) + '1',
+    parentSpanId: '',
+    traceState: '',
+    name: 'llm',
+    kind: 'Client',
+    startTimeUnixNano: '1700000000000000000',
+    endTimeUnixNano: '1700000000500000000',
+    attributes,
+    resource: { 'service.name': 'svc' },
+    scopeName: '',
+    scopeVersion: '',
+    statusCode: 'Unset',
+    statusMessage: '',
+    events: [],
+    links: [],
+  };
+}
+
+describe('provider identity', () => {
+  it('reads LangChain metadata.ls_provider on an OpenInference span (regression: stored with an empty provider)', () => {
+    const call = normalizeSpan(
+      span({
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'gpt-4o-mini',
+        metadata: JSON.stringify({ ls_provider: 'openai', ls_model_name: 'gpt-4o-mini', ls_model_type: 'chat' }),
+      }),
+      'p',
+    );
+    expect(call?.provider).toBe('openai');
+    const azure = normalizeSpan(
+      span({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', metadata: '{"ls_provider":"azure"}' }),
+      'p',
+    );
+    expect(azure?.provider).toBe('azure.ai.openai');
+  });
+
+  it('a named provider wins over the host and the model family', () => {
+    const call = normalizeSpan(
+      span({
+        'gen_ai.provider.name': 'groq',
+        'gen_ai.request.model': 'llama-3.3-70b',
+        'server.address': 'api.openai.com',
+        'gen_ai.operation.name': 'chat',
+      }),
+      'p',
+    );
+    expect(call?.provider).toBe('groq');
+  });
+
+  it('infers the provider from server.address, then from the model family', () => {
+    const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 3 };
+    expect(normalizeSpan(span({ ...base, 'gen_ai.request.model': 'my-deployment', 'server.address': 'acme.openai.azure.com' }), 'p')?.provider).toBe('azure.ai.openai');
+    expect(normalizeSpan(span({ ...base, 'gen_ai.request.model': 'claude-sonnet-4-5' }), 'p')?.provider).toBe('anthropic');
+    expect(normalizeSpan(span({ ...base, 'gen_ai.response.model': 'gpt-4o-mini-2024-07-18' }), 'p')?.provider).toBe('openai');
+    // Open models are served by many hosts: no guess.
+    expect(normalizeSpan(span({ ...base, 'gen_ai.request.model': 'llama-3.1-8b' }), 'p')?.provider).toBe('');
+  });
+
+  it('a model alone (no provider, tokens or operation) is still not a call', () => {
+    expect(normalizeSpan(span({ 'gen_ai.request.model': 'gpt-4o' }), 'p')).toBeNull();
+  });
+
+  it('hosts and model prefixes', () => {
+    expect(providerOfHost('api.anthropic.com')).toBe('anthropic');
+    expect(providerOfHost('bedrock-runtime.us-east-1.amazonaws.com')).toBe('aws.bedrock');
+    expect(providerOfHost('API.OPENAI.COM:443')).toBe('openai');
+    expect(providerOfHost('localhost')).toBeUndefined();
+    expect(providerOfModel('gemini-2.5-pro')).toBe('gcp.gemini');
+    expect(providerOfModel('o3-mini')).toBe('openai');
+    expect(providerOfModel('mistral-large-latest')).toBe('mistral_ai');
+  });
+
+  it('model family: dated snapshots and case are one family, other models are not', () => {
+    expect(modelFamily('gpt-4o-mini-2024-07-18')).toBe('gpt-4o-mini');
+    expect(modelFamily('GPT-4o-mini')).toBe('gpt-4o-mini');
+    expect(modelFamily('claude-3-5-sonnet-20241022')).toBe('claude-3-5-sonnet');
+    expect(modelFamily('mistral-large-latest')).toBe('mistral-large');
+    expect(modelFamily('gpt-4o')).not.toBe(modelFamily('gpt-4o-mini'));
+  });
+});
