@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   report: () => import('./commands/report.js'),
   demo: () => import('./commands/demo.js'),
   eval: () => import('./commands/eval.js'),
+  compare: () => import('./commands/compare.js'),
 };
 
 /** The collector package's version (src/cli and dist/cli are both two levels below package.json). */

@@ -8,6 +8,7 @@ import { createConsoleRouter } from './console.js';
 import { createCallsRouter } from '../api/calls.js';
 import { createDetectRouter } from '../api/detect.js';
 import { createEvalsRouter } from '../api/evals.js';
+import { createCompareRouter } from '../api/compare.js';
 import { createRagRouter } from '../api/rag.js';
 import { createReportRouter } from '../api/report.js';
 import { createScoresRouter } from '../api/scores.js';
@@ -75,6 +76,7 @@ export function createApp(deps: CollectorDeps): Express {
   // The web console's static page and assets: public, it reads data through /api with a key.
   app.use(createConsoleRouter());
   app.use(createEvalsRouter(deps));
+  app.use(createCompareRouter(deps));
   app.use(createRagRouter(deps));
 
   app.use(notFound);
