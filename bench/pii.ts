@@ -155,7 +155,9 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     microF1: r.micro.f1,
     precision: r.micro.precision,
     recall: r.micro.recall,
-    perType: Object.fromEntries(r.scores.map((x) => [x.type, { precision: x.precision, recall: x.recall, f1: x.f1 }])),
+    perType: Object.fromEntries(
+      r.scores.map((x) => [x.type, { precision: x.precision, recall: x.recall, f1: x.f1 }]),
+    ),
     hardNegativeExamples: r.hardNegativeExamples,
     hardNegativeFlagged: r.hardNegativeFlagged,
   });

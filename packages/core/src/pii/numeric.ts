@@ -433,8 +433,28 @@ function identifierBefore(text: string, start: number): boolean {
  * tried only against this list.
  */
 export const DEFAULT_PHONE_REGIONS: readonly CountryCode[] = [
-  'US', 'GB', 'DE', 'FR', 'IT', 'ES', 'NL', 'BE', 'CH', 'AT', 'IE', 'JP', 'CN', 'KR', 'IN', 'AU', 'NZ',
-  'ZA', 'TR', 'BR', 'MX', 'RU',
+  'US',
+  'GB',
+  'DE',
+  'FR',
+  'IT',
+  'ES',
+  'NL',
+  'BE',
+  'CH',
+  'AT',
+  'IE',
+  'JP',
+  'CN',
+  'KR',
+  'IN',
+  'AU',
+  'NZ',
+  'ZA',
+  'TR',
+  'BR',
+  'MX',
+  'RU',
 ];
 
 function groupLens(s: string): string {
@@ -453,7 +473,12 @@ function groupLens(s: string): string {
 
 function looksLikeDate(text: string, a: number, b: number): boolean {
   // "2026-11-23 11:42:19" in a log line: a year, then month and day (and the hour).
-  if (b - a >= 2 && gEnd[a]! - gStart[a]! === 4 && gEnd[a + 1]! - gStart[a + 1]! <= 2 && !(gSep[a]! & SEP_SPACE))
+  if (
+    b - a >= 2 &&
+    gEnd[a]! - gStart[a]! === 4 &&
+    gEnd[a + 1]! - gStart[a + 1]! <= 2 &&
+    !(gSep[a]! & SEP_SPACE)
+  )
     if (yearAt(text, a)) return true;
   if (b - a !== 2) return false;
   const l0 = gEnd[a]! - gStart[a]!;
@@ -630,7 +655,9 @@ function isPhone(text: string, a: number, b: number, start: number, plus: boolea
     const fit = nationalFit(s, text.slice(first, gEnd[a]!), groupLens(s));
     const ok =
       (fit === NATIONAL_EXACT || (fit === NATIONAL_AREA && trunk)) &&
-      (digits >= 10 || (!trunk && groups >= 4) || PHONE_CONTEXT.test(text.slice(Math.max(0, start - 30), start)));
+      (digits >= 10 ||
+        (!trunk && groups >= 4) ||
+        PHONE_CONTEXT.test(text.slice(Math.max(0, start - 30), start)));
     if (ok && !identifierBefore(text, start)) return start;
   }
   // Otherwise only when the text right before introduces this very number ("phone: …", "电话…").

@@ -277,7 +277,9 @@ describe('held-out false alarms: placeholder credentials are not secrets', () =>
 
   it('a URL user or password placeholder is not an email either', () => {
     expect(found('amqp://<user>:%DB_PASSWORD%@db.internal:5672 and ftp://anna@files.internal/x')).toEqual([]);
-    expect(found('https://acme.example/contact?to=anna@example.com')).toEqual([['email', 'anna@example.com']]);
+    expect(found('https://acme.example/contact?to=anna@example.com')).toEqual([
+      ['email', 'anna@example.com'],
+    ]);
   });
 
   it('real passwords next to the same keywords are still found', () => {

@@ -177,7 +177,12 @@ function awsSecretAfter(text: string, from: number, emit: SecretEmit): number {
     let j = i;
     while (j < text.length && isB64Char(text.charCodeAt(j))) j++;
     const next = j < text.length ? text.charCodeAt(j) : 0;
-    if (j - i === 40 && next !== 0x3d && !isTokenCharForSecret(text.charCodeAt(i - 1)) && !isTokenCharForSecret(next)) {
+    if (
+      j - i === 40 &&
+      next !== 0x3d &&
+      !isTokenCharForSecret(text.charCodeAt(i - 1)) &&
+      !isTokenCharForSecret(next)
+    ) {
       const v = text.slice(i, j);
       if (/\d/.test(v) && /[a-z]/.test(v) && /[A-Z]/.test(v) && !looksLikePlaceholder(v)) {
         emit(i, j);

@@ -100,7 +100,11 @@ function base62(n: number, width: number): string {
 function ssn(g: Gen): [string, string, string] {
   let area = g.int(1, 899);
   if (area === 666) area = 667;
-  return [String(area).padStart(3, '0'), String(g.int(1, 99)).padStart(2, '0'), String(g.int(1, 9999)).padStart(4, '0')];
+  return [
+    String(area).padStart(3, '0'),
+    String(g.int(1, 99)).padStart(2, '0'),
+    String(g.int(1, 9999)).padStart(4, '0'),
+  ];
 }
 
 /** Issuer IIN ranges and lengths (ISO/IEC 7812, issuers' published ranges). */
@@ -180,9 +184,68 @@ function writeIban(g: Gen, compact: string): string {
   return compact.replace(/(.{4})(?=.)/g, '$1 ');
 }
 
-const FIRST = ['anna', 'john', 'maria', 'wei', 'yuki', 'olga', 'ahmed', 'priya', 'lukas', 'chloé', 'diego', 'sven', 'mei', 'fatima', 'oliver', 'zoë', 'raj', 'ines', 'tomás', 'hannah'];
-const LAST = ['schmidt', 'dupont', 'garcia', 'tanaka', 'ivanova', 'smith', 'kowalski', 'rossi', 'nguyen', 'silva', 'müller', 'okafor', 'lee', 'martin', 'novak', 'haddad'];
-const MAIL_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.co.jp', 'web.de', 'gmx.net', 'orange.fr', 'mail.ru', 'qq.com', 'acme-corp.com', 'uni-heidelberg.de', 'sub.company.io', 'hospital.org', 'agency.gov.uk', 'startup.ai', 'shop.com.br', 'firma.at', 'example.com', 'kanzlei-weber.de', 'mairie-lyon.fr', 'proton.me'];
+const FIRST = [
+  'anna',
+  'john',
+  'maria',
+  'wei',
+  'yuki',
+  'olga',
+  'ahmed',
+  'priya',
+  'lukas',
+  'chloé',
+  'diego',
+  'sven',
+  'mei',
+  'fatima',
+  'oliver',
+  'zoë',
+  'raj',
+  'ines',
+  'tomás',
+  'hannah',
+];
+const LAST = [
+  'schmidt',
+  'dupont',
+  'garcia',
+  'tanaka',
+  'ivanova',
+  'smith',
+  'kowalski',
+  'rossi',
+  'nguyen',
+  'silva',
+  'müller',
+  'okafor',
+  'lee',
+  'martin',
+  'novak',
+  'haddad',
+];
+const MAIL_DOMAINS = [
+  'gmail.com',
+  'outlook.com',
+  'yahoo.co.jp',
+  'web.de',
+  'gmx.net',
+  'orange.fr',
+  'mail.ru',
+  'qq.com',
+  'acme-corp.com',
+  'uni-heidelberg.de',
+  'sub.company.io',
+  'hospital.org',
+  'agency.gov.uk',
+  'startup.ai',
+  'shop.com.br',
+  'firma.at',
+  'example.com',
+  'kanzlei-weber.de',
+  'mairie-lyon.fr',
+  'proton.me',
+];
 
 function ascii(s: string): string {
   return s.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
@@ -216,17 +279,19 @@ function ipv4(g: Gen): string {
 /** RFC 4291 text forms; compression per RFC 5952 (longest run of ≥ 2 zero groups, lower case). */
 function ipv6(g: Gen): string {
   const kind = g.int(0, 4);
-  if (kind === 0) return `fe80::${g.chars(g.int(1, 4), HEX).replace(/^0+(?=.)/, '')}:${g.chars(4, HEX).replace(/^0+(?=.)/, '')}:${g.chars(4, HEX).replace(/^0+(?=.)/, '')}:${g.chars(3, HEX)}`;
+  if (kind === 0)
+    return `fe80::${g.chars(g.int(1, 4), HEX).replace(/^0+(?=.)/, '')}:${g.chars(4, HEX).replace(/^0+(?=.)/, '')}:${g.chars(4, HEX).replace(/^0+(?=.)/, '')}:${g.chars(3, HEX)}`;
   if (kind === 1) return `::ffff:${ipv4(g)}`;
   const groups: string[] = [];
   const prefix = g.pick(['2001:db8', '2001:4860', '2a00:1450', '2606:4700', 'fd12:3456']);
   groups.push(...prefix.split(':'));
-  while (groups.length < 8) groups.push(g.chance(0.4) ? '0' : g.chars(g.int(1, 4), HEX).replace(/^0+(?=.)/, ''));
+  while (groups.length < 8)
+    groups.push(g.chance(0.4) ? '0' : g.chars(g.int(1, 4), HEX).replace(/^0+(?=.)/, ''));
   if (kind === 2) return groups.join(':'); // uncompressed, leading zeros dropped
   // Compress the longest zero run of length ≥ 2.
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== '0') {
       i++;
       continue;
@@ -313,7 +378,8 @@ function sampleRegex(g: Gen, source: string): string {
             set.push(...DIG);
             i++;
           } else if (body[i + 1] === '-' && i + 2 < body.length) {
-            for (let x = body.charCodeAt(i); x <= body.charCodeAt(i + 2); x++) set.push(String.fromCharCode(x));
+            for (let x = body.charCodeAt(i); x <= body.charCodeAt(i + 2); x++)
+              set.push(String.fromCharCode(x));
             i += 2;
           } else set.push(body[i]!);
         }
@@ -356,7 +422,8 @@ type PhoneKind = 'FIXED_LINE' | 'MOBILE';
  */
 function typicalLength(lengths: number[], len: number): boolean {
   const sorted = [...lengths].sort((a, b) => a - b);
-  const median = (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2;
+  const median =
+    (sorted[Math.floor((sorted.length - 1) / 2)]! + sorted[Math.ceil((sorted.length - 1) / 2)]!) / 2;
   return len >= Math.floor(median) - 1 && len <= Math.ceil(median) + 1;
 }
 
@@ -385,7 +452,8 @@ function writePhone(g: Gen, p: PhoneNumber, region: CountryCode): string {
   const trunk0 = national.startsWith('0');
   const styles: string[] = ['national', 'national', 'intl', 'intl', 'e164', 'national-compact'];
   if (!national.includes('(') && /\s/.test(national)) styles.push('national-dash');
-  if (['FR', 'BE', 'CH', 'US', 'ES', 'IT', 'NL'].includes(region) && !national.includes('(')) styles.push('national-dot');
+  if (['FR', 'BE', 'CH', 'US', 'ES', 'IT', 'NL'].includes(region) && !national.includes('('))
+    styles.push('national-dot');
   if (['DE', 'AT'].includes(region) && trunk0) styles.push('national-slash', 'national-paren');
   if (['GB', 'AU', 'NZ', 'IE', 'IN'].includes(region) && trunk0) styles.push('national-paren');
   if (['DE', 'GB', 'AT', 'CH', 'NL', 'BE'].includes(region) && trunk0) styles.push('intl-trunk');
@@ -460,7 +528,18 @@ function pemKey(g: Gen, escaped: boolean): string {
 
 /** Passwords people choose: words with digits/symbols, or generated. */
 function password(g: Gen): string {
-  const word = g.pick(['Sommer', 'dragon', 'Monkey', 'sunshine', 'Falcon', 'lavande', 'Tigre', 'winter', 'Qwerty', 'Bluebird']);
+  const word = g.pick([
+    'Sommer',
+    'dragon',
+    'Monkey',
+    'sunshine',
+    'Falcon',
+    'lavande',
+    'Tigre',
+    'winter',
+    'Qwerty',
+    'Bluebird',
+  ]);
   return g.pick([
     `${word}${g.int(10, 2030)}${g.pick(['!', '#', '$', '', '?'])}`,
     g.chars(g.int(12, 24), ALNUM + '!@#%^&*-_'),
@@ -525,7 +604,11 @@ function secretSample(g: Gen): SecretSample {
     case 11:
       return { field: 'api_key', value: `AIza${g.chars(35, B64URL)}`, noun: 'Google API key' };
     default:
-      return { field: 'client_secret', value: g.chars(g.int(32, 48), ALNUM + '-_~.'), noun: 'OAuth client secret' };
+      return {
+        field: 'client_secret',
+        value: g.chars(g.int(32, 48), ALNUM + '-_~.'),
+        noun: 'OAuth client secret',
+      };
   }
 }
 
@@ -552,27 +635,88 @@ const LANGS: readonly Lang[] = ['en', 'en', 'en', 'de', 'fr', 'es', 'pt', 'ja', 
 /** Prose around a value of a type, per language: [before, after]. */
 const PROSE: Record<Exclude<PiiType, 'secret'>, Record<Lang, Array<[string, string]>>> = {
   email: {
-    en: [['Please send the signed contract to ', ' by Friday.'], ['You can reach me at ', ' if anything changes.'], ['cc ', ' on the reply, thanks']],
-    de: [['Bitte schick die Rechnung an ', ', danke!'], ['Meine E-Mail-Adresse lautet ', '.']],
-    fr: [['Écrivez-moi à ', ' pour confirmer.'], ['Mon adresse : ', '']],
-    es: [['Mi correo es ', ', escríbeme cuando puedas.'], ['Envía el informe a ', ' antes del lunes.']],
-    pt: [['Meu e-mail é ', '.'], ['Mande para ', ' por favor']],
-    ja: [['請求書は', 'まで送ってください。'], ['メール：', '']],
-    zh: [['请把文件发到', '，谢谢。'], ['我的邮箱是 ', '']],
-    ru: [['Пишите на ', ', отвечу сегодня.'], ['Мой адрес: ', '']],
+    en: [
+      ['Please send the signed contract to ', ' by Friday.'],
+      ['You can reach me at ', ' if anything changes.'],
+      ['cc ', ' on the reply, thanks'],
+    ],
+    de: [
+      ['Bitte schick die Rechnung an ', ', danke!'],
+      ['Meine E-Mail-Adresse lautet ', '.'],
+    ],
+    fr: [
+      ['Écrivez-moi à ', ' pour confirmer.'],
+      ['Mon adresse : ', ''],
+    ],
+    es: [
+      ['Mi correo es ', ', escríbeme cuando puedas.'],
+      ['Envía el informe a ', ' antes del lunes.'],
+    ],
+    pt: [
+      ['Meu e-mail é ', '.'],
+      ['Mande para ', ' por favor'],
+    ],
+    ja: [
+      ['請求書は', 'まで送ってください。'],
+      ['メール：', ''],
+    ],
+    zh: [
+      ['请把文件发到', '，谢谢。'],
+      ['我的邮箱是 ', ''],
+    ],
+    ru: [
+      ['Пишите на ', ', отвечу сегодня.'],
+      ['Мой адрес: ', ''],
+    ],
   },
   phone: {
-    en: [['Call me at ', ' after 5pm.'], ['My number is ', ', text first please.'], ['Customer phone: ', ''], ['reach the site manager on ', ' tomorrow'], ['', ' is my cell, call anytime']],
-    de: [['Ruf mich unter ', ' an.'], ['Tel.: ', ''], ['Meine Handynummer ist ', ', am besten abends.'], ['Erreichbar unter ', ' (Mo–Fr)']],
-    fr: [['Appelez-moi au ', ' demain matin.'], ['Tél. : ', ''], ['Mon numéro de portable est le ', '.'], ['Vous pouvez me joindre au ', '']],
-    es: [['Llámame al ', ' cuando llegues.'], ['Mi teléfono es ', '.'], ['Tel. ', '']],
-    pt: [['Me liga no ', ' amanhã.'], ['Telefone: ', '']],
-    ja: [['電話番号は', 'です。'], ['携帯：', '']],
-    zh: [['我的电话是', '，请晚上打。'], ['联系电话：', '']],
-    ru: [['Позвоните мне по номеру ', ' после обеда.'], ['Тел.: ', '']],
+    en: [
+      ['Call me at ', ' after 5pm.'],
+      ['My number is ', ', text first please.'],
+      ['Customer phone: ', ''],
+      ['reach the site manager on ', ' tomorrow'],
+      ['', ' is my cell, call anytime'],
+    ],
+    de: [
+      ['Ruf mich unter ', ' an.'],
+      ['Tel.: ', ''],
+      ['Meine Handynummer ist ', ', am besten abends.'],
+      ['Erreichbar unter ', ' (Mo–Fr)'],
+    ],
+    fr: [
+      ['Appelez-moi au ', ' demain matin.'],
+      ['Tél. : ', ''],
+      ['Mon numéro de portable est le ', '.'],
+      ['Vous pouvez me joindre au ', ''],
+    ],
+    es: [
+      ['Llámame al ', ' cuando llegues.'],
+      ['Mi teléfono es ', '.'],
+      ['Tel. ', ''],
+    ],
+    pt: [
+      ['Me liga no ', ' amanhã.'],
+      ['Telefone: ', ''],
+    ],
+    ja: [
+      ['電話番号は', 'です。'],
+      ['携帯：', ''],
+    ],
+    zh: [
+      ['我的电话是', '，请晚上打。'],
+      ['联系电话：', ''],
+    ],
+    ru: [
+      ['Позвоните мне по номеру ', ' после обеда.'],
+      ['Тел.: ', ''],
+    ],
   },
   credit_card: {
-    en: [['Please charge my card ', ' for the renewal.'], ['Card number: ', ' exp 09/28'], ['The customer paid with ', ', can you refund it?']],
+    en: [
+      ['Please charge my card ', ' for the renewal.'],
+      ['Card number: ', ' exp 09/28'],
+      ['The customer paid with ', ', can you refund it?'],
+    ],
     de: [['Meine Kreditkartennummer ist ', ', gültig bis 03/27.']],
     fr: [['Numéro de carte : ', '']],
     es: [['Mi tarjeta es ', ', caduca en 11/27.']],
@@ -582,7 +726,12 @@ const PROSE: Record<Exclude<PiiType, 'secret'>, Record<Lang, Array<[string, stri
     ru: [['Номер карты ', ', срок до 05/29.']],
   },
   us_ssn: {
-    en: [['My SSN is ', ', do you need anything else?'], ['Social Security Number: ', ''], ['SSN ', ' on the W-2 looks wrong'], ['The applicant’s social security no. is ', '.']],
+    en: [
+      ['My SSN is ', ', do you need anything else?'],
+      ['Social Security Number: ', ''],
+      ['SSN ', ' on the W-2 looks wrong'],
+      ['The applicant’s social security no. is ', '.'],
+    ],
     de: [['Seine US-Sozialversicherungsnummer (SSN): ', '']],
     fr: [['Numéro de sécurité sociale américain (SSN) : ', '']],
     es: [['Mi número de seguro social (SSN) es ', '.']],
@@ -592,9 +741,18 @@ const PROSE: Record<Exclude<PiiType, 'secret'>, Record<Lang, Array<[string, stri
     ru: [['SSN клиента: ', '']],
   },
   iban: {
-    en: [['Please wire the refund to IBAN ', '.'], ['Account: ', ' (Deutsche Bank)']],
-    de: [['Bitte überweisen Sie den Betrag auf ', ' bis Monatsende.'], ['IBAN: ', '']],
-    fr: [['Mon IBAN est ', ', merci.'], ['RIB / IBAN : ', '']],
+    en: [
+      ['Please wire the refund to IBAN ', '.'],
+      ['Account: ', ' (Deutsche Bank)'],
+    ],
+    de: [
+      ['Bitte überweisen Sie den Betrag auf ', ' bis Monatsende.'],
+      ['IBAN: ', ''],
+    ],
+    fr: [
+      ['Mon IBAN est ', ', merci.'],
+      ['RIB / IBAN : ', ''],
+    ],
     es: [['Transferencia a la cuenta ', ', por favor.']],
     pt: [['IBAN para reembolso: ', '']],
     ja: [['振込先IBAN：', '']],
@@ -602,7 +760,11 @@ const PROSE: Record<Exclude<PiiType, 'secret'>, Record<Lang, Array<[string, stri
     ru: [['Реквизиты: IBAN ', '']],
   },
   ip_address: {
-    en: [['Requests from ', ' keep failing with 403.'], ['Please whitelist ', ' on the firewall.'], ['The VPN gateway is at ', ' now.']],
+    en: [
+      ['Requests from ', ' keep failing with 403.'],
+      ['Please whitelist ', ' on the firewall.'],
+      ['The VPN gateway is at ', ' now.'],
+    ],
     de: [['Der Server hat die Adresse ', '.']],
     fr: [['Le serveur répond sur ', ' depuis ce matin.']],
     es: [['La IP del cliente es ', '.']],
@@ -623,7 +785,12 @@ const FIELD: Record<Exclude<PiiType, 'secret'>, string[]> = {
 };
 
 const PREAMBLE: Record<Lang, string[]> = {
-  en: ['Hi, quick question about my account. ', 'Summarize this ticket for the support team:\n', 'Draft a polite reply to this message: "', ''],
+  en: [
+    'Hi, quick question about my account. ',
+    'Summarize this ticket for the support team:\n',
+    'Draft a polite reply to this message: "',
+    '',
+  ],
   de: ['Hallo, kurze Frage zu meiner Bestellung. ', 'Fasse das Ticket zusammen:\n', ''],
   fr: ['Bonjour, une question sur ma commande. ', 'Résume ce message :\n', ''],
   es: ['Hola, tengo una duda. ', 'Resume este mensaje:\n', ''],
@@ -642,30 +809,53 @@ function uuid(g: Gen): string {
 }
 
 /** One PII value of a non-secret type in a carrier of the given kind. */
-function personal(g: Gen, d: Doc, type: Exclude<PiiType, 'secret'>, value: string, kind: string, lang: Lang): void {
+function personal(
+  g: Gen,
+  d: Doc,
+  type: Exclude<PiiType, 'secret'>,
+  value: string,
+  kind: string,
+  lang: Lang,
+): void {
   const field = g.pick(FIELD[type]);
   switch (kind) {
     case 'json':
-      d.t(`{"type":"function","function":{"name":"${g.pick(['update_customer', 'create_ticket', 'lookup_user', 'send_invoice'])}","arguments":"{\\"${field}\\":\\"`).v(type, value).t(`\\",\\"request_id\\":\\"${uuid(g)}\\"}"}}`);
+      d.t(
+        `{"type":"function","function":{"name":"${g.pick(['update_customer', 'create_ticket', 'lookup_user', 'send_invoice'])}","arguments":"{\\"${field}\\":\\"`,
+      )
+        .v(type, value)
+        .t(`\\",\\"request_id\\":\\"${uuid(g)}\\"}"}}`);
       return;
     case 'json-plain':
-      d.t(`{"${field}": "`).v(type, value).t(`", "updated_at": "${timestamp(g)}"}`);
+      d.t(`{"${field}": "`)
+        .v(type, value)
+        .t(`", "updated_at": "${timestamp(g)}"}`);
       return;
     case 'log': {
       // Addresses in logs usually carry their port: 10.0.0.5:8080, [2001:db8::1]:443.
       const port = type === 'ip_address' && g.chance(0.5) ? String(g.int(1024, 65535)) : '';
       const v6 = value.includes(':');
-      d.t(`${timestamp(g)} ${g.pick(['INFO', 'WARN', 'DEBUG'])} [${g.pick(['api', 'billing', 'auth', 'crm'])}] ${g.pick(['updated profile', 'login attempt', 'webhook received', 'validation failed'])} ${field}=${port && v6 ? '[' : ''}`).v(type, value).t(`${port ? `${v6 ? ']' : ''}:${port}` : ''} trace_id=${g.chars(32, HEX)}`);
+      d.t(
+        `${timestamp(g)} ${g.pick(['INFO', 'WARN', 'DEBUG'])} [${g.pick(['api', 'billing', 'auth', 'crm'])}] ${g.pick(['updated profile', 'login attempt', 'webhook received', 'validation failed'])} ${field}=${port && v6 ? '[' : ''}`,
+      )
+        .v(type, value)
+        .t(`${port ? `${v6 ? ']' : ''}:${port}` : ''} trace_id=${g.chars(32, HEX)}`);
       return;
     }
     case 'code':
-      d.t(`const ${field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())} = "`).v(type, value).t(`"; // TODO remove before commit`);
+      d.t(`const ${field.replace(/_(\w)/g, (_, c: string) => c.toUpperCase())} = "`)
+        .v(type, value)
+        .t(`"; // TODO remove before commit`);
       return;
     case 'csv':
-      d.t(`name,${field},created\n${g.pick(FIRST)} ${g.pick(LAST)},`).v(type, value).t(`,2026-0${g.int(1, 9)}-1${g.int(0, 9)}\n`);
+      d.t(`name,${field},created\n${g.pick(FIRST)} ${g.pick(LAST)},`)
+        .v(type, value)
+        .t(`,2026-0${g.int(1, 9)}-1${g.int(0, 9)}\n`);
       return;
     case 'markdown':
-      d.t(`| name | ${field} | status |\n|---|---|---|\n| ${g.pick(FIRST)} | `).v(type, value).t(` | ${g.pick(['active', 'pending'])} |`);
+      d.t(`| name | ${field} | status |\n|---|---|---|\n| ${g.pick(FIRST)} | `)
+        .v(type, value)
+        .t(` | ${g.pick(['active', 'pending'])} |`);
       return;
     case 'signature': {
       const label: Record<Exclude<PiiType, 'secret'>, string[]> = {
@@ -676,22 +866,40 @@ function personal(g: Gen, d: Doc, type: Exclude<PiiType, 'secret'>, value: strin
         iban: ['IBAN'],
         ip_address: ['VPN'],
       };
-      d.t(`${g.pick(['Best regards', 'Mit freundlichen Grüßen', 'Cordialement', 'Saludos'])},\n${g.pick(FIRST)} ${g.pick(LAST)}\n${g.pick(['Head of Operations', 'Account Manager', 'CTO'])} | ACME GmbH\n${g.pick(label[type])}: `).v(type, value).t('\n');
+      d.t(
+        `${g.pick(['Best regards', 'Mit freundlichen Grüßen', 'Cordialement', 'Saludos'])},\n${g.pick(FIRST)} ${g.pick(LAST)}\n${g.pick(['Head of Operations', 'Account Manager', 'CTO'])} | ACME GmbH\n${g.pick(label[type])}: `,
+      )
+        .v(type, value)
+        .t('\n');
       return;
     }
     case 'header':
-      if (type === 'email') d.t(`From: ${g.pick(FIRST)} ${g.pick(LAST)} <`).v(type, value).t(`>\nSubject: Re: invoice`);
-      else if (type === 'ip_address') d.t('X-Forwarded-For: ').v(type, value).t(', ').v(type, ipv4(g)).t('\nX-Request-Id: ' + uuid(g));
+      if (type === 'email')
+        d.t(`From: ${g.pick(FIRST)} ${g.pick(LAST)} <`)
+          .v(type, value)
+          .t(`>\nSubject: Re: invoice`);
+      else if (type === 'ip_address')
+        d.t('X-Forwarded-For: ')
+          .v(type, value)
+          .t(', ')
+          .v(type, ipv4(g))
+          .t('\nX-Request-Id: ' + uuid(g));
       else d.t(`X-${field.replace(/_/g, '-')}: `).v(type, value);
       return;
     case 'chat': {
       const [before, after] = g.pick(PROSE[type][lang]);
-      d.t(`${g.pick(['User', 'user', 'Kunde', 'Client'])}: ${before}`).v(type, value).t(`${after}\nAssistant: ${g.pick(['Thanks, noted.', 'Danke, notiert.', 'Merci, c’est noté.', '了解しました。'])}`);
+      d.t(`${g.pick(['User', 'user', 'Kunde', 'Client'])}: ${before}`)
+        .v(type, value)
+        .t(
+          `${after}\nAssistant: ${g.pick(['Thanks, noted.', 'Danke, notiert.', 'Merci, c’est noté.', '了解しました。'])}`,
+        );
       return;
     }
     default: {
       const [before, after] = g.pick(PROSE[type][lang]);
-      d.t(g.pick(PREAMBLE[lang]) + before).v(type, value).t(after);
+      d.t(g.pick(PREAMBLE[lang]) + before)
+        .v(type, value)
+        .t(after);
     }
   }
 }
@@ -706,16 +914,36 @@ function secret(g: Gen, d: Doc, lang: Lang): void {
     const form = g.int(0, 4);
     if (form === 3)
       // The credentials CSV the IAM console downloads.
-      d.t('User name,Password,Access key ID,Secret access key,Console login link\ndeploy-bot,,').v('secret', id).t(',').v('secret', key).t(',https://123456789012.signin.aws.amazon.com/console\n');
+      d.t('User name,Password,Access key ID,Secret access key,Console login link\ndeploy-bot,,')
+        .v('secret', id)
+        .t(',')
+        .v('secret', key)
+        .t(',https://123456789012.signin.aws.amazon.com/console\n');
     else if (form === 4)
       // `aws configure` prompts.
-      d.t('$ aws configure\nAWS Access Key ID [None]: ').v('secret', id).t('\nAWS Secret Access Key [None]: ').v('secret', key).t('\nDefault region name [None]: eu-west-1\n');
+      d.t('$ aws configure\nAWS Access Key ID [None]: ')
+        .v('secret', id)
+        .t('\nAWS Secret Access Key [None]: ')
+        .v('secret', key)
+        .t('\nDefault region name [None]: eu-west-1\n');
     else if (form === 0)
-      d.t(`[default]\naws_access_key_id = `).v('secret', id).t('\naws_secret_access_key = ').v('secret', key).t(`\nregion = ${g.pick(['us-east-1', 'eu-central-1'])}\n`);
+      d.t(`[default]\naws_access_key_id = `)
+        .v('secret', id)
+        .t('\naws_secret_access_key = ')
+        .v('secret', key)
+        .t(`\nregion = ${g.pick(['us-east-1', 'eu-central-1'])}\n`);
     else if (form === 1)
-      d.t('{"AccessKey": {"UserName": "deploy-bot", "AccessKeyId": "').v('secret', id).t('", "Status": "Active", "SecretAccessKey": "').v('secret', key).t(`", "CreateDate": "${timestamp(g)}"}}`);
+      d.t('{"AccessKey": {"UserName": "deploy-bot", "AccessKeyId": "')
+        .v('secret', id)
+        .t('", "Status": "Active", "SecretAccessKey": "')
+        .v('secret', key)
+        .t(`", "CreateDate": "${timestamp(g)}"}}`);
     else
-      d.t('export AWS_ACCESS_KEY_ID=').v('secret', id).t('\nexport AWS_SECRET_ACCESS_KEY=').v('secret', key).t('\naws s3 ls\n');
+      d.t('export AWS_ACCESS_KEY_ID=')
+        .v('secret', id)
+        .t('\nexport AWS_SECRET_ACCESS_KEY=')
+        .v('secret', key)
+        .t('\naws s3 ls\n');
     return;
   }
   if (kind === 1) {
@@ -723,30 +951,50 @@ function secret(g: Gen, d: Doc, lang: Lang): void {
     const pw = password(g).replace(/[@/:?#%]/g, '');
     const scheme = g.pick(['postgres', 'postgresql', 'mysql', 'mongodb+srv', 'redis', 'amqp', 'mssql']);
     const user = g.pick(['app', 'admin', 'svc_orders', 'root', 'etl']);
-    const host = g.pick(['db.internal', 'prod-db-1.cluster-abc.eu-west-1.rds.amazonaws.com', 'cache:6379', 'mq.acme-corp.com', 'localhost:5432']);
-    d.t(g.pick(['DATABASE_URL=', 'url: ', 'conn = "', 'Connecting to ']) + `${scheme}://${user}:`).v('secret', pw).t(`@${host}/${g.pick(['prod', 'orders', 'app', '0'])}`);
+    const host = g.pick([
+      'db.internal',
+      'prod-db-1.cluster-abc.eu-west-1.rds.amazonaws.com',
+      'cache:6379',
+      'mq.acme-corp.com',
+      'localhost:5432',
+    ]);
+    d.t(g.pick(['DATABASE_URL=', 'url: ', 'conn = "', 'Connecting to ']) + `${scheme}://${user}:`)
+      .v('secret', pw)
+      .t(`@${host}/${g.pick(['prod', 'orders', 'app', '0'])}`);
     return;
   }
   if (kind === 2) {
     // Key/value passwords in config formats.
     const pw = password(g);
     const form = g.int(0, 4);
-    if (form === 0) d.t('spring.datasource.password=').v('secret', pw).t('\nspring.datasource.username=app\n');
-    else if (form === 1) d.t(`database:\n  host: db.internal\n  user: app\n  password: "`).v('secret', pw).t('"\n');
-    else if (form === 2) d.t('Server=sql01;Database=Orders;User Id=sa;Password=').v('secret', pw.replace(/;/g, '')).t(';');
+    if (form === 0)
+      d.t('spring.datasource.password=').v('secret', pw).t('\nspring.datasource.username=app\n');
+    else if (form === 1)
+      d.t(`database:\n  host: db.internal\n  user: app\n  password: "`).v('secret', pw).t('"\n');
+    else if (form === 2)
+      d.t('Server=sql01;Database=Orders;User Id=sa;Password=').v('secret', pw.replace(/;/g, '')).t(';');
     else if (form === 3) d.t('{"username": "admin", "password": "').v('secret', pw).t('"}');
     else d.t('DB_PASSWORD=').v('secret', pw).t('\nDB_HOST=localhost\n');
     return;
   }
   if (kind === 3) {
-    d.t(`curl -H "Authorization: Bearer `).v('secret', g.chance(0.5) ? jwt(g) : g.chars(40, ALNUM)).t(`" https://api.acme-corp.com/v1/orders`);
+    d.t(`curl -H "Authorization: Bearer `)
+      .v('secret', g.chance(0.5) ? jwt(g) : g.chars(40, ALNUM))
+      .t(`" https://api.acme-corp.com/v1/orders`);
     return;
   }
   if (kind === 4) {
     const escaped = g.chance(0.5);
     const key = pemKey(g, escaped);
     if (escaped)
-      d.t('{"private_key_id": "' + g.chars(40, HEX) + '", "private_key": "').v('secret', key).t('", "client_email": "').v('email', `${g.pick(['deploy', 'svc-etl', 'ci-runner'])}@${g.pick(['acme-prod', 'proj-4821'])}.iam.gserviceaccount.com`).t('"}');
+      d.t('{"private_key_id": "' + g.chars(40, HEX) + '", "private_key": "')
+        .v('secret', key)
+        .t('", "client_email": "')
+        .v(
+          'email',
+          `${g.pick(['deploy', 'svc-etl', 'ci-runner'])}@${g.pick(['acme-prod', 'proj-4821'])}.iam.gserviceaccount.com`,
+        )
+        .t('"}');
     else d.t('Here is the deploy key, can you check why ssh rejects it?\n').v('secret', key).t('\n');
     return;
   }
@@ -768,7 +1016,10 @@ function secret(g: Gen, d: Doc, lang: Lang): void {
     };
     const [a, b] = prose[lang];
     d.t(a).v('secret', s.value).t(b);
-  } else if (form === 4) d.t(`${timestamp(g)} DEBUG http request headers={"x-api-key": "`).v('secret', s.value).t('"}');
+  } else if (form === 4)
+    d.t(`${timestamp(g)} DEBUG http request headers={"x-api-key": "`)
+      .v('secret', s.value)
+      .t('"}');
   else d.t(`{"tool": "configure", "arguments": {"${s.field.toLowerCase()}": "`).v('secret', s.value).t('"}}');
 }
 
@@ -830,27 +1081,40 @@ function hardNegative(g: Gen, d: Doc): void {
   switch (g.int(0, 27)) {
     case 22: {
       const last4 = g.digits(4);
-      d.t(`Card ending in ${last4}: ${g.pick([`**** **** **** ${last4}`, `•••• •••• •••• ${last4}`, `XXXX-XXXX-XXXX-${last4}`, `************${last4}`])}`);
+      d.t(
+        `Card ending in ${last4}: ${g.pick([`**** **** **** ${last4}`, `•••• •••• •••• ${last4}`, `XXXX-XXXX-XXXX-${last4}`, `************${last4}`])}`,
+      );
       return;
     }
     case 23:
       d.t(`SSN on file: ${g.pick(['***-**-', 'XXX-XX-', 'xxx-xx-'])}${g.digits(4)} (masked)`);
       return;
     case 24:
-      d.t(`We sent a code to ${g.pick(['+49 171 ****', '+1 (415) ***-**', '06 ** ** ** '])}${g.digits(2)} and ${g.pick(FIRST)[0]}***@${g.pick(MAIL_DOMAINS)}`);
+      d.t(
+        `We sent a code to ${g.pick(['+49 171 ****', '+1 (415) ***-**', '06 ** ** ** '])}${g.digits(2)} and ${g.pick(FIRST)[0]}***@${g.pick(MAIL_DOMAINS)}`,
+      );
       return;
     case 25:
-      d.t(`Key ${g.pick(['sk-...', 'sk-proj-****', 'AKIA************', 'ghp_…', 'xoxb-…'])}${g.chars(4, ALNUM)} was rotated ${g.int(2, 30)} days ago.`);
+      d.t(
+        `Key ${g.pick(['sk-...', 'sk-proj-****', 'AKIA************', 'ghp_…', 'xoxb-…'])}${g.chars(4, ALNUM)} was rotated ${g.int(2, 30)} days ago.`,
+      );
       return;
     case 26:
-      d.t(`Total: ${g.pick([`${g.int(1, 9)}.${g.digits(3)}.${g.digits(3)},${g.digits(2)} €`, `$${g.int(10, 99)},${g.digits(3)},${g.digits(3)}.${g.digits(2)}`, `CHF ${g.int(1, 9)}'${g.digits(3)}'${g.digits(3)}.00`, `${g.int(1, 9)} ${g.digits(3)} ${g.digits(3)},${g.digits(2)} €`])}, rate 0.${g.digits(9)}`);
+      d.t(
+        `Total: ${g.pick([`${g.int(1, 9)}.${g.digits(3)}.${g.digits(3)},${g.digits(2)} €`, `$${g.int(10, 99)},${g.digits(3)},${g.digits(3)}.${g.digits(2)}`, `CHF ${g.int(1, 9)}'${g.digits(3)}'${g.digits(3)}.00`, `${g.int(1, 9)} ${g.digits(3)} ${g.digits(3)},${g.digits(2)} €`])}, rate 0.${g.digits(9)}`,
+      );
       return;
     case 27:
-      d.t(`"dependencies": {"react": "^${g.int(16, 19)}.${g.int(0, 3)}.${g.int(0, 9)} || ~${g.int(15, 17)}.0.${g.int(0, 9)}"}, timeout PT${g.int(1, 9)}H${g.int(1, 59)}M, sleep 0.${g.int(1, 9)}5`);
+      d.t(
+        `"dependencies": {"react": "^${g.int(16, 19)}.${g.int(0, 3)}.${g.int(0, 9)} || ~${g.int(15, 17)}.0.${g.int(0, 9)}"}, timeout PT${g.int(1, 9)}H${g.int(1, 59)}M, sleep 0.${g.int(1, 9)}5`,
+      );
       return;
     case 0: {
       const scheme = g.pick(['postgres', 'mysql', 'mongodb+srv', 'redis', 'amqp']);
-      d.t(g.pick(['DATABASE_URL=', 'url: ', 'e.g. ', 'Set the connection string to ']) + `${scheme}://${g.pick(['user', 'app', 'admin', '<user>', '${DB_USER}'])}:${g.pick(PLACEHOLDERS)}@${g.pick(['localhost', 'db.internal', '<host>', '${DB_HOST}'])}:${g.pick(['5432', '3306', '27017', '6379'])}/${g.pick(['mydb', 'app', '<db>'])}`);
+      d.t(
+        g.pick(['DATABASE_URL=', 'url: ', 'e.g. ', 'Set the connection string to ']) +
+          `${scheme}://${g.pick(['user', 'app', 'admin', '<user>', '${DB_USER}'])}:${g.pick(PLACEHOLDERS)}@${g.pick(['localhost', 'db.internal', '<host>', '${DB_HOST}'])}:${g.pick(['5432', '3306', '27017', '6379'])}/${g.pick(['mydb', 'app', '<db>'])}`,
+      );
       return;
     }
     case 1:
@@ -873,25 +1137,62 @@ function hardNegative(g: Gen, d: Doc): void {
       return;
     }
     case 3:
-      d.t(g.pick(['OPENAI_API_KEY=', 'api_key: ', 'export ANTHROPIC_API_KEY=', 'Authorization: Bearer ', 'aws_access_key_id = ', 'GITHUB_TOKEN=', 'stripe.api_key = "']) + g.pick(KEY_PLACEHOLDERS));
+      d.t(
+        g.pick([
+          'OPENAI_API_KEY=',
+          'api_key: ',
+          'export ANTHROPIC_API_KEY=',
+          'Authorization: Bearer ',
+          'aws_access_key_id = ',
+          'GITHUB_TOKEN=',
+          'stripe.api_key = "',
+        ]) + g.pick(KEY_PLACEHOLDERS),
+      );
       return;
     case 4:
-      d.t(`Replace ${g.pick(KEY_PLACEHOLDERS)} with your own key from the dashboard, then run \`npm start\`.`);
+      d.t(
+        `Replace ${g.pick(KEY_PLACEHOLDERS)} with your own key from the dashboard, then run \`npm start\`.`,
+      );
       return;
     case 5:
-      d.t(`${timestamp(g)} INFO login ok user_id=${g.int(1000, 99999999)} password=${g.pick(['****', '[REDACTED]', '********', '<redacted>', 'REDACTED'])} session=${uuid(g)}`);
+      d.t(
+        `${timestamp(g)} INFO login ok user_id=${g.int(1000, 99999999)} password=${g.pick(['****', '[REDACTED]', '********', '<redacted>', 'REDACTED'])} session=${uuid(g)}`,
+      );
       return;
     case 6:
-      d.t(`Upgraded ${g.pick(['node', 'react', 'numpy', 'postgres', 'the SDK'])} from ${g.int(1, 20)}.${g.int(0, 30)}.${g.int(0, 20)} to ${g.int(1, 20)}.${g.int(0, 30)}.${g.int(0, 20)}; build ${g.int(10, 20)}.0.${g.int(10000, 22000)}.${g.int(1, 999)}, Chrome/${g.int(100, 130)}.0.${g.int(1000, 7000)}.${g.int(10, 200)}`);
+      d.t(
+        `Upgraded ${g.pick(['node', 'react', 'numpy', 'postgres', 'the SDK'])} from ${g.int(1, 20)}.${g.int(0, 30)}.${g.int(0, 20)} to ${g.int(1, 20)}.${g.int(0, 30)}.${g.int(0, 20)}; build ${g.int(10, 20)}.0.${g.int(10000, 22000)}.${g.int(1, 999)}, Chrome/${g.int(100, 130)}.0.${g.int(1000, 7000)}.${g.int(10, 200)}`,
+      );
       return;
     case 7:
-      d.t(g.pick(['Order #', 'Bestellnummer ', 'Commande n° ', 'Pedido ', 'Invoice INV-', 'Tracking number ', '订单号']) + g.pick([`${g.digits(3)}-${g.digits(7)}-${g.digits(7)}`, g.digits(10), `${g.int(2024, 2026)}-${g.digits(6)}`, g.digits(12)]) + g.pick([' has shipped.', ' wurde versandt.', ' est en route.', ' ok']));
+      d.t(
+        g.pick([
+          'Order #',
+          'Bestellnummer ',
+          'Commande n° ',
+          'Pedido ',
+          'Invoice INV-',
+          'Tracking number ',
+          '订单号',
+        ]) +
+          g.pick([
+            `${g.digits(3)}-${g.digits(7)}-${g.digits(7)}`,
+            g.digits(10),
+            `${g.int(2024, 2026)}-${g.digits(6)}`,
+            g.digits(12),
+          ]) +
+          g.pick([' has shipped.', ' wurde versandt.', ' est en route.', ' ok']),
+      );
       return;
     case 8:
-      d.t(`{"id": "${uuid(g)}", "created": ${1_760_000_000 + g.int(0, 9_999_999)}, "ts_ms": ${1_760_000_000_000 + g.int(0, 999_999_999)}, "at": "${timestamp(g)}"}`);
+      d.t(
+        `{"id": "${uuid(g)}", "created": ${1_760_000_000 + g.int(0, 9_999_999)}, "ts_ms": ${1_760_000_000_000 + g.int(0, 999_999_999)}, "at": "${timestamp(g)}"}`,
+      );
       return;
     case 9:
-      d.t(`commit ${g.chars(40, HEX)}\nsha256: ${g.chars(64, HEX)}\nmd5 ${g.chars(32, HEX)}\netag "${g.chars(40, B64)}"`);
+      d.t(
+        `commit ${g.chars(40, HEX)}\nsha256: ${g.chars(64, HEX)}\nmd5 ${g.chars(32, HEX)}\netag "${g.chars(40, B64)}"`,
+      );
       return;
     case 10: {
       const { digits, amexLike } = cardDigits(g, false);
@@ -903,35 +1204,56 @@ function hardNegative(g: Gen, d: Doc): void {
       return;
     case 12: {
       const [, group, serial] = ssn(g);
-      d.t(`SSN ${g.pick(['000', '666', String(g.int(900, 999))])}-${group}-${serial} is not a valid number (never issued).`);
+      d.t(
+        `SSN ${g.pick(['000', '666', String(g.int(900, 999))])}-${group}-${serial} is not a valid number (never issued).`,
+      );
       return;
     }
     case 13:
       d.t(`Call me at ${invalidPhone(g)} if needed.`);
       return;
     case 14:
-      d.t(`${timestamp(g)} WARN retry ${g.int(1, 5)}/5 after ${g.int(100, 9000)}ms, ${g.int(1, 900)} rows, elapsed 00:${String(g.int(0, 59)).padStart(2, '0')}:${String(g.int(0, 59)).padStart(2, '0')}, mac ${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}`);
+      d.t(
+        `${timestamp(g)} WARN retry ${g.int(1, 5)}/5 after ${g.int(100, 9000)}ms, ${g.int(1, 900)} rows, elapsed 00:${String(g.int(0, 59)).padStart(2, '0')}:${String(g.int(0, 59)).padStart(2, '0')}, mac ${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}:${g.chars(2, HEX)}`,
+      );
       return;
     case 15:
-      d.t(g.pick([`icon@2x.png and logo@3x.webp`, `npm install lodash@${g.int(1, 4)}.${g.int(0, 17)}.${g.int(0, 21)}`, `git clone git@github.com:acme/${g.pick(['api', 'web'])}.git`, `thanks @${g.pick(FIRST)}_${g.int(1, 99)} for the review`]));
+      d.t(
+        g.pick([
+          `icon@2x.png and logo@3x.webp`,
+          `npm install lodash@${g.int(1, 4)}.${g.int(0, 17)}.${g.int(0, 21)}`,
+          `git clone git@github.com:acme/${g.pick(['api', 'web'])}.git`,
+          `thanks @${g.pick(FIRST)}_${g.int(1, 99)} for the review`,
+        ]),
+      );
       return;
     case 16:
-      d.t(`std::vector<int> v; v.push_back(${g.int(1, 9)}); // ${g.int(1, 12)}:${String(g.int(0, 59)).padStart(2, '0')} meeting, OID ${g.pick(['1.3.6.1.4.1.', '2.5.4.'])}${g.int(1, 60000)}`);
+      d.t(
+        `std::vector<int> v; v.push_back(${g.int(1, 9)}); // ${g.int(1, 12)}:${String(g.int(0, 59)).padStart(2, '0')} meeting, OID ${g.pick(['1.3.6.1.4.1.', '2.5.4.'])}${g.int(1, 60000)}`,
+      );
       return;
     case 17:
-      d.t(`{"integrity": "sha512-${g.chars(86, B64)}==", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz", "checksum": "${g.chars(40, B64)}"}`);
+      d.t(
+        `{"integrity": "sha512-${g.chars(86, B64)}==", "resolved": "https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz", "checksum": "${g.chars(40, B64)}"}`,
+      );
       return;
     case 18:
-      d.t(`The password must be at least ${g.int(8, 16)} characters long. Your password is required. Password: ${g.pick(['required', 'optional', 'string', 'hidden'])}`);
+      d.t(
+        `The password must be at least ${g.int(8, 16)} characters long. Your password is required. Password: ${g.pick(['required', 'optional', 'string', 'hidden'])}`,
+      );
       return;
     case 19:
-      d.t(`Price ${g.int(1, 999)}.${g.digits(2)} EUR, qty ${g.int(1, 50)}, SKU ${g.chars(2, UPPER)}-${g.digits(4)}, zip ${g.digits(5)}, batch ${g.digits(8)}`);
+      d.t(
+        `Price ${g.int(1, 999)}.${g.digits(2)} EUR, qty ${g.int(1, 50)}, SKU ${g.chars(2, UPPER)}-${g.digits(4)}, zip ${g.digits(5)}, batch ${g.digits(8)}`,
+      );
       return;
     case 20:
       d.t(`pk_live_${g.chars(24, ALNUM)} is the publishable key; it is meant to be embedded in the page.`);
       return;
     default:
-      d.t(`const token = process.env.GITHUB_TOKEN ?? ""; // set ${g.pick(['OPENAI_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD'])} in .env`);
+      d.t(
+        `const token = process.env.GITHUB_TOKEN ?? ""; // set ${g.pick(['OPENAI_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD'])} in .env`,
+      );
   }
 }
 
@@ -954,7 +1276,19 @@ function invalidPhone(g: Gen): string {
 
 // ------------------------------------------------------------------ corpus
 
-const CARRIERS = ['prompt', 'prompt', 'chat', 'json', 'json-plain', 'log', 'code', 'csv', 'markdown', 'signature', 'header'];
+const CARRIERS = [
+  'prompt',
+  'prompt',
+  'chat',
+  'json',
+  'json-plain',
+  'log',
+  'code',
+  'csv',
+  'markdown',
+  'signature',
+  'header',
+];
 
 function personalValue(g: Gen, type: Exclude<PiiType, 'secret'>): string {
   switch (type) {
@@ -980,7 +1314,15 @@ function personalValue(g: Gen, type: Exclude<PiiType, 'secret'>): string {
   }
 }
 
-const PERSONAL: ReadonlyArray<Exclude<PiiType, 'secret'>> = ['email', 'phone', 'phone', 'credit_card', 'us_ssn', 'iban', 'ip_address'];
+const PERSONAL: ReadonlyArray<Exclude<PiiType, 'secret'>> = [
+  'email',
+  'phone',
+  'phone',
+  'credit_card',
+  'us_ssn',
+  'iban',
+  'ip_address',
+];
 
 /** `size` examples (≈ 60 % with PII, 40 % hard negatives), seeded. */
 export function generateSpecCorpus(size = 1600, seed = 515_2026): EvalExample[] {
