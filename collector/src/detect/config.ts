@@ -159,6 +159,24 @@ const piiLeakSchema = z
   .strict()
   .prefault({});
 
+const creepSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Whole days (ending at the window end) the daily trend is fitted over. */
+    days: z.number().int().min(4).max(60).default(8),
+    /** Fewest days with `minCallsPerDay` calls for a group to be judged. */
+    minDays: z.number().int().min(3).default(6),
+    minCallsPerDay: z.number().int().min(10).default(100),
+    /** One-sided significance of the slope (day-to-day overdispersion included). */
+    alpha: z.number().gt(0).lt(1).default(0.0001),
+    /** Rise of the fitted line over the span: cost per call, p95 latency, output tokens… */
+    minRelativeRise: z.number().min(0).default(0.05),
+    /** …and for the error ratio, in points. */
+    minErrorRise: z.number().min(0).default(0.02),
+  })
+  .strict()
+  .prefault({});
+
 export const detectionSchema = z
   .object({
     /** Run the scheduler in the collector. `llmwatch detect` works either way. */
@@ -204,6 +222,7 @@ export const detectionSchema = z
     error_rate: errorRateSchema,
     drift: driftSchema,
     prompt_regression: promptRegressionSchema,
+    creep: creepSchema,
     pii_leak: piiLeakSchema,
     /** How RAG answers and chains are judged (docs/rag.md). */
     rag: ragSchema,

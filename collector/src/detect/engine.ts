@@ -14,6 +14,7 @@ import { errorRateDetector } from './error-rate.js';
 import { latencyDetector } from './latency.js';
 import { piiLeakDetector } from './pii-leak.js';
 import { promptRegressionDetector } from './prompt-regression.js';
+import { creepDetector } from './creep.js';
 import { subjectKey, type Detection, type DetectionKind, type DetectWindow, type Detector } from './types.js';
 
 export const DETECTORS: readonly Detector[] = [
@@ -23,6 +24,7 @@ export const DETECTORS: readonly Detector[] = [
   errorRateDetector,
   driftDetector,
   promptRegressionDetector,
+  creepDetector,
 ];
 
 export interface PassResult {
@@ -36,8 +38,8 @@ export interface PassResult {
 
 /** Detectors that compare a window with a time baseline, run once per baseline tier. */
 const DISTRIBUTION_KINDS: ReadonlySet<DetectionKind> = new Set(['latency_regression', 'error_rate', 'drift']);
-/** Detectors whose baseline is not a time range (versions, values seen, fixed rules). */
-const NON_TEMPORAL_KINDS: ReadonlySet<DetectionKind> = new Set(['prompt_regression', 'pii_leak']);
+/** Detectors whose baseline is not a window-vs-time-range (versions, values seen, a daily trend). */
+const NON_TEMPORAL_KINDS: ReadonlySet<DetectionKind> = new Set(['prompt_regression', 'pii_leak', 'creep']);
 
 /**
  * Every enabled detector over one window. A failing detector is reported, never fatal to the

@@ -14,6 +14,7 @@ export function foldIntoMostSpecific(
   rank: (d: Detection) => number,
   excess: (d: Detection) => number,
   share = 0.5,
+  note: (folded: string) => string = (folded) => `It accounts for most of the rise of ${folded}.`,
 ): Detection[] {
   const ordered = [...detections].sort((a, b) => rank(b) - rank(a));
   const kept: Detection[] = [];
@@ -33,7 +34,7 @@ export function foldIntoMostSpecific(
     if (!folded) return k;
     return {
       ...k,
-      message: `${k.message} It accounts for most of the rise of ${folded.map((f) => describeSubject(f.subject)).join(', ')}.`,
+      message: `${k.message} ${note(folded.map((f) => describeSubject(f.subject)).join(', '))}`,
       evidence: {
         ...k.evidence,
         contributors: folded.map((f) => ({

@@ -10,6 +10,7 @@ export const DETECTION_KINDS = [
   'error_rate',
   'drift',
   'prompt_regression',
+  'creep',
 ] as const;
 export type DetectionKind = (typeof DETECTION_KINDS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
