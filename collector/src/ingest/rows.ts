@@ -1,5 +1,6 @@
 import type { Attributes, DecodedSpan, LlmCall } from '@llmwatch/core';
 import type { CallFeatures } from '../enrich/features.js';
+import type { PiiFindingRow } from '../enrich/pii.js';
 
 /**
  * Rows as pre-serialized JSONEachRow lines. Serializing once, here, is what lets the writer insert
@@ -43,15 +44,7 @@ export const ITEM_TABLES: readonly TableName[] = [
 ];
 
 export type { CallFeatures } from '../enrich/features.js';
-
-/** One stored PII finding summary: never the value itself, only a keyed hash of it. */
-export interface PiiFindingRow {
-  type: string;
-  place: string;
-  action: string;
-  count: number;
-  valueHash: string;
-}
+export type { PiiFindingRow } from '../enrich/pii.js';
 
 /**
  * Epoch nanoseconds (decimal string) → ClickHouse DateTime64(9) text `seconds.fraction`. The
