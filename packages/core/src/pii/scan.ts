@@ -95,6 +95,8 @@ const WARM_UP = [
   'Hosts 203.0.113.42, 10.0.0.0/8, 2001:db8::1 at 11:42:17; 電話 ０３－１２３４－５６７８, ٠١٢٣٤٥٦٧٨٩.',
   'OPENAI_API_KEY=sk-proj-8fK2mQ9xL4vN7bR1tY6uW3eZ0aS5dF2gH8jK password=hunter2! пароль: qwerty123 密码是abc12345',
   'postgres://app:Pa55w0rd!@db.internal:5432/prod Authorization: Bearer abcdefghijklmnopqrstuvwxyz123456',
+  'Tel. 030/12345678, 06.12.34.56.78, SSN 219 09 9999; DB_PASSWORD=changeme mysql://root:${DB_PASS}@db/app',
+  'deploy,,AKIA2E4NQ7ZXW5RT3JKL,Hq8v/3kZpL2mN9xR4tW7yB1cF6gJ0sD5aE+uK2iO,https://console',
 ].join('\n');
 let warmedUp = false;
 
