@@ -338,8 +338,17 @@ function isSsn(text: string, a: number, b: number): boolean {
       text.slice(gStart[a + 1]!, gEnd[a + 1]!),
       text.slice(gStart[b]!, gEnd[b]!),
     );
-    // Space- or dot-separated 3-2-4 is rarer as an SSN than as other numbers: ask for context.
-    return ok && (sep === SEP_DASH || SSN_CONTEXT.test(text.slice(Math.max(0, gStart[a]! - 40), gStart[a]!)));
+    if (!ok) return false;
+    if (sep === SEP_DASH || SSN_CONTEXT.test(text.slice(Math.max(0, gStart[a]! - 40), gStart[a]!)))
+      return true;
+    // Spaced or dotted 3-2-4 without the word: no phone plan groups a number so, except national
+    // numbers with a trunk 0 (040 12 3456); not after an identifier or a phone word.
+    const start = gStart[a]!;
+    return (
+      text.charCodeAt(start) !== 48 &&
+      !identifierBefore(text, start) &&
+      !PHONE_CONTEXT.test(text.slice(Math.max(0, start - 30), start))
+    );
   }
   if (a === b) {
     const s = text.slice(gStart[a]!, gEnd[a]!);

@@ -217,6 +217,8 @@ describe('held-out misses: SSNs with spaces, national DE/FR phone numbers, AWS s
     ['us_ssn', 'SSN 219 09 9999 on file', '219 09 9999'],
     ['us_ssn', '{"social_security_number": "078 05 1120"}', '078 05 1120'],
     ['us_ssn', 'social security no. 078.05.1120', '078.05.1120'],
+    ['us_ssn', 'Applicant John Doe, 219 09 9999, DOB 1980-02-03', '219 09 9999'],
+    ['us_ssn', 'as printed on the W-2: 521.09.9999', '521.09.9999'],
     ['phone', 'Tel.: 030 12345678', '030 12345678'],
     ['phone', 'Ruf mich an: 030/12345678', '030/12345678'],
     ['phone', 'Handy 0171 2345678, abends', '0171 2345678'],
@@ -271,6 +273,8 @@ describe('held-out false alarms: placeholder credentials are not secrets', () =>
     'password: ${{ secrets.DB_PASSWORD }}',
     'PGPASSWORD=$DB_PASSWORD psql',
     'Total: 5.944.610,87 €, rate 0.853818493, 1,234,567 rows',
+    // 3-2-4 without the word SSN: not after an identifier word, not with a trunk 0.
+    'order 219 09 9999 shipped; ref. 521.09.9999; Festnetz 040 12 3456',
   ])('reports nothing in %j', (text) => {
     expect(found(text)).toEqual([]);
   });
