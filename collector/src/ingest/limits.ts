@@ -49,9 +49,59 @@ export const ingestLimitsSchema = z
       .int()
       .min(0)
       .default(128 * 1024 * 1024),
+    /**
+     * Decompressed export bytes held at once across all requests and signals, from the first
+     * body byte until the answer. Decoding, enrichment and rows take a multiple of the body
+     * (docs/operations.md), so this, not the request size, bounds ingest memory. A request that
+     * would go over gets 429 (one request alone may use it all, up to maxDecompressedBytes).
+     * @default 134217728 (128 MiB)
+     */
+    maxInFlightBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(128 * 1024 * 1024),
   })
   .strict()
   .prefault({});
 
 export type IngestLimits = z.output<typeof ingestLimitsSchema>;
 export const DEFAULT_INGEST_LIMITS: IngestLimits = ingestLimitsSchema.parse({});
+
+/**
+ * The in-flight byte budget (limits.maxInFlightBytes) shared by the export handlers of one
+ * collector. A request takes bytes as its body arrives and gives them all back when answered.
+ */
+export class InFlightBytes {
+  private used = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get inUse(): number {
+    return this.used;
+  }
+
+  /** One request's share: takes as its body arrives, gives everything back once, when answered. */
+  hold(): BodyHold {
+    let held = 0;
+    let released = false;
+    return {
+      take: (bytes) => {
+        if (released || (this.used + bytes > this.capacity && this.used !== held)) return false;
+        this.used += bytes;
+        held += bytes;
+        return true;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.used -= held;
+      },
+    };
+  }
+}
+
+export interface BodyHold {
+  take(bytes: number): boolean;
+  release(): void;
+}

@@ -3,7 +3,7 @@ import type { Transform } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import type { IngestLimits } from './limits.js';
+import { InFlightBytes, type BodyHold, type IngestLimits } from './limits.js';
 import type { IngestMetrics } from './metrics.js';
 import {
   ExportLogsServiceResponse,
@@ -51,14 +51,18 @@ const RETRY_AFTER_SECONDS = 1;
 
 /** One handler per signal; they share the concurrency limit (one decoder budget for all). */
 export function createExportHandlers(svc: IngestService): Record<Signal, RequestHandler> {
-  const state = { inFlight: 0 };
+  const state = { inFlight: 0, bytes: new InFlightBytes(svc.limits.maxInFlightBytes) };
   return Object.fromEntries(SIGNALS.map((signal) => [signal, exportHandler(svc, signal, state)])) as Record<
     Signal,
     RequestHandler
   >;
 }
 
-function exportHandler(svc: IngestService, signal: Signal, state: { inFlight: number }): RequestHandler {
+function exportHandler(
+  svc: IngestService,
+  signal: Signal,
+  state: { inFlight: number; bytes: InFlightBytes },
+): RequestHandler {
   return async (req: Request, res: Response) => {
     const encoding = wireEncoding(req.headers['content-type']);
     if (!encoding) {
@@ -73,10 +77,12 @@ function exportHandler(svc: IngestService, signal: Signal, state: { inFlight: nu
       throw overloaded(svc.writer.storageHealthy);
     }
     state.inFlight++;
+    const hold = state.bytes.hold();
     try {
-      await handleExport(svc, signal, req, res, encoding);
+      await handleExport(svc, signal, req, res, encoding, hold);
     } finally {
       state.inFlight--;
+      hold.release();
     }
   };
 }
@@ -97,9 +103,10 @@ async function handleExport(
   req: Request,
   res: Response,
   encoding: WireEncoding,
+  hold: BodyHold,
 ): Promise<void> {
   const started = performance.now();
-  const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes, svc.limits.bodyTimeoutMs);
+  const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes, svc.limits.bodyTimeoutMs, hold);
   const decoded = await svc.processor.run(signal, encoding, body, svc.projectOf(res));
   countDecode(svc.metrics, decoded);
 
@@ -187,15 +194,17 @@ function sendExportResponse(
  * Reads the body with hard caps on both sides of decompression: the wire size (maxBodyBytes)
  * and the inflated size (maxDecompressedBytes). A gzip bomb is stopped at the cap; the whole
  * thing is never allocated. A body not received within `deadlineMs` fails with 408, so a
- * stalled upload cannot hold its concurrency slot.
+ * stalled upload cannot hold its concurrency slot. With a `hold`, every decompressed byte is
+ * taken from the collector's in-flight budget first; over it the request gets 429.
  */
 export async function readBody(
   req: Request,
   maxBodyBytes: number,
   maxDecompressedBytes: number,
   deadlineMs = Infinity,
+  hold?: BodyHold,
 ): Promise<Buffer> {
-  if (!Number.isFinite(deadlineMs)) return readBodyUntimed(req, maxBodyBytes, maxDecompressedBytes);
+  if (!Number.isFinite(deadlineMs)) return readBodyUntimed(req, maxBodyBytes, maxDecompressedBytes, hold);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
@@ -204,7 +213,7 @@ export async function readBody(
     );
   });
   try {
-    return await Promise.race([readBodyUntimed(req, maxBodyBytes, maxDecompressedBytes), deadline]);
+    return await Promise.race([readBodyUntimed(req, maxBodyBytes, maxDecompressedBytes, hold), deadline]);
   } finally {
     clearTimeout(timer);
   }
@@ -214,6 +223,7 @@ async function readBodyUntimed(
   req: Request,
   maxBodyBytes: number,
   maxDecompressedBytes: number,
+  hold: BodyHold | undefined,
 ): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBodyBytes)
@@ -229,7 +239,8 @@ async function readBodyUntimed(
     );
   }
 
-  if (!inflater) return collect(req, maxBodyBytes, () => tooLarge(`body exceeds ${maxBodyBytes} bytes`));
+  if (!inflater)
+    return collect(req, maxBodyBytes, () => tooLarge(`body exceeds ${maxBodyBytes} bytes`), hold);
 
   const z = inflater;
   let wire = 0;
@@ -245,8 +256,11 @@ async function readBodyUntimed(
   req.on('error', (error) => z.destroy(error));
   req.pipe(z);
   try {
-    return await collect(z, maxDecompressedBytes, () =>
-      tooLarge(`decompressed body exceeds ${maxDecompressedBytes} bytes`),
+    return await collect(
+      z,
+      maxDecompressedBytes,
+      () => tooLarge(`decompressed body exceeds ${maxDecompressedBytes} bytes`),
+      hold,
     );
   } catch (error) {
     req.unpipe(z);
@@ -270,6 +284,7 @@ function collect(
   stream: NodeJS.ReadableStream,
   max: number,
   onTooLarge: () => LlmwatchError,
+  hold?: BodyHold,
 ): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -285,6 +300,16 @@ function collect(
         cleanup();
         stream.pause();
         reject(onTooLarge());
+        return;
+      }
+      if (hold && !hold.take(chunk.length)) {
+        cleanup();
+        stream.pause();
+        reject(
+          new LlmwatchError('overloaded', 'too many export bytes in flight (ingest.limits.maxInFlightBytes); retry later', {
+            retryAfterSeconds: RETRY_AFTER_SECONDS,
+          }),
+        );
         return;
       }
       chunks.push(chunk);

@@ -45,9 +45,12 @@ export function errorMiddleware(logger: Logger, metrics?: CollectorMetrics): Err
       err = new LlmwatchError('internal', 'internal error');
     }
     if (err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
-    // A stalled upload's connection is closed; the unread rest of other refused bodies is
-    // discarded after the answer (server/admission.ts).
+    // A stalled upload's connection is closed. Other refusals keep the connection open, even if
+    // the sender asked to close it, until the unread rest of the body is discarded
+    // (server/admission.ts): closing a socket with unread data resets it, and the sender would
+    // see EPIPE instead of this answer.
     if (err.status === 408) res.set('Connection', 'close');
+    else if (!req.complete) res.shouldKeepAlive = true;
     const otlp = req.path.startsWith('/v1/');
     if (otlp) {
       const encoding = wireEncoding(req.headers['content-type']);
