@@ -1,4 +1,4 @@
-import { stopwords } from '../enrich/features.js';
+import { stopwords } from '@llmwatch/core';
 import { queryRows } from '../storage/clickhouse.js';
 import type { DetectionConfig } from './config.js';
 import {

@@ -1,4 +1,4 @@
-import type { LlmCall } from '@llmwatch/core';
+import { STOPWORDS_BY_LANGUAGE, type LlmCall } from '@llmwatch/core';
 
 /**
  * Size, language and content sketch of a call, stored with it in llm_calls for the drift
@@ -248,26 +248,12 @@ const SCRIPTS: Array<[RegExp, string]> = [
   [/\p{Script=Thai}/u, 'th'],
 ];
 
-// The most frequent function words of each language: a few dozen suffice to tell Latin-script
-// languages apart on a sentence or more (Grefenstette, "Comparing two language identification
-// schemes", 1995).
+// Language votes come from the stopword table in core (STOPWORDS_BY_LANGUAGE).
 // A Map, not an object: `'constructor' in {}` is true and would count as a stopword.
 const STOPWORDS = new Map<string, string>();
 const STOPWORD_BY_HASH = new Map<number, string>();
-/** Function words of the supported languages (for term evidence: they say nothing about topics). */
-export function stopwords(): string[] {
-  return [...STOPWORDS.keys()];
-}
-for (const [lang, words] of Object.entries({
-  en: 'the and is are was to of in that it for on with as you this be have not what how can my your do i',
-  es: 'el la los las y es de que en un una por con para no se su al lo como pero más qué cómo',
-  fr: 'le la les et est des du un une que en pour pas dans ce qui sur avec au vous je est-ce comment',
-  de: 'der die das und ist nicht ein eine zu den mit von sich auf für ich sie es dem wie was',
-  it: 'il di che è e la per un una non sono gli le del della come ma questo mi ho',
-  pt: 'o os e de que em um uma para com não é da do se por as mais como você',
-  nl: 'de het een en is van dat niet op te zijn met voor er ik je wat hoe',
-})) {
-  for (const w of words.split(' ')) {
+for (const [lang, words] of Object.entries(STOPWORDS_BY_LANGUAGE)) {
+  for (const w of words) {
     if (STOPWORDS.has(w)) continue;
     STOPWORDS.set(w, lang);
     STOPWORD_BY_HASH.set(fnvMore(FNV_OFFSET, w), w);

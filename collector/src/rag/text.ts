@@ -1,4 +1,5 @@
-import { stopwords, tokenize } from '../enrich/features.js';
+import { stopwords } from '@llmwatch/core';
+import { tokenize } from '../enrich/features.js';
 
 /**
  * Cheap lexical evidence for the RAG diagnosis (docs/rag.md): which content words a question,

@@ -53,3 +53,4 @@ export {
 export type { AttributeAliases } from './normalize/index.js';
 export { seededRandom } from './random.js';
 export { isRefusal } from './refusal.js';
+export { STOPWORDS_BY_LANGUAGE, stopwords } from './stopwords.js';
