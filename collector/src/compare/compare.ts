@@ -231,19 +231,23 @@ export async function compareCohorts(
      FROM (${src})`,
     params,
   );
-  // A score given to a span belongs to that call; one given to a whole trace to every call in it.
-  // Several scores of one call under one name (re-scored, several raters) count as their mean.
+  // A score given to a span belongs to that call; one given to a whole trace (no span id) counts
+  // once for that trace. Several scores under one name (re-scored, several raters) count as their
+  // mean. Set membership (IN) rather than a join: a hash set of the cohort's ids is cheap to build.
+  const scoredIn = (p: 'a' | 'b', idx: 0 | 1) => `
+    SELECT Name, if(SpanId != '', SpanId, TraceId) AS k, Value, toUInt8(${idx}) AS idx FROM scores
+    WHERE ProjectId = {project:String} AND Timestamp >= fromUnixTimestamp64Milli({scoresFrom:Int64})
+      AND (SpanId IN (SELECT SpanId FROM llm_calls WHERE ${cohortWhere(p === 'a' ? a : b, p, params)})
+        OR (SpanId = '' AND TraceId IN (SELECT TraceId FROM llm_calls WHERE ${cohortWhere(p === 'a' ? a : b, p, params)})))`;
   const scores = await queryRows<ScoreRowOut>(
     client,
     `SELECT name, toUInt32(countIf(idx = 1)) AS nA, toUInt32(countIf(idx = 0)) AS nB,
        avgIf(v, idx = 1) AS meanA, avgIf(v, idx = 0) AS meanB, varSampIf(v, idx = 1) AS varA, varSampIf(v, idx = 0) AS varB,
        welchTTest(0.95)(v, idx) AS t
      FROM (
-       SELECT s.Name AS name, c.SpanId AS span, any(c.idx) AS idx, avg(s.Value) AS v
-       FROM scores AS s INNER JOIN (SELECT TraceId, SpanId, idx FROM (${src})) AS c ON s.TraceId = c.TraceId
-       WHERE s.ProjectId = {project:String} AND s.Timestamp >= fromUnixTimestamp64Milli({scoresFrom:Int64})
-         AND (s.SpanId = '' OR s.SpanId = c.SpanId)
-       GROUP BY name, span, c.idx
+       SELECT Name AS name, k, idx, avg(Value) AS v
+       FROM (${scoredIn('a', 1)} UNION ALL ${scoredIn('b', 0)})
+       GROUP BY name, k, idx
      )
      GROUP BY name ORDER BY name`,
     { ...params, scoresFrom: Math.min(a.from, b.from) - 86_400_000 },
