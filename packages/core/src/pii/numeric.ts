@@ -362,7 +362,7 @@ function isSsn(text: string, a: number, b: number): boolean {
 // ---------------------------------------------------------------- phone numbers
 
 const PHONE_CONTEXT =
-  /(?:phone|\btel\b|tel\.|tél|telephone|mobile|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|erreichbar|joignable|llám|llam|appel|anruf|ruf mich|chiam|ligue|ligar|liga\b|звон|打给|\bdial|hotline|number|nummer|numéro|número|numero|телефон|тел\.|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
+  /(?:phone|\btel\b|tel\.|tél|telephone|mobil|festnetz|durchwahl|\bcell|\bcall|\btext\b|sms|whatsapp|signal|viber|\bfax|contact|reach|erreichbar|joignable|llám|llam|appel|anruf|ruf mich|chiam|ligue|ligar|liga\b|звон|打给|\bdial|hotline|number|nummer|numéro|número|numero|телефон|тел\.|номер|моб|电话|電話|手机|手機|号码|携帯|連絡|연락처|전화|핸드폰|telefon|handy|téléphone|portable|teléfono|móvil|celular|telefone|telefono|cellulare|फ़ोन|फोन|मोबाइल|हاتف|هاتف|جوال|رقم)/i;
 
 const PHONE_CONTEXT_ALL = new RegExp(PHONE_CONTEXT.source, 'gi');
 /** Between a phone word and its number: the rest of the word, separators and a few fillers. */
@@ -600,7 +600,7 @@ function nxx(v: string): boolean {
 function isPhone(text: string, a: number, b: number, start: number, plus: boolean, digits: number): number {
   // A slash only between the area code and the number, as in German "030/12345678".
   for (let x = a + 1; x < b; x++) if (gSep[x]! & SEP_SLASH) return -1;
-  if (gSep[a]! & SEP_SLASH && (plus || b !== a + 1 || text.charCodeAt(gStart[a]!) !== 48)) return -1;
+  if (gSep[a]! & SEP_SLASH && (plus || text.charCodeAt(gStart[a]!) !== 48)) return -1;
   const first = gStart[a]!;
   const end = gEnd[b]!;
   const paren = !plus && start < first; // "(415) …"
