@@ -158,7 +158,8 @@ export class Dispatcher {
         }
         this.stats.retries++;
         const backoff = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (attempt - 1));
-        // Full jitter keeps many alerts from retrying in lockstep against a recovering receiver.
+        // Equal jitter (half the backoff fixed, half random): many alerts never retry in lockstep
+        // against a recovering receiver, and none retries sooner than half its backoff.
         await new Promise<void>((r) => setTimeout(r, backoff / 2 + Math.random() * (backoff / 2)));
       }
     }

@@ -398,7 +398,6 @@ export function nanosText(v: unknown): unknown {
   if (isLong(v)) return ((BigInt(v.high >>> 0) << 32n) | BigInt(v.low >>> 0)).toString();
   // JSON numbers above 2^53 have already lost precision in JSON.parse; keep what is left.
   if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? BigInt(v).toString() : v;
-  if (isLong(v)) return v.toString();
   return v;
 }
 

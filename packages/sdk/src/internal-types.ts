@@ -21,6 +21,3 @@ export interface StreamLike {
 }
 
 export type Dict = Record<string, unknown>;
-
-/** Test-only switches (not exported from the package index). */
-export const testHooks: { failIn: 'start' | 'response' | 'chunk' | undefined } = { failIn: undefined };

@@ -88,7 +88,8 @@ interface ChoiceAcc {
   tools: { id: string; name: string; arguments: string }[];
 }
 
-const chat: CallSpec = {
+/** Exported for tests (which make its steps throw), not from the package index. */
+export const chat: CallSpec = {
   operation: GENAI_OPERATION.chat,
   provider: GENAI_PROVIDER.openai,
   request: chatRequest,

@@ -2,9 +2,9 @@ import { startFakeOpenAI } from '@llmwatch/fake-llm';
 import type { FakeReply, FakeServer } from '@llmwatch/fake-llm';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import OpenAI from 'openai';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { wrapOpenAI } from '../src/index.js';
-import { testHooks } from '../src/internal-types.js';
+import { chat as chatSpec } from '../src/openai.js';
 import { comparable, onlySpan, outcome, setupSdk, spansSettled } from './harness.js';
 
 const exporter = setupSdk('full');
@@ -23,7 +23,7 @@ beforeEach(() => {
   fake.reset();
 });
 afterEach(() => {
-  testHooks.failIn = undefined;
+  vi.restoreAllMocks();
 });
 
 const usage = { inputTokens: 120, outputTokens: 30, cacheReadTokens: 100, reasoningTokens: 8 };
@@ -270,7 +270,9 @@ describe('wrapOpenAI chat.completions.create', () => {
   it.each(['start', 'response', 'chunk'] as const)(
     'a bug in our attribute code (%s) leaves the call untouched',
     async (where) => {
-      testHooks.failIn = where;
+      vi.spyOn(chatSpec, where === 'start' ? 'request' : where).mockImplementation(() => {
+        throw new Error('simulated attribute bug');
+      });
       const [a, b] = await both({ content: 'robust', usage }, (c) =>
         c.chat.completions.create({ model: 'gpt-4o', messages }),
       );
