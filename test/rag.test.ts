@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
 import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakeServer } from '@llmwatch/fake-llm';
@@ -36,6 +38,21 @@ interface ChainBody {
 }
 
 const HOUR = 3_600_000;
+const REPO = resolve(import.meta.dirname, '..');
+
+/** `llmwatch <args>` from the repository's sources, to completion. */
+function llmwatch(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=@llmwatch/source', '--import', 'tsx', 'collector/src/cli/main.ts', ...args],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((done) => proc.once('exit', (code) => done({ code, stdout, stderr })));
+}
 let e2e: E2eCollector;
 let url: string;
 
@@ -201,6 +218,14 @@ describe('RAG diagnosis', () => {
       expect((await api<Diagnosis>(`/api/traces/${refusalTrace}/diagnosis`)).rag?.verdict).toBe('refusal');
       expect((await api<Diagnosis>(`/api/traces/${gapTrace}/diagnosis`)).rag?.verdict).toBe('knowledge_gap');
 
+      const cli = await llmwatch(['trace', okTrace, '--collector', url]);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stdout).toMatch(/verdict: ok — relevant context was retrieved/);
+      expect(cli.stdout).toMatch(/kb-search\s+retrieval/);
+      const badId = await llmwatch(['trace', 'xyz', '--collector', url]);
+      expect(badId.code).toBe(2);
+      expect(badId.stderr).toMatch(/32 lower-case hex/);
+
       const missing = await fetch(`${url}/api/traces/${'0'.repeat(31)}1/diagnosis`);
       expect(missing.status).toBe(404);
       const bad = await fetch(`${url}/api/traces/not-a-trace/diagnosis`);
@@ -264,6 +289,18 @@ describe('chains', () => {
     expect(chain.steps.map((s) => s.name)).toEqual(['classify_intent', 'retrieve', 'answer']);
     expect(chain.steps[0]!.riskDifference!.low).toBeGreaterThan(0.4);
     expect(chain.endToEndSuccess).toBeLessThan(0.85);
+
+    const cli = await llmwatch([
+      'rag',
+      '--collector',
+      url,
+      '--from',
+      new Date(now - HOUR).toISOString(),
+      '--to',
+      new Date(now).toISOString(),
+    ]);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.stdout).toMatch(/chain triage-chain: 300 traces.*failures driven by classify_intent/);
   });
 });
 

@@ -15,10 +15,34 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   detect: () => import('./commands/detect.js'),
   pii: () => import('./commands/pii.js'),
   report: () => import('./commands/report.js'),
-  demo: () => import('./commands/demo.js'),
+  demo: () => import('./commands/demo.js').catch(demoNotShipped),
   eval: () => import('./commands/eval.js'),
   compare: () => import('./commands/compare.js'),
+  trace: () => import('./commands/trace.js'),
+  rag: () => import('./commands/rag.js'),
 };
+
+/**
+ * The demo drives the official LLM clients against fake providers: it runs from the source
+ * workspace (`pnpm llmwatch demo`), and the npm package ships neither it nor those clients.
+ */
+function demoNotShipped(error: unknown): CommandModule {
+  if ((error as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+  return {
+    register(program) {
+      program
+        .command('demo')
+        .description('(source workspace only) realistic LLM traffic with injected incidents')
+        .allowUnknownOption()
+        .action(() => {
+          throw new LlmwatchError(
+            'usage',
+            'llmwatch demo runs from the source repository (pnpm install && pnpm llmwatch demo); the npm package does not ship it',
+          );
+        });
+    },
+  };
+}
 
 /** The collector package's version (src/cli and dist/cli are both two levels below package.json). */
 function packageVersion(): string {

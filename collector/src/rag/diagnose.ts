@@ -94,7 +94,7 @@ async function diagnoseRows(
     traceId: trace.traceId,
     service: trace.service,
     pipeline: pipelineOf(root, trace),
-    startTime: new Date(root.startMs).toISOString(),
+    startTime: new Date(trace.startMs + root.startMs).toISOString(),
     durationMs: root.durationMs,
     costUsd: all.reduce((sum, s) => sum + s.costUsd, 0),
     errors: all.filter((s) => s.error).length,
@@ -110,8 +110,8 @@ async function diagnoseRows(
       project,
       [...contentTerms(inputs.question)],
       trace.traceId,
-      root.startMs - lookback,
-      root.startMs + lookback,
+      trace.startMs - lookback,
+      trace.startMs + lookback,
     );
     if (elsewhere.length) verdict = classify(inputs, options.thresholds, elsewhere);
   }

@@ -17,6 +17,7 @@ export interface SpanRow {
   spanId: string;
   parentSpanId: string;
   name: string;
+  /** From the trace's first span, ms. */
   startMs: number;
   durationMs: number;
   status: string;

@@ -16,6 +16,7 @@ interface SpanQueryRow {
   ParentSpanId: string;
   SpanName: string;
   ServiceName: string;
+  traceStartMs: number;
   startMs: number;
   durationMs: number;
   StatusCode: string;
@@ -44,6 +45,8 @@ interface ScoreQueryRow {
 export interface TraceRows {
   traceId: string;
   service: string;
+  /** Epoch ms of the trace's first span; span times in `rows` are offsets from it (exact in a double). */
+  startMs: number;
   rows: SpanRow[];
 }
 
@@ -62,7 +65,9 @@ export async function loadTraces(
     queryRows<SpanQueryRow>(
       client,
       `SELECT TraceId, SpanId, ParentSpanId, SpanName, ServiceName,
-         toFloat64(toUnixTimestamp64Nano(Timestamp)) / 1e6 AS startMs, Duration / 1e6 AS durationMs,
+         toFloat64(toUnixTimestamp64Milli(min(Timestamp) OVER (PARTITION BY TraceId))) AS traceStartMs,
+         (toUnixTimestamp64Nano(Timestamp) - toUnixTimestamp64Nano(min(Timestamp) OVER (PARTITION BY TraceId))) / 1e6 AS startMs,
+         Duration / 1e6 AS durationMs,
          StatusCode, SpanAttributes
        FROM otel_traces
        WHERE ProjectId = {project:String} AND TraceId IN {traces:Array(String)}
@@ -90,7 +95,11 @@ export async function loadTraces(
   const byTrace = new Map<string, TraceRows>();
   for (const s of spans) {
     let trace = byTrace.get(s.TraceId);
-    if (!trace) byTrace.set(s.TraceId, (trace = { traceId: s.TraceId, service: s.ServiceName, rows: [] }));
+    if (!trace)
+      byTrace.set(
+        s.TraceId,
+        (trace = { traceId: s.TraceId, service: s.ServiceName, startMs: s.traceStartMs, rows: [] }),
+      );
     const call = callBySpan.get(`${s.TraceId}/${s.SpanId}`);
     const row: SpanRow = {
       spanId: s.SpanId,
