@@ -15,5 +15,6 @@ export {
 export { startCollector, type RunningCollector, type StartOptions } from './server/collector.js';
 export { createApp, type CollectorDeps } from './server/app.js';
 export type { ApiCall } from './api/calls.js';
-export { detectRange, runDetectors, type DetectRequest } from './detect/engine.js';
+export { detectRange, runDetectors, type DetectRequest, type PassRecorder } from './detect/engine.js';
+export { alertRecorder } from './alert/index.js';
 export type { Detection, DetectionKind, Severity, Subject } from './detect/types.js';
