@@ -99,7 +99,8 @@ export function looksLikePlaceholder(s: string): boolean {
  * environment reference (`<password>`, `${DB_PASS}`, `$DB_PASS`, `%(password)s`, `%DB_PASS%`,
  * `{{secret}}`, `{password}`, `:password`), a masked or elided value (`****`, `xxxxx`, `•••`,
  * `sk-...`), or a word documentation and templates put there (`changeme`, `your-api-key-here`,
- * `PASSWORD_HERE`, `REDACTED`, `placeholder`, `dummy`).
+ * `PASSWORD_HERE`, `REDACTED`, `placeholder`, `dummy`), including the default credentials of
+ * documentation and local setups (`postgres`, `admin`, `root`, `guest`).
  */
 export function isPlaceholderValue(v: string): boolean {
   if (PLACEHOLDER_SHAPE.test(v) || looksLikePlaceholder(v)) return true;
@@ -110,4 +111,4 @@ export function isPlaceholderValue(v: string): boolean {
 const PLACEHOLDER_SHAPE =
   /^(?:<[^>]*>?|\$\{.*|\$\(.*|\$[A-Z_][A-Z0-9_]*|\$[a-z_]+|%\(?[A-Za-z_][\w.]*\)?[sd]?%?|\{\{.*|\{[A-Za-z_][\w.-]*\}|\[[^\]]*\]?|:[A-Za-z_]\w*|[*•xX#._-]+)$/;
 const PLACEHOLDER_WORD =
-  /(?:^|[_.-])(?:change[_-]?me|change[_-]?it|placeholder|dummy|redacted|censored|masked|hidden|example|sample|secret|password|passwd|pass|pwd|token|key|none|null|nil|undefined|todo|tbd|fixme|foo|bar|foobar|test|here|value|string)(?:$|[_.-])|^(?:your|my|insert|enter|replace|put|add|type|set)[_-]|redacted|changeme/i;
+  /(?:^|[_.-])(?:change[_-]?me|change[_-]?it|placeholder|dummy|redacted|censored|masked|hidden|example|sample|secret|password|passwd|pass|pwd|token|key|none|null|nil|undefined|todo|tbd|fixme|foo|bar|foobar|test|here|value|string|admin|root|guest|user|postgres|mysql|default|demo)(?:$|[_.-])|^(?:your|my|insert|enter|replace|put|add|type|set)[_-]|redacted|changeme/i;

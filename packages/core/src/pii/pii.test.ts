@@ -248,6 +248,7 @@ describe('held-out misses: SSNs with spaces, national DE/FR phone numbers, AWS s
     expect(found(`"SecretAccessKey": "${key}"`)).toEqual([['secret', key]]);
     expect(found(`the secret access key is ${key}`)).toEqual([['secret', key]]);
     expect(found(`AWS Secret Access Key [None]: ${key}`)).toEqual([['secret', key]]);
+    expect(found(`aws configure set --aws-secret-access-key ${key}`)).toEqual([['secret', key]]);
     expect(found(`deploy-bot,,${id},${key},https://signin.aws.amazon.com/console`)).toEqual([
       ['secret', id],
       ['secret', key],
@@ -277,6 +278,9 @@ describe('held-out false alarms: placeholder credentials are not secrets', () =>
     'SLACK_BOT_TOKEN=xoxb-your-bot-token',
     'password: ${{ secrets.DB_PASSWORD }}',
     'PGPASSWORD=$DB_PASSWORD psql',
+    'postgresql://postgres:postgres@localhost:5432/postgres and amqp://guest:guest@localhost',
+    '--password ${DB_PASSWORD} --token <token>',
+    'class Foo; bypass=on; compass 12345678',
     'Total: 5.944.610,87 €, rate 0.853818493, 1,234,567 rows',
     // 3-2-4 without the word SSN: not after an identifier word, not with a trunk 0.
     'order 219 09 9999 shipped; ref. 521.09.9999; Zentrale 040 12 3456',
@@ -294,6 +298,9 @@ describe('held-out false alarms: placeholder credentials are not secrets', () =>
   it('real passwords next to the same keywords are still found', () => {
     expect(found('postgres://app:Xk29!pqLm@db.internal:5432/prod')).toEqual([['secret', 'Xk29!pqLm']]);
     expect(found('DB_PASSWORD=Sommer2024!')).toEqual([['secret', 'Sommer2024!']]);
+    expect(found('REDIS_PASS=q8Zp!x2LmW')).toEqual([['secret', 'q8Zp!x2LmW']]);
+    expect(found('mysql -u root --password=Xk29pqLm! app')).toEqual([['secret', 'Xk29pqLm!']]);
+    expect(found('mongodb://admin:admin123@localhost')).toEqual([['secret', 'admin123']]);
     expect(found('password: "c0rrect-h0rse-battery"')).toEqual([['secret', 'c0rrect-h0rse-battery']]);
   });
 });

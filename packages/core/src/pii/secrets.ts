@@ -320,7 +320,14 @@ const PREFIXED: ReadonlyArray<[string[], Rule]> = [
 
 /** Assignment-style credentials: `DB_PASSWORD=…`, `"api_key": "…"`, `my password is …`. */
 const KV_RULE: Rule = {
-  re: /(?:password|passwd|passphrase|pwd|(?:aws[_-]?)?secret(?:[_ -]?access)?(?:[_ -]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|secret[_ ]key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|contraseña|passwort|mot de passe|пароль|密码|密碼|パスワード|senha|wachtwoord|hasło|비밀번호|parola)["']?\)?(?: ?\[[^\]\n]{0,16}\])?\s{0,3}(?:[:=：]=?|=>|\s(?:is|was|es|ist|est|é|è|是|は|это|=)\s|(?:は|是|为|為)\s?)\s{0,3}["'`]?([^\s"'`,;<>{}()[\]\\\u3000-\u303f\uff00-\uffef]{6,1000})/diy,
+  re: /(?:[_-]pass|password|passwd|passphrase|pwd|(?:aws[_-]?)?secret(?:[_ -]?access)?(?:[_ -]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|secret[_ ]key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|contraseña|passwort|mot de passe|пароль|密码|密碼|パスワード|senha|wachtwoord|hasło|비밀번호|parola)["']?\)?(?: ?\[[^\]\n]{0,16}\])?\s{0,3}(?:[:=：]=?|=>|\s(?:is|was|es|ist|est|é|è|是|は|это|=)\s|(?:は|是|为|為)\s?)\s{0,3}["'`]?([^\s"'`,;<>{}()[\]\\\u3000-\u303f\uff00-\uffef]{6,1000})/diy,
+  check: credentialValue,
+  boundary: false,
+};
+
+/** A credential passed as a command-line flag. */
+const CLI_RULE: Rule = {
+  re: /--[A-Za-z-]*?(?:password|passwd|pass|secret-access-key|secret|api-key|token|client-secret)[= ]["']?([^\s"'`]{6,1000})/dy,
   check: credentialValue,
   boundary: false,
 };
@@ -392,7 +399,8 @@ function tokenRules(text: string, start: number, emit: SecretEmit): number {
 export function keywordEnding(text: string, end: number): boolean {
   // Asked at the end of every word: the last letter alone rules most words out.
   const c = text.charCodeAt(end - 1) | 0x20;
-  if (c !== 0x64 && c !== 0x65 && c !== 0x74 && c !== 0x79 && c !== 0x6e && c !== 0x61) return false;
+  if (c !== 0x64 && c !== 0x65 && c !== 0x74 && c !== 0x79 && c !== 0x6e && c !== 0x61 && c !== 0x73)
+    return false;
   const a = text.charCodeAt(end - 3) | 0x20;
   const b = text.charCodeAt(end - 2) | 0x20;
   switch (c) {
@@ -408,13 +416,19 @@ export function keywordEnding(text: string, end: number): boolean {
       return a === 0x6b && b === 0x65;
     case 0x61: // a: senha, parola
       return (a === 0x6e && b === 0x68) || (a === 0x6f && b === 0x6c);
+    case 0x73: {
+      // s: DB_PASS, redis-pass (not class, bypass)
+      if (a !== 0x61 || b !== 0x73 || (text.charCodeAt(end - 4) | 0x20) !== 0x70) return false;
+      const sep = text.charCodeAt(end - 5);
+      return sep === 0x5f || sep === 0x2d;
+    }
     default:
       return false;
   }
 }
 
 const KV_AT_END =
-  /(?:password|passwd|passphrase|pwd|passwort|(?:aws[_-]?)?secret(?:[_-]?access)?(?:[_ -]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|private[_-]?key|(?:access|auth|refresh)[_-]?token|client[_-]?secret|senha|parola|wachtwoord|mot de passe)$/i;
+  /(?:[_-]pass|password|passwd|passphrase|pwd|passwort|(?:aws[_-]?)?secret(?:[_-]?access)?(?:[_ -]?key)?|x-api-key|api[_ -]?key|apikey|access[_ ]key|private[_-]?key|(?:access|auth|refresh)[_-]?token|client[_-]?secret|senha|parola|wachtwoord|mot de passe)$/i;
 
 /** Literals right before a long token that make it the value (module constants: no array per call). */
 const AUTH_SCHEMES = ['Bearer ', 'bearer ', 'Basic '];
@@ -429,6 +443,11 @@ const WEBHOOK_HOSTS = ['hooks.slack.com/', 'discord.com/api/webhooks/', 'discord
 export function scanToken(text: string, start: number, end: number, emit: SecretEmit): number {
   const len = end - start;
   if (len >= 3 && keywordEnding(text, end)) {
+    // Command-line flags: --password X, --aws-secret-access-key=X.
+    if (text.charCodeAt(start) === 0x2d && text.charCodeAt(start + 1) === 0x2d) {
+      const r = tryRule(text, CLI_RULE, start, '--', emit);
+      if (r > 0) return r;
+    }
     const from = Math.max(0, start - 8);
     const m = KV_AT_END.exec(text.slice(from, end));
     if (m) {
