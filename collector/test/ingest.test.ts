@@ -484,7 +484,7 @@ describe('regressions', () => {
       { id: year2200.spanId },
     );
     expect(far?.Timestamp).toBe('2200-01-01 00:00:00.000000000');
-    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    const metrics = await (await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${KEY_A}` } })).text();
     expect(metrics).not.toMatch(/llmwatch_ingest_insert_errors_total\{[^}]*\} [1-9]/);
     expect(metrics).not.toMatch(/llmwatch_ingest_spans_dropped_total\{[^}]*\} [1-9]/);
   });
@@ -537,11 +537,13 @@ describe('projects and keys', () => {
 });
 
 describe('operations', () => {
-  it('serves /healthz, /readyz and Prometheus /metrics without auth', async () => {
+  it('serves /healthz and /readyz without auth, Prometheus /metrics with a key', async () => {
     expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${collector.url}/readyz`);
     expect(ready.status).toBe(200);
-    const text = await (await fetch(`${collector.url}/metrics`)).text();
+    // Regression (/metrics unauthenticated): with project keys configured it needs one.
+    expect((await fetch(`${collector.url}/metrics`)).status).toBe(401);
+    const text = await (await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${KEY_A}` } })).text();
     expect(text).toMatch(/llmwatch_ingest_spans_accepted_total\{encoding="protobuf"\} \d+/);
     expect(text).toMatch(/llmwatch_ingest_spans_rejected_total\{reason="invalid_trace_id"\} \d+/);
     expect(text).toMatch(/llmwatch_ingest_insert_duration_seconds_bucket\{le="[^"]+",table="otel_traces"\}/);

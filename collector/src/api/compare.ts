@@ -2,9 +2,9 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { cohortSchema, compareCohorts, compareOptionsSchema } from '../compare/compare.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
-import { instantSchema, parseInput } from './query-params.js';
+import { epochMsSchema, instantSchema, parseInput } from './query-params.js';
 
-const time = z.union([instantSchema, z.number().int().nonnegative()]);
+const time = z.union([instantSchema, epochMsSchema]);
 const cohortBody = z
   .object({
     from: time,

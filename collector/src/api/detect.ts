@@ -5,14 +5,14 @@ import { baselineStatuses } from '../detect/baseline.js';
 import { detectRange } from '../detect/engine.js';
 import { LlmwatchError } from '../errors.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
-import { instantSchema, parseInput } from './query-params.js';
+import { epochMsSchema, instantSchema, parseInput } from './query-params.js';
 
 const MAX_RANGE_MS = 90 * 86_400_000;
 
 const detectBodySchema = z
   .object({
-    from: z.union([instantSchema, z.number().int().nonnegative()]),
-    to: z.union([instantSchema, z.number().int().nonnegative()]),
+    from: z.union([instantSchema, epochMsSchema]),
+    to: z.union([instantSchema, epochMsSchema]),
     project: z.string().max(64).optional(),
     dryRun: z.boolean().default(false),
   })

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { evaluateRange } from '../eval/run.js';
 import { LlmwatchError } from '../errors.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
-import { instantSchema, parseInput } from './query-params.js';
+import { epochMsSchema, instantSchema, parseInput } from './query-params.js';
 
 const MAX_RANGE_MS = 90 * 86_400_000;
 
 const evalsBodySchema = z
   .object({
-    from: z.union([instantSchema, z.number().int().nonnegative()]),
-    to: z.union([instantSchema, z.number().int().nonnegative()]),
+    from: z.union([instantSchema, epochMsSchema]),
+    to: z.union([instantSchema, epochMsSchema]),
     evaluators: z.array(z.string().min(1).max(64)).min(1).max(50).optional(),
     sampleRate: z.number().min(0).max(1).optional(),
     dryRun: z.boolean().default(false),

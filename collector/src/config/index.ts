@@ -43,6 +43,27 @@ export const serverSchema = z
       .int()
       .positive()
       .default(64 * 1024 * 1024),
+    /**
+     * Host names served in open mode (no project keys) besides localhost, 127.0.0.1, ::1 and
+     * `host`: any other Host header gets 403, so a web page cannot read data through DNS
+     * rebinding to the loopback collector. Applies in keyed mode too when not empty.
+     */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Who may read GET /metrics, and where. See docs/operations.md. */
+    metrics: z
+      .object({
+        /**
+         * With project keys configured, /metrics needs `Authorization: Bearer` with a project
+         * key or this key (plain or `sha256:<hex>`); without keys it is open like the rest.
+         */
+        key: z.string().min(8).optional(),
+        /** Serve /metrics on its own listener instead of the API port, without auth. */
+        port: z.number().int().min(0).max(65535).optional(),
+        /** Address of that listener. */
+        host: z.string().min(1).default('127.0.0.1'),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});

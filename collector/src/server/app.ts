@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { createAlertsRouter } from '../api/alerts.js';
 import { createAlertDetailRouter } from '../api/alert-detail.js';
 import { createCallDetailRouter } from '../api/call-detail.js';
@@ -15,7 +15,7 @@ import { createScoresRouter } from '../api/scores.js';
 import type { Logger } from '../logging.js';
 import { createExportHandlers, type IngestService } from '../ingest/receive.js';
 import { ingestAdmission } from './admission.js';
-import { authMiddleware, type KeyRing } from './auth.js';
+import { authMiddleware, hostAllowList, metricsAccess, type KeyRing } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorMiddleware, notFound } from './errors.js';
 import type { CollectorMetrics } from './metrics.js';
@@ -38,6 +38,8 @@ export function createApp(deps: CollectorDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  const hosts = hostAllowList(deps.config.server, deps.keys);
+  if (hosts) app.use(hosts);
 
   // Operations: unauthenticated, cheap, never touch request data.
   app.get('/healthz', (_req, res) => {
@@ -47,11 +49,9 @@ export function createApp(deps: CollectorDeps): Express {
     const { ready, checks } = deps.readiness();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
-  app.get('/metrics', async (_req, res) => {
-    deps.metrics.queueSpans.set(deps.ingest.writer.queuedSpans);
-    deps.metrics.spoolBytes.set(deps.ingest.spool.bytesOnDisk);
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
+  // Prometheus: behind a key when keys are configured, or only on its own listener.
+  if (deps.config.server.metrics.port === undefined)
+    app.get('/metrics', metricsAccess(deps.config.server.metrics, deps.keys), serveMetrics(deps));
 
   // Everything below is scoped to the project of the presented key.
   const auth = authMiddleware(deps.keys);
@@ -82,4 +82,22 @@ export function createApp(deps: CollectorDeps): Express {
   app.use(notFound);
   app.use(errorMiddleware(deps.logger, deps.metrics));
   return app;
+}
+
+/** GET /metrics alone, for the separate listener of server.metrics.port. */
+export function createMetricsApp(deps: CollectorDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', serveMetrics(deps));
+  app.use(notFound);
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}
+
+function serveMetrics(deps: CollectorDeps): RequestHandler {
+  return async (_req, res) => {
+    deps.metrics.queueSpans.set(deps.ingest.writer.queuedSpans);
+    deps.metrics.spoolBytes.set(deps.ingest.spool.bytesOnDisk);
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  };
 }

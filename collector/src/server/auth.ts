@@ -75,3 +75,61 @@ export function authMiddleware(keys: KeyRing): RequestHandler {
     next();
   };
 }
+
+/** The key of `Authorization: Bearer <key>`, or undefined. */
+function bearerKey(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header ?? '')?.[1];
+}
+
+/**
+ * GET /metrics: open in open mode (loopback only, like everything else); with project keys it
+ * needs a project key or `server.metrics.key`. Metric names and enum labels reveal no content,
+ * but queue depth and request rates are still the operator's business.
+ */
+export function metricsAccess(metrics: LlmwatchConfig['server']['metrics'], keys: KeyRing): RequestHandler {
+  const metricsKey = metrics.key ? new KeyRing([{ id: 'metrics', keys: [metrics.key] }]) : undefined;
+  return (req, _res, next) => {
+    if (!keys.open) {
+      const key = bearerKey(req.headers.authorization);
+      if (!key) throw new LlmwatchError('unauthorized', 'missing Authorization: Bearer <project or metrics key>');
+      if (keys.lookup(key) === undefined && metricsKey?.lookup(key) === undefined)
+        throw new LlmwatchError('unauthorized', 'unknown API key');
+    }
+    next();
+  };
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '::1']);
+
+/**
+ * In open mode (no keys, loopback only) any web page the operator visits could otherwise read
+ * prompts: its script resolves an attacker's name to 127.0.0.1 (DNS rebinding) and the browser
+ * sends that name in Host. Only loopback names, `server.host` and `server.allowedHosts` are
+ * served; in keyed mode the allow-list applies when configured. Undefined when nothing to check.
+ */
+export function hostAllowList(server: LlmwatchConfig['server'], keys: KeyRing): RequestHandler | undefined {
+  if (!keys.open && server.allowedHosts.length === 0) return undefined;
+  const allowed = new Set([
+    ...(keys.open ? LOOPBACK_NAMES : []),
+    server.host.toLowerCase(),
+    ...server.allowedHosts.map((h) => h.toLowerCase()),
+  ]);
+  return (req, _res, next) => {
+    const name = hostName(req.headers.host ?? '');
+    if (!allowed.has(name) && !(keys.open && /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name))) {
+      throw new LlmwatchError(
+        'forbidden',
+        `Host ${JSON.stringify(name)} is not served; add it to server.allowedHosts`,
+      );
+    }
+    next();
+  };
+}
+
+/** The name part of a Host header: `[::1]:4318` → `::1`, `Example.com:80` → `example.com`. */
+export function hostName(host: string): string {
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(1, h.indexOf(']'));
+  const colon = h.lastIndexOf(':');
+  return colon >= 0 && h.indexOf(':') === colon ? h.slice(0, colon) : h;
+}

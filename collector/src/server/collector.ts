@@ -26,7 +26,7 @@ import {
   writeRunningRecord,
 } from '../storage/data-dir.js';
 import { migrate } from '../storage/migrations/index.js';
-import { createApp, type CollectorDeps } from './app.js';
+import { createApp, createMetricsApp, type CollectorDeps } from './app.js';
 import { KeyRing } from './auth.js';
 import { projectOf } from './deps.js';
 import { CollectorMetrics } from './metrics.js';
@@ -44,6 +44,8 @@ export interface RunningCollector {
   host: string;
   port: number;
   deps: CollectorDeps;
+  /** The separate /metrics listener (server.metrics.port), when configured. */
+  metricsUrl?: string;
   /** Stops accepting, drains the queue, closes the clients. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -241,7 +243,10 @@ export async function startCollector(
   const app = createApp(deps);
   const server: Server = createServer(app);
   server.keepAliveTimeout = 65_000;
+  const metricsListen = config.server.metrics;
+  const metricsServer = metricsListen.port === undefined ? undefined : createServer(createMetricsApp(deps));
   try {
+    if (metricsServer) await listenOn(metricsServer, metricsListen.host, metricsListen.port ?? 0);
     await new Promise<void>((resolveListen, rejectListen) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         rejectListen(
@@ -253,6 +258,7 @@ export async function startCollector(
       server.listen(port, host, () => resolveListen());
     });
   } catch (error) {
+    metricsServer?.close();
     // Nothing was accepted yet: leave the spool as it is for the next start.
     await writer.shutdown(1_000).catch(() => undefined);
     await events.stop();
@@ -299,6 +305,8 @@ export async function startCollector(
       await evalScheduler.stop();
       const serverClosed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       await writer.shutdown(options.drainTimeoutMs ?? 30_000);
       server.closeAllConnections();
       await serverClosed;
@@ -312,7 +320,25 @@ export async function startCollector(
     })();
     return closing;
   };
-  return { url, host, port: boundPort, deps, close };
+  const metricsAddress = metricsServer?.address();
+  const metricsUrl =
+    typeof metricsAddress === 'object' && metricsAddress
+      ? `http://${isIP(metricsAddress.address) === 6 ? `[${metricsAddress.address}]` : metricsAddress.address}:${metricsAddress.port}`
+      : undefined;
+  return { url, host, port: boundPort, deps, close, ...(metricsUrl ? { metricsUrl } : {}) };
+}
+
+function listenOn(server: Server, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolveListen, rejectListen) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      rejectListen(
+        new LlmwatchError('config', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    server.listen(port, host, () => resolveListen());
+  });
 }
 
 /** Binds and releases `host:port` (0 is always free); the error says which address is taken. */
