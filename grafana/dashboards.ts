@@ -98,6 +98,14 @@ const ANSWERED_CALLS: Rows = { time: 'Timestamp', from: `${CALLS.from} AND Statu
 const FINDINGS: Rows = { time: 'Timestamp', from: `FROM pii_findings WHERE ${W_CALLS}` };
 const DETECTIONS: Rows = { time: 'WindowTo', from: `FROM detections WHERE ${inRange('WindowTo')}` };
 const SCORES: Rows = { time: 'Timestamp', from: `FROM scores WHERE ${inRange('Timestamp')}` };
+/**
+ * RAG verdicts (docs/rag.md): a trace diagnosed again replaces its row, FINAL reads the latest.
+ * The table has no model column: the model filter does not apply to it.
+ */
+const RAG: Rows = {
+  time: 'Timestamp',
+  from: `FROM rag_diagnoses FINAL WHERE ${[inRange('Timestamp'), filter('service'), filter('prompt')].join(' AND ')}`,
+};
 /** alert_state keeps every version of an alert until merges: FINAL reads the latest. */
 const OPEN_ALERTS = `FROM alert_state FINAL WHERE ProjectId = '$project' AND Status = 'firing'`;
 
@@ -821,6 +829,80 @@ ORDER BY WindowTo DESC, Severity LIMIT 200`,
   ],
 );
 
+const VERDICTS = ['ok', 'knowledge_gap', 'retrieval_miss', 'ungrounded', 'refusal'] as const;
+const verdictShare = (verdict: string, alias: string) =>
+  `${ratio(`countIf(Verdict = '${verdict}')`, 'count()')} AS ${alias}`;
+
+const rag = dashboard(
+  'llmwatch-rag',
+  'llmwatch / RAG & chains',
+  'Why RAG answers fail (knowledge gap, retrieval miss, ungrounded, refusal), retrieval quality, and which chain step drives failures. Verdicts come from the diagnosis job (docs/rag.md).',
+  [
+    ...statRow(
+      stat('RAG answers', 'short', total('count() AS answers', RAG)),
+      stat('Knowledge gaps', 'percentunit', total(verdictShare('knowledge_gap', 'knowledge_gap'), RAG), {
+        defaults: thresholds(['green', 0], ['orange', 0.1], ['red', 0.25]),
+      }),
+      stat('Retrieval misses', 'percentunit', total(verdictShare('retrieval_miss', 'retrieval_miss'), RAG)),
+      stat('Ungrounded answers', 'percentunit', total(verdictShare('ungrounded', 'ungrounded'), RAG)),
+    ),
+    timeseries(
+      'Verdicts over time (share of answers)',
+      'percentunit',
+      overTime(
+        RAG,
+        ['knowledge_gap', 'retrieval_miss', 'ungrounded', 'refusal']
+          .map((v) => verdictShare(v, v))
+          .join(', '),
+      ),
+    ),
+    timeseries(
+      'Retrieval quality',
+      'percentunit',
+      overTime(
+        RAG,
+        `round(avg(MaxRelevance), 4) AS best_document_relevance, round(avg(MeanRelevance), 4) AS mean_document_relevance,
+  ${ratio('countIf(Documents = 0)', 'count()')} AS empty_retrievals`,
+      ),
+    ),
+    table(
+      'Verdicts per pipeline and prompt',
+      `SELECT Pipeline AS pipeline, PromptName AS prompt, count() AS answers,
+  ${VERDICTS.map((v) => `round(${ratio(`countIf(Verdict = '${v}')`, 'count()')}, 3) AS ${v}`).join(', ')}
+${RAG.from}
+GROUP BY pipeline, prompt ORDER BY answers DESC`,
+      { w: 24 },
+    ),
+    table(
+      'What the knowledge base lacks (question terms of knowledge gaps)',
+      `SELECT term, count() AS gap_questions
+FROM (SELECT arrayJoin(arrayDistinct(QuestionTerms)) AS term ${RAG.from} AND Verdict = 'knowledge_gap')
+GROUP BY term ORDER BY gap_questions DESC LIMIT 25`,
+    ),
+    table(
+      'Chain steps (children of root spans)',
+      `SELECT r.SpanName AS pipeline, c.SpanName AS step, count() AS runs,
+  round(${ratio("countIf(c.StatusCode IN ('Error', 'STATUS_CODE_ERROR'))", 'count()')}, 4) AS error_ratio,
+  round(quantile(0.5)(c.Duration) / 1e6) AS p50_ms, round(quantile(0.95)(c.Duration) / 1e6) AS p95_ms
+FROM otel_traces AS c
+INNER JOIN (
+  SELECT TraceId, SpanId, SpanName FROM otel_traces
+  WHERE ${inRange('Timestamp')} AND ${filter('service')} AND ParentSpanId = ''
+) AS r ON c.TraceId = r.TraceId AND c.ParentSpanId = r.SpanId
+WHERE c.ProjectId = '$project' AND $__timeFilter(c.Timestamp)
+GROUP BY pipeline, step ORDER BY pipeline, runs DESC LIMIT 100`,
+    ),
+    table(
+      'Recent failed RAG answers',
+      `SELECT Timestamp AS time, Pipeline AS pipeline, PromptName AS prompt, Verdict AS verdict, Documents AS documents,
+  round(MaxRelevance, 2) AS best_relevance, TraceId AS trace_id
+${RAG.from} AND Verdict != 'ok'
+ORDER BY Timestamp DESC LIMIT 50`,
+      { w: 24, overrides: TRACE_ID_LINKS },
+    ),
+  ],
+);
+
 export const DASHBOARDS: Record<string, Dashboard> = {
   overview,
   cost,
@@ -829,4 +911,5 @@ export const DASHBOARDS: Record<string, Dashboard> = {
   pii,
   alerts,
   traces,
+  rag,
 };

@@ -29,6 +29,8 @@ export interface SeedRows {
   /** Detector output (migration 002): history and current alert state. */
   detections: Record<string, unknown>[];
   alertState: Record<string, unknown>[];
+  /** What the RAG diagnosis job writes for the `answer` prompt's traces (migration 007). */
+  ragDiagnoses: Record<string, unknown>[];
 }
 
 interface ModelProfile {
@@ -49,6 +51,24 @@ const PROMPTS = [
   { name: 'answer', version: '3' },
   { name: 'summarize', version: '1' },
   { name: 'classify', version: '2' },
+];
+/** Verdicts drawn for seeded RAG answers: mostly ok, the rest spread over the failure kinds. */
+const RAG_VERDICTS = [
+  ...Array<string>(14).fill('ok'),
+  'knowledge_gap',
+  'knowledge_gap',
+  'retrieval_miss',
+  'ungrounded',
+  'refusal',
+];
+const KB_TOPICS = [
+  ['refund', 'order', 'days'],
+  ['password', 'reset', 'account'],
+  ['invoice', 'download', 'pdf'],
+];
+const GAP_TOPICS = [
+  ['battery', 'shipping', 'norway'],
+  ['crypto', 'payment', 'voucher'],
 ];
 const PII = [
   { type: 'email', place: 'input' },
@@ -87,6 +107,7 @@ export function seedTraffic(options: SeedOptions): SeedRows {
     scores: [],
     detections: [],
     alertState: [],
+    ragDiagnoses: [],
   };
   const total = Math.round(hours * perHour);
 
@@ -228,6 +249,27 @@ export function seedTraffic(options: SeedOptions): SeedRows {
         },
       );
 
+      if (prompt.name === 'answer' && !isError) {
+        const verdict = pick(rand, RAG_VERDICTS);
+        const gap = verdict === 'knowledge_gap' || verdict === 'retrieval_miss';
+        rows.ragDiagnoses.push({
+          ProjectId: projectId,
+          Timestamp: chDateTime64(t - 5).slice(0, 23),
+          TraceId: traceId,
+          ServiceName: service,
+          Pipeline: `POST /${prompt.name}`,
+          PromptName: prompt.name,
+          PromptVersion: prompt.version,
+          Verdict: verdict,
+          Documents: gap && rand() < 0.3 ? 0 : 1 + Math.floor(rand() * 5),
+          MaxRelevance: gap ? rand() * 0.4 : 0.5 + rand() * 0.5,
+          MeanRelevance: gap ? rand() * 0.25 : 0.3 + rand() * 0.4,
+          Groundedness: gap ? null : verdict === 'ungrounded' ? rand() * 0.5 : 0.6 + rand() * 0.4,
+          QuestionTerms: gap ? pick(rand, GAP_TOPICS) : pick(rand, KB_TOPICS),
+          Evidence: '{}',
+        });
+      }
+
       if (pii) {
         rows.piiFindings.push({
           ProjectId: projectId,
@@ -337,6 +379,7 @@ export async function insertSeed(client: ClickHouseClient, rows: SeedRows): Prom
     ['scores', rows.scores],
     ['detections', rows.detections],
     ['alert_state', rows.alertState],
+    ['rag_diagnoses', rows.ragDiagnoses],
   ];
   for (const [table, values] of tables) {
     if (values.length) await client.insert({ table, values, format: 'JSONEachRow' });
