@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
 import { queryRows } from '../storage/clickhouse.js';
-import { callsNeeded, differenceFromCis, holm, nonInferiorityP, quantileCiLevels, welchDf } from './stats.js';
+import { callsNeeded, differenceFromCis, holm, nonInferiorityP, quantileCiLevels } from './stats.js';
 
 /**
  * Cohort comparison: is B better than A, on what, by how much, and how sure are we? Two cohorts of
