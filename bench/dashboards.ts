@@ -15,7 +15,8 @@ import type { BenchResult } from './types.js';
  */
 const DAY_MS = 86_400_000;
 
-function generateCalls(n: number, offset: number, endMs: number): string {
+/** `n` calls spread over the day before `endMs`, numbered from `offset` (also used by bench/console.ts). */
+export function generateCalls(n: number, offset: number, endMs: number): string {
   return `INSERT INTO llm_calls (ProjectId, Timestamp, TraceId, SpanId, ParentSpanId, ServiceName, Dialect, Provider,
     Operation, RequestModel, ResponseModel, Model, InputTokens, OutputTokens, CacheReadTokens, ReasoningTokens, CostUsd,
     PriceVersion, LatencyMs, TtftMs, Streaming, FinishReasons, Status, ErrorType, PromptName, PromptVersion, UserId,

@@ -68,8 +68,8 @@ describe('web console in chromium', () => {
       calls: all.length,
       errors: all.filter((c) => c.status === 'error').length,
       costUsd: all.reduce((n, c) => n + (c.costUsd ?? 0), 0),
-      inputTokens: all.reduce((n, c) => n + c.inputTokens, 0),
-      outputTokens: all.reduce((n, c) => n + c.outputTokens, 0),
+      inputTokens: all.reduce((n, c) => n + (c.inputTokens ?? 0), 0),
+      outputTokens: all.reduce((n, c) => n + (c.outputTokens ?? 0), 0),
       all,
     };
   };
@@ -97,9 +97,9 @@ describe('web console in chromium', () => {
   /** Light and dark screenshots of the page as it is now (the toggle flips and restores the theme). */
   const screenshots = async (page: Page, name: string): Promise<void> => {
     for (const theme of ['light', 'dark'] as const) {
-      if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme)
+      if ((await page.locator('html').getAttribute('data-theme')) !== theme)
         await page.getByTestId('theme-toggle').click();
-      await page.waitForFunction((t) => document.documentElement.dataset.theme === t, theme);
+      await page.locator(`html[data-theme="${theme}"]`).waitFor({ state: 'attached' });
       await page.screenshot({ path: join(ARTIFACTS, `console-${name}-${theme}.png`), fullPage: true });
     }
     await page.getByTestId('theme-toggle').click();
@@ -398,10 +398,10 @@ describe('web console in chromium', () => {
     await page.goto(`${url}/#/traces/${agentTraceId}`);
     await page.getByText(/Could not load the trace: no trace/).waitFor();
     // A wrong key is refused and the key is asked for again.
-    await page.evaluate(() => sessionStorage.setItem('llmwatch.projectKey', 'not-a-key-at-all'));
+    await page.evaluate("sessionStorage.setItem('llmwatch.projectKey', 'not-a-key-at-all')");
     await page.goto(`${url}/#/`);
     await page.getByText('The collector refused that key.').waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('llmwatch.projectKey'))).toBeNull();
+    expect(await page.evaluate("sessionStorage.getItem('llmwatch.projectKey')")).toBeNull();
     await page.close();
   });
 });

@@ -6,6 +6,11 @@ export function fmtInt(n: number): string {
   return int.format(n);
 }
 
+/** Token counts: null when the provider reported no usage (unknown, not zero). */
+export function fmtTokens(n: number | null): string {
+  return n === null ? '—' : int.format(n);
+}
+
 export function fmtCompact(n: number): string {
   if (!Number.isInteger(n) && Math.abs(n) < 100) return String(Math.round(n * 100) / 100);
   return Math.abs(n) < 10_000 ? int.format(n) : compact.format(n);

@@ -5,7 +5,7 @@ import { LlmwatchError } from '../errors.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { parseInput } from './query-params.js';
-import { minuteRange, series, type CallFilter, type CallMeasures } from './series.js';
+import { measure, minuteRange, type CallFilter, type CallMeasures } from './series.js';
 
 const HOUR_MS = 3_600_000;
 const POINTS = 90;
@@ -110,7 +110,7 @@ export function createAlertDetailRouter(deps: AppDeps): Router {
       if (value) filter[key] = value;
     }
     const metric = metricFor(alert);
-    const points = await series(client, project, range, bucketSeconds, filter);
+    const { series: points } = await measure(client, project, range, bucketSeconds, filter);
     res.json({
       alert,
       notified: found.notified,

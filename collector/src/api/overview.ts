@@ -3,15 +3,7 @@ import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
 import { instantSchema, parseInput } from './query-params.js';
-import {
-  GROUP_COLUMNS,
-  groups,
-  minuteRange,
-  series,
-  totals,
-  type CallFilter,
-  type GroupBy,
-} from './series.js';
+import { GROUP_COLUMNS, measure, minuteRange, type CallFilter, type GroupBy } from './series.js';
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_MS = 400 * DAY_MS;
@@ -79,21 +71,22 @@ export function createOverviewRouter(deps: AppDeps): Router {
       if (q[key] !== undefined) filter[key] = q[key];
     }
     const project = projectOf(res);
-    const client = deps.clickhouse.query;
-    const [sum, points, ...grouped] = await Promise.all([
-      totals(client, project, range, filter),
-      series(client, project, range, bucketSeconds, filter),
-      ...q.by.map((by) => groups(client, project, range, by, filter, q.limit)),
-    ]);
+    const measured = await measure(
+      deps.clickhouse.query,
+      project,
+      range,
+      bucketSeconds,
+      filter,
+      q.by,
+      q.limit,
+    );
     res.json({
       project,
       from: new Date(range.fromMs).toISOString(),
       to: new Date(range.toMs).toISOString(),
       bucketSeconds,
       filter,
-      totals: sum,
-      series: points,
-      groups: Object.fromEntries(q.by.map((by, i) => [by, grouped[i]])),
+      ...measured,
     });
   });
   return router;

@@ -150,44 +150,6 @@ function sourceFor(project: string, range: MinuteRange, filter: CallFilter): Sou
   };
 }
 
-export async function totals(
-  client: ClickHouseClient,
-  project: string,
-  range: MinuteRange,
-  filter: CallFilter,
-): Promise<CallMeasures> {
-  const s = sourceFor(project, range, filter);
-  const [row] = await queryRows<MeasureRow>(
-    client,
-    `SELECT ${s.measures} FROM ${s.table} WHERE ${s.where}`,
-    s.params,
-  );
-  return toMeasures(row);
-}
-
-/** One point per bucket from range start to end, empty buckets included (charts need the gaps). */
-export async function series(
-  client: ClickHouseClient,
-  project: string,
-  range: MinuteRange,
-  bucketSeconds: number,
-  filter: CallFilter,
-): Promise<SeriesPoint[]> {
-  const s = sourceFor(project, range, filter);
-  const rows = await queryRows<MeasureRow & { b: string | number }>(
-    client,
-    `SELECT intDiv(toUInt32(${s.minute}) - {fromS:UInt32}, {bucket:UInt32}) AS b, ${s.measures}
-     FROM ${s.table} WHERE ${s.where} GROUP BY b ORDER BY b`,
-    { ...s.params, bucket: bucketSeconds },
-  );
-  const byBucket = new Map(rows.map((r) => [Number(r.b), r]));
-  const count = Math.ceil((range.toMs - range.fromMs) / (bucketSeconds * 1000));
-  return Array.from({ length: count }, (_, i) => ({
-    time: new Date(range.fromMs + i * bucketSeconds * 1000).toISOString(),
-    ...toMeasures(byBucket.get(i)),
-  }));
-}
-
 export interface Group extends CallMeasures {
   /** Display name: the value, or `name vversion` for prompts; '' when the calls carry none. */
   key: string;
@@ -195,32 +157,77 @@ export interface Group extends CallMeasures {
   filter: CallFilter;
 }
 
-export async function groups(
+export interface Measured {
+  totals: CallMeasures;
+  /** One point per bucket from range start to end, empty buckets included (charts need the gaps). */
+  series: SeriesPoint[];
+  /** Per requested split, the top `limit` groups by cost, then calls. */
+  groups: Partial<Record<GroupBy, Group[]>>;
+}
+
+type MeasuredRow = MeasureRow & Record<'set' | 'b' | keyof CallFilter, string>;
+
+/**
+ * Totals, the time series and every requested split in ONE scan of the source: GROUPING SETS
+ * aggregate the same rows several ways at once, so a day of a million calls is read (and its
+ * t-digest states merged) in one pass instead of one pass per panel.
+ */
+export async function measure(
   client: ClickHouseClient,
   project: string,
   range: MinuteRange,
-  by: GroupBy,
+  bucketSeconds: number,
   filter: CallFilter,
-  limit: number,
-): Promise<Group[]> {
+  by: readonly GroupBy[] = [],
+  limit = 20,
+): Promise<Measured> {
   const s = sourceFor(project, range, filter);
-  const fields = GROUP_COLUMNS[by];
-  const columns = fields.map((f) => `${COLUMN_OF[f]} AS ${f}`).join(', ');
-  const rows = await queryRows<MeasureRow & Record<string, string>>(
+  const sets = ['()', '(b)', ...by.map((g) => `(${GROUP_COLUMNS[g].join(', ')})`)];
+  // grouping(x) is 0 in the sets that group by x: it names the set each row belongs to.
+  const setName = `multiIf(grouping(b) = 0, 'series', ${by
+    .map((g) => `grouping(${GROUP_COLUMNS[g][0]}) = 0, '${g}'`)
+    .join(', ')}${by.length ? ', ' : ''}'totals')`;
+  const columns = (Object.keys(COLUMN_OF) as Array<keyof CallFilter>)
+    .filter((f) => by.some((g) => (GROUP_COLUMNS[g] as readonly string[]).includes(f)))
+    .map((f) => `${COLUMN_OF[f]} AS ${f}`);
+  const rows = await queryRows<MeasuredRow>(
     client,
-    `SELECT ${columns}, ${s.measures} FROM ${s.table} WHERE ${s.where}
-     GROUP BY ${fields.join(', ')} ORDER BY cost DESC, calls DESC, ${fields.join(', ')} LIMIT {limit:UInt32}`,
-    { ...s.params, limit },
+    `SELECT ${setName} AS set, intDiv(toUInt32(${s.minute}) - {fromS:UInt32}, {bucket:UInt32}) AS b,
+       ${[...columns, s.measures].join(', ')}
+     FROM ${s.table} WHERE ${s.where}
+     GROUP BY GROUPING SETS (${sets.join(', ')})
+     ORDER BY set, cost DESC, calls DESC`,
+    { ...s.params, bucket: bucketSeconds },
   );
-  return rows.map((r) => {
-    const group: CallFilter = {};
-    for (const f of fields) group[f] = r[f] ?? '';
-    const key =
-      by === 'prompt'
-        ? group.promptName
-          ? `${group.promptName} v${group.promptVersion}`
-          : ''
-        : (group[fields[0]!] ?? '');
-    return { key, filter: { ...filter, ...group }, ...toMeasures(r) };
-  });
+  const byBucket = new Map<number, MeasureRow>();
+  const groups: Partial<Record<GroupBy, Group[]>> = Object.fromEntries(by.map((g) => [g, []]));
+  let total: MeasureRow | undefined;
+  for (const r of rows) {
+    if (r.set === 'totals') total = r;
+    else if (r.set === 'series') byBucket.set(Number(r.b), r);
+    else {
+      const g = r.set as GroupBy;
+      const list = groups[g]!;
+      if (list.length >= limit) continue;
+      const fields = GROUP_COLUMNS[g];
+      const group: CallFilter = {};
+      for (const f of fields) group[f] = r[f] ?? '';
+      const key =
+        g === 'prompt'
+          ? group.promptName
+            ? `${group.promptName} v${group.promptVersion}`
+            : ''
+          : (group[fields[0]!] ?? '');
+      list.push({ key, filter: { ...filter, ...group }, ...toMeasures(r) });
+    }
+  }
+  const count = Math.ceil((range.toMs - range.fromMs) / (bucketSeconds * 1000));
+  return {
+    totals: toMeasures(total),
+    series: Array.from({ length: count }, (_, i) => ({
+      time: new Date(range.fromMs + i * bucketSeconds * 1000).toISOString(),
+      ...toMeasures(byBucket.get(i)),
+    })),
+    groups,
+  };
 }

@@ -16,8 +16,9 @@ export interface TraceSpanCall {
   model: string;
   provider: string;
   operation: string;
-  inputTokens: number;
-  outputTokens: number;
+  /** Null when the provider reported no usage. */
+  inputTokens: number | null;
+  outputTokens: number | null;
   costUsd: number | null;
   ttftMs: number | null;
   status: string;
@@ -130,7 +131,8 @@ export function createTracesRouter(deps: AppDeps): Router {
       queryRows<TraceSpanCall & { spanId: string }>(
         client,
         `SELECT SpanId AS spanId, Model AS model, Provider AS provider, Operation AS operation,
-           InputTokens AS inputTokens, OutputTokens AS outputTokens, CostUsd AS costUsd, TtftMs AS ttftMs,
+           if(UsageReported, InputTokens, NULL) AS inputTokens,
+           if(UsageReported, OutputTokens, NULL) AS outputTokens, CostUsd AS costUsd, TtftMs AS ttftMs,
            Status AS status, PromptName AS promptName, PromptVersion AS promptVersion
          FROM llm_calls
          WHERE ProjectId = {project:String} AND TraceId = {traceId:String} ${timeWhere}

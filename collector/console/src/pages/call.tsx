@@ -1,6 +1,6 @@
 import { api, type ApiCallDetail, type ChatMessage } from '../api.js';
 import { Badge, Empty, Facts, Status, statusTone } from '../components.js';
-import { fmtInt, fmtMs, fmtTime, fmtUsd } from '../format.js';
+import { fmtInt, fmtMs, fmtTime, fmtTokens, fmtUsd } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { href } from '../router.js';
 
@@ -108,8 +108,8 @@ function CallBody(props: { call: ApiCallDetail }) {
       <Facts
         testId="call-facts"
         items={[
-          ['Input tokens', <span data-testid="input-tokens">{fmtInt(c.inputTokens)}</span>],
-          ['Output tokens', <span data-testid="output-tokens">{fmtInt(c.outputTokens)}</span>],
+          ['Input tokens', <span data-testid="input-tokens">{fmtTokens(c.inputTokens)}</span>],
+          ['Output tokens', <span data-testid="output-tokens">{fmtTokens(c.outputTokens)}</span>],
           ['Cache read / write', `${fmtInt(c.cacheReadTokens)} / ${fmtInt(c.cacheWriteTokens)}`],
           ['Reasoning tokens', fmtInt(c.reasoningTokens)],
           ['Cost', c.costUsd === null ? 'unknown (no price for this model)' : fmtUsd(c.costUsd)],

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type CallsPage, type Overview } from '../api.js';
 import { Badge, Empty, RangePicker, Status, rangeOf, statusTone } from '../components.js';
-import { fmtInt, fmtMs, fmtTime, fmtUsd } from '../format.js';
+import { fmtInt, fmtMs, fmtTime, fmtTokens, fmtUsd } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { href, navigate, type Route } from '../router.js';
 
@@ -218,7 +218,7 @@ export function CallsPage(props: { route: Route }) {
                         {c.errorType && <span class="muted"> {c.errorType}</span>}
                       </td>
                       <td class="num">
-                        {fmtInt(c.inputTokens)} / {fmtInt(c.outputTokens)}
+                        {fmtTokens(c.inputTokens)} / {fmtTokens(c.outputTokens)}
                       </td>
                       <td class="num">{fmtUsd(c.costUsd)}</td>
                       <td class="num">{fmtMs(c.latencyMs)}</td>

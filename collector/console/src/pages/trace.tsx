@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, type Trace, type TraceSpan } from '../api.js';
 import { Badge, Facts, Status, statusTone } from '../components.js';
-import { fmtInt, fmtMs, fmtTime, fmtUsd } from '../format.js';
+import { fmtInt, fmtMs, fmtTime, fmtTokens, fmtUsd } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { href } from '../router.js';
 
@@ -129,7 +129,7 @@ function SpanRow(props: {
           <span role="cell">
             {s.call && (
               <p>
-                {s.call.model} · {fmtInt(s.call.inputTokens)} in / {fmtInt(s.call.outputTokens)} out
+                {s.call.model} · {fmtTokens(s.call.inputTokens)} in / {fmtTokens(s.call.outputTokens)} out
                 {s.call.ttftMs !== null ? ` · first token after ${fmtMs(s.call.ttftMs)}` : ''}
               </p>
             )}
