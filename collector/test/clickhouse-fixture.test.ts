@@ -24,7 +24,14 @@ describe('ClickHouse HTTP interface over chDB', () => {
   it('answers ping, DDL, inserts, bound parameters and settings like the server', async () => {
     expect((await client.ping()).success).toBe(true);
     await client.command({ query: 'CREATE TABLE t (k UInt32, s String) ENGINE = MergeTree ORDER BY k' });
-    await client.insert({ table: 't', values: [{ k: 1, s: "it's" }, { k: 2, s: 'b' }], format: 'JSONEachRow' });
+    await client.insert({
+      table: 't',
+      values: [
+        { k: 1, s: "it's" },
+        { k: 2, s: 'b' },
+      ],
+      format: 'JSONEachRow',
+    });
     // Inline rows after FORMAT, as the collector's server-mode insert sends them.
     await client.command({ query: 'INSERT INTO t FORMAT JSONEachRow\n{"k":3,"s":"c"}\n' });
     const result = await client.query({
@@ -43,7 +50,10 @@ describe('ClickHouse HTTP interface over chDB', () => {
     });
     expect(await setting.json()).toEqual([{ v: 3 }]);
     // Settings do not leak into the next request.
-    const after = await client.query({ query: "SELECT getSetting('max_threads') != 3 AS v", format: 'JSONEachRow' });
+    const after = await client.query({
+      query: "SELECT getSetting('max_threads') != 3 AS v",
+      format: 'JSONEachRow',
+    });
     expect(await after.json()).toEqual([{ v: 1 }]);
   });
 
@@ -68,7 +78,9 @@ describe('ClickHouse HTTP interface over chDB', () => {
     await expect(client.command({ query: 'SELECT 1' })).rejects.toThrow(/Timeout/i);
 
     await fixture.setFault('drop-after-commit', /^INSERT/);
-    await expect(client.command({ query: 'INSERT INTO t FORMAT JSONEachRow\n{"k":9,"s":"x"}\n' })).rejects.toThrow();
+    await expect(
+      client.command({ query: 'INSERT INTO t FORMAT JSONEachRow\n{"k":9,"s":"x"}\n' }),
+    ).rejects.toThrow();
     await fixture.setFault('none');
     expect(await fixture.query('SELECT count() FROM t WHERE k = 9')).toBe('1\n');
   });

@@ -181,7 +181,8 @@ export async function startClickHouseFixture(options: { dataDir?: string } = {})
 
   const server: Server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) sendError(response, 500, `Code: 1000. DB::Exception: ${String(error)}. (POCO_EXCEPTION)`);
+      if (!response.headersSent)
+        sendError(response, 500, `Code: 1000. DB::Exception: ${String(error)}. (POCO_EXCEPTION)`);
     });
   });
   server.on('connection', (socket) => {

@@ -1,7 +1,13 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../src/server/collector.js';
-import { numberedSpans, protobufExport, startTestCollector, stopCollectors, tempDir } from './ingest-helpers.js';
+import {
+  numberedSpans,
+  protobufExport,
+  startTestCollector,
+  stopCollectors,
+  tempDir,
+} from './ingest-helpers.js';
 
 /** Limits that keep one tenant or one client from stopping everyone's ingest. */
 const KEY_A = 'key-project-alpha-limits';
@@ -31,7 +37,10 @@ interface Answer {
 }
 
 /** A node:http POST to /v1/traces, as the OTLP exporters send it; resolves with the answer or the socket error. */
-function openExport(key: string, headers: Record<string, string | number> = {}): {
+function openExport(
+  key: string,
+  headers: Record<string, string | number> = {},
+): {
   req: ClientRequest;
   answer: Promise<Answer>;
 } {
@@ -109,7 +118,10 @@ describe('ingest limits', () => {
   it('memory bounded by configuration: exports beyond the in-flight byte budget get 429 while a big upload holds it', async () => {
     const exportOf = (prefix: string, bytes: number): Buffer =>
       protobufExport(
-        numberedSpans(prefix, 1).map((s) => ({ ...s, attributes: [{ key: 'big', value: { stringValue: 'x'.repeat(bytes) } }] })),
+        numberedSpans(prefix, 1).map((s) => ({
+          ...s,
+          attributes: [{ key: 'big', value: { stringValue: 'x'.repeat(bytes) } }],
+        })),
       );
     const bigBody = exportOf('e1', 3 * MiB);
     const big = openExport(KEY_A, { 'content-length': bigBody.length });

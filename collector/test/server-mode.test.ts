@@ -73,7 +73,9 @@ describe('server mode against the ClickHouse HTTP interface', () => {
     // Every llm_calls insert lands, and its answer is lost: the writer must retry and not count twice.
     await fixture.setFault('drop-after-commit', /^INSERT INTO llm_calls\b/);
     expect((await postSpans(collector.url, llmSpans('c2', 30))).status).toBe(200);
-    await waitFor(async () => fixture.statements.filter((s) => s.startsWith('INSERT INTO llm_calls')).length > 0);
+    await waitFor(
+      async () => fixture.statements.filter((s) => s.startsWith('INSERT INTO llm_calls')).length > 0,
+    );
     await fixture.setFault('none');
     await flush(collector);
     const after = await totals(collector, 'default');
@@ -120,7 +122,9 @@ describe('server mode against the ClickHouse HTTP interface', () => {
       await collector.close();
       expect(Date.now() - started).toBeLessThan(3_000);
       // What was acknowledged stays in the spool for the next start.
-      expect(readdirSync(spoolDirOf(collector.deps.config)).filter((f) => f.endsWith('.seg'))).toHaveLength(1);
+      expect(readdirSync(spoolDirOf(collector.deps.config)).filter((f) => f.endsWith('.seg'))).toHaveLength(
+        1,
+      );
     } finally {
       await fixture.setFault('none');
     }
@@ -167,4 +171,3 @@ describe('server mode against the ClickHouse HTTP interface', () => {
     expect(readdirSync(spoolDir).filter((f) => f.endsWith('.seg'))).toEqual([]);
   }, 60_000);
 });
-

@@ -10,7 +10,14 @@ import type {
 import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
 import type { IngestLimits } from './limits.js';
-import { ExportTraceServiceRequest } from './otlp-proto.js';
+import protobuf from 'protobufjs';
+import {
+  ExportTraceServiceRequest,
+  ResourceMessage,
+  ScopeMessage,
+  SpanMessage,
+  type ProtoMessageType,
+} from './otlp-proto.js';
 
 /**
  * OTLP decoding: protobuf (generated protobufjs decoders) and OTLP/JSON share one walker over
@@ -42,12 +49,15 @@ export interface DecodeResult {
 
 export function decodeProtobuf(body: Uint8Array, limits: IngestLimits): DecodeResult {
   let message: unknown;
+  // protobufjs decodes strings of a Buffer with Node's decoder (invalid UTF-8 → U+FFFD); for a
+  // plain Uint8Array (e.g. after crossing to a worker) it uses its own, which mangles them.
+  const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
   try {
-    // protobufjs decodes strings of a Buffer with Node's decoder (invalid UTF-8 → U+FFFD); for a
-    // plain Uint8Array (e.g. after crossing to a worker) it uses its own, which mangles them.
-    const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     message = ExportTraceServiceRequest.decode(buf);
   } catch (cause) {
+    // The generated decoders recurse once per nesting level: a value nested ~100k deep overflows
+    // the stack. Decoded one span at a time, only the spans holding such a value are lost.
+    if (cause instanceof RangeError) return decodeSpanBySpan(buf, limits);
     throw new LlmwatchError(
       'bad_request',
       `body is not an OTLP ExportTraceServiceRequest: ${errorText(cause)}`,
@@ -57,6 +67,84 @@ export function decodeProtobuf(body: Uint8Array, limits: IngestLimits): DecodeRe
     );
   }
   return walkExport(message, limits);
+}
+
+/**
+ * The export's envelope (resource spans → scope spans → spans) read by hand, iteratively, and
+ * each resource, scope and span decoded on its own: one that cannot be decoded is rejected with
+ * the spans it covers, the rest go through the usual walker.
+ */
+function decodeSpanBySpan(buf: Buffer, limits: IngestLimits): DecodeResult {
+  const undecodable: string[] = [];
+  let lost = 0;
+  const decodeOne = (type: ProtoMessageType<unknown>, bytes: Uint8Array, where: string, spans: number) => {
+    try {
+      return type.decode(bytes);
+    } catch (cause) {
+      lost += spans;
+      undecodable.push(`${where}: cannot be decoded (${errorText(cause)})`);
+      return undefined;
+    }
+  };
+  const resourceSpans: unknown[] = [];
+  let ri = 0;
+  try {
+    for (const [field, rsBytes] of lenFields(buf)) {
+      if (field !== 1) continue;
+      const where = `resourceSpans[${ri++}]`;
+      const fields = lenFields(rsBytes);
+      const scopeFields = fields.filter(([f]) => f === 2).map(([, b]) => lenFields(b));
+      const spanCount = (scope: [number, Uint8Array][]) => scope.filter(([f]) => f === 2).length;
+      const resourceBytes = fields.find(([f]) => f === 1)?.[1];
+      const resource = resourceBytes
+        ? decodeOne(
+            ResourceMessage,
+            resourceBytes,
+            `${where}.resource`,
+            scopeFields.reduce((n, s) => n + spanCount(s), 0),
+          )
+        : {};
+      if (resource === undefined) continue;
+      const scopeSpans = scopeFields.map((scope, si) => {
+        const scopeBytes = scope.find(([f]) => f === 1)?.[1];
+        const decodedScope = scopeBytes
+          ? decodeOne(ScopeMessage, scopeBytes, `${where}.scopeSpans[${si}].scope`, spanCount(scope))
+          : {};
+        if (decodedScope === undefined) return { spans: [] };
+        const spans = scope
+          .filter(([f]) => f === 2)
+          .map(([, b], pi) => decodeOne(SpanMessage, b, `${where}.scopeSpans[${si}].spans[${pi}]`, 1))
+          .filter((span) => span !== undefined);
+        return { scope: decodedScope, spans };
+      });
+      resourceSpans.push({ resource, scopeSpans });
+    }
+  } catch (cause) {
+    throw new LlmwatchError(
+      'bad_request',
+      `body is not an OTLP ExportTraceServiceRequest: ${errorText(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+  const result = walkExport({ resourceSpans }, limits);
+  result.rejected += lost;
+  result.rejectedByReason.invalid_field = (result.rejectedByReason.invalid_field ?? 0) + lost;
+  result.errorMessage = [...undecodable.slice(0, 5), result.errorMessage].filter(Boolean).join('; ');
+  return result;
+}
+
+/** The length-delimited fields of a message as (field number, bytes); other wire types skipped. */
+function lenFields(bytes: Uint8Array): [number, Uint8Array][] {
+  const reader = protobuf.Reader.create(bytes);
+  const out: [number, Uint8Array][] = [];
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if ((tag & 7) === 2) out.push([tag >>> 3, reader.bytes()]);
+    else reader.skipType(tag & 7);
+  }
+  return out;
 }
 
 const textDecoder = new TextDecoder('utf-8', { fatal: false });

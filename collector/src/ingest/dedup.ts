@@ -71,7 +71,7 @@ export async function dropStoredSpans(
 
 function splitLines(body: Buffer): Line[] {
   const lines: Line[] = [];
-  for (let start = 0; start < body.length; ) {
+  for (let start = 0; start < body.length;) {
     const newline = body.indexOf(10, start);
     const end = newline < 0 ? body.length : newline + 1;
     // The key sits in the first few hundred bytes; project ids are short (config-validated).

@@ -136,3 +136,18 @@ export function decodeRpcStatus(body: Uint8Array): { code: number; message: stri
   };
   return { code: decoded.code, message: decoded.message };
 }
+
+interface GeneratedParts {
+  opentelemetry: {
+    proto: {
+      trace: { v1: { Span: ProtoMessageType<unknown> } };
+      resource: { v1: { Resource: ProtoMessageType<unknown> } };
+      common: { v1: { InstrumentationScope: ProtoMessageType<unknown> } };
+    };
+  };
+}
+const parts = (root as unknown as GeneratedParts).opentelemetry.proto;
+/** The messages inside an export, for decoding one span (or resource, or scope) at a time. */
+export const SpanMessage = parts.trace.v1.Span;
+export const ResourceMessage = parts.resource.v1.Resource;
+export const ScopeMessage = parts.common.v1.InstrumentationScope;

@@ -14,7 +14,9 @@ describe('readBody', () => {
     const stalled = body();
     stalled.write(Buffer.from('partial'));
     const started = Date.now();
-    await expect(readBody(stalled as unknown as Request, 1024, 1024, 100)).rejects.toMatchObject({ status: 408 });
+    await expect(readBody(stalled as unknown as Request, 1024, 1024, 100)).rejects.toMatchObject({
+      status: 408,
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
@@ -39,6 +41,8 @@ describe('readBody', () => {
     // One request alone may use it all (up to maxDecompressedBytes).
     const alone = body();
     alone.end(Buffer.alloc(2 << 20));
-    expect((await readBody(alone as unknown as Request, 4 << 20, 4 << 20, 1_000, budget.hold())).length).toBe(2 << 20);
+    expect((await readBody(alone as unknown as Request, 4 << 20, 4 << 20, 1_000, budget.hold())).length).toBe(
+      2 << 20,
+    );
   });
 });

@@ -16,6 +16,8 @@ export const hardeningSchema: Migration = {
   statements: (ctx: DdlContext) => {
     // On a sharded cluster the view writes the local table; the Distributed one has no parts.
     const rollup = ctx.cluster && ctx.distributed ? 'llm_calls_1m_local' : 'llm_calls_1m';
-    return [`ALTER TABLE ${rollup}${onCluster(ctx)} MODIFY SETTING non_replicated_deduplication_window = 1000`];
+    return [
+      `ALTER TABLE ${rollup}${onCluster(ctx)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
+    ];
   },
 };
