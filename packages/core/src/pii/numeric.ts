@@ -178,7 +178,7 @@ export function scanNumeric(text: string, i: number, want: NumericWants, emit: E
         break;
       }
       // Printed like a card but not one (wrong check digit): its groups are not a phone or SSN.
-      if (a === 0 && b === g - 1 && cardShaped(0, b)) return runEnd;
+      if (a === 0 && b === g - 1 && g >= 3 && g <= 5 && cardShaped(0, b)) return runEnd;
     }
     a = found >= 0 ? found + 1 : a + 1;
   }
@@ -300,11 +300,12 @@ function cardShaped(a: number, b: number): boolean {
   const sep = gSep[a]!;
   if (sep !== SEP_SPACE && sep !== SEP_DASH) return false;
   for (let x = a; x < b; x++) if (gSep[x] !== sep) return false;
-  const len = (x: number) => gEnd[x]! - gStart[x]!;
-  if (len(a) !== 4) return false;
-  if (groups === 3) return len(a + 1) === 6 && (len(b) === 5 || len(b) === 4);
-  for (let x = a + 1; x < a + 4; x++) if (len(x) !== 4) return false;
-  return groups === 4 || len(b) === 3;
+  if (gEnd[a]! - gStart[a]! !== 4) return false;
+  const second = gEnd[a + 1]! - gStart[a + 1]!;
+  const last = gEnd[b]! - gStart[b]!;
+  if (groups === 3) return second === 6 && (last === 5 || last === 4);
+  for (let x = a + 1; x < a + 4; x++) if (gEnd[x]! - gStart[x]! !== 4) return false;
+  return groups === 4 || last === 3;
 }
 
 function isCreditCard(text: string, a: number, b: number): boolean {

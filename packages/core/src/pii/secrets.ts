@@ -443,17 +443,8 @@ const WEBHOOK_HOSTS = ['hooks.slack.com/', 'discord.com/api/webhooks/', 'discord
 export function scanToken(text: string, start: number, end: number, emit: SecretEmit): number {
   const len = end - start;
   if (len >= 3 && keywordEnding(text, end)) {
-    // Command-line flags: --password X, --aws-secret-access-key=X.
-    if (text.charCodeAt(start) === 0x2d && text.charCodeAt(start + 1) === 0x2d) {
-      const r = tryRule(text, CLI_RULE, start, '--', emit);
-      if (r > 0) return r;
-    }
-    const from = Math.max(0, start - 8);
-    const m = KV_AT_END.exec(text.slice(from, end));
-    if (m) {
-      const r = tryRule(text, KV_RULE, from + m.index, m[0], emit);
-      if (r > 0) return r;
-    }
+    const r = keywordValue(text, start, end, emit);
+    if (r > 0) return r;
   }
   if (len < 10) return -1;
   if (text.charCodeAt(start) === 0x2d && text.startsWith('-----BEGIN', start))
@@ -477,6 +468,18 @@ export function scanToken(text: string, start: number, end: number, emit: Secret
   let s = start;
   if (s >= 1 && text.charCodeAt(s - 1) === 0x5c && end - s > MIN_TOKEN) s++; // \n, \t escapes
   return tokenRules(text, s, emit);
+}
+
+/** The value after a token ending like a credential keyword (`DB_PASSWORD=…`, `--password …`), or -1. */
+function keywordValue(text: string, start: number, end: number, emit: SecretEmit): number {
+  // Command-line flags: --password X, --aws-secret-access-key=X.
+  if (text.charCodeAt(start) === 0x2d && text.charCodeAt(start + 1) === 0x2d) {
+    const r = tryRule(text, CLI_RULE, start, '--', emit);
+    if (r > 0) return r;
+  }
+  const from = Math.max(0, start - 8);
+  const m = KV_AT_END.exec(text.slice(from, end));
+  return m ? tryRule(text, KV_RULE, from + m.index, m[0], emit) : -1;
 }
 
 /** At a ':' — URLs with credentials (and webhook URLs), Telegram bot tokens. */
