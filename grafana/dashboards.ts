@@ -680,6 +680,43 @@ INNER JOIN (
 ) AS s ON s.TraceId = c.TraceId AND s.SpanId = c.SpanId
 GROUP BY model, prompt, version, score ORDER BY n DESC`,
     ),
+    table(
+      'Prompt versions compared',
+      // Each version against its prompt's most-called version in the range: the reference's calls
+      // are repeated (arrayJoin) into every other version's group, so one GROUP BY runs every pair.
+      // The reference's own row has no second sample: its tests are NULL.
+      `WITH ref AS (
+  SELECT PromptName, argMax(PromptVersion, n) AS RefVersion,
+    arrayFilter(v -> v != RefVersion, groupArray(PromptVersion)) AS Others
+  FROM (SELECT PromptName, PromptVersion, count() AS n FROM llm_calls
+        WHERE ${W_CALLS} AND PromptName != '' GROUP BY PromptName, PromptVersion)
+  GROUP BY PromptName
+)
+SELECT prompt, version, vs_version, countIf(idx = 0) AS calls, countIf(idx = 1) AS vs_calls,
+  round(avgIf(cost, idx = 0 AND priced), 6) AS cost_per_call,
+  round(100 * (avgIf(cost, idx = 0 AND priced) / nullIf(avgIf(cost, idx = 1 AND priced), 0) - 1), 1) AS cost_change_pct,
+  round(welchTTestIf(cost, idx, priced).2, 4) AS cost_p,
+  round(medianExactIf(LatencyMs, idx = 0 AND ok)) AS p50_latency_ms,
+  round(100 * (medianExactIf(LatencyMs, idx = 0 AND ok) / nullIf(medianExactIf(LatencyMs, idx = 1 AND ok), 0) - 1), 1) AS p50_latency_change_pct,
+  round(welchTTestIf(log(greatest(LatencyMs, 0.001)), idx, ok).2, 4) AS latency_p,
+  round(100 * countIf(idx = 0 AND NOT ok) / greatest(countIf(idx = 0), 1), 2) AS error_pct,
+  round(proportionsZTest(countIf(idx = 0 AND NOT ok), countIf(idx = 1 AND NOT ok), greatest(countIf(idx = 0), 1), greatest(countIf(idx = 1), 1), 0.95, 'unpooled').2, 4) AS errors_p
+FROM (
+  SELECT c.PromptName AS prompt, r.RefVersion AS vs_version,
+    arrayJoin(if(c.PromptVersion = r.RefVersion, arrayConcat([r.RefVersion], r.Others), [c.PromptVersion])) AS version,
+    toUInt8(c.PromptVersion = r.RefVersion AND version != r.RefVersion) AS idx,
+    ifNull(c.CostUsd, 0) AS cost, c.CostUsd IS NOT NULL AS priced, c.LatencyMs AS LatencyMs, c.Status != 'error' AS ok
+  FROM (SELECT PromptName, PromptVersion, CostUsd, LatencyMs, Status FROM llm_calls WHERE ${W_CALLS}) AS c
+  INNER JOIN ref AS r ON c.PromptName = r.PromptName
+)
+GROUP BY prompt, version, vs_version
+ORDER BY prompt, version = vs_version DESC, version`,
+      {
+        w: 24,
+        description:
+          'Every prompt version in the range against the most-called version of the same prompt: mean cost per call (Welch t-test p), median latency (Welch t-test on log latency p) and error ratio (two-proportion z-test p). Per-row p-values, not corrected for the number of rows; below 30 calls on either side, read them as noise. For a verdict with corrections, scores and a non-inferiority margin: llmwatch compare (docs/evaluation.md).',
+      },
+    ),
   ],
 );
 
