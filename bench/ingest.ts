@@ -8,7 +8,7 @@ import { decodeProtobuf } from '../collector/src/ingest/decode.js';
 import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
 import { ExportTraceServiceRequest } from '../collector/src/ingest/otlp-proto.js';
 import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
-import { TABLES, type TableName } from '../collector/src/ingest/rows.js';
+import { TABLES, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
 import { encodeRecord } from '../collector/src/ingest/spool.js';
 import { insertJsonEachRow, openClickHouse } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
@@ -408,7 +408,7 @@ async function rawInsert(
 }> {
   const config = parseConfig({});
   const stages = defaultStages(config, 'bench-pii-hash-key');
-  const lines: Record<TableName, string[]> = { otel_traces: [], llm_calls: [], pii_findings: [] };
+  const lines = emptyRows();
   for (const body of pool) {
     const { rows } = runPipeline(decodeProtobuf(body, DEFAULT_INGEST_LIMITS).spans, 'default', stages);
     for (const table of TABLES) lines[table].push(...rows[table]);

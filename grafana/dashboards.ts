@@ -503,8 +503,17 @@ ${PER_MINUTE.from}`,
       ),
       stat('Cost per call', 'currencyUSD', total(`${COST_PER_PRICED_CALL} AS cost_per_call`)),
       stat('Unpriced calls', 'short', total('sum(UnpricedCalls) AS unpriced'), {
-        description: 'Calls whose model has no known price: their cost is unknown, not zero.',
+        description:
+          'Calls without a cost: their model has no known price, or their emitter reported no token usage. Unknown, not zero.',
       }),
+    ),
+    timeseries(
+      'Calls without a cost, by reason',
+      'short',
+      overTime(
+        CALLS,
+        'countIf(CostUsd IS NULL AND UsageReported) AS no_price_for_model, countIf(NOT UsageReported) AS no_usage_reported',
+      ),
     ),
     timeseries(
       'Cost rate by model (USD/hour)',

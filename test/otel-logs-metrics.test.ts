@@ -370,3 +370,49 @@ describe('GenAI events joined to calls', () => {
     expect(redacted).toEqual([{ Body: JSON.stringify({ content: 'Capital of France? Mail [REDACTED:email]' }) }]);
   });
 });
+
+describe('unknown usage is unknown; model filters match the family', () => {
+  it('a call without reported usage has null tokens and no cost; a dated response model is found by its family', async () => {
+    const provider = new BasicTracerProvider({
+      resource,
+      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${url}/v1/traces` }))],
+    });
+    // A stream whose usage chunk never came: model and provider, no token counts.
+    const span = provider.getTracer('plain-genai').startSpan('chat gpt-4o-mini', {
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'openai',
+        'gen_ai.request.model': 'gpt-4o-mini',
+        'gen_ai.response.model': 'gpt-4o-mini-2024-07-18',
+        'gen_ai.request.stream': true,
+        'gen_ai.conversation.id': 'no-usage-conversation',
+      },
+    });
+    span.end();
+    await provider.shutdown();
+    const calls = await waitForRows<{ SpanId: string }>(
+      e2e.collector,
+      `SELECT SpanId FROM llm_calls WHERE SpanId = {spanId:String}`,
+      { spanId: span.spanContext().spanId },
+      1,
+    );
+    expect(calls).toHaveLength(1);
+    const res = await fetch(`${url}/api/calls?model=gpt-4o-mini-2024-07-18&limit=100`);
+    const body = (await res.json()) as { calls: Record<string, unknown>[] };
+    const call = body.calls.find((c) => c.spanId === span.spanContext().spanId);
+    expect(call).toMatchObject({
+      model: 'gpt-4o-mini-2024-07-18',
+      provider: 'openai',
+      inputTokens: null,
+      outputTokens: null,
+      usageReported: false,
+      costUsd: null,
+    });
+    // The undated family name finds the dated response model (and the calls that reported usage).
+    const family = (await (await fetch(`${url}/api/calls?model=gpt-4o-mini&limit=100`)).json()) as {
+      calls: { spanId: string; inputTokens: number | null }[];
+    };
+    expect(family.calls.map((c) => c.spanId)).toContain(span.spanContext().spanId);
+    expect(family.calls.some((c) => c.inputTokens === 12)).toBe(true);
+  });
+});

@@ -50,8 +50,11 @@ export interface ApiCall {
   requestModel: string;
   responseModel: string;
   operation: string;
-  inputTokens: number;
-  outputTokens: number;
+  /** Null when the emitter reported no usage (unknown, not zero). */
+  inputTokens: number | null;
+  outputTokens: number | null;
+  /** False when the emitter reported no token usage (e.g. a stream without a usage chunk). */
+  usageReported: boolean;
   cacheReadTokens: number;
   cacheWriteTokens: number;
   reasoningTokens: number;
@@ -82,7 +85,8 @@ export const CALL_COLUMNS = `
   toString(toUnixTimestamp64Nano(Timestamp)) AS timeUnixNano,
   ServiceName AS service, Provider AS provider, Model AS model, RequestModel AS requestModel,
   ResponseModel AS responseModel, Operation AS operation,
-  InputTokens AS inputTokens, OutputTokens AS outputTokens, CacheReadTokens AS cacheReadTokens,
+  if(UsageReported, InputTokens, NULL) AS inputTokens, if(UsageReported, OutputTokens, NULL) AS outputTokens,
+  UsageReported AS usageReported, CacheReadTokens AS cacheReadTokens,
   CacheWriteTokens AS cacheWriteTokens, ReasoningTokens AS reasoningTokens,
   CostUsd AS costUsd, PriceVersion AS priceVersion, LatencyMs AS latencyMs, TtftMs AS ttftMs,
   Streaming AS streaming, FinishReasons AS finishReasons, Status AS status, ErrorType AS errorType,

@@ -95,7 +95,8 @@ export function defaultStages(config: LlmwatchConfig, piiHashKey: string): Pipel
     normalizeSpan: (span, projectId) => normalizeSpan(span, projectId, config.ingest.attributes),
     priceCall: (call) => {
       // A cost the instrumentation already computed (e.g. our SDK) is kept; otherwise priced here.
-      if (call.costUsd !== null) return call;
+      // Without reported usage the cost is unknown, not the price of zero tokens.
+      if (call.costUsd !== null || !call.usageReported) return call;
       const price = priceCall(
         {
           provider: call.provider,

@@ -154,6 +154,7 @@ export function callRow(
     ResponseId: call.responseId,
     InputTokens: uint(call.inputTokens, U32),
     OutputTokens: uint(call.outputTokens, U32),
+    UsageReported: call.usageReported,
     CacheReadTokens: uint(call.cacheReadTokens, U32),
     CacheWriteTokens: uint(call.cacheWriteTokens, U32),
     ReasoningTokens: uint(call.reasoningTokens, U32),

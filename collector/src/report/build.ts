@@ -52,6 +52,11 @@ export interface Report {
   totals: Omit<ReportGroup, 'key' | 'provider'>;
   byModel: ReportGroup[];
   byPrompt: ReportGroup[];
+  /**
+   * Why calls have no cost, counted apart: the model has no known price, or the emitter reported
+   * no token usage (tokens unknown, not zero).
+   */
+  unpriced: { noPriceForModel: number; noUsageReported: number };
   errors: { model: string; errorType: string; calls: number }[];
   pii: { type: string; place: string; findings: number; calls: number; series: number[] }[];
   /** Open (firing) alerts; `null` when this deployment has no alert store yet. */
@@ -207,6 +212,14 @@ export async function buildReport(client: ClickHouseClient, options: ReportOptio
     )
   ).map((r) => ({ ...r, calls: num(r.calls) }));
 
+  const [unpricedRow] = await queryRows<{ noPrice: unknown; noUsage: unknown }>(
+    client,
+    `SELECT countIf(CostUsd IS NULL AND UsageReported) AS noPrice, countIf(NOT UsageReported) AS noUsage
+     FROM llm_calls WHERE ${callsWhere}`,
+    params,
+  );
+  const unpriced = { noPriceForModel: num(unpricedRow?.noPrice), noUsageReported: num(unpricedRow?.noUsage) };
+
   const piiRows = await queryRows<{ type: string; place: string; findings: unknown; calls: unknown }>(
     client,
     `SELECT Type AS type, Place AS place, sum(Count) AS findings, uniqExact(TraceId, SpanId) AS calls
@@ -241,6 +254,7 @@ export async function buildReport(client: ClickHouseClient, options: ReportOptio
     totals: totalsOut,
     byModel,
     byPrompt,
+    unpriced,
     errors,
     pii,
     alerts: await openAlerts(client, options.project),

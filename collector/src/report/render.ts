@@ -88,6 +88,12 @@ export function renderReport(report: Report): string {
   out.push('');
   out.push(groupTable('prompt', report.byPrompt, false));
   out.push('');
+  const { noPriceForModel, noUsageReported } = report.unpriced;
+  if (noPriceForModel || noUsageReported)
+    out.push(
+      `calls without a cost: ${noPriceForModel} with no known price for the model, ${noUsageReported} with no reported usage`,
+      '',
+    );
   if (report.errors.length) {
     out.push(
       table(

@@ -30,8 +30,15 @@ export interface LlmCall {
   model: string;
   responseId: string;
 
+  /** 0 when the emitter reported no usage: read with `usageReported`. */
   inputTokens: number;
   outputTokens: number;
+  /**
+   * Whether the emitter reported token usage at all (a stream without a usage chunk does not).
+   * When false the token counts are unknown, not zero: the API answers null for them and the
+   * call is left unpriced (costUsd null).
+   */
+  usageReported: boolean;
   /** Subset of inputTokens served from the provider cache. */
   cacheReadTokens: number;
   /** Subset of inputTokens written to the provider cache. */

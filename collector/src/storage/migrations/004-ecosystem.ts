@@ -13,6 +13,9 @@ import { DEDUP_SETTINGS, engine, onCluster, type DdlContext } from './ddl.js';
  * how many of a span's events are merged, so a join is repeated only when more arrive. The merge
  * is a lightweight UPDATE of the content columns, which needs the block number/offset columns on
  * llm_calls (the rollup views are not involved: content feeds no rollup).
+ *
+ * llm_calls.UsageReported says whether the emitter reported token usage at all; when it did not
+ * the token columns hold 0 for the rollups' sums, the API answers null and the call is unpriced.
  */
 const EXEMPLARS = `Exemplars Nested (
         FilteredAttributes Map(LowCardinality(String), String),
@@ -180,6 +183,12 @@ export const ecosystemSchema: Migration = {
     TTL toDateTime(JoinedAt) + toIntervalDay(${ctx.retention.traces})`,
 
       `ALTER TABLE ${calls}${onCluster(ctx)} MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1`,
+
+      // Unknown usage is unknown: a call whose emitter reported no tokens is flagged, not 0.
+      ...(ctx.cluster && ctx.distributed ? ['llm_calls_local', 'llm_calls'] : ['llm_calls']).map(
+        (table) =>
+          `ALTER TABLE ${table}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS UsageReported Bool DEFAULT true AFTER OutputTokens`,
+      ),
     ];
   },
 };

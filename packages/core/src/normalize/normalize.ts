@@ -176,6 +176,7 @@ export function normalizeSpan(
     count(v[SLOT.cacheWrite]) ?? count(v[SLOT.cacheWriteFlat]) ?? count(v[SLOT.oiCacheWrite]) ?? 0;
   const reasoningTokens =
     count(v[SLOT.reasoning]) ?? count(v[SLOT.reasoningFlat]) ?? count(v[SLOT.oiReasoning]) ?? 0;
+  const usageReported = inputTokens !== undefined || outputTokens !== undefined;
   inputTokens ??= 0;
   outputTokens ??= 0;
   // Semconv counts cached tokens inside input (and reasoning inside output). Instrumentations that
@@ -335,6 +336,7 @@ export function normalizeSpan(
     responseId,
     inputTokens,
     outputTokens,
+    usageReported,
     cacheReadTokens,
     cacheWriteTokens,
     reasoningTokens,
