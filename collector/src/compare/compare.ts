@@ -235,7 +235,7 @@ export async function compareCohorts(
   // once for that trace. Several scores under one name (re-scored, several raters) count as their
   // mean. Set membership (IN) rather than a join: a hash set of the cohort's ids is cheap to build.
   const scoredIn = (p: 'a' | 'b', idx: 0 | 1) => `
-    SELECT Name, if(SpanId != '', SpanId, TraceId) AS k, Value, toUInt8(${idx}) AS idx FROM scores
+    SELECT Name, cityHash64(if(SpanId != '', SpanId, TraceId)) AS k, Value, toUInt8(${idx}) AS idx FROM scores
     WHERE ProjectId = {project:String} AND Timestamp >= fromUnixTimestamp64Milli({scoresFrom:Int64})
       AND (SpanId IN (SELECT SpanId FROM llm_calls WHERE ${cohortWhere(p === 'a' ? a : b, p, params)})
         OR (SpanId = '' AND TraceId IN (SELECT TraceId FROM llm_calls WHERE ${cohortWhere(p === 'a' ? a : b, p, params)})))`;
