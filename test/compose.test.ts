@@ -138,6 +138,9 @@ describe('collector/Dockerfile', () => {
     expect(dockerfile).toMatch(/^FROM node:20[\w.-]* AS build$/m);
     expect(dockerfile).toContain('pnpm install --frozen-lockfile');
     expect(dockerfile).toContain('pnpm build');
+    // The collector image holds the published package with production dependencies only.
+    expect(dockerfile).toContain('pnpm --filter @llmwatch/collector deploy --prod');
+    expect(dockerfile).toMatch(/^COPY --from=build --chown=node:node \/deploy \/app\/collector$/m);
     const entrypoint = readFileSync(join(root, 'collector/docker/entrypoint.sh'), 'utf8');
     expect(entrypoint).toContain('exec node /app/collector/dist/cli/main.js "$@"');
     expect(statSync(join(root, 'collector/docker/entrypoint.sh')).mode & 0o111).not.toBe(0);
