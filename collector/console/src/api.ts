@@ -2,6 +2,7 @@ import type { ApiCall } from '../../src/api/calls.js';
 import type { ApiCallDetail, ChatMessage } from '../../src/api/call-detail.js';
 import type { CallFilter, CallMeasures, Group, SeriesPoint } from '../../src/api/series.js';
 import type { TraceSpan } from '../../src/api/traces.js';
+import type { TraceDiagnosis } from '../../src/rag/diagnose.js';
 import type { Detection } from '../../src/detect/types.js';
 
 export type {
@@ -13,6 +14,7 @@ export type {
   Detection,
   Group,
   SeriesPoint,
+  TraceDiagnosis,
   TraceSpan,
 };
 

@@ -26,7 +26,8 @@ const SECURITY_HEADERS: Record<string, string> = {
   'X-Frame-Options': 'DENY',
 };
 
-export const BUILD_CONSOLE_COMMAND = 'pnpm --filter @llmwatch/collector build:console';
+export const BUILD_CONSOLE_COMMAND =
+  '`pnpm build` in the llmwatch checkout (or `pnpm --filter @llmwatch/collector build:console`)';
 
 type Asset = (path: string) => Promise<Uint8Array | undefined>;
 

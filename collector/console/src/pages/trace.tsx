@@ -1,17 +1,68 @@
 import { useState } from 'preact/hooks';
-import { api, type Trace, type TraceSpan } from '../api.js';
+import { api, type Trace, type TraceDiagnosis, type TraceSpan } from '../api.js';
 import { Badge, Facts, Status, statusTone } from '../components.js';
-import { fmtInt, fmtMs, fmtTime, fmtTokens, fmtUsd } from '../format.js';
+import { fmtInt, fmtMs, fmtPct, fmtTime, fmtTokens, fmtUsd } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { href } from '../router.js';
 
 export function TracePage(props: { traceId: string }) {
   const loaded = useLoad((signal) => api<Trace>(`traces/${props.traceId}`, {}, signal), props.traceId);
+  // The RAG / chain diagnosis (critical path, verdict) where the collector has it; optional.
+  const diagnosis = useLoad(
+    (signal) => api<TraceDiagnosis>(`traces/${props.traceId}/diagnosis`, {}, signal),
+    props.traceId,
+  );
   return (
     <main id="main" tabIndex={-1}>
       <Status loaded={loaded} what="the trace" />
       {loaded.state === 'ready' && <TraceBody trace={loaded.data} />}
+      {loaded.state === 'ready' && diagnosis.state === 'ready' && <Diagnosis diagnosis={diagnosis.data} />}
     </main>
+  );
+}
+
+function Diagnosis(props: { diagnosis: TraceDiagnosis }) {
+  const d = props.diagnosis;
+  const critical = [...d.steps].sort((a, b) => b.criticalShare - a.criticalShare).slice(0, 5);
+  return (
+    <section class="panel" data-testid="diagnosis">
+      <h2>Diagnosis</h2>
+      {d.rag && (
+        <>
+          <p>
+            RAG verdict{' '}
+            <Badge tone={d.rag.verdict === 'ok' ? 'good' : 'bad'}>{d.rag.verdict.replace(/_/g, ' ')}</Badge>{' '}
+            <span class="muted">{d.rag.evidence.reason}</span>
+          </p>
+          <Facts
+            items={[
+              ['Documents retrieved', fmtInt(d.rag.evidence.documents)],
+              ['Best relevance', fmtPct(d.rag.evidence.maxRelevance)],
+              ['Mean relevance', fmtPct(d.rag.evidence.meanRelevance)],
+              [
+                'Groundedness',
+                d.rag.evidence.groundedness === undefined ? '—' : fmtPct(d.rag.evidence.groundedness),
+              ],
+              ['Question terms', d.rag.evidence.questionTerms.join(', ') || '—'],
+              ['Unsupported answer terms', d.rag.evidence.unsupportedTerms?.join(', ') || '—'],
+            ]}
+          />
+        </>
+      )}
+      <h3>Where the time went (critical path)</h3>
+      <table class="data">
+        <tbody>
+          {critical.map((s) => (
+            <tr key={s.spanId}>
+              <th scope="row">{s.name}</th>
+              <td class="muted">{s.kind}</td>
+              <td class="num">{fmtPct(s.criticalShare)} of the time</td>
+              <td class="num">{fmtPct(s.costShare)} of the cost</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }
 
