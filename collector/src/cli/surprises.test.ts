@@ -9,6 +9,7 @@ import { silentLogger } from '../logging.js';
 import { formatUsd } from '../report/render.js';
 import { startCollector, type RunningCollector } from '../server/collector.js';
 import { parseInstant, runDetect } from './commands/detect.js';
+import { startHere } from './commands/start.js';
 import { DEMO_DATA_DIR, reportCommand } from './commands/demo.js';
 import { loadReport } from './commands/report.js';
 
@@ -90,6 +91,16 @@ describe('llmwatch CLI surprises (issue 14)', () => {
     } finally {
       stderr.mockRestore();
     }
+  });
+
+  it('start on a data directory another collector holds names that collector, not the engine lock error', async () => {
+    const failure = await startHere(
+      parseConfig({ server: { port: 0 }, storage: { dataDir: collectorData() } }),
+    ).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ exitCode: 1 });
+    expect((failure as Error).message).toBe(
+      `${collectorData()} is in use by the collector at ${collector.url} (pid ${process.pid}); give this one another --data`,
+    );
   });
 
   it('--data is never silently ignored when a collector answers', async () => {

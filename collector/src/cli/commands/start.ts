@@ -33,7 +33,7 @@ export function resolveStartConfig(flags: StartFlags): LlmwatchConfig {
  * Starts the collector; a data directory another collector holds is named with that collector's
  * URL, instead of the engine's raw lock error.
  */
-async function startHere(config: LlmwatchConfig): Promise<RunningCollector> {
+export async function startHere(config: LlmwatchConfig): Promise<RunningCollector> {
   const holder = config.storage.url ? undefined : runningCollectorOf(config.storage.dataDir);
   if (holder)
     throw new LlmwatchError(
