@@ -138,6 +138,17 @@ describe('RAG diagnosis', () => {
       `/api/rag?from=${now - 4 * HOUR}&to=${now}&bucket=60`,
     );
     expect(rates.rows.reduce((a, r) => a + r.traces, 0)).toBe(traffic.length);
+
+    const report = await api<{ rag: Array<{ pipeline: string; traces: number; knowledgeGap: number }> }>(
+      '/api/report?since=6h',
+    );
+    // One row per pipeline and prompt: the GenAI-dialect traces name their prompt, OpenInference's do not.
+    const support = report.rag.filter((r) => r.pipeline === 'support-rag');
+    expect(support.reduce((a, r) => a + r.traces, 0)).toBe(traffic.length);
+    const gapVerdicts = [...confusion]
+      .filter(([k]) => k.endsWith('→knowledge_gap'))
+      .reduce((a, [, n]) => a + n, 0);
+    expect(support.reduce((a, r) => a + r.knowledgeGap, 0)).toBe(gapVerdicts);
   });
 
   describe('through the SDK', () => {

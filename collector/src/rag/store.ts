@@ -261,6 +261,35 @@ export interface VerdictRateRow {
   emptyRetrievals: number;
 }
 
+const COUNTS = [
+  'traces',
+  'ok',
+  'knowledgeGap',
+  'retrievalMiss',
+  'ungrounded',
+  'refusal',
+  'emptyRetrievals',
+] as const;
+
+/** The rows of `verdictRates` summed over time: one per pipeline and prompt, most answers first. */
+export function verdictTotals(rows: readonly VerdictRateRow[]): VerdictRateRow[] {
+  const byKey = new Map<string, VerdictRateRow>();
+  for (const r of rows) {
+    const key = `${r.pipeline}\t${r.promptName}`;
+    const acc = byKey.get(key);
+    if (!acc) {
+      byKey.set(key, { ...r, bucket: '' });
+      continue;
+    }
+    // Relevance means weighted by answers, before the counts grow.
+    const n = acc.traces + r.traces;
+    acc.meanMaxRelevance = (acc.meanMaxRelevance * acc.traces + r.meanMaxRelevance * r.traces) / n;
+    acc.meanRelevance = (acc.meanRelevance * acc.traces + r.meanRelevance * r.traces) / n;
+    for (const k of COUNTS) acc[k] += r[k];
+  }
+  return [...byKey.values()].sort((a, b) => b.traces - a.traces);
+}
+
 /** Verdict counts and retrieval quality per time bucket, pipeline and prompt. */
 export async function verdictRates(
   client: ClickHouseClient,

@@ -3,6 +3,7 @@ import { baselineStatuses, type BaselineStatus } from '../detect/baseline.js';
 import { detectionSchema, type DetectionConfig } from '../detect/config.js';
 import type { Detection } from '../detect/types.js';
 import { LlmwatchError } from '../errors.js';
+import { verdictRates, verdictTotals, type VerdictRateRow } from '../rag/store.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { modelFamilySql } from '../storage/model-family.js';
 
@@ -63,6 +64,8 @@ export interface Report {
   alerts: ReportAlert[] | null;
   /** Per detector: seasonal, recent or still learning, with the history it has (docs/detection.md). */
   baselines: BaselineStatus[];
+  /** RAG verdicts per pipeline and prompt (docs/rag.md), from the traces diagnosed so far. */
+  rag: VerdictRateRow[];
 }
 
 export interface ReportOptions {
@@ -258,6 +261,7 @@ export async function buildReport(client: ClickHouseClient, options: ReportOptio
     errors,
     pii,
     alerts: await openAlerts(client, options.project),
+    rag: verdictTotals(await verdictRates(client, options.project, from.getTime(), to.getTime(), 1440)),
     baselines: await baselineStatuses(
       client,
       options.detection ?? detectionSchema.parse({}),

@@ -132,6 +132,35 @@ export function renderReport(report: Report): string {
         99,
       ),
     );
+  if (report.rag.length) {
+    const share = (n: number, of: number) => `${Math.round((100 * n) / of)}%`;
+    out.push(
+      '',
+      table(
+        [
+          'RAG answers: pipeline',
+          'prompt',
+          'answers',
+          'ok',
+          'knowledge gap',
+          'retrieval miss',
+          'ungrounded',
+          'refusal',
+        ],
+        report.rag.map((r) => [
+          r.pipeline,
+          r.promptName || '-',
+          String(r.traces),
+          share(r.ok, r.traces),
+          share(r.knowledgeGap, r.traces),
+          share(r.retrievalMiss, r.traces),
+          share(r.ungrounded, r.traces),
+          share(r.refusal, r.traces),
+        ]),
+        2,
+      ),
+    );
+  }
   out.push('', ...baselineLines(report));
   return `${out.join('\n')}\n`;
 }

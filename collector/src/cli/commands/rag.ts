@@ -5,7 +5,7 @@ import { LlmwatchError } from '../../errors.js';
 import { chainReports, type ChainReport } from '../../rag/chains.js';
 import { diagnoseOptions } from '../../rag/config.js';
 import { diagnoseRange, type DiagnoseRangeResult } from '../../rag/diagnose.js';
-import { verdictRates, type VerdictRateRow } from '../../rag/store.js';
+import { verdictRates, verdictTotals, type VerdictRateRow } from '../../rag/store.js';
 import { formatUsd } from '../../report/render.js';
 import { migrate } from '../../storage/migrations/index.js';
 import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
@@ -42,28 +42,12 @@ export function renderRagSummary(s: RagSummary): string {
     `RAG answers and chains from ${s.from} to ${s.to} (${s.diagnosed.diagnosed} newly diagnosed)`,
     '',
   ];
-  const byPipeline = new Map<string, VerdictRateRow>();
-  for (const r of s.verdicts) {
-    const key = `${r.pipeline}\t${r.promptName}`;
-    const acc = byPipeline.get(key);
-    if (!acc) byPipeline.set(key, { ...r });
-    else
-      for (const k of [
-        'traces',
-        'ok',
-        'knowledgeGap',
-        'retrievalMiss',
-        'ungrounded',
-        'refusal',
-        'emptyRetrievals',
-      ] as const)
-        acc[k] += r[k];
-  }
-  if (byPipeline.size) {
+  const totals = verdictTotals(s.verdicts);
+  if (totals.length) {
     lines.push(
       `${'pipeline / prompt'.padEnd(36)} ${'answers'.padStart(8)} ${'ok'.padStart(6)} ${'gap'.padStart(6)} ${'miss'.padStart(6)} ${'ungrnd'.padStart(7)} ${'refusal'.padStart(8)} ${'empty'.padStart(6)}`,
     );
-    for (const r of byPipeline.values()) {
+    for (const r of totals) {
       const share = (x: number) => pct(x / r.traces).padStart(6);
       lines.push(
         `${`${r.pipeline}${r.promptName ? ` / ${r.promptName}` : ''}`.slice(0, 36).padEnd(36)} ${String(r.traces).padStart(8)} ${share(r.ok)} ${share(r.knowledgeGap)} ${share(r.retrievalMiss)} ${share(r.ungrounded).padStart(7)} ${share(r.refusal).padStart(8)} ${share(r.emptyRetrievals)}`,
