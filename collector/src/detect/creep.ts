@@ -41,6 +41,7 @@ export interface CreepDayRow {
 }
 
 const SUBSAMPLES = 8;
+const HOUR_MS = 3_600_000;
 
 export const CREEP_SQL = `
 SELECT ProjectId AS project, g AS model, toUInt8(intDiv({to:Int64} - 1 - toUnixTimestamp64Milli(Timestamp), ${DAY_MS})) AS day,
@@ -234,14 +235,31 @@ function mostSpecificCreep(found: Detection[]): Detection[] {
   return out;
 }
 
+/**
+ * Daily aggregates change slowly: the query runs once per project and hour (the trend's days end
+ * at the last whole hour), not on every scheduler tick.
+ */
+const recent = new Map<string, CreepDayRow[]>();
+const CACHE_ENTRIES = 256;
+
+async function dailyRows(ctx: DetectContext, toMs: number): Promise<CreepDayRow[]> {
+  const key = `${ctx.project ?? ''}\n${toMs}\n${ctx.config.creep.days}`;
+  const hit = recent.get(key);
+  if (hit) return hit;
+  const rows = await queryRows<CreepDayRow>(ctx.client, CREEP_SQL, {
+    to: toMs,
+    days: ctx.config.creep.days,
+    project: ctx.project ?? '',
+  });
+  if (recent.size >= CACHE_ENTRIES) recent.delete(recent.keys().next().value!);
+  recent.set(key, rows);
+  return rows;
+}
+
 export const creepDetector: Detector = {
   kind: 'creep',
   async run(ctx: DetectContext): Promise<Detection[]> {
-    const rows = await queryRows<CreepDayRow>(ctx.client, CREEP_SQL, {
-      to: ctx.window.toMs,
-      days: ctx.config.creep.days,
-      project: ctx.project ?? '',
-    });
-    return evaluateCreep(rows, ctx.window, ctx.config);
+    const toMs = Math.floor(ctx.window.toMs / HOUR_MS) * HOUR_MS;
+    return evaluateCreep(await dailyRows(ctx, toMs), ctx.window, ctx.config);
   },
 };
