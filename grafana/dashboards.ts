@@ -949,6 +949,70 @@ ORDER BY Timestamp DESC LIMIT 50`,
   ],
 );
 
+/**
+ * GenAI client metrics (gen_ai.client.*) from otel_metrics_histogram, for apps that export metrics
+ * and no spans. Histograms come cumulative (the SDK default) or delta: a cumulative series
+ * contributes the increase since its previous point.
+ */
+const GENAI_METRICS: Rows = {
+  time: 'TimeUnix',
+  from: `FROM otel_metrics_histogram WHERE ${inRange('TimeUnix')} AND ${filter('service')} AND startsWith(MetricName, 'gen_ai.client.')`,
+};
+const INCREASE = (column: 'Count' | 'Sum') =>
+  `if(AggregationTemporality = 1, ${column}, ${column} - lagInFrame(${column}, 1, 0) OVER (PARTITION BY ServiceName, MetricName, Attributes, StartTimeUnix ORDER BY TimeUnix ROWS BETWEEN 1 PRECEDING AND CURRENT ROW))`;
+const GENAI_POINTS = `SELECT TimeUnix, ServiceName, MetricName, Attributes,
+    if(Attributes['gen_ai.response.model'] != '', Attributes['gen_ai.response.model'], Attributes['gen_ai.request.model']) AS model,
+    Attributes['gen_ai.token.type'] AS token_type,
+    toFloat64(${INCREASE('Count')}) AS n, ${INCREASE('Sum')} AS total
+  ${GENAI_METRICS.from}`;
+
+const genai = dashboard(
+  'llmwatch-genai-metrics',
+  'llmwatch / GenAI metrics',
+  'What apps report through the GenAI semconv metrics (gen_ai.client.token.usage, gen_ai.client.operation.duration, …), also for apps that send no spans. Same numbers: GET /api/genai-metrics.',
+  [
+    ...statRow(
+      stat(
+        'Operations',
+        'short',
+        `SELECT sum(n) AS operations FROM (${GENAI_POINTS}) WHERE MetricName = 'gen_ai.client.operation.duration'`,
+      ),
+      stat(
+        'Tokens',
+        'short',
+        `SELECT sum(total) AS tokens FROM (${GENAI_POINTS}) WHERE MetricName = 'gen_ai.client.token.usage'`,
+      ),
+      stat(
+        'Mean operation duration',
+        's',
+        `SELECT round(sum(total) / greatest(sum(n), 1), 3) AS mean_s FROM (${GENAI_POINTS}) WHERE MetricName = 'gen_ai.client.operation.duration'`,
+      ),
+    ),
+    timeseries(
+      'Tokens by type',
+      'short',
+      `SELECT $__timeInterval(TimeUnix) AS time, token_type, sum(total) AS tokens
+FROM (${GENAI_POINTS}) WHERE MetricName = 'gen_ai.client.token.usage'
+GROUP BY time, token_type ORDER BY time`,
+    ),
+    timeseries(
+      'Operations by model',
+      'short',
+      `SELECT $__timeInterval(TimeUnix) AS time, model, sum(n) AS operations
+FROM (${GENAI_POINTS}) WHERE MetricName = 'gen_ai.client.operation.duration'
+GROUP BY time, model ORDER BY time`,
+    ),
+    table(
+      'Per service and model',
+      `SELECT ServiceName AS service, model, MetricName AS metric, token_type, sum(n) AS recordings,
+  round(sum(total), 3) AS value_total, round(sum(total) / greatest(sum(n), 1), 3) AS value_mean
+FROM (${GENAI_POINTS})
+GROUP BY service, model, metric, token_type ORDER BY service, model, metric, token_type`,
+      { w: 24 },
+    ),
+  ],
+);
+
 export const DASHBOARDS: Record<string, Dashboard> = {
   overview,
   cost,
@@ -958,4 +1022,5 @@ export const DASHBOARDS: Record<string, Dashboard> = {
   alerts,
   traces,
   rag,
+  genai,
 };

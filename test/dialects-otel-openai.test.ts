@@ -170,6 +170,21 @@ describe('contrib @opentelemetry/instrumentation-openai → spans + GenAI events
       'gen_ai.client.operation.duration',
       'gen_ai.client.token.usage',
     ]);
+
+    // Queryable for apps that send only metrics: totals of both calls above.
+    const res = await fetch(`${e2e.collector.url}/api/genai-metrics?service=${SERVICE}`);
+    expect(res.status).toBe(200);
+    const { metrics: rows } = (await res.json()) as {
+      metrics: { metric: string; tokenType: string; count: number; sum: number; model: string; provider: string }[];
+    };
+    const tokens = (type: string) =>
+      rows.filter((r) => r.metric === 'gen_ai.client.token.usage' && r.tokenType === type).reduce((n, r) => n + r.sum, 0);
+    expect(tokens('input')).toBe(CHAT_EXPECTED.inputTokens + STREAM_REPLY.usage!.inputTokens);
+    expect(tokens('output')).toBe(CHAT_EXPECTED.outputTokens + STREAM_REPLY.usage!.outputTokens);
+    const durations = rows.filter((r) => r.metric === 'gen_ai.client.operation.duration');
+    expect(durations.reduce((n, r) => n + r.count, 0)).toBe(2);
+    expect(durations.every((r) => r.provider === 'openai' && r.model === MODEL && r.sum > 0)).toBe(true);
+
     expect(exports.errors).toEqual([]);
     expect(exports.codes.length).toBeGreaterThan(0);
     expect(exports.codes.every((c) => c === 0)).toBe(true);

@@ -31,6 +31,11 @@ export interface SeedRows {
   alertState: Record<string, unknown>[];
   /** What the RAG diagnosis job writes for the `answer` prompt's traces (migration 007). */
   ragDiagnoses: Record<string, unknown>[];
+  /**
+   * The GenAI client histograms an app's OTel metrics SDK would export for the same calls
+   * (cumulative, one point per 10 minutes per series; migration 004's otel_metrics_histogram).
+   */
+  genaiMetrics: Record<string, unknown>[];
 }
 
 interface ModelProfile {
@@ -108,6 +113,7 @@ export function seedTraffic(options: SeedOptions): SeedRows {
     detections: [],
     alertState: [],
     ragDiagnoses: [],
+    genaiMetrics: [],
   };
   const total = Math.round(hours * perHour);
 
@@ -367,7 +373,70 @@ export function seedTraffic(options: SeedOptions): SeedRows {
       });
     }
   }
+  rows.genaiMetrics = genaiMetricPoints(rows.llmCalls, start, end);
   return rows;
+}
+
+const METRIC_STEP_MS = 600_000;
+
+/** Cumulative gen_ai.client.* histogram points of the seeded calls (bucket counts left out). */
+function genaiMetricPoints(calls: Record<string, unknown>[], start: number, end: number): Record<string, unknown>[] {
+  interface Series {
+    base: Record<string, unknown>;
+    attributes: Record<string, string>;
+    value: (call: Record<string, unknown>) => number;
+    count: number;
+    sum: number;
+  }
+  const series = new Map<string, Series>();
+  const points: Record<string, unknown>[] = [];
+  const sorted = [...calls].sort((a, b) => String(a.Timestamp).localeCompare(String(b.Timestamp)));
+  let next = 0;
+  for (let t = start + METRIC_STEP_MS; t <= end; t += METRIC_STEP_MS) {
+    const until = chDateTime64(t);
+    for (; next < sorted.length && String(sorted[next]!.Timestamp) < until; next++) {
+      const call = sorted[next]!;
+      const common = {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': String(call.Provider),
+        'gen_ai.request.model': String(call.RequestModel),
+        'gen_ai.response.model': String(call.ResponseModel),
+      };
+      const kinds: [string, string, Record<string, string>, (c: Record<string, unknown>) => number][] = [
+        ['gen_ai.client.operation.duration', 's', common, (c) => Number(c.LatencyMs) / 1000],
+        ['gen_ai.client.token.usage', '{token}', { ...common, 'gen_ai.token.type': 'input' }, (c) => Number(c.InputTokens)],
+        ['gen_ai.client.token.usage', '{token}', { ...common, 'gen_ai.token.type': 'output' }, (c) => Number(c.OutputTokens)],
+      ];
+      for (const [name, unit, attributes, value] of kinds) {
+        const key = `${String(call.ProjectId)}|${String(call.ServiceName)}|${name}|${JSON.stringify(attributes)}`;
+        let s = series.get(key);
+        if (!s) {
+          s = {
+            base: {
+              ProjectId: call.ProjectId,
+              ServiceName: call.ServiceName,
+              ResourceAttributes: { 'service.name': String(call.ServiceName) },
+              ScopeName: '@opentelemetry/instrumentation-openai',
+              MetricName: name,
+              MetricUnit: unit,
+              StartTimeUnix: chDateTime64(start),
+              AggregationTemporality: 2,
+            },
+            attributes,
+            value,
+            count: 0,
+            sum: 0,
+          };
+          series.set(key, s);
+        }
+        s.count++;
+        s.sum += s.value(call);
+      }
+    }
+    for (const s of series.values())
+      points.push({ ...s.base, Attributes: s.attributes, TimeUnix: until, Count: s.count, Sum: s.sum });
+  }
+  return points;
 }
 
 /** Inserts seeded rows; llm_calls feeds the per-minute rollup through its materialized view. */
@@ -380,6 +449,7 @@ export async function insertSeed(client: ClickHouseClient, rows: SeedRows): Prom
     ['detections', rows.detections],
     ['alert_state', rows.alertState],
     ['rag_diagnoses', rows.ragDiagnoses],
+    ['otel_metrics_histogram', rows.genaiMetrics],
   ];
   for (const [table, values] of tables) {
     if (values.length) await client.insert({ table, values, format: 'JSONEachRow' });

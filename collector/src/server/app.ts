@@ -8,6 +8,7 @@ import { createConsoleRouter } from './console.js';
 import { createCallsRouter } from '../api/calls.js';
 import { createDetectRouter } from '../api/detect.js';
 import { createEvalsRouter } from '../api/evals.js';
+import { createGenAiMetricsRouter } from '../api/genai-metrics.js';
 import { createCompareRouter } from '../api/compare.js';
 import { createRagRouter } from '../api/rag.js';
 import { createReportRouter } from '../api/report.js';
@@ -78,6 +79,7 @@ export function createApp(deps: CollectorDeps): Express {
   app.use(createEvalsRouter(deps));
   app.use(createCompareRouter(deps));
   app.use(createRagRouter(deps));
+  app.use(createGenAiMetricsRouter(deps));
 
   app.use(notFound);
   app.use(errorMiddleware(deps.logger, deps.metrics));
