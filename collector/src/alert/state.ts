@@ -4,7 +4,7 @@ import type { AlertsConfig } from './config.js';
 import type { Dispatcher, Log } from './notify.js';
 import { noLog } from './notify.js';
 import type { PassRecorder, RecordedPass } from '../detect/engine.js';
-import { subjectKey, type Detection, type DetectionKind, type DetectWindow } from '../detect/types.js';
+import { subjectKey, type Detection, type DetectionKind } from '../detect/types.js';
 
 /**
  * The alert state machine: per (project, rule, subject) an alert is firing or resolved.

@@ -1,8 +1,8 @@
 /**
- * `pnpm lint:layers`: import direction between the collector's layers (collector/layers.cjs holds
+ * `pnpm lint:layers`: import direction between the collector's layers (collector/layers.mjs holds
  * the map and says how to extend it) and no import cycles anywhere in the collector.
  */
-const { LAYERS, TYPE_ONLY_FROM_ANYWHERE, pathPattern, SRC, escape } = require('./collector/layers.cjs');
+import { LAYERS, TYPE_ONLY_FROM_ANYWHERE, pathPattern, SRC, escape } from './collector/layers.mjs';
 
 const upward = LAYERS.flatMap((layer, i) => {
   const later = LAYERS.slice(i + 1);
@@ -11,12 +11,12 @@ const upward = LAYERS.flatMap((layer, i) => {
   return [
     {
       name: `layer-${layer.name}`,
-      comment: `${layer.name} (${layer.why}) may not import ${later.map((l) => l.name).join(', ')}: see collector/layers.cjs`,
+      comment: `${layer.name} (${layer.why}) may not import ${later.map((l) => l.name).join(', ')}: see collector/layers.mjs`,
       severity: 'error',
       from: { path: pathPattern(layer.paths), pathNot: '\\.test\\.ts$' },
       to: {
         path: pathPattern(laterPaths),
-        // A type-only import of the composed config is allowed from anywhere (see layers.cjs).
+        // A type-only import of the composed config is allowed from anywhere (see layers.mjs).
         ...(TYPE_ONLY_FROM_ANYWHERE.length
           ? {
               pathNot: pathPattern(TYPE_ONLY_FROM_ANYWHERE.filter((p) => laterPaths.includes(p))),
@@ -44,12 +44,12 @@ const upward = LAYERS.flatMap((layer, i) => {
 const mapped = LAYERS.flatMap((l) => l.paths);
 
 /** @type {import('dependency-cruiser').IConfiguration} */
-module.exports = {
+export default {
   forbidden: [
     ...upward,
     {
       name: 'layer-unmapped',
-      comment: 'every collector/src folder belongs to a layer: add it to collector/layers.cjs',
+      comment: 'every collector/src folder belongs to a layer: add it to collector/layers.mjs',
       severity: 'error',
       from: { path: SRC, pathNot: [pathPattern(mapped), '\\.test\\.ts$'] },
       to: {},

@@ -3,14 +3,14 @@
  * before it, never from a later one: the data path reads bottom-up (model → store → ingest →
  * detect → alert → http → app) and a lower layer receives what it needs (a project id, a narrow
  * interface) instead of reaching up for it. Checked by `pnpm lint:layers` (dependency-cruiser,
- * config in /.dependency-cruiser.cjs), part of `pnpm test`.
+ * config in /.dependency-cruiser.mjs), part of `pnpm test`.
  *
  * To add a folder: put `collector/src/<folder>` in the layer it belongs to. Analyses that read
  * stored data (reports, evaluations, comparisons, datasets) are detect-level; anything that
  * composes several layers (CLI, demo, config composition, the package entry) is app-level.
  * A folder that is in no layer fails the check, so nothing lands outside the map by accident.
  */
-const LAYERS = [
+export const LAYERS = [
   {
     name: 'model',
     why: 'shared types and primitives every layer may use (with @llmwatch/core)',
@@ -36,10 +36,8 @@ const LAYERS = [
  * The config schema composes every layer's section, so it sits with the wiring; a lower layer may
  * still name the composed type (`import type { LlmwatchConfig }`), which costs no runtime edge.
  */
-const TYPE_ONLY_FROM_ANYWHERE = ['config/'];
+export const TYPE_ONLY_FROM_ANYWHERE = ['config/'];
 
-const SRC = '^collector/src/';
-const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-const pathPattern = (paths) => `${SRC}(${paths.map(escape).join('|')})`;
-
-module.exports = { LAYERS, TYPE_ONLY_FROM_ANYWHERE, pathPattern, SRC, escape };
+export const SRC = '^collector/src/';
+export const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+export const pathPattern = (paths) => `${SRC}(${paths.map(escape).join('|')})`;
