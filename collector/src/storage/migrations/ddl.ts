@@ -64,6 +64,8 @@ export const SHARDING_KEYS: Record<string, string> = {
   genai_events: 'cityHash64(TraceId)',
   genai_event_joins: 'cityHash64(TraceId)',
   eval_spend: 'cityHash64(ProjectId, Evaluator)',
+  datasets: 'cityHash64(ProjectId, Name)',
+  dataset_items: 'cityHash64(ProjectId, Dataset)',
 };
 
 const CREATE_TABLE = /^(\s*CREATE TABLE IF NOT EXISTS )(\w+)( ON CLUSTER '[^']+')/;

@@ -4,6 +4,7 @@ import { detectionSchema } from './002-detection.js';
 import { hardeningSchema } from './003-hardening.js';
 import { ecosystemSchema } from './004-ecosystem.js';
 import { evaluationSchema } from './005-evaluation.js';
+import { datasetsSchema } from './006-datasets.js';
 import { ragSchema } from './007-rag.js';
 import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add new ones at the end with the next version number. */
-export const MIGRATIONS: readonly Migration[] = [coreSchema, detectionSchema, hardeningSchema, ecosystemSchema, evaluationSchema, ragSchema];
+export const MIGRATIONS: readonly Migration[] = [coreSchema, detectionSchema, hardeningSchema, ecosystemSchema, evaluationSchema, datasetsSchema, ragSchema];
 
 export { DEFAULT_RETENTION, onCluster, engine };
 export type { DdlContext, RetentionDays } from './ddl.js';
