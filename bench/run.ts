@@ -44,7 +44,20 @@ function runInChild(name: string, quick: boolean): Promise<BenchResult> {
   });
 }
 
-const BENCHES = ['sdk-overhead', 'ingest', 'pii', 'detect', 'detect-quality', 'dashboards', 'pipeline-stages', 'compare', 'console'] as const;
+const BENCHES = [
+  'sdk-overhead',
+  'ingest',
+  'ingest-memory',
+  'pii',
+  'detect',
+  'detect-quality',
+  'dashboards',
+  'pipeline-stages',
+  'compare',
+  'console',
+  'rag',
+  'insert-formats',
+] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);

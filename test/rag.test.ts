@@ -339,6 +339,11 @@ describe('knowledge-gap detector', () => {
     const all: LabelledTrace[] = [...baseline, ...incident];
     await send(all.flatMap((t) => t.spans));
     await waitForTraces([incident[incident.length - 1]!.traceId], 3);
+    // History from before the scheduler ran: backfilled once, as a user would with `llmwatch rag --from`.
+    await api('/api/rag/diagnose', {
+      method: 'POST',
+      body: JSON.stringify({ from: now - 4 * 86_400_000, to: now - HOUR }),
+    });
     const { detections } = await api<{
       detections: Array<{
         kind: string;

@@ -11,8 +11,9 @@ import { detection, pct, round, type DetectContext, type Detection, type Detecto
  * users ask about something the knowledge base does not hold. The alert lists the question terms
  * most over-represented in the new gaps: what to add to the knowledge base.
  *
- * Verdicts come from rag_diagnoses; the detector first diagnoses the window's (and the
- * baseline's) RAG traces that have none yet, so it works on a live collector and in backtests.
+ * Verdicts come from rag_diagnoses; the detector first diagnoses the window's RAG traces that
+ * have none yet, so the live scheduler and a backtest fill the table window by window; history
+ * from before llmwatch diagnosed it is filled by `llmwatch rag --from … --to …`.
  */
 
 export interface GapRateRow {
@@ -103,12 +104,13 @@ export function evaluateGapRates(rows: readonly GapRateRow[], cfg: DetectionConf
 
 async function run({ client, config: cfg, window, project }: DetectContext): Promise<Detection[]> {
   const c = cfg.knowledge_gap;
-  const options = diagnoseOptions(cfg.rag);
   const base = window.fromMs - c.baselineDays * 86_400_000;
+  // Only the window: earlier windows were diagnosed by earlier passes (or by a backfill,
+  // `llmwatch rag --from`), so a pass never rescans the whole baseline's spans.
   await diagnoseRange(
     client,
-    { ...(project !== undefined ? { project } : {}), fromMs: base, toMs: window.toMs },
-    options,
+    { ...(project !== undefined ? { project } : {}), fromMs: window.fromMs, toMs: window.toMs },
+    diagnoseOptions(cfg.rag),
   );
   const params = {
     base,
