@@ -44,6 +44,8 @@ describe('web console in chromium', () => {
   let profileDir: string;
   let url: string;
   let agentTraceId: string;
+  /** One tab with the shop key, shared by the tests that read project shop (a key is asked once per tab). */
+  let shop: Page;
   const startedMs = Date.now();
 
   const apiGet = async <T>(path: string, key: string): Promise<T> => {
@@ -276,7 +278,8 @@ describe('web console in chromium', () => {
   });
 
   it('overview: asks for the key once, and its numbers equal the /api/calls aggregates', async () => {
-    const page = await openWithKey(KEYS.shop);
+    shop = await openWithKey(KEYS.shop);
+    const page = shop;
     expect(await page.getByTestId('project').textContent()).toBe('shop');
     const link = new URL(
       (await page.getByTestId('view-calls').getAttribute('href'))!.replace('#/', '/'),
@@ -304,11 +307,10 @@ describe('web console in chromium', () => {
     await page.reload();
     await page.getByTestId('kpi-calls').waitFor();
     expect(await page.getByTestId('key-form').count()).toBe(0);
-    await page.close();
   });
 
   it('calls: the list filters, and a call shows its messages as a chat with tokens and redacted PII', async () => {
-    const page = await openWithKey(KEYS.shop);
+    const page = shop;
     await page.goto(`${url}/#/calls?range=1h`);
     await page.getByTestId('calls-table').waitFor();
     expect(await page.getByTestId('calls-total').textContent()).toBe('33 calls match');
@@ -344,11 +346,10 @@ describe('web console in chromium', () => {
     await page.goto(`${url}/#/calls/${withTool.traceId}/${withTool.spanId}`);
     await page.getByTestId('tool-call').waitFor();
     expect(await page.getByTestId('tool-call').textContent()).toContain('lookup_plan');
-    await page.close();
   });
 
   it('trace: the waterfall has one row per step of the agent run, with cost', async () => {
-    const page = await openWithKey(KEYS.shop);
+    const page = shop;
     await page.goto(`${url}/#/traces/${agentTraceId}`);
     await page.getByTestId('waterfall').waitFor();
     // answer-question → search-docs, chat gpt-4o (tool call), chat gpt-4o (answer)
@@ -359,11 +360,10 @@ describe('web console in chromium', () => {
     expect(rows.filter((r) => r.includes('call →'))).toHaveLength(2);
     await page.getByTestId('waterfall-row').nth(2).getByRole('button').click();
     await screenshots(page, 'trace');
-    await page.close();
   });
 
   it("alerts: the PII incident is listed and its detail shows the detector's evidence and a chart", async () => {
-    const page = await openWithKey(KEYS.shop);
+    const page = shop;
     await page.goto(`${url}/#/alerts`);
     await page.getByTestId('alerts-table').waitFor();
     await screenshots(page, 'alerts');
@@ -379,7 +379,6 @@ describe('web console in chromium', () => {
     expect(await page.getByTestId('evidence-example').count()).toBeGreaterThan(0);
     await page.getByTestId('alert-chart').locator('svg').waitFor();
     await screenshots(page, 'alert');
-    await page.close();
   });
 
   it("a project key only ever shows that project's data", async () => {

@@ -62,7 +62,8 @@ export function fmtAxisTime(iso: string, spanMs: number): string {
 export function fmtAgo(iso: string, now = Date.now()): string {
   const s = Math.round((now - Date.parse(iso)) / 1000);
   if (!Number.isFinite(s)) return iso;
-  if (s < 60) return `${Math.max(0, s)} s ago`;
+  // Detections are stamped with their window's end, which may lie a little ahead of the clock.
+  if (s < 60) return 'just now';
   if (s < 3600) return `${Math.round(s / 60)} min ago`;
   if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
   return `${Math.round(s / 86_400)} d ago`;
