@@ -1,0 +1,331 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../collector/src/config/index.js';
+import { decodeProtobuf } from '../collector/src/ingest/decode.js';
+import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
+import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
+import { TABLES, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
+import { migrate } from '../collector/src/storage/migrations/index.js';
+import { seededRandom } from '../packages/core/src/index.js';
+import { makeBatch } from './ingest.js';
+import type { BenchResult } from './types.js';
+
+/**
+ * The raw insert ceiling of the collector's own rows in every format the connection could carry,
+ * and what those rows cost on disk (issue 21: measure before changing the insert path).
+ *
+ * Rows: `pnpm bench ingest`'s OTLP batches (LLM spans, ~1 KB prompt) through the collector's
+ * pipeline, exactly as the writer receives them (JSONEachRow lines). Every other format holds the
+ * SAME rows: ClickHouse itself re-serializes each 5k-span batch (through a Memory table, which
+ * keeps row order), so no hand-written serializer can flatter a format. Each format then inserts
+ * the same batches into the collector's schema (materialized views included) with the writer's
+ * settings, on an emptied database, in a rotating order per round; the median of the rounds is
+ * reported, wall clock and process CPU (this process = Node + the embedded engine's threads).
+ * A format whose stored rows differ from JSONEachRow's (checksum over the inserted columns)
+ * fails the benchmark.
+ *
+ * Carried by the connection: the embedded chDB connection inserts pre-serialized bytes only
+ * through its raw insert, whose whitelist is text formats (JSONEachRow, JSONCompactEachRow,
+ * TabSeparated, CSV); its generic insert/exec turns the body into a UTF-8 string, which breaks
+ * binary data. RowBinary and Native are therefore measured through `INSERT … FROM INFILE` (the
+ * engine reading the batch from a page-cached file): the engine's binary ceiling, for reference,
+ * not a path both chDB and a server accept through @clickhouse/client.
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(here, '..');
+const SPANS_PER_BATCH = 500;
+const INSERT_SPANS = 5_000;
+
+type Format = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV' | 'RowBinary' | 'Native';
+const CARRIED: readonly Format[] = ['JSONEachRow', 'JSONCompactEachRow', 'TabSeparated', 'CSV'];
+const ENGINE_ONLY: readonly Format[] = ['RowBinary', 'Native'];
+const FORMATS: readonly Format[] = [...CARRIED, ...ENGINE_ONLY];
+
+/** The slice of chDB's connection this benchmark uses (resolved from the collector, which depends on it). */
+interface ChdbConnection {
+  chdb: {
+    rawInsert(params: {
+      table: string;
+      values: Buffer;
+      format: string;
+      columns?: readonly string[];
+      settings?: Record<string, string>;
+    }): Promise<unknown>;
+    queryAsync(sql: string, options?: { format?: string }): Promise<{ bytes(): Uint8Array; text(): string }>;
+  };
+}
+type Client = Parameters<typeof migrate>[0];
+
+interface Batch {
+  table: TableName;
+  spans: number;
+  bodies: Partial<Record<Format, Buffer>>;
+  /** Binary bodies, written to files for INSERT … FROM INFILE. */
+  files: Partial<Record<Format, string>>;
+}
+
+interface FormatRun {
+  format: Format;
+  round: number;
+  seconds: number;
+  cpuSeconds: number;
+  bytes: number;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+export async function run(options: { quick?: boolean } = {}): Promise<BenchResult> {
+  const quick = options.quick ?? false;
+  const rounds = quick ? 3 : 5;
+  const spans = quick ? 10_000 : 20_000;
+  const dir = mkdtempSync(join(tmpdir(), 'llmwatch-bench-formats-'));
+  const collectorRequire = createRequire(join(REPO, 'collector', 'package.json'));
+  const { createChdbConnection } = collectorRequire('chdb/connection') as {
+    createChdbConnection(opts: { path: string }): ChdbConnection;
+  };
+  const { createClient } = collectorRequire('@clickhouse/client') as {
+    createClient(config: { connection: ChdbConnection }): Client;
+  };
+  const connection = createChdbConnection({ path: join(dir, 'data') });
+  const client = createClient({ connection });
+  try {
+    await migrate(client);
+
+    // ---- the collector's rows, per table, as the writer gets them ----
+    const random = seededRandom(42);
+    const stages = defaultStages(parseConfig({}), 'bench-pii-hash-key');
+    const lines = emptyRows();
+    let llmCalls = 0;
+    for (let i = 0; i < spans / SPANS_PER_BATCH; i++) {
+      const decoded = decodeProtobuf(makeBatch(i, random), DEFAULT_INGEST_LIMITS).spans;
+      const result = runPipeline(decoded, 'default', stages);
+      llmCalls += result.llmCalls;
+      for (const table of TABLES) lines[table].push(...result.rows[table]);
+    }
+    const tables = TABLES.filter((t) => lines[t].length);
+    const columns = Object.fromEntries(
+      tables.map((t) => [t, Object.keys(JSON.parse(lines[t][0] as string) as object)]),
+    ) as Record<TableName, string[]>;
+    const quoted = (t: TableName): string => columns[t].map((c) => `\`${c}\``).join(', ');
+
+    // ---- the same rows in every format, serialized by ClickHouse ----
+    const batches: Batch[] = [];
+    for (const table of tables) {
+      await client.command({
+        query: `CREATE TABLE bench_stage_${table} ENGINE = Memory AS SELECT ${quoted(table)} FROM ${table} LIMIT 0`,
+      });
+    }
+    const spansTotal = lines.otel_traces.length;
+    for (let from = 0; from < spansTotal; from += INSERT_SPANS) {
+      const count = Math.min(INSERT_SPANS, spansTotal - from);
+      for (const table of tables) {
+        const ratio = lines[table].length / spansTotal;
+        const slice = lines[table].slice(Math.floor(from * ratio), Math.floor((from + count) * ratio));
+        if (!slice.length) continue;
+        const json = Buffer.from(`${slice.join('\n')}\n`);
+        const batch: Batch = {
+          table,
+          spans: table === 'otel_traces' ? count : 0,
+          bodies: { JSONEachRow: json },
+          files: {},
+        };
+        await connection.chdb.rawInsert({
+          table: `bench_stage_${table}`,
+          values: json,
+          format: 'JSONEachRow',
+        });
+        for (const format of FORMATS.slice(1)) {
+          const out = await connection.chdb.queryAsync(`SELECT ${quoted(table)} FROM bench_stage_${table}`, {
+            format,
+          });
+          const body = Buffer.from(out.bytes());
+          batch.bodies[format] = body;
+          if (ENGINE_ONLY.includes(format)) {
+            const file = join(dir, `${table}-${from}.${format}`);
+            writeFileSync(file, body);
+            batch.files[format] = file;
+          }
+        }
+        await client.command({ query: `TRUNCATE TABLE bench_stage_${table}` });
+        batches.push(batch);
+      }
+    }
+    for (const table of tables) await client.command({ query: `DROP TABLE bench_stage_${table} SYNC` });
+
+    // Every table of the schema (materialized-view targets too), emptied before each run.
+    const schemaTables = (
+      await (
+        await client.query({
+          query: `SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' AND name != 'llmwatch_migrations'`,
+          format: 'JSONEachRow',
+        })
+      ).json<{ name: string }>()
+    ).map((r) => r.name);
+    const empty = async (): Promise<void> => {
+      for (const table of schemaTables) await client.command({ query: `TRUNCATE TABLE \`${table}\`` });
+    };
+    const checksum = async (): Promise<string> => {
+      const parts: string[] = [];
+      for (const table of tables) {
+        const text = (
+          await connection.chdb.queryAsync(
+            `SELECT count(), sum(cityHash64(${quoted(table)})) FROM ${table}`,
+            { format: 'TabSeparated' },
+          )
+        ).text();
+        parts.push(`${table}:${text.trim()}`);
+      }
+      return parts.join(' ');
+    };
+
+    const insertAll = async (format: Format, tag: string): Promise<number> => {
+      let bytes = 0;
+      for (const [i, batch] of batches.entries()) {
+        // The writer's settings (collector/src/ingest/writer.ts).
+        const settings = {
+          insert_deduplication_token: `${tag}-${i}`,
+          deduplicate_blocks_in_dependent_materialized_views: '1',
+        };
+        const file = batch.files[format];
+        if (file) {
+          const clause = Object.entries(settings)
+            .map(([k, v]) => `${k} = '${v}'`)
+            .join(', ');
+          await connection.chdb.queryAsync(
+            `INSERT INTO ${batch.table} (${quoted(batch.table)}) FROM INFILE '${file}' SETTINGS ${clause} FORMAT ${format}`,
+          );
+        } else {
+          await connection.chdb.rawInsert({
+            table: batch.table,
+            values: batch.bodies[format] as Buffer,
+            format,
+            columns: columns[batch.table],
+            settings,
+          });
+        }
+        bytes += batch.bodies[format]?.length ?? 0;
+      }
+      return bytes;
+    };
+
+    // ---- insert ceilings: rotating order, emptied database, medians ----
+    const runs: FormatRun[] = [];
+    const checksums: Partial<Record<Format, string>> = {};
+    // Warm-up (first parts, JIT, caches); not measured.
+    await insertAll('JSONEachRow', 'warmup');
+    await empty();
+    for (let round = 0; round < rounds; round++) {
+      for (let k = 0; k < FORMATS.length; k++) {
+        const format = FORMATS[(k + round) % FORMATS.length] as Format;
+        await empty();
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        const bytes = await insertAll(format, `${format}-${round}`);
+        const seconds = (performance.now() - t0) / 1000;
+        const cpu = process.cpuUsage(cpu0);
+        runs.push({ format, round, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, bytes });
+        if (round === 0) checksums[format] = await checksum();
+        process.stderr.write(
+          `  round ${round + 1}/${rounds} ${format}: ${Math.round(spansTotal / seconds).toLocaleString('en-US')} spans/s\n`,
+        );
+      }
+    }
+    const reference = checksums.JSONEachRow;
+    for (const format of FORMATS) {
+      if (checksums[format] !== reference)
+        throw new Error(`${format} stored other rows than JSONEachRow: ${checksums[format]} vs ${reference}`);
+    }
+    const perFormat = FORMATS.map((format) => {
+      const mine = runs.filter((r) => r.format === format);
+      return {
+        format,
+        carried: CARRIED.includes(format),
+        spansPerSec: median(mine.map((r) => spansTotal / r.seconds)),
+        cpuUsPerSpan: median(mine.map((r) => (r.cpuSeconds * 1e6) / spansTotal)),
+        bytesPerSpan: (mine[0]?.bytes ?? 0) / spansTotal,
+        rounds: mine.map((r) => Math.round(spansTotal / r.seconds)),
+      };
+    });
+    const json = perFormat.find((f) => f.format === 'JSONEachRow');
+    const bestCarried = perFormat
+      .filter((f) => f.carried)
+      .reduce((best, f) => (f.spansPerSec > best.spansPerSec ? f : best));
+
+    // ---- storage per million LLM calls (current schema, merged parts) ----
+    await empty();
+    await insertAll('JSONEachRow', 'storage');
+    for (const table of schemaTables) await client.command({ query: `OPTIMIZE TABLE \`${table}\` FINAL` });
+    const storage = await (
+      await client.query({
+        query: `SELECT table, sum(rows) AS rows, sum(data_compressed_bytes) AS compressed, sum(data_uncompressed_bytes) AS uncompressed
+                FROM system.parts WHERE database = currentDatabase() AND active AND table IN {tables:Array(String)}
+                GROUP BY table ORDER BY compressed DESC`,
+        query_params: { tables: schemaTables },
+        format: 'JSONEachRow',
+      })
+    ).json<{ table: string; rows: string; compressed: string; uncompressed: string }>();
+    const topColumns = await (
+      await client.query({
+        query: `SELECT table, name, data_compressed_bytes AS compressed, data_uncompressed_bytes AS uncompressed
+                FROM system.columns WHERE database = currentDatabase() AND table IN ('otel_traces', 'llm_calls')
+                ORDER BY data_compressed_bytes DESC LIMIT 8`,
+        format: 'JSONEachRow',
+      })
+    ).json<{ table: string; name: string; compressed: string; uncompressed: string }>();
+    const perMillion = (bytes: number): number => (bytes / llmCalls) * 1e6;
+    const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+    const bothTables = storage
+      .filter((s) => s.table === 'otel_traces' || s.table === 'llm_calls')
+      .reduce((n, s) => n + Number(s.compressed), 0);
+
+    const markdown = [
+      '## Insert formats: raw ceiling of the same rows, and storage per million LLM calls',
+      '',
+      `The collector's rows for ${spansTotal.toLocaleString('en-US')} LLM spans (${llmCalls.toLocaleString('en-US')} calls; ${tables.join(' + ')}) from \`pnpm bench ingest\`'s batches, inserted in ${INSERT_SPANS.toLocaleString('en-US')}-span batches into embedded ClickHouse (schema and materialized views of the collector, the writer's settings), on an emptied database; median of ${rounds} rounds in rotating order; every format stored the same rows (checksum). CPU = this process (Node + the engine's threads).`,
+      '',
+      '| format | carried by chDB raw insert and @clickhouse/client over HTTP | spans/s (median) | vs JSONEachRow | engine CPU µs/span | body bytes/span | rounds (spans/s) |',
+      '|---|---|---|---|---|---|---|',
+      ...perFormat.map(
+        (f) =>
+          `| ${f.format} | ${f.carried ? 'yes' : 'no (chDB: text formats only; measured via INSERT … FROM INFILE)'} | ${Math.round(f.spansPerSec).toLocaleString('en-US')} | ${(f.spansPerSec / (json?.spansPerSec ?? 1)).toFixed(2)}× | ${f.cpuUsPerSpan.toFixed(0)} | ${f.bytesPerSpan.toFixed(0)} | ${f.rounds.join(', ')} |`,
+      ),
+      '',
+      `Best format both connections carry: **${bestCarried.format}**, ${Math.round(bestCarried.spansPerSec).toLocaleString('en-US')} spans/s (${(bestCarried.spansPerSec / (json?.spansPerSec ?? 1)).toFixed(2)}× JSONEachRow).`,
+      '',
+      `Storage after OPTIMIZE FINAL (compressed; the bench prompts draw on a 40-word vocabulary, so real content compresses less): **${mib(perMillion(bothTables))} MiB per million LLM calls** in otel_traces + llm_calls.`,
+      '',
+      '| table | rows | compressed MiB per 1M calls | uncompressed MiB per 1M calls |',
+      '|---|---|---|---|',
+      ...storage.map(
+        (s) =>
+          `| ${s.table} | ${Number(s.rows).toLocaleString('en-US')} | ${mib(perMillion(Number(s.compressed)))} | ${mib(perMillion(Number(s.uncompressed)))} |`,
+      ),
+      '',
+      'Largest columns (compressed MiB per 1M calls):',
+      '',
+      '| column | compressed | uncompressed |',
+      '|---|---|---|',
+      ...topColumns.map(
+        (c) =>
+          `| ${c.table}.${c.name} | ${mib(perMillion(Number(c.compressed)))} | ${mib(perMillion(Number(c.uncompressed)))} |`,
+      ),
+    ].join('\n');
+    return {
+      name: 'insert-formats',
+      markdown,
+      data: { spans: spansTotal, llmCalls, rounds, perFormat, runs, storage, topColumns, quick },
+    };
+  } finally {
+    await client.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
