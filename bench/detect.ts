@@ -129,8 +129,8 @@ export async function run(options: { quick?: boolean; sizes?: number[] } = {}): 
   const markdown = [
     '## Detectors: one full pass (embedded ClickHouse; last hour vs the same hour on the 7 previous days; median of 3)',
     '',
-    '| LLM calls (8 days) | calls in window | full pass, ms | pii_leak | cost_spike | latency | error_rate | drift | prompt_regression | detections | data generation, s |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| LLM calls (8 days) | calls in window | full pass, ms | ${DETECTION_KINDS.join(' | ')} | detections | data generation, s |`,
+    `|---:|---:|---:|${DETECTION_KINDS.map(() => '---:|').join('')}---:|---:|`,
     ...lines,
   ].join('\n');
   return { name: 'detect', markdown, data };
