@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   demo: () => import('./commands/demo.js').catch(demoNotShipped),
   eval: () => import('./commands/eval.js'),
   compare: () => import('./commands/compare.js'),
+  dataset: () => import('./commands/dataset.js'),
   trace: () => import('./commands/trace.js'),
   rag: () => import('./commands/rag.js'),
 };

@@ -10,6 +10,7 @@ import { createDetectRouter } from '../api/detect.js';
 import { createEvalsRouter } from '../api/evals.js';
 import { createGenAiMetricsRouter } from '../api/genai-metrics.js';
 import { createCompareRouter } from '../api/compare.js';
+import { createDatasetsRouter } from '../api/datasets.js';
 import { createRagRouter } from '../api/rag.js';
 import { createReportRouter } from '../api/report.js';
 import { createScoresRouter } from '../api/scores.js';
@@ -78,6 +79,7 @@ export function createApp(deps: CollectorDeps): Express {
   app.use(createConsoleRouter());
   app.use(createEvalsRouter(deps));
   app.use(createCompareRouter(deps));
+  app.use(createDatasetsRouter(deps));
   app.use(createRagRouter(deps));
   app.use(createGenAiMetricsRouter(deps));
 
