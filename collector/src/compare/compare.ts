@@ -234,11 +234,24 @@ export async function compareCohorts(
   // A score given to a span belongs to that call; one given to a whole trace (no span id) counts
   // once for that trace. Several scores under one name (re-scored, several raters) count as their
   // mean. Set membership (IN) rather than a join: a hash set of the cohort's ids is cheap to build.
-  const scoredIn = (p: 'a' | 'b', idx: 0 | 1) => `
+  const scoresFrom = Math.min(a.from, b.from) - 86_400_000;
+  const SCORES_IN_RANGE = `ProjectId = {project:String} AND Timestamp >= fromUnixTimestamp64Milli({scoresFrom:Int64})`;
+  // Most scores name their span: the trace-level set is built only when there are such scores.
+  const [traceLevel] = await queryRows<{ n: string }>(
+    client,
+    `SELECT toString(countIf(SpanId = '')) AS n FROM scores WHERE ${SCORES_IN_RANGE}`,
+    { project, scoresFrom },
+  );
+  const withTraceScores = Number(traceLevel?.n ?? 0) > 0;
+  const scoredIn = (p: 'a' | 'b', idx: 0 | 1) => {
+    const cohortCalls = cohortWhere(p === 'a' ? a : b, p, params);
+    const traceBranch = withTraceScores
+      ? ` OR (SpanId = '' AND TraceId IN (SELECT TraceId FROM llm_calls WHERE ${cohortCalls}))`
+      : '';
+    return `
     SELECT Name, cityHash64(if(SpanId != '', SpanId, TraceId)) AS k, Value, toUInt8(${idx}) AS idx FROM scores
-    WHERE ProjectId = {project:String} AND Timestamp >= fromUnixTimestamp64Milli({scoresFrom:Int64})
-      AND (SpanId IN (SELECT SpanId FROM llm_calls WHERE ${cohortWhere(p === 'a' ? a : b, p, params)})
-        OR (SpanId = '' AND TraceId IN (SELECT TraceId FROM llm_calls WHERE ${cohortWhere(p === 'a' ? a : b, p, params)})))`;
+    WHERE ${SCORES_IN_RANGE} AND (SpanId IN (SELECT SpanId FROM llm_calls WHERE ${cohortCalls})${traceBranch})`;
+  };
   const scores = await queryRows<ScoreRowOut>(
     client,
     `SELECT name, toUInt32(countIf(idx = 1)) AS nA, toUInt32(countIf(idx = 0)) AS nB,
@@ -250,7 +263,7 @@ export async function compareCohorts(
        GROUP BY name, k, idx
      )
      GROUP BY name ORDER BY name`,
-    { ...params, scoresFrom: Math.min(a.from, b.from) - 86_400_000 },
+    { ...params, scoresFrom },
   );
   return buildComparison(a, b, options, c, m!, scores);
 }
