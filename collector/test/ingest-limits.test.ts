@@ -107,6 +107,18 @@ describe('ingest limits', () => {
     expect(await exportSpans(KEY_A, 'a3')).toBe(200);
   });
 
+  it('oversized bodies: an 8 MB export with an unknown key is answered 401, not EPIPE', async () => {
+    const body = Buffer.alloc(8 * MiB, 1);
+    const { req, answer } = openExport('not-a-configured-key', { 'content-length': body.length });
+    const sent = new Promise<void>((resolve) => req.once('close', resolve));
+    req.end(body);
+    expect(await answer).toEqual({ status: 401 });
+    let writeError: unknown;
+    req.once('error', (error) => (writeError = error));
+    await sent;
+    expect(writeError).toBeUndefined();
+  });
+
   it('oversized bodies: a chunked body over the limit is answered 413 while it is still being sent', async () => {
     const { req, answer } = openExport(KEY_A);
     const chunk = Buffer.alloc(1024 * 1024, 1);

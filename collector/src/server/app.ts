@@ -16,7 +16,7 @@ import { createReportRouter } from '../api/report.js';
 import { createScoresRouter } from '../api/scores.js';
 import type { Logger } from '../logging.js';
 import { createExportHandlers, type IngestService } from '../ingest/receive.js';
-import { ingestAdmission } from './admission.js';
+import { discardRefusedBodies, ingestAdmission } from './admission.js';
 import { authMiddleware, hostAllowList, metricsAccess, type KeyRing } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorMiddleware, notFound } from './errors.js';
@@ -57,6 +57,7 @@ export function createApp(deps: CollectorDeps): Express {
 
   // Everything below is scoped to the project of the presented key.
   const auth = authMiddleware(deps.keys);
+  app.use('/v1', discardRefusedBodies(deps.ingest.limits));
   app.use('/v1', auth);
   app.use('/v1', ingestAdmission(deps.ingest.limits, deps.metrics));
   app.use('/api', auth);

@@ -49,9 +49,9 @@ export function errorMiddleware(logger: Logger, metrics?: CollectorMetrics): Err
     // the sender asked to close it, until the unread rest of the body is discarded
     // (server/admission.ts): closing a socket with unread data resets it, and the sender would
     // see EPIPE instead of this answer.
-    if (err.status === 408) res.set('Connection', 'close');
-    else if (!req.complete) res.shouldKeepAlive = true;
     const otlp = req.path.startsWith('/v1/');
+    if (err.status === 408) res.set('Connection', 'close');
+    else if (otlp && !req.complete) res.shouldKeepAlive = true;
     if (otlp) {
       const encoding = wireEncoding(req.headers['content-type']);
       metrics?.requests.inc({ encoding: encoding ?? 'unknown', status: String(err.status) });
