@@ -39,8 +39,9 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   let diagnosed = 0;
   try {
     for (let seed = 1; seed <= seeds; seed++) {
-      // Each seed gets its own day, so lookbacks see that seed's knowledge base first of all.
-      const startMs = Date.now() - (seed + 1) * 24 * HOUR;
+      // Each seed gets its own 4 hours, all within the tables' retention; lookbacks see the other
+      // seeds' documents too, as a knowledge base shared by several pipelines would.
+      const startMs = Date.now() - (seeds - seed + 2) * 4 * HOUR;
       const traffic = ragTraffic({ seed, traces: tracesPerSeed, startMs, spreadMs: 2 * HOUR });
       for (const t of traffic) labels.set(t.traceId, t.label);
       const spans = traffic.flatMap((t) => t.spans);
@@ -71,6 +72,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       );
       diagnoseMs += performance.now() - started;
       diagnosed += result.diagnosed;
+      if (result.diagnosed !== traffic.length)
+        throw new Error(`seed ${seed}: ${result.diagnosed} of ${traffic.length} traces diagnosed`);
       process.stderr.write(`rag: seed ${seed}/${seeds}: ${result.diagnosed} traces diagnosed\n`);
     }
     const verdicts = await queryRows<{ TraceId: string; Verdict: string }>(
