@@ -192,6 +192,25 @@ describe('console API: overview, call, trace and alert detail', () => {
     expect((await get(`/api/calls/${TRACE}/nothex`)).status).toBe(400);
   });
 
+  it('/api/calls filters by content text (as stored, redacted), PII and provider', async () => {
+    const range = `from=${new Date(now.getTime() - 4 * 3_600_000).toISOString()}&to=${now.toISOString()}`;
+    const total = async (query: string, key: string = KEYS.shop) =>
+      (await get(`/api/calls?${range}&limit=1&${query}`, key)).body.total;
+    expect(await total('q=redacted:EMAIL')).toBe(1);
+    expect(await total('q=redacted:email', KEYS.other)).toBe(0);
+    expect(await total('q=nothing-like-this')).toBe(0);
+    const withPii = shopCalls.filter((r) => (r.PiiCount as number) > 0).length + 1;
+    expect(await total('pii=any')).toBe(withPii);
+    expect(await total('pii=none')).toBe(shopCalls.length + 1 - withPii);
+    expect(await total('pii=email')).toBe(
+      shopCalls.filter((r) => (r.PiiTypes as string[]).includes('email')).length + 1,
+    );
+    // The trace's call copies the first seeded call, provider included.
+    const anthropic = [...shopCalls, shopCalls[0]!].filter((r) => r.Provider === 'anthropic').length;
+    expect(await total('provider=anthropic')).toBe(anthropic);
+    expect((await get(`/api/calls?${range}&pii=E-MAIL`)).status).toBe(400);
+  });
+
   it('a trace as a tree with depths, offsets and subtree cost; scoped to the project', async () => {
     const { status, body } = await get(`/api/traces/${TRACE}`);
     expect(status).toBe(200);
