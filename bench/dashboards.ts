@@ -8,7 +8,7 @@ import { expandPanelSql, type TemplateVariable } from '../grafana/macros.js';
 import type { BenchResult } from './types.js';
 
 /**
- * Dashboard query latency (DESIGN §8) at 1M and 10M LLM calls on embedded ClickHouse: every
+ * Dashboard query latency (docs/architecture.md#performance-targets) at 1M and 10M LLM calls on embedded ClickHouse: every
  * panel of every provisioned dashboard, expanded exactly as Grafana's ClickHouse plugin does, over
  * the last 24 h with All selected (the heaviest common view). Data is generated inside ClickHouse
  * (INSERT … SELECT FROM numbers) so the rollup materialized view runs as it does on ingest.

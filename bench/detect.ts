@@ -11,7 +11,7 @@ import type { BenchResult } from './types.js';
 
 /**
  * A full detector pass (all six kinds, default thresholds) over the last hour against a 7-day
- * baseline, at 1M and 10M LLM calls spread over 8 days, on embedded ClickHouse (DESIGN §8,
+ * baseline, at 1M and 10M LLM calls spread over 8 days, on embedded ClickHouse (docs/architecture.md#performance-targets,
  * target < 2 s at 1M). Calls are generated inside ClickHouse (INSERT … SELECT FROM numbers) with
  * a daily load cycle, 4 services, 5 models, 8 prompts with versions, 20k users, 64-dim content
  * sketches, 2% errors and PII findings; the last hour carries a latency regression and an error

@@ -16,7 +16,7 @@ import type { BenchResult } from './types.js';
 import { seededRandom } from '../packages/core/src/index.js';
 
 /**
- * Collector ingest (DESIGN §8): OTLP protobuf batches of LLM spans with ~1 KB prompts, sent over
+ * Collector ingest (docs/architecture.md#performance-targets): OTLP protobuf batches of LLM spans with ~1 KB prompts, sent over
  * loopback to `llmwatch start` on embedded ClickHouse (a child process, so its RSS is its own).
  *
  * 1. Sustained: closed loop, 4 senders; the rate counts spans acknowledged AND inserted (the run
@@ -446,7 +446,7 @@ async function rawInsert(
     const seconds = (performance.now() - started) / 1000;
     const tables = TABLES.filter((t) => lines[t].length).join(' + ');
 
-    // For comparison (DESIGN §2): the same rows as objects through @clickhouse/client.
+    // For comparison (docs/architecture.md#dependencies): the same rows as objects through @clickhouse/client.
     const objectBodies = bodies.slice(0, Math.max(2, Math.floor(bodies.length / 4)));
     const objects = objectBodies.map((b) => ({
       ...b,

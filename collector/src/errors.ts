@@ -49,7 +49,7 @@ export class LlmwatchError extends Error {
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
-  /** CLI exit code: 2 for usage/config errors, 1 for runtime failures (DESIGN §4). */
+  /** CLI exit code: 2 for usage/config errors, 1 for runtime failures (docs/api.md#errors). */
   get exitCode(): 1 | 2 {
     return this.code === 'usage' || this.code === 'config' ? 2 : 1;
   }

@@ -97,7 +97,7 @@ describe('GET /api/calls and POST /api/scores', () => {
     expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => (24 - i).toString(16).padStart(16, '0')));
   });
 
-  it('returns the DESIGN §5 fields with exact values and filters by model, user and status', async () => {
+  it('returns the docs/api.md fields with exact values and filters by model, user and status', async () => {
     const res = await fetch(`${collector.url}/api/calls?${range}&model=gpt-4o&status=ok&userId=u0`, {
       headers: auth('alpha-key-123'),
     });

@@ -37,7 +37,7 @@ const callsQuerySchema = z
   })
   .strict();
 
-/** One LLM call as the API returns it (DESIGN §5). */
+/** One LLM call as the API returns it (docs/api.md, GET /api/calls). */
 export interface ApiCall {
   traceId: string;
   spanId: string;

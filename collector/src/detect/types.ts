@@ -25,7 +25,7 @@ export interface Subject {
   service?: string;
 }
 
-/** DESIGN §6: what detectors produce, what is stored, notified and returned by the API. */
+/** docs/api.md (POST /api/detect): what detectors produce, what is stored, notified and returned by the API. */
 export interface Detection {
   id: string;
   kind: DetectionKind;

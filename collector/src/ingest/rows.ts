@@ -4,7 +4,7 @@ import type { PiiFindingRow } from '../enrich/pii.js';
 
 /**
  * Rows as pre-serialized JSONEachRow lines. Serializing once, here, is what lets the writer insert
- * several times faster than handing objects to the client (DESIGN §2), and it is also the form
+ * several times faster than handing objects to the client (docs/architecture.md#dependencies), and it is also the form
  * the spool persists, so a replay inserts byte-identical data.
  */
 export const TABLES = [

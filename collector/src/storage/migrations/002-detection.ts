@@ -2,7 +2,7 @@ import type { Migration } from './index.js';
 import { engine, onCluster, type DdlContext } from './ddl.js';
 
 /**
- * detections: every detection and every resolution, as produced (history; DESIGN §6 JSON in Json).
+ * detections: every detection and every resolution, as produced (history; the detection JSON of docs/api.md in Json).
  * alert_state: the current state of each alert, one row per (project, rule, subject) after merges;
  * read with FINAL. Version is a monotonic counter so a backtest over old event time still
  * supersedes the previous state.

@@ -28,7 +28,7 @@ import { providerOfHost, providerOfModel } from './providers.js';
 import { aliasedTags, aliasedValue, type AttributeAliases } from './aliases.js';
 
 /**
- * Any instrumentation's LLM span → one LlmCall (DESIGN §3). Runs on the ingest hot path, once per
+ * Any instrumentation's LLM span → one LlmCall (docs/architecture.md#data-path). Runs on the ingest hot path, once per
  * span: one pass over the attributes with a Map lookup per name, prefix checks (no regex) only for
  * the indexed layouts, and message JSON is passed through untouched when it already has the GenAI
  * shape. It never mutates the span and does not price (costUsd null, priceVersion '').
