@@ -165,7 +165,12 @@ describe('packed @llmwatch/core, @llmwatch/sdk and @llmwatch/collector installed
     writeFileSync(join(app, 'readme.mjs'), readmeSnippet());
     await ok(process.execPath, ['readme.mjs'], app, appEnv);
     const call = await callOf('support-bot');
-    expect(call).toMatchObject({ model: 'gpt-4o-mini', userId: 'u-42', promptName: 'answer', promptVersion: '3' });
+    expect(call).toMatchObject({
+      model: 'gpt-4o-mini',
+      userId: 'u-42',
+      promptName: 'answer',
+      promptVersion: '3',
+    });
   });
 
   it('(b) a CommonJS app (require) records its call the same way', async () => {

@@ -49,24 +49,32 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 
 describe.runIf(process.platform === 'linux')('pnpm start and signals', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal} to pnpm start stops the collector: no orphan keeps the port or the data directory`, { timeout: 180_000 }, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'llmwatch-start-signal-'));
-      dirs.push(dir);
-      const data = join(dir, 'data');
-      const pnpm = spawn('pnpm', ['start', '--port', '0', '--data', data], { cwd: root, stdio: 'pipe' });
-      let out = '';
-      pnpm.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      pnpm.stderr.on('data', (c: Buffer) => (out += c.toString()));
-      const exited = new Promise<void>((resolve) => pnpm.once('exit', () => resolve()));
-      await until(() => /listening on http:\/\/127\.0\.0\.1:\d+/.test(out), 'the collector listens', 120_000);
-      const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
-      expect(await portAccepts(port)).toBe(true);
+    it(
+      `${signal} to pnpm start stops the collector: no orphan keeps the port or the data directory`,
+      { timeout: 180_000 },
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'llmwatch-start-signal-'));
+        dirs.push(dir);
+        const data = join(dir, 'data');
+        const pnpm = spawn('pnpm', ['start', '--port', '0', '--data', data], { cwd: root, stdio: 'pipe' });
+        let out = '';
+        pnpm.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        pnpm.stderr.on('data', (c: Buffer) => (out += c.toString()));
+        const exited = new Promise<void>((resolve) => pnpm.once('exit', () => resolve()));
+        await until(
+          () => /listening on http:\/\/127\.0\.0\.1:\d+/.test(out),
+          'the collector listens',
+          120_000,
+        );
+        const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)![1]);
+        expect(await portAccepts(port)).toBe(true);
 
-      pnpm.kill(signal);
-      await exited;
-      await until(() => processesMentioning(data).length === 0, `no process runs on ${data}`);
-      expect(await portAccepts(port)).toBe(false);
-      expect(out).toContain(`${signal}: draining and stopping`);
-    });
+        pnpm.kill(signal);
+        await exited;
+        await until(() => processesMentioning(data).length === 0, `no process runs on ${data}`);
+        expect(await portAccepts(port)).toBe(false);
+        expect(out).toContain(`${signal}: draining and stopping`);
+      },
+    );
   }
 });

@@ -5,7 +5,15 @@ import { DiagLogLevel, diag, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import OpenAI from 'openai';
 import { afterEach, expect, it } from 'vitest';
-import { init, llmwatchSpanProcessor, observe, shutdown, stats, wrapAnthropic, wrapOpenAI } from '../src/index.js';
+import {
+  init,
+  llmwatchSpanProcessor,
+  observe,
+  shutdown,
+  stats,
+  wrapAnthropic,
+  wrapOpenAI,
+} from '../src/index.js';
 
 interface SinkSpan {
   name: string;
