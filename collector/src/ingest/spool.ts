@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
-import { TABLES, type TableName, type TableRows } from './rows.js';
+import { ITEM_TABLES, TABLES, type TableName, type TableRows } from './rows.js';
 
 /**
  * The durable spool: "acknowledged" means "on disk". Every accepted request's rows are appended
@@ -105,8 +105,8 @@ function isBlocks(rows: TableRows | RecordBlocks): rows is RecordBlocks {
 }
 
 export function decodeSegment(buf: Buffer): SegmentData {
-  const chunks: Record<TableName, Buffer[]> = { otel_traces: [], llm_calls: [], pii_findings: [] };
-  const counts: Record<TableName, number> = { otel_traces: 0, llm_calls: 0, pii_findings: 0 };
+  const chunks = Object.fromEntries(TABLES.map((t) => [t, []])) as unknown as Record<TableName, Buffer[]>;
+  const counts = Object.fromEntries(TABLES.map((t) => [t, 0])) as unknown as Record<TableName, number>;
   let offset = 0;
   let records = 0;
   while (offset + HEADER <= buf.length) {
@@ -119,6 +119,8 @@ export function decodeSegment(buf: Buffer): SegmentData {
     let p = 0;
     let ok = true;
     for (const table of TABLES) {
+      // A record written before a table was added ends at a table boundary: the rest are empty.
+      if (p === payload.length) break;
       if (p + 8 > payload.length) {
         ok = false;
         break;
@@ -142,7 +144,8 @@ export function decodeSegment(buf: Buffer): SegmentData {
   }
   const tables = {} as SegmentData['tables'];
   for (const table of TABLES) tables[table] = { rows: counts[table], body: Buffer.concat(chunks[table]) };
-  return { tables, spans: counts.otel_traces, records, tornBytes: buf.length - offset };
+  const spans = ITEM_TABLES.reduce((n, t) => n + counts[t], 0);
+  return { tables, spans, records, tornBytes: buf.length - offset };
 }
 
 export async function readSegment(path: string): Promise<SegmentData> {
@@ -227,7 +230,7 @@ export class Spool {
     if (this.closed) return Promise.reject(new Error('spool is closed'));
     const parts = recordParts(blocks);
     const bytes = parts.reduce((n, b) => n + b.length, 0);
-    const spans = blocks.otel_traces.rows;
+    const spans = ITEM_TABLES.reduce((n, t) => n + blocks[t].rows, 0);
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ parts, bytes, blocks, spans, resolve, reject });
       this.kick();
@@ -389,11 +392,7 @@ export class Spool {
       fh,
       createdAt: Date.now(),
       broken: false,
-      parts: {
-        otel_traces: { rows: 0, parts: [] },
-        llm_calls: { rows: 0, parts: [] },
-        pii_findings: { rows: 0, parts: [] },
-      },
+      parts: Object.fromEntries(TABLES.map((t) => [t, { rows: 0, parts: [] }])) as unknown as OpenSegment['parts'],
       textBytes: 0,
     };
     return this.current;
