@@ -111,7 +111,7 @@ export function makeBatch(index: number, random: () => number): Buffer {
   return Buffer.from(codec.encode(codec.fromObject(message)).finish());
 }
 
-function rssOf(pid: number): number {
+export function rssOf(pid: number): number {
   try {
     const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match?.[1] ? Number(match[1]) * 1024 : 0;
@@ -125,12 +125,13 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }
 
-async function startChild(dir: string): Promise<{ proc: ChildProcess; url: string }> {
+/** The collector as a child process on `dir`; `ingestYaml` adds lines under `ingest:` (indented). */
+export async function startChild(dir: string, ingestYaml = ''): Promise<{ proc: ChildProcess; url: string }> {
   const configFile = join(dir, 'llmwatch.config.yaml');
   writeFileSync(
     configFile,
     // Detection runs on its own schedule in a deployment; in an ingest benchmark it is noise.
-    'logging:\n  level: warn\ningest:\n  batchMaxRows: 5000\n  queueMaxSpans: 50000\ndetection:\n  enabled: false\n',
+    `logging:\n  level: warn\ningest:\n  batchMaxRows: 5000\n  queueMaxSpans: 50000\n${ingestYaml}detection:\n  enabled: false\n`,
   );
   const proc = spawn(
     process.execPath,
@@ -174,7 +175,38 @@ async function metric(url: string, name: string): Promise<number> {
   return match?.[1] ? Number(match[1]) : Number.NaN;
 }
 
-async function send(url: string, body: Buffer): Promise<number> {
+/**
+ * Every send carries trace ids never sent before: the collector stores a span once, so sending
+ * the pool's batches again unchanged would measure its deduplication, not ingest. The last 4
+ * bytes of each trace id (the batch index at build time) become a per-send counter.
+ */
+const traceIdOffsets = new WeakMap<Buffer, number[]>();
+let sends = 0;
+function withFreshTraceIds(body: Buffer): Buffer {
+  let offsets = traceIdOffsets.get(body);
+  if (!offsets) {
+    const message = ExportTraceServiceRequest.decode(body) as {
+      resourceSpans: { scopeSpans: { spans: { traceId: Uint8Array }[] }[] }[];
+    };
+    offsets = [];
+    let from = 0;
+    for (const rs of message.resourceSpans)
+      for (const ss of rs.scopeSpans)
+        for (const span of ss.spans) {
+          from = body.indexOf(span.traceId, from);
+          offsets.push(from);
+          from += span.traceId.length;
+        }
+    traceIdOffsets.set(body, offsets);
+  }
+  const copy = Buffer.from(body);
+  sends++;
+  for (const offset of offsets) copy.writeUInt32BE(sends, offset + 12);
+  return copy;
+}
+
+async function send(url: string, pooled: Buffer): Promise<number> {
+  const body = withFreshTraceIds(pooled);
   const res = await fetch(`${url}/v1/traces`, {
     method: 'POST',
     body,

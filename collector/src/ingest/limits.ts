@@ -54,13 +54,13 @@ export const ingestLimitsSchema = z
      * body byte until the answer. Decoding, enrichment and rows take a multiple of the body
      * (docs/operations.md), so this, not the request size, bounds ingest memory. A request that
      * would go over gets 429 (one request alone may use it all, up to maxDecompressedBytes).
-     * @default 134217728 (128 MiB)
+     * @default 67108864 (64 MiB, the largest body server.maxDecompressedBytes lets in)
      */
     maxInFlightBytes: z
       .number()
       .int()
       .min(1024 * 1024)
-      .default(128 * 1024 * 1024),
+      .default(64 * 1024 * 1024),
   })
   .strict()
   .prefault({});
