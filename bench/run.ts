@@ -54,6 +54,7 @@ const BENCHES = [
   'dashboards',
   'pipeline-stages',
   'compare',
+  'datasets',
   'console',
   'rag',
   'insert-formats',

@@ -14,6 +14,8 @@ const cohortBody = z
     model: z.string().optional(),
     provider: z.string().optional(),
     service: z.string().optional(),
+    fineTune: z.string().optional(),
+    fineTuneBase: z.string().optional(),
     tag: z.string().optional(),
   })
   .strict()

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { createDataset, datasetCreateSchema, listDatasets, showDataset } from '../datasets/create.js';
 import { EXPORT_FORMATS, exportDataset } from '../datasets/export.js';
+import { fineTuneRunSchema, listFineTunes, registerFineTune } from '../datasets/finetune.js';
 import { projectOf, type AppDeps } from '../server/deps.js';
 import { instantSchema, parseInput } from './query-params.js';
 
@@ -25,7 +26,9 @@ const exportQuery = z
  * Datasets curated from the key's project's calls (docs/fine-tuning.md):
  * `POST /api/datasets` creates a version; `GET /api/datasets` lists them; `GET
  * /api/datasets/:name?version=` returns a manifest; `GET /api/datasets/:name/export?format=
- * openai|anthropic|hf&split=train|validation|all&version=` streams JSONL.
+ * openai|anthropic|hf&split=train|validation|all&version=` streams JSONL. Fine-tune runs:
+ * `POST /api/finetunes` registers one (dataset version → base model → resulting model id),
+ * `GET /api/finetunes` lists them.
  */
 export function createDatasetsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -55,6 +58,13 @@ export function createDatasetsRouter(deps: AppDeps): Router {
       res,
     );
     res.end();
+  });
+  router.post('/api/finetunes', async (req, res) => {
+    const body = parseInput(fineTuneRunSchema, req.body ?? {});
+    res.json(await registerFineTune(deps.clickhouse.query, projectOf(res), body));
+  });
+  router.get('/api/finetunes', async (_req, res) => {
+    res.json({ finetunes: await listFineTunes(deps.clickhouse.query, projectOf(res)) });
   });
   return router;
 }

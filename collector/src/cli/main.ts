@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   eval: () => import('./commands/eval.js'),
   compare: () => import('./commands/compare.js'),
   dataset: () => import('./commands/dataset.js'),
+  finetune: () => import('./commands/finetune.js'),
   trace: () => import('./commands/trace.js'),
   rag: () => import('./commands/rag.js'),
 };

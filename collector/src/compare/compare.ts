@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
+import { fineTuneLineage } from '../datasets/finetune.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { callsNeeded, differenceFromCis, holm, nonInferiorityP, quantileCiLevels } from './stats.js';
 
@@ -20,6 +21,10 @@ export const cohortSchema = z
     model: z.string().max(200).optional(),
     provider: z.string().max(200).optional(),
     service: z.string().max(200).optional(),
+    /** Calls of the model a registered fine-tune run produced (llmwatch finetune register). */
+    fineTune: z.string().max(100).optional(),
+    /** Calls of the base model of a registered fine-tune run. */
+    fineTuneBase: z.string().max(100).optional(),
     /** `key=value` on the call's tags. */
     tag: z
       .string()
@@ -28,7 +33,11 @@ export const cohortSchema = z
       .optional(),
   })
   .strict()
-  .refine((c) => c.to > c.from, { message: 'to: must be after from', path: ['to'] });
+  .refine((c) => c.to > c.from, { message: 'to: must be after from', path: ['to'] })
+  .refine((c) => [c.model, c.fineTune, c.fineTuneBase].filter((v) => v !== undefined).length <= 1, {
+    message: 'model, fineTune and fineTuneBase each name the model: give one',
+    path: ['model'],
+  });
 export type Cohort = z.output<typeof cohortSchema>;
 
 export const compareOptionsSchema = z
@@ -180,6 +189,14 @@ const quantileLevels = (n: number, q: number) => {
   return [q, lo, hi].map((x) => Math.min(1, Math.max(0, x)).toFixed(6)).join(', ');
 };
 
+/** A cohort named by a fine-tune run's lineage selects that run's model (or its base) by id. */
+async function resolveLineage(client: ClickHouseClient, project: string, cohort: Cohort): Promise<Cohort> {
+  const run = cohort.fineTune ?? cohort.fineTuneBase;
+  if (run === undefined) return cohort;
+  const lineage = await fineTuneLineage(client, project, run);
+  return { ...cohort, model: cohort.fineTune !== undefined ? lineage.resultModel : lineage.baseModel };
+}
+
 /** Compares cohort B with cohort A on every metric; see Comparison. */
 export async function compareCohorts(
   client: ClickHouseClient,
@@ -188,6 +205,8 @@ export async function compareCohorts(
   b: Cohort,
   options: CompareOptions = compareOptionsSchema.parse({}),
 ): Promise<Comparison> {
+  a = await resolveLineage(client, project, a);
+  b = await resolveLineage(client, project, b);
   const params: Record<string, unknown> = { project };
   const src = source(a, b, params);
   const [counts] = await queryRows<Counts>(
@@ -630,7 +649,10 @@ function joinAnd(parts: string[]): string {
     : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
-/** Parses a cohort given as `key=value,key=value` (CLI): prompt, version, model, provider, service, tag.<k>, from, to. */
+/**
+ * Parses a cohort given as `key=value,key=value` (CLI): prompt, version, model, provider, service,
+ * finetune (the run's model), finetune-base (its base model), tag.<k>, from, to.
+ */
 export function parseCohortSpec(spec: string, defaults: { from: number; to: number }): Cohort {
   const out: Record<string, unknown> = { from: defaults.from, to: defaults.to };
   const keys: Record<string, string> = {
@@ -639,6 +661,8 @@ export function parseCohortSpec(spec: string, defaults: { from: number; to: numb
     model: 'model',
     provider: 'provider',
     service: 'service',
+    finetune: 'fineTune',
+    'finetune-base': 'fineTuneBase',
   };
   for (const part of spec
     .split(',')
@@ -658,7 +682,7 @@ export function parseCohortSpec(spec: string, defaults: { from: number; to: numb
     } else
       throw new LlmwatchError(
         'usage',
-        `cohort: unknown key ${key} (use prompt, version, model, provider, service, tag.<key>, from, to)`,
+        `cohort: unknown key ${key} (use prompt, version, model, provider, service, finetune, finetune-base, tag.<key>, from, to)`,
       );
   }
   const parsed = cohortSchema.safeParse(out);

@@ -9,7 +9,10 @@ import { textSketch } from '../enrich/features.js';
 import { openClickHouse, queryRows } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations/index.js';
 import { createDataset, datasetCreateSchema, listDatasets, showDataset, splitOf } from './create.js';
+import { compareCohorts } from '../compare/compare.js';
+import { insertSyntheticCohort } from '../compare/seed.js';
 import { exportDataset, formatItem } from './export.js';
+import { fineTuneRunSchema, listFineTunes, registerFineTune } from './finetune.js';
 
 const T0 = Date.parse('2026-11-20T10:00:00Z');
 const RANGE = { from: T0 - 1000, to: T0 + 3_600_000 };
@@ -159,6 +162,70 @@ describe('datasets curated from production calls', () => {
         if (format === 'hf') expect(first).toHaveProperty('split');
       }
     }
+  });
+
+  it('registers a fine-tune run on a dataset version and compares its model with its base by name', async () => {
+    const run = await registerFineTune(
+      client,
+      'p',
+      fineTuneRunSchema.parse({
+        name: 'support-ft-1',
+        dataset: 'support-answers',
+        datasetVersion: 1,
+        baseModel: 'gpt-4o',
+        resultModel: 'ft:gpt-4o-mini-2024-07-18:acme::support1',
+        hyperparameters: { n_epochs: 3 },
+        trainingCostUsd: 4.2,
+      }),
+    );
+    expect(run).toMatchObject({ datasetVersion: 1, hyperparameters: { n_epochs: 3 }, trainingCostUsd: 4.2 });
+    expect(run.datasetHash).toBe((await showDataset(client, 'p', 'support-answers', 1)).hash);
+    expect((await listFineTunes(client, 'p')).map((r) => r.name)).toEqual(['support-ft-1']);
+    await expect(
+      registerFineTune(
+        client,
+        'p',
+        fineTuneRunSchema.parse({ name: 'x', dataset: 'nope', baseModel: 'a', resultModel: 'b' }),
+      ),
+    ).rejects.toThrow(/no dataset nope/);
+
+    const common = {
+      project: 'p',
+      calls: 300,
+      errorRate: 0.02,
+      outputTokens: 150,
+      scoreName: 'helpfulness',
+      startMs: T0,
+      promptName: 'ft',
+    };
+    await insertSyntheticCohort(client, {
+      ...common,
+      model: 'gpt-4o',
+      promptVersion: '1',
+      seed: 11,
+      costUsd: 0.01,
+      latencyMs: 1200,
+      score: 0.8,
+    });
+    await insertSyntheticCohort(client, {
+      ...common,
+      model: run.resultModel,
+      promptVersion: '1',
+      seed: 12,
+      costUsd: 0.001,
+      latencyMs: 400,
+      score: 0.8,
+    });
+    const c = await compareCohorts(
+      client,
+      'p',
+      { ...RANGE, promptName: 'ft', fineTuneBase: 'support-ft-1' },
+      { ...RANGE, promptName: 'ft', fineTune: 'support-ft-1' },
+    );
+    expect(c.calls).toEqual({ a: 300, b: 300 });
+    expect(c.summary).toMatch(
+      /^B costs 9\d% less, is 6\d% faster.*helpfulness not worse than A by more than 0\.05/,
+    );
   });
 
   it('formats Anthropic turns so roles alternate', () => {

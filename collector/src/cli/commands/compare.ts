@@ -105,7 +105,7 @@ export function register(program: Command): void {
     )
     .requiredOption(
       '--a <cohort>',
-      'cohort A as key=value,…: prompt, version, model, provider, service, tag.<key>, from, to',
+      'cohort A as key=value,…: prompt, version, model, provider, service, finetune, finetune-base, tag.<key>, from, to',
     )
     .requiredOption('--b <cohort>', 'cohort B, same keys (unset keys are not filtered)')
     .option('--from <iso>', 'start of both cohorts unless they set their own (default: 7 days before --to)')

@@ -34,5 +34,23 @@ export const datasetsSchema: Migration = {
       Messages String CODEC(ZSTD(3))
     ) ENGINE = ${engine(ctx, 'MergeTree')}
     ORDER BY (ProjectId, Dataset, Version, Split, Position)`,
+
+    // Fine-tune runs: dataset version → base model → resulting model id (OpenAI ft: id, LoRA
+    // adapter name served by vLLM or any OpenAI-compatible server), so traffic on that model id
+    // can be compared with its base by the run's name.
+    `CREATE TABLE IF NOT EXISTS finetune_runs${onCluster(ctx)} (
+      ProjectId LowCardinality(String),
+      Name String,
+      DatasetName String,
+      DatasetVersion UInt32,
+      DatasetHash String,
+      BaseModel String,
+      ResultModel String,
+      Provider LowCardinality(String),
+      Hyperparameters String,
+      TrainingCostUsd Nullable(Float64),
+      CreatedAt DateTime64(3) DEFAULT now64(3)
+    ) ENGINE = ${engine(ctx, 'ReplacingMergeTree', ['CreatedAt'])}
+    ORDER BY (ProjectId, Name)`,
   ],
 };

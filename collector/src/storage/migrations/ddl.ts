@@ -66,6 +66,7 @@ export const SHARDING_KEYS: Record<string, string> = {
   eval_spend: 'cityHash64(ProjectId, Evaluator)',
   datasets: 'cityHash64(ProjectId, Name)',
   dataset_items: 'cityHash64(ProjectId, Dataset)',
+  finetune_runs: 'cityHash64(ProjectId, Name)',
 };
 
 const CREATE_TABLE = /^(\s*CREATE TABLE IF NOT EXISTS )(\w+)( ON CLUSTER '[^']+')/;
