@@ -149,6 +149,8 @@ export class EventJoiner {
         trace: c.traceId,
         span: c.spanId,
       },
+      // On by default in recent ClickHouse; explicit for servers where it is still opt-in.
+      clickhouse_settings: { enable_lightweight_update: 1 },
     });
   }
 }
