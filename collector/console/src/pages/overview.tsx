@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { api, type AlertListItem, type CallFilter, type Group, type Overview } from '../api.js';
 import { TimeChart } from '../charts.js';
 import { Badge, Empty, RangePicker, Status, rangeOf, statusTone } from '../components.js';
@@ -126,30 +127,33 @@ export function OverviewPage(props: { route: Route }) {
         </p>
       )}
       <Status loaded={overview} what="the overview" />
-      {overview.state === 'ready' && <OverviewBody data={overview.data} />}
-      <section class="panel" data-testid="open-alerts">
-        <h2>Open alerts</h2>
-        <Status loaded={alerts} what="alerts" />
-        {alerts.state === 'ready' &&
-          (alerts.data.alerts.length === 0 ? (
-            <Empty>No alert is firing.</Empty>
-          ) : (
-            <ul class="alert-list">
-              {alerts.data.alerts.map((a) => (
-                <li key={a.id}>
-                  <Badge tone={statusTone(a.severity)}>{a.severity}</Badge>{' '}
-                  <a href={href(`alerts/${a.id}`)}>{a.message}</a>{' '}
-                  <span class="muted">firing since {fmtTime(a.firstFiredAt, false)}</span>
-                </li>
+      {overview.state === 'ready' && (
+        <OverviewBody data={overview.data}>
+          <section class="panel" data-testid="open-alerts">
+            <h2>Open alerts</h2>
+            <Status loaded={alerts} what="alerts" />
+            {alerts.state === 'ready' &&
+              (alerts.data.alerts.length === 0 ? (
+                <Empty>No alert is firing.</Empty>
+              ) : (
+                <ul class="alert-list">
+                  {alerts.data.alerts.map((a) => (
+                    <li key={a.id}>
+                      <Badge tone={statusTone(a.severity)}>{a.severity}</Badge>{' '}
+                      <a href={href(`alerts/${a.id}`)}>{a.message}</a>{' '}
+                      <span class="muted">firing since {fmtTime(a.firstFiredAt, false)}</span>
+                    </li>
+                  ))}
+                </ul>
               ))}
-            </ul>
-          ))}
-      </section>
+          </section>
+        </OverviewBody>
+      )}
     </main>
   );
 }
 
-function OverviewBody(props: { data: Overview }) {
+function OverviewBody(props: { data: Overview; children: ComponentChildren }) {
   const { data } = props;
   const t = data.totals;
   const times = data.series.map((p) => p.time);
@@ -195,6 +199,8 @@ function OverviewBody(props: { data: Overview }) {
         />
         <Kpi testId="kpi-pii" label="Calls with PII" value={fmtInt(t.piiCalls)} raw={t.piiCalls} />
       </div>
+      {/* Open alerts come before the charts: an incident is the first thing to see. */}
+      {props.children}
       <div class="charts">
         <TimeChart
           testId="chart-calls"
