@@ -128,11 +128,32 @@ describe('model matching', () => {
     ['gpt-5o', null],
     ['o3-deep-research', null],
     ['text-embedding-3', null],
-    // Fine-tunes bill differently from their base model: config overrides price them.
+    // Fine-tunes bill differently from their base model: never the base's entry (see below).
     ['ft:gpt-4o-mini-2024-07-18:acme::abc123', null],
   ];
   it.each(cases)('%s → %s', (id, expected) => {
     expect(findPrice(id)?.model ?? null).toBe(expected);
+  });
+
+  it('prices OpenAI fine-tuned ids at the fine-tuned rates of their base, not the base rates', () => {
+    const ft = (model: string) =>
+      priceCall({
+        provider: 'openai',
+        model,
+        inputTokens: 1_000_000,
+        outputTokens: 1_000_000,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+      });
+    // gpt-4o-mini: $0.30 in + $1.20 out per 1M fine-tuned (base: $0.15 + $0.60).
+    expect(ft('ft:gpt-4o-mini-2024-07-18:acme::abc123')).toEqual({
+      costUsd: 1.5,
+      priceVersion: PRICE_VERSION,
+      known: true,
+    });
+    expect(ft('ft:gpt-4o-2024-08-06:acme:support:xyz').costUsd).toBe(18.75);
+    expect(ft('ft:davinci-002:acme::old').costUsd).toBeNull();
   });
 
   it('canonicalizes host spellings', () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ModelMatcher } from './match.js';
-import { PRICES, PRICE_VERSION, type ModelPrice, type PriceEntry } from './table.js';
+import { FINE_TUNED_PRICES, PRICES, PRICE_VERSION, type ModelPrice, type PriceEntry } from './table.js';
 
 /** Token usage of one call, with GenAI semconv meaning (see LlmCall). */
 export interface PriceUsage {
@@ -61,6 +61,15 @@ export type PriceOverrides = z.infer<typeof priceOverridesSchema>;
 export type ModelPriceOverride = z.infer<typeof modelPriceSchema>;
 
 const OVERRIDE_VERSION = `${PRICE_VERSION}+config`;
+
+const fineTuned = new ModelMatcher<PriceEntry>(FINE_TUNED_PRICES.map((e) => [e.model, e] as const));
+const FINE_TUNE_ID = /^ft:([^:]+):/;
+
+/** The fine-tuned rates of an OpenAI `ft:<base>:…` id, or null (never the base model's price). */
+function fineTunedPrice(model: string): PriceEntry | null {
+  const base = FINE_TUNE_ID.exec(model.trim())?.[1];
+  return base ? fineTuned.match(base) : null;
+}
 
 const builtin = new ModelMatcher<PriceEntry>(
   PRICES.flatMap((e) => [[e.model, e] as const, ...(e.aliases ?? []).map((a) => [a, e] as const)]),
@@ -130,7 +139,7 @@ export function priceCall(usage: PriceUsage, overrides?: PriceOverrides): PriceR
     const o = lookupOverride(overrides, usage.model, usage.provider);
     if (o) return { costUsd: costOf(o, usage), priceVersion: OVERRIDE_VERSION, known: true };
   }
-  const entry = builtin.match(usage.model);
+  const entry = usage.model.startsWith('ft:') ? fineTunedPrice(usage.model) : builtin.match(usage.model);
   if (!entry) return { costUsd: null, priceVersion: PRICE_VERSION, known: false };
   return { costUsd: costOf(entry, usage), priceVersion: PRICE_VERSION, known: true };
 }

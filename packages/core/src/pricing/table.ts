@@ -208,3 +208,16 @@ export const PRICES: readonly PriceEntry[] = [
   { model: 'llama-3.3-70b-versatile', provider: 'groq', input: 0.59, output: 0.79 },
   { model: 'llama-3.1-8b-instant', provider: 'groq', input: 0.05, output: 0.08 },
 ];
+
+/**
+ * Inference on OpenAI fine-tuned models (`ft:<base>:<org>::<id>`) bills at their own published
+ * rates, keyed here by the base model the fine-tune was made from.
+ */
+export const FINE_TUNED_PRICES: readonly PriceEntry[] = [
+  { model: 'gpt-4.1', provider: 'openai', input: 3, cacheRead: 0.75, output: 12 },
+  { model: 'gpt-4.1-mini', provider: 'openai', input: 0.8, cacheRead: 0.2, output: 3.2 },
+  { model: 'gpt-4.1-nano', provider: 'openai', input: 0.2, cacheRead: 0.05, output: 0.8 },
+  { model: 'gpt-4o', provider: 'openai', input: 3.75, cacheRead: 1.875, output: 15 },
+  { model: 'gpt-4o-mini', provider: 'openai', input: 0.3, cacheRead: 0.15, output: 1.2 },
+  { model: 'gpt-3.5-turbo', provider: 'openai', input: 3, output: 6 },
+];
