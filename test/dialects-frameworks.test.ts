@@ -41,7 +41,9 @@ beforeAll(async () => {
   e2e = await startE2eCollector('frameworks');
   provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': SERVICE }),
-    spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${e2e.collector.url}/v1/traces` }))],
+    spanProcessors: [
+      new SimpleSpanProcessor(new OTLPTraceExporter({ url: `${e2e.collector.url}/v1/traces` })),
+    ],
   });
   const langchain = new LangChainInstrumentation({ tracerProvider: provider });
   langchain.manuallyInstrument(callbackManager);
@@ -189,7 +191,8 @@ describe('LangChain.js through OpenInference', () => {
   it('stream: content and usage of a streamed reply', async () => {
     fake.script(STREAM_REPLY);
     let text = '';
-    for await (const chunk of await chat().stream('Capital of France, in a sentence?')) text += String(chunk.content);
+    for await (const chunk of await chat().stream('Capital of France, in a sentence?'))
+      text += String(chunk.content);
     expect(text).toBe(STREAM_REPLY.content);
     const row = await storedCall('InputTokens = {n:UInt32} AND Dialect = {d:String}', {
       n: STREAM_REPLY.usage!.inputTokens,

@@ -152,7 +152,11 @@ describe('contrib @opentelemetry/instrumentation-openai → spans + GenAI events
       InputTokens: STREAM_REPLY.usage!.inputTokens,
       OutputTokens: STREAM_REPLY.usage!.outputTokens,
       OutputContent: JSON.stringify([
-        { role: 'assistant', parts: [{ type: 'text', content: STREAM_REPLY.content }], finish_reason: 'stop' },
+        {
+          role: 'assistant',
+          parts: [{ type: 'text', content: STREAM_REPLY.content }],
+          finish_reason: 'stop',
+        },
       ]),
       InputContent: CHAT_EXPECTED.inputContent,
     });
@@ -175,10 +179,19 @@ describe('contrib @opentelemetry/instrumentation-openai → spans + GenAI events
     const res = await fetch(`${e2e.collector.url}/api/genai-metrics?service=${SERVICE}`);
     expect(res.status).toBe(200);
     const { metrics: rows } = (await res.json()) as {
-      metrics: { metric: string; tokenType: string; count: number; sum: number; model: string; provider: string }[];
+      metrics: {
+        metric: string;
+        tokenType: string;
+        count: number;
+        sum: number;
+        model: string;
+        provider: string;
+      }[];
     };
     const tokens = (type: string) =>
-      rows.filter((r) => r.metric === 'gen_ai.client.token.usage' && r.tokenType === type).reduce((n, r) => n + r.sum, 0);
+      rows
+        .filter((r) => r.metric === 'gen_ai.client.token.usage' && r.tokenType === type)
+        .reduce((n, r) => n + r.sum, 0);
     expect(tokens('input')).toBe(CHAT_EXPECTED.inputTokens + STREAM_REPLY.usage!.inputTokens!);
     expect(tokens('output')).toBe(CHAT_EXPECTED.outputTokens + STREAM_REPLY.usage!.outputTokens!);
     const durations = rows.filter((r) => r.metric === 'gen_ai.client.operation.duration');

@@ -7,11 +7,7 @@ import { OTLPMetricExporter as MetricsProtoExporter } from '@opentelemetry/expor
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import {
-  AggregationType,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationType, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startE2eCollector, type E2eCollector } from './helpers/collector.js';
@@ -118,7 +114,12 @@ describe('OTLP logs', () => {
     });
     expect(partial.status).toBe(200);
     expect(await partial.json()).toMatchObject({ partialSuccess: { rejectedLogRecords: 1 } });
-    const rows = await waitForRows(e2e.collector, `SELECT Body FROM otel_logs WHERE Body = 'kept-next-to-a-bad-one'`, {}, 1);
+    const rows = await waitForRows(
+      e2e.collector,
+      `SELECT Body FROM otel_logs WHERE Body = 'kept-next-to-a-bad-one'`,
+      {},
+      1,
+    );
     expect(rows).toHaveLength(1);
   });
 });
@@ -168,8 +169,20 @@ describe('OTLP metrics', () => {
         2,
       );
       expect(sums).toEqual([
-        { MetricName: 'app.inflight', Value: -2, IsMonotonic: false, AggregationTemporality: 2, Attributes: {} },
-        { MetricName: 'app.requests', Value: 3, IsMonotonic: true, AggregationTemporality: 2, Attributes: { route: '/a' } },
+        {
+          MetricName: 'app.inflight',
+          Value: -2,
+          IsMonotonic: false,
+          AggregationTemporality: 2,
+          Attributes: {},
+        },
+        {
+          MetricName: 'app.requests',
+          Value: 3,
+          IsMonotonic: true,
+          AggregationTemporality: 2,
+          Attributes: { route: '/a' },
+        },
       ]);
       const gauges = await waitForRows(
         e2e.collector,
@@ -287,7 +300,11 @@ describe('GenAI events joined to calls', () => {
     const logger = provider.getLogger('plain-genai');
     const ctx = trace.setSpan(context.active(), span);
     logger.emit({ context: ctx, eventName: 'gen_ai.system.message', body: { content: 'You are terse.' } });
-    logger.emit({ context: ctx, eventName: 'gen_ai.user.message', body: { content: `Capital of France? Mail ${EMAIL}` } });
+    logger.emit({
+      context: ctx,
+      eventName: 'gen_ai.user.message',
+      body: { content: `Capital of France? Mail ${EMAIL}` },
+    });
     logger.emit({
       context: ctx,
       eventName: 'gen_ai.choice',
@@ -299,8 +316,12 @@ describe('GenAI events joined to calls', () => {
 
   const EXPECTED = {
     systemContent: [{ type: 'text', content: 'You are terse.' }],
-    inputContent: [{ role: 'user', parts: [{ type: 'text', content: 'Capital of France? Mail [REDACTED:email]' }] }],
-    outputContent: [{ role: 'assistant', parts: [{ type: 'text', content: 'Paris.' }], finish_reason: 'stop' }],
+    inputContent: [
+      { role: 'user', parts: [{ type: 'text', content: 'Capital of France? Mail [REDACTED:email]' }] },
+    ],
+    outputContent: [
+      { role: 'assistant', parts: [{ type: 'text', content: 'Paris.' }], finish_reason: 'stop' },
+    ],
   };
 
   async function storedCall(spanId: string): Promise<Record<string, string>> {
@@ -329,7 +350,12 @@ describe('GenAI events joined to calls', () => {
     const spanId = span.spanContext().spanId;
     await emitMessageEvents(span, log);
     expect(log).toEqual({ codes: [0, 0, 0], errors: [] });
-    await waitForRows(e2e.collector, `SELECT 1 FROM genai_events WHERE SpanId = {spanId:String}`, { spanId }, 3);
+    await waitForRows(
+      e2e.collector,
+      `SELECT 1 FROM genai_events WHERE SpanId = {spanId:String}`,
+      { spanId },
+      3,
+    );
 
     span.end();
     await provider.forceFlush();
@@ -367,7 +393,9 @@ describe('GenAI events joined to calls', () => {
       { spanId },
       1,
     );
-    expect(redacted).toEqual([{ Body: JSON.stringify({ content: 'Capital of France? Mail [REDACTED:email]' }) }]);
+    expect(redacted).toEqual([
+      { Body: JSON.stringify({ content: 'Capital of France? Mail [REDACTED:email]' }) },
+    ]);
   });
 });
 

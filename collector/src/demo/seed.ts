@@ -380,7 +380,11 @@ export function seedTraffic(options: SeedOptions): SeedRows {
 const METRIC_STEP_MS = 600_000;
 
 /** Cumulative gen_ai.client.* histogram points of the seeded calls (bucket counts left out). */
-function genaiMetricPoints(calls: Record<string, unknown>[], start: number, end: number): Record<string, unknown>[] {
+function genaiMetricPoints(
+  calls: Record<string, unknown>[],
+  start: number,
+  end: number,
+): Record<string, unknown>[] {
   interface Series {
     base: Record<string, unknown>;
     attributes: Record<string, string>;
@@ -404,8 +408,18 @@ function genaiMetricPoints(calls: Record<string, unknown>[], start: number, end:
       };
       const kinds: [string, string, Record<string, string>, (c: Record<string, unknown>) => number][] = [
         ['gen_ai.client.operation.duration', 's', common, (c) => Number(c.LatencyMs) / 1000],
-        ['gen_ai.client.token.usage', '{token}', { ...common, 'gen_ai.token.type': 'input' }, (c) => Number(c.InputTokens)],
-        ['gen_ai.client.token.usage', '{token}', { ...common, 'gen_ai.token.type': 'output' }, (c) => Number(c.OutputTokens)],
+        [
+          'gen_ai.client.token.usage',
+          '{token}',
+          { ...common, 'gen_ai.token.type': 'input' },
+          (c) => Number(c.InputTokens),
+        ],
+        [
+          'gen_ai.client.token.usage',
+          '{token}',
+          { ...common, 'gen_ai.token.type': 'output' },
+          (c) => Number(c.OutputTokens),
+        ],
       ];
       for (const [name, unit, attributes, value] of kinds) {
         const key = `${String(call.ProjectId)}|${String(call.ServiceName)}|${name}|${JSON.stringify(attributes)}`;

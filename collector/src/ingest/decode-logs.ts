@@ -132,7 +132,8 @@ export class Rejects<T> {
   done(): ItemsDecodeResult<T> {
     const r = this.result;
     if (r.rejected > 0) {
-      const more = r.rejected > this.messages.length ? ` (and ${r.rejected - this.messages.length} more)` : '';
+      const more =
+        r.rejected > this.messages.length ? ` (and ${r.rejected - this.messages.length} more)` : '';
       r.errorMessage = `${r.rejected} ${this.noun}(s) rejected: ${this.messages.join('; ')}${more}`;
     }
     return r;
@@ -140,7 +141,11 @@ export class Rejects<T> {
 }
 
 /** Resource and scope of one resource/scope block, walked under the first item's budget. */
-export function originOf(rs: Record<string, unknown>, ss: Record<string, unknown>, st: WalkState): DecodedOrigin {
+export function originOf(
+  rs: Record<string, unknown>,
+  ss: Record<string, unknown>,
+  st: WalkState,
+): DecodedOrigin {
   const resource = isObj(rs.resource) ? rs.resource : {};
   const scope = isObj(ss.scope) ? ss.scope : {};
   const str = (v: unknown): string => (typeof v === 'string' ? clean(v, st) : '');
@@ -188,7 +193,10 @@ export function decodeLogs(encoding: 'protobuf' | 'json', body: Uint8Array, limi
         }
         const traceId = idText(raw.traceId);
         const spanId = idText(raw.spanId);
-        if (typeof traceId !== 'string' || (traceId !== '' && (!HEX32.test(traceId) || /^0+$/.test(traceId)))) {
+        if (
+          typeof traceId !== 'string' ||
+          (traceId !== '' && (!HEX32.test(traceId) || /^0+$/.test(traceId)))
+        ) {
           out.reject('invalid_trace_id', `${where}.traceId: must be 16 bytes (32 hex chars) or empty`);
           continue;
         }

@@ -1,6 +1,13 @@
 import type { Attributes } from '@llmwatch/core';
 import { attributes, clean, idText, intValue, isObj, list, type WalkState } from './decode.js';
-import { Rejects, decodeEnvelope, originOf, timeOf, type DecodedOrigin, type ItemsDecodeResult } from './decode-logs.js';
+import {
+  Rejects,
+  decodeEnvelope,
+  originOf,
+  timeOf,
+  type DecodedOrigin,
+  type ItemsDecodeResult,
+} from './decode-logs.js';
 import type { IngestLimits } from './limits.js';
 
 /**
@@ -35,7 +42,13 @@ export type Count = number | string;
 
 export type DecodedDataPoint = PointBase &
   (
-    | { kind: 'sum'; value: number; exemplars: Exemplar[]; aggregationTemporality: number; isMonotonic: boolean }
+    | {
+        kind: 'sum';
+        value: number;
+        exemplars: Exemplar[];
+        aggregationTemporality: number;
+        isMonotonic: boolean;
+      }
     | { kind: 'gauge'; value: number; exemplars: Exemplar[] }
     | {
         kind: 'histogram';

@@ -111,7 +111,10 @@ export class EventJoiner {
     this.running = this.joinOnce()
       .then(() => undefined)
       .catch((error: unknown) => {
-        this.opts.logger.warn({ err: clickhouseErrorSummary(error) }, 'joining GenAI events failed; will retry');
+        this.opts.logger.warn(
+          { err: clickhouseErrorSummary(error) },
+          'joining GenAI events failed; will retry',
+        );
       })
       .finally(() => {
         this.running = undefined;

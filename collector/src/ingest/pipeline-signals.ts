@@ -42,22 +42,19 @@ export function runLogsPipeline(
   let stageErrors = 0;
   let genaiEvents = 0;
   for (const decoded of records) {
-    let record = decoded;
+    let record: DecodedLogRecord;
     try {
       const policed = stages.applyPiiPolicyToRecord(decoded);
       record = { ...decoded, body: policed.body, attributes: policed.attributes };
       for (const finding of policed.findings) {
         rows.pii_findings.push(
-          piiRow(
-            projectId,
-            { ...record, startTimeUnixNano: record.timeUnixNano },
-            null,
-            finding,
-          ),
+          piiRow(projectId, { ...record, startTimeUnixNano: record.timeUnixNano }, null, finding),
         );
       }
       if (isGenAiEvent(record)) {
-        rows.genai_events.push(genaiEventRow(projectId, record, eventAttributes(record.body, record.attributes)));
+        rows.genai_events.push(
+          genaiEventRow(projectId, record, eventAttributes(record.body, record.attributes)),
+        );
         genaiEvents++;
       }
     } catch {

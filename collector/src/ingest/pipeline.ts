@@ -36,11 +36,11 @@ export interface PipelineStages {
   ): { call: LlmCall | null; span: DecodedSpan; findings: PiiFindingRow[] };
   computeFeatures(call: LlmCall): CallFeatures;
   /** The same policy over a log record's body and attributes (GenAI events carry content). */
-  applyPiiPolicyToRecord(record: {
-    eventName: string;
+  applyPiiPolicyToRecord(record: { eventName: string; body: AttributeValue; attributes: Attributes }): {
     body: AttributeValue;
     attributes: Attributes;
-  }): { body: AttributeValue; attributes: Attributes; findings: PiiFindingRow[] };
+    findings: PiiFindingRow[];
+  };
 }
 
 export interface PipelineResult {

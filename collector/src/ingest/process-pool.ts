@@ -91,7 +91,12 @@ export function workerPool(
   for (let i = 0; i < size; i++) slots.push(spawnSlot(i));
 
   return {
-    run(signal: Signal, encoding: WireEncoding, body: Uint8Array, projectId: string): Promise<ProcessedExport> {
+    run(
+      signal: Signal,
+      encoding: WireEncoding,
+      body: Uint8Array,
+      projectId: string,
+    ): Promise<ProcessedExport> {
       if (closed) return Promise.reject(new Error('ingest workers are closed'));
       // Least busy live worker: exports differ a lot in size.
       let slot: Slot | undefined;

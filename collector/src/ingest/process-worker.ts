@@ -19,7 +19,14 @@ if (!port) throw new Error('process-worker must run in a worker thread');
 
 port.on('message', (job: Job) => {
   try {
-    const result = processExport(job.signal, job.encoding, job.body, job.projectId, config.ingest.limits, stages);
+    const result = processExport(
+      job.signal,
+      job.encoding,
+      job.body,
+      job.projectId,
+      config.ingest.limits,
+      stages,
+    );
     // Only buffers that own their whole memory move; small ones live in Node's shared pool, which
     // must never be detached, and are copied instead.
     const transfer = Object.values(result.blocks)

@@ -10,7 +10,13 @@ import {
   ExportMetricsServiceResponse,
   ExportTraceServiceResponse,
 } from './otlp-proto.js';
-import { SIGNALS, type ExportProcessor, type ProcessedExport, type Signal, type WireEncoding } from './process.js';
+import {
+  SIGNALS,
+  type ExportProcessor,
+  type ProcessedExport,
+  type Signal,
+  type WireEncoding,
+} from './process.js';
 import type { EventJoiner } from './event-join.js';
 import type { Spool } from './spool.js';
 import type { IngestWriter } from './writer.js';

@@ -40,7 +40,16 @@ describe('spool records across signals', () => {
     rows.otel_logs.push('{"log":1}', '{"log":2}');
     rows.otel_metrics_sum.push('{"point":1}');
     rows.genai_events.push('{"event":1}');
-    const data = decodeSegment(Buffer.concat([encodeRecord(rows), threeTableRecord([[1, '{"span":1}\n'], [0, ''], [0, '']])]));
+    const data = decodeSegment(
+      Buffer.concat([
+        encodeRecord(rows),
+        threeTableRecord([
+          [1, '{"span":1}\n'],
+          [0, ''],
+          [0, ''],
+        ]),
+      ]),
+    );
     expect(data.records).toBe(2);
     // genai_events rows are derived from log records: not counted twice.
     expect(data.spans).toBe(4);

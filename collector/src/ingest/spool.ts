@@ -392,7 +392,9 @@ export class Spool {
       fh,
       createdAt: Date.now(),
       broken: false,
-      parts: Object.fromEntries(TABLES.map((t) => [t, { rows: 0, parts: [] }])) as unknown as OpenSegment['parts'],
+      parts: Object.fromEntries(
+        TABLES.map((t) => [t, { rows: 0, parts: [] }]),
+      ) as unknown as OpenSegment['parts'],
       textBytes: 0,
     };
     return this.current;

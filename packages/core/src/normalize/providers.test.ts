@@ -30,13 +30,21 @@ describe('provider identity', () => {
       span({
         'openinference.span.kind': 'LLM',
         'llm.model_name': 'gpt-4o-mini',
-        metadata: JSON.stringify({ ls_provider: 'openai', ls_model_name: 'gpt-4o-mini', ls_model_type: 'chat' }),
+        metadata: JSON.stringify({
+          ls_provider: 'openai',
+          ls_model_name: 'gpt-4o-mini',
+          ls_model_type: 'chat',
+        }),
       }),
       'p',
     );
     expect(call?.provider).toBe('openai');
     const azure = normalizeSpan(
-      span({ 'openinference.span.kind': 'LLM', 'llm.model_name': 'gpt-4o', metadata: '{"ls_provider":"azure"}' }),
+      span({
+        'openinference.span.kind': 'LLM',
+        'llm.model_name': 'gpt-4o',
+        metadata: '{"ls_provider":"azure"}',
+      }),
       'p',
     );
     expect(azure?.provider).toBe('azure.ai.openai');
@@ -57,9 +65,18 @@ describe('provider identity', () => {
 
   it('infers the provider from server.address, then from the model family', () => {
     const base = { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 3 };
-    expect(normalizeSpan(span({ ...base, 'gen_ai.request.model': 'my-deployment', 'server.address': 'acme.openai.azure.com' }), 'p')?.provider).toBe('azure.ai.openai');
-    expect(normalizeSpan(span({ ...base, 'gen_ai.request.model': 'claude-sonnet-4-5' }), 'p')?.provider).toBe('anthropic');
-    expect(normalizeSpan(span({ ...base, 'gen_ai.response.model': 'gpt-4o-mini-2024-07-18' }), 'p')?.provider).toBe('openai');
+    expect(
+      normalizeSpan(
+        span({ ...base, 'gen_ai.request.model': 'my-deployment', 'server.address': 'acme.openai.azure.com' }),
+        'p',
+      )?.provider,
+    ).toBe('azure.ai.openai');
+    expect(normalizeSpan(span({ ...base, 'gen_ai.request.model': 'claude-sonnet-4-5' }), 'p')?.provider).toBe(
+      'anthropic',
+    );
+    expect(
+      normalizeSpan(span({ ...base, 'gen_ai.response.model': 'gpt-4o-mini-2024-07-18' }), 'p')?.provider,
+    ).toBe('openai');
     // Open models are served by many hosts: no guess.
     expect(normalizeSpan(span({ ...base, 'gen_ai.request.model': 'llama-3.1-8b' }), 'p')?.provider).toBe('');
   });
