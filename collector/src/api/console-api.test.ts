@@ -257,5 +257,6 @@ describe('console API: overview, call, trace and alert detail', () => {
     expect(script.headers.get('content-type')).toMatch(/javascript/);
     expect((await script.text()).length).toBeGreaterThan(1000);
     expect((await fetch(`${collector.url}/console/nope.js`)).status).toBe(404);
+    expect((await fetch(`${collector.url}/console/..%2Fpackage.json`)).status).toBe(404);
   });
 });

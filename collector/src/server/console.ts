@@ -84,7 +84,8 @@ export function createConsoleRouter(): Router {
   router.get(['/', '/index.html'], serve('index.html'));
   router.get('/console/:file', (req, res) => {
     const file = req.params.file;
-    if (!/^[\w.-]+$/.test(file)) throw new LlmwatchError('not_found', 'no such console file');
+    // Plain asset names only: never a path, never `..`.
+    if (!/^[\w-]+\.(?:js|css|svg)$/.test(file)) throw new LlmwatchError('not_found', 'no such console file');
     return serve(`console/${file}`)(req, res);
   });
   return router;
