@@ -34,7 +34,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   const client = await openClickHouse({ mode: 'embedded', dataDir: join(dir, 'data') }, 'admin');
   try {
     await migrate(client);
-    // Questions with an e-mail address each; one in ten repeats an earlier question exactly.
+    // Questions with an e-mail address each; one in ten repeats an earlier question exactly. Input
+    // sketches are random unit-length vectors per question, so only the repeats are duplicates.
     await client.command({
       query: `INSERT INTO llm_calls (ProjectId, Timestamp, TraceId, SpanId, Model, Status, PromptName, PromptVersion,
         InputContent, OutputContent, SystemContent, InputSketch)
@@ -45,7 +46,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
         concat('[{"role":"assistant","parts":[{"type":"text","content":"Thanks for asking about order ', toString(q * 7919 % 100000), '. Here is what to do next: ',
           repeat('check the status page and wait for the e-mail confirmation. ', 4), '"}]}]'),
         'You are a support agent for an online shop. Be brief and polite.',
-        arrayMap(i -> toFloat32(sin((q % 997 + 1) * (i + 1)) / 5.6), range(64))
+        arrayMap(i -> toFloat32(((cityHash64(q, i) % 2001) / 1000 - 1) / 4.6), range(64))
       FROM (SELECT number, if(number % 10 = 9, number - 9, number) AS q FROM numbers(${calls}))`,
     });
     const req = datasetCreateSchema.parse({

@@ -1,8 +1,12 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from '../storage/clickhouse.js';
 import type { ChatMessage } from './create.js';
 import { showDataset } from './create.js';
+
+/** Items per read: a few MB of JSON at most. */
+const EXPORT_PAGE = 2_000;
 
 export const EXPORT_FORMATS = ['openai', 'anthropic', 'hf'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -42,8 +46,8 @@ export function formatItem(
 }
 
 /**
- * Streams the items of a dataset version as JSONL to `out`, in their stored order, with at most
- * one ClickHouse block of rows in memory; `onProgress` gets the lines written so far.
+ * Streams the items of a dataset version as JSONL to `out`, in their stored order, a page at a
+ * time and waiting for `out` to drain; `onProgress` gets the lines written so far.
  */
 export async function exportDataset(
   client: ClickHouseClient,
@@ -59,22 +63,24 @@ export async function exportDataset(
       : req.split === 'train'
         ? manifest.counts.train
         : manifest.counts.validation;
-  const result = await client.query({
-    query: `SELECT ItemId, Split, Messages FROM dataset_items
-      WHERE ProjectId = {project:String} AND Dataset = {name:String} AND Version = {version:UInt32}
-        AND ({split:String} = 'all' OR Split = {split:String})
-      ORDER BY Position`,
-    query_params: { project, name: req.name, version: manifest.version, split: req.split },
-    format: 'JSONEachRow',
-  });
+  // Pages of positions rather than one streamed result: the embedded engine hands a query's whole
+  // result over at once, so this is what keeps memory flat at any size.
   let written = 0;
-  for await (const rows of result.stream<{ ItemId: string; Split: string; Messages: string }>()) {
-    for (const row of rows) {
-      const item = row.json();
-      const line = `${formatItem(req.format, JSON.parse(item.Messages) as ChatMessage[], item.ItemId, item.Split)}\n`;
-      if (!out.write(line)) await once(out, 'drain');
-      written++;
-    }
+  for (let from = 0; from < manifest.counts.items; from += EXPORT_PAGE) {
+    const rows = await queryRows<{ ItemId: string; Split: string; Messages: string }>(
+      client,
+      `SELECT ItemId, Split, Messages FROM dataset_items
+       WHERE ProjectId = {project:String} AND Dataset = {name:String} AND Version = {version:UInt32}
+         AND ({split:String} = 'all' OR Split = {split:String})
+         AND Position >= {from:UInt32} AND Position < {to:UInt32}
+       ORDER BY Position`,
+      { project, name: req.name, version: manifest.version, split: req.split, from, to: from + EXPORT_PAGE },
+    );
+    let chunk = '';
+    for (const item of rows)
+      chunk += `${formatItem(req.format, JSON.parse(item.Messages) as ChatMessage[], item.ItemId, item.Split)}\n`;
+    if (chunk && !out.write(chunk)) await once(out, 'drain');
+    written += rows.length;
     onProgress?.(written, total);
   }
   return { version: manifest.version, written, hash: manifest.hash };
