@@ -102,6 +102,7 @@ describe('GenAI semconv current (1.37+)', () => {
       responseId: 'chatcmpl-123',
       inputTokens: 1200,
       outputTokens: 300,
+      usageReported: true,
       cacheReadTokens: 1000,
       cacheWriteTokens: 0,
       reasoningTokens: 64,
