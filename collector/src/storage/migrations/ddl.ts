@@ -68,6 +68,8 @@ export const SHARDING_KEYS: Record<string, string> = {
   datasets: 'cityHash64(ProjectId, Name)',
   dataset_items: 'cityHash64(ProjectId, Dataset)',
   finetune_runs: 'cityHash64(ProjectId, Name)',
+  // One row per trace, replaced when rediagnosed: the same shard as the trace's spans, so FINAL dedups.
+  rag_diagnoses: 'cityHash64(TraceId)',
 };
 
 const CREATE_TABLE = /^(\s*CREATE TABLE IF NOT EXISTS )(\w+)( ON CLUSTER '[^']+')/;
