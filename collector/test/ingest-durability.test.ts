@@ -28,6 +28,8 @@ describe('durability', () => {
       'ingest:\n  batchMaxRows: 300\n  flushIntervalMs: 100\nlogging:\n  level: warn\n',
     );
 
+    // The first export starts the worker threads (seconds on a loaded machine): not part of the load.
+    expect((await postSpans(url, numberedSpans('7f', 1))).status).toBe(200);
     const acked: string[] = [];
     let next = 1;
     let stop = false;
