@@ -13,7 +13,7 @@ import {
 const KEY_A = 'key-project-alpha-limits';
 const KEY_B = 'key-project-beta-limits';
 // Long enough for a loaded test machine; the deadline itself is tested in receive.test.ts.
-const BODY_TIMEOUT_MS = 8_000;
+const BODY_TIMEOUT_MS = 20_000;
 const MiB = 1024 * 1024;
 const IN_FLIGHT_BYTES = 4 * MiB;
 
