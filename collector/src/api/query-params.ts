@@ -9,7 +9,11 @@ const MAX_INSTANT_MS = Date.UTC(2262, 3, 11);
 const RANGE_MESSAGE = 'must lie between 1970-01-01 and 2262-04-10';
 
 /** Epoch milliseconds as a JSON number (request bodies). */
-export const epochMsSchema = z.number().int().min(0, RANGE_MESSAGE).max(MAX_INSTANT_MS - 1, RANGE_MESSAGE);
+export const epochMsSchema = z
+  .number()
+  .int()
+  .min(0, RANGE_MESSAGE)
+  .max(MAX_INSTANT_MS - 1, RANGE_MESSAGE);
 
 /** A time bound: ISO 8601 or epoch milliseconds. */
 export const instantSchema = z

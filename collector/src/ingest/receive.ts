@@ -112,7 +112,13 @@ async function handleExport(
   hold: BodyHold,
 ): Promise<void> {
   const started = performance.now();
-  const body = await readBody(req, svc.maxBodyBytes, svc.maxDecompressedBytes, svc.limits.bodyTimeoutMs, hold);
+  const body = await readBody(
+    req,
+    svc.maxBodyBytes,
+    svc.maxDecompressedBytes,
+    svc.limits.bodyTimeoutMs,
+    hold,
+  );
   const decoded = await svc.processor.run(signal, encoding, body, svc.projectOf(res));
   countDecode(svc.metrics, decoded);
 
@@ -312,9 +318,13 @@ function collect(
         cleanup();
         stream.pause();
         reject(
-          new LlmwatchError('overloaded', 'too many export bytes in flight (ingest.limits.maxInFlightBytes); retry later', {
-            retryAfterSeconds: RETRY_AFTER_SECONDS,
-          }),
+          new LlmwatchError(
+            'overloaded',
+            'too many export bytes in flight (ingest.limits.maxInFlightBytes); retry later',
+            {
+              retryAfterSeconds: RETRY_AFTER_SECONDS,
+            },
+          ),
         );
         return;
       }

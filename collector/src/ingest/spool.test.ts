@@ -78,7 +78,13 @@ describe('Spool', () => {
 
 describe('spool lock', () => {
   const spoolAt = (dir: string): Spool =>
-    new Spool({ dir, maxSegmentSpans: 10, maxSegmentAgeMs: 60_000, onSealed: () => undefined, logger: silentLogger });
+    new Spool({
+      dir,
+      maxSegmentSpans: 10,
+      maxSegmentAgeMs: 60_000,
+      onSealed: () => undefined,
+      logger: silentLogger,
+    });
 
   it('crash loop in containers: a lock naming our own pid from an earlier start (PID 1 after kill -9) is taken over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'llmwatch-spool-'));

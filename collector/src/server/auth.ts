@@ -91,7 +91,8 @@ export function metricsAccess(metrics: LlmwatchConfig['server']['metrics'], keys
   return (req, _res, next) => {
     if (!keys.open) {
       const key = bearerKey(req.headers.authorization);
-      if (!key) throw new LlmwatchError('unauthorized', 'missing Authorization: Bearer <project or metrics key>');
+      if (!key)
+        throw new LlmwatchError('unauthorized', 'missing Authorization: Bearer <project or metrics key>');
       if (keys.lookup(key) === undefined && metricsKey?.lookup(key) === undefined)
         throw new LlmwatchError('unauthorized', 'unknown API key');
     }
