@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
 import { fineTuneLineage } from '../datasets/finetune.js';
 import { queryRows } from '../storage/clickhouse.js';
-import { callsNeeded, differenceFromCis, holm, nonInferiorityP, quantileCiLevels } from './stats.js';
+import {
+  callsNeeded,
+  differenceFromCis,
+  holm,
+  nonInferiorityP,
+  quantileCiLevels,
+  welchTest,
+} from './stats.js';
 
 /**
  * Cohort comparison: is B better than A, on what, by how much, and how sure are we? Two cohorts of
@@ -182,6 +189,15 @@ interface ScoreRowOut {
   t: TTest;
 }
 
+/**
+ * Mann-Whitney U over both cohorts, or a NaN result when one has no values (ClickHouse refuses an
+ * empty sample, e.g. time to first token when a cohort never streamed).
+ */
+const rankTest = (nA: number, nB: number, args: string): string =>
+  nA > 0 && nB > 0
+    ? `mannWhitneyUTestIf('two-sided')(${args})`
+    : `CAST((nan, nan), 'Tuple(u_statistic Float64, p_value Float64)')`;
+
 const num = (x: unknown): number => (x === null || x === undefined ? Number.NaN : Number(x));
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
 const quantileLevels = (n: number, q: number) => {
@@ -235,18 +251,16 @@ export async function compareCohorts(
        countIf(idx = 1 AND CostUsd IS NOT NULL) AS costNA, countIf(idx = 0 AND CostUsd IS NOT NULL) AS costNB,
        avgIf(CostUsd, idx = 1 AND CostUsd IS NOT NULL) AS costA, avgIf(CostUsd, idx = 0 AND CostUsd IS NOT NULL) AS costB,
        varSampIf(CostUsd, idx = 1 AND CostUsd IS NOT NULL) AS costVarA, varSampIf(CostUsd, idx = 0 AND CostUsd IS NOT NULL) AS costVarB,
-       welchTTestIf(0.95)(ifNull(CostUsd, 0), idx, CostUsd IS NOT NULL) AS costT,
        avgIf(OutputTokens, idx = 1 AND ${ok}) AS outA, avgIf(OutputTokens, idx = 0 AND ${ok}) AS outB,
        varSampIf(toFloat64(OutputTokens), idx = 1 AND ${ok}) AS outVarA, varSampIf(toFloat64(OutputTokens), idx = 0 AND ${ok}) AS outVarB,
-       welchTTestIf(0.95)(toFloat64(OutputTokens), idx, ${ok}) AS outT,
        avgIf(LatencyMs, idx = 1 AND ${ok}) AS latMeanA, avgIf(LatencyMs, idx = 0 AND ${ok}) AS latMeanB,
        varSampIf(LatencyMs, idx = 1 AND ${ok}) AS latVarA, varSampIf(LatencyMs, idx = 0 AND ${ok}) AS latVarB,
        quantilesExactIf(${quantileLevels(c.okA, 0.5)}, ${quantileLevels(c.okA, 0.95)})(LatencyMs, idx = 1 AND ${ok}) AS latA,
        quantilesExactIf(${quantileLevels(c.okB, 0.5)}, ${quantileLevels(c.okB, 0.95)})(LatencyMs, idx = 0 AND ${ok}) AS latB,
-       mannWhitneyUTestIf('two-sided')(LatencyMs, idx, ${ok}) AS latU,
+       ${rankTest(c.okA, c.okB, `LatencyMs, idx, ${ok}`)} AS latU,
        quantilesExactIf(${quantileLevels(c.ttftA, 0.5)})(ifNull(TtftMs, 0), idx = 1 AND ${ttftOk}) AS ttftA,
        quantilesExactIf(${quantileLevels(c.ttftB, 0.5)})(ifNull(TtftMs, 0), idx = 0 AND ${ttftOk}) AS ttftB,
-       mannWhitneyUTestIf('two-sided')(ifNull(TtftMs, 0), idx, ${ttftOk}) AS ttftU
+       ${rankTest(c.ttftA, c.ttftB, `ifNull(TtftMs, 0), idx, ${ttftOk}`)} AS ttftU
      FROM (${src})`,
     params,
   );
@@ -274,8 +288,7 @@ export async function compareCohorts(
   const scores = await queryRows<ScoreRowOut>(
     client,
     `SELECT name, toUInt32(countIf(idx = 1)) AS nA, toUInt32(countIf(idx = 0)) AS nB,
-       avgIf(v, idx = 1) AS meanA, avgIf(v, idx = 0) AS meanB, varSampIf(v, idx = 1) AS varA, varSampIf(v, idx = 0) AS varB,
-       welchTTest(0.95)(v, idx) AS t
+       avgIf(v, idx = 1) AS meanA, avgIf(v, idx = 0) AS meanB, varSampIf(v, idx = 1) AS varA, varSampIf(v, idx = 0) AS varB
      FROM (
        SELECT Name AS name, k, idx, avg(Value) AS v
        FROM (${scoredIn('a', 1)} UNION ALL ${scoredIn('b', 0)})
@@ -284,7 +297,19 @@ export async function compareCohorts(
      GROUP BY name ORDER BY name`,
     { ...params, scoresFrom },
   );
-  return buildComparison(a, b, options, c, m!, scores);
+  const main = m!;
+  const sample = (mean: number, variance: number, n: number) => ({
+    mean: num(mean),
+    variance: num(variance),
+    n: num(n),
+  });
+  main.costT = welchTest(
+    sample(main.costA, main.costVarA, main.costNA),
+    sample(main.costB, main.costVarB, main.costNB),
+  );
+  main.outT = welchTest(sample(main.outA, main.outVarA, c.okA), sample(main.outB, main.outVarB, c.okB));
+  for (const s of scores) s.t = welchTest(sample(s.meanA, s.varA, s.nA), sample(s.meanB, s.varB, s.nB));
+  return buildComparison(a, b, options, c, main, scores);
 }
 
 /** Pure: the comparison from the aggregates (tested on its own with reference values). */
@@ -332,7 +357,7 @@ export function buildComparison(
         relative: finite(rel(num(av), num(bv)) ?? Number.NaN),
         ci: null,
       },
-      test: 'Welch t-test (ClickHouse welchTTest)',
+      test: 'Welch t-test (means and variances from ClickHouse avg/varSamp)',
       pValue: null,
       pAdjusted: null,
       verdict: 'insufficient',
@@ -508,7 +533,7 @@ export function buildComparison(
         relative: rel(num(s.meanA), num(s.meanB)),
         ci: null,
       },
-      test: 'Welch t-test (ClickHouse welchTTest); non-inferiority: one-sided Welch t against the margin',
+      test: 'Welch t-test (means and variances from ClickHouse avg/varSamp); non-inferiority: one-sided Welch t against the margin',
       pValue: null,
       pAdjusted: null,
       verdict: 'insufficient',

@@ -6,6 +6,7 @@ import {
   nonInferiorityP,
   quantileCiLevels,
   welchDf,
+  welchTest,
   zQuantile,
 } from './stats.js';
 
@@ -28,6 +29,27 @@ describe('compare statistics against reference values', () => {
     expect(welchDf(1, 10, 4, 20)).toBeCloseTo(27.98, 2);
     // Equal variances and sizes: 2(n − 1).
     expect(welchDf(0.03, 6, 0.03, 6)).toBeCloseTo(10, 10);
+  });
+
+  it("Welch's test matches ClickHouse's welchTTest(0.95) on the same samples", () => {
+    // SELECT welchTTest(0.95)(x, idx) FROM (SELECT number % 2 AS idx, idx + number % 7 AS x FROM numbers(100))
+    // = (t -2.509545939656127, p 0.013727906959071617, CI -1.826584362387813 .. -0.21341563761218685)
+    // for mean(idx 0) − mean(idx 1): idx 1 is A, idx 0 is B.
+    const stats = (idx: number) => {
+      const xs = Array.from({ length: 100 }, (_, n) => n)
+        .filter((n) => n % 2 === idx)
+        .map((n) => idx + (n % 7));
+      const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+      const variance = xs.reduce((s, x) => s + (x - mean) ** 2, 0) / (xs.length - 1);
+      return { mean, variance, n: xs.length };
+    };
+    const r = welchTest(stats(1), stats(0));
+    expect(r.t_statistic).toBeCloseTo(-2.509545939656127, 10);
+    expect(r.p_value).toBeCloseTo(0.013727906959071617, 8);
+    expect(r.confidence_interval_low).toBeCloseTo(-1.826584362387813, 6);
+    expect(r.confidence_interval_high).toBeCloseTo(-0.21341563761218685, 6);
+    // Two constant samples: no test (ClickHouse's welchTTest throws here).
+    expect(welchTest({ mean: 1, variance: 0, n: 10 }, { mean: 1, variance: 0, n: 10 }).p_value).toBeNaN();
   });
 
   it('non-inferiority p-value is the one-sided t tail: t(0.95, 10 df) = 1.812461 gives p = 0.05', () => {

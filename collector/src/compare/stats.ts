@@ -1,6 +1,7 @@
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantile from '@stdlib/stats-base-dists-t-quantile';
 
 /**
  * The few statistics `compare` computes in TypeScript, on top of what ClickHouse computes
@@ -37,6 +38,36 @@ export function welchDf(varA: number, nA: number, varB: number, nB: number): num
   const a = varA / nA;
   const b = varB / nB;
   return (a + b) ** 2 / (a ** 2 / (nA - 1) + b ** 2 / (nB - 1));
+}
+
+/**
+ * Welch's two-sample t-test of B − A from each sample's mean, variance and size (computed by
+ * ClickHouse: avg, varSamp, count). Same result as ClickHouse's welchTTest, which cannot be used
+ * directly because it throws when both samples are constant. NaN fields when undefined.
+ */
+export function welchTest(
+  a: { mean: number; variance: number; n: number },
+  b: { mean: number; variance: number; n: number },
+  confidence = 0.95,
+): {
+  t_statistic: number;
+  p_value: number;
+  confidence_interval_low: number;
+  confidence_interval_high: number;
+} {
+  const se = Math.sqrt(a.variance / a.n + b.variance / b.n);
+  if (!(a.n >= 2 && b.n >= 2 && se > 0))
+    return { t_statistic: NaN, p_value: NaN, confidence_interval_low: NaN, confidence_interval_high: NaN };
+  const diff = b.mean - a.mean;
+  const df = welchDf(a.variance, a.n, b.variance, b.n);
+  const t = diff / se;
+  const half = tQuantile(1 - (1 - confidence) / 2, df) * se;
+  return {
+    t_statistic: t,
+    p_value: 2 * (1 - tCdf(Math.abs(t), df)),
+    confidence_interval_low: diff - half,
+    confidence_interval_high: diff + half,
+  };
 }
 
 /**
