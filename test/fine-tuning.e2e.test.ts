@@ -119,18 +119,19 @@ describe('from production calls to a cheaper fine-tuned model', () => {
     });
     expect(scored.evaluators.find((e) => e.name === 'helpfulness')?.costUsd).toBeGreaterThan(0);
 
-    const manifest = await api<{ version: number; hash: string; counts: { items: number } }>(
-      '/api/datasets',
-      {
-        name: 'support-answers',
-        filters: {
-          from: started,
-          to: Date.now() + 1000,
-          promptName: 'answer',
-          minScores: { helpfulness: 0.5 },
-        },
+    const manifest = await api<{
+      version: number;
+      hash: string;
+      counts: { items: number; exactDuplicates: number; nearDuplicates: number };
+    }>('/api/datasets', {
+      name: 'support-answers',
+      filters: {
+        from: started,
+        to: Date.now() + 1000,
+        promptName: 'answer',
+        minScores: { helpfulness: 0.5 },
       },
-    );
+    });
     // Scores 8 and 9 of 10 → 0.78 and 0.89: every call qualifies; questions differing only in their
     // number (and a redacted address) may be near duplicates of each other.
     const { items, exactDuplicates, nearDuplicates } = manifest.counts;
