@@ -16,6 +16,7 @@ import type { RunningCollector } from '../server/collector.js';
 import { evaluationSchema, type EvaluationConfig } from './config.js';
 import { parseJudgeReply } from './judge.js';
 import { evaluateRange, type EvalResult } from './run.js';
+import { startEvalScheduler } from './scheduler.js';
 
 const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
 const user = (text: string) => JSON.stringify([{ role: 'user', parts: [{ type: 'text', content: text }] }]);
@@ -310,6 +311,37 @@ describe('evaluators on stored calls', () => {
     );
     expect(summaryOf(result, 'helpfulness')).toMatchObject({ stopped: 'daily_budget', scored: 0 });
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('samples per prompt name, deterministically', async () => {
+    const sampled = (sampling: Record<string, unknown>) =>
+      evaluateRange(
+        collector.deps.clickhouse.query,
+        evaluationSchema.parse({ evaluators: [{ name: 'sampled', type: 'regex', pattern: '.' }], sampling }),
+        { ...RANGE, dryRun: true },
+      );
+    // These calls carry no prompt name: the per-prompt rate of '' applies, else the default.
+    expect((await sampled({ default: 0 })).calls).toBe(0);
+    expect((await sampled({ default: 0, prompts: { '': 1 } })).calls).toBe(3);
+    expect((await sampled({ default: 1, prompts: { '': 0 } })).calls).toBe(0);
+    const half = await sampled({ default: 0.5 });
+    expect((await sampled({ default: 0.5 })).calls).toBe(half.calls);
+  });
+
+  it('the scheduled job scores the calls that arrived since its last pass', async () => {
+    const cfg = evaluationSchema.parse({
+      evaluators: [{ name: 'scheduled_json', type: 'json' }],
+      schedule: { enabled: false, intervalSeconds: 60, lagSeconds: 0 },
+    });
+    // Its first pass covers the interval before "now": put "now" just after the calls.
+    const scheduler = startEvalScheduler(collector.deps.clickhouse.query, cfg, undefined, () => RANGE.toMs);
+    await scheduler.runOnce();
+    await scheduler.stop();
+    const scored = await rows<{ n: string }>(
+      collector,
+      "SELECT toString(count()) AS n FROM scores WHERE Evaluator = 'scheduled_json'",
+    );
+    expect(scored).toEqual([{ n: '3' }]);
   });
 
   it('POST /api/evals rejects an evaluator that is not configured with a 400 naming it', async () => {
