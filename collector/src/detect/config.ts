@@ -159,6 +159,28 @@ const piiLeakSchema = z
   .strict()
   .prefault({});
 
+/** A rising share of RAG answers with nothing relevant retrieved (docs/rag.md). */
+const knowledgeGapSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** Fewest diagnosed RAG answers of a pipeline in the window. */
+    minTraces: z.number().int().min(5).default(20),
+    /** Fewest diagnosed answers in the baseline (the days before the window). */
+    minBaselineTraces: z.number().int().min(5).default(50),
+    baselineDays: z.number().min(1).max(60).default(7),
+    /** Fewest knowledge gaps in the window. */
+    minGaps: z.number().int().min(1).default(5),
+    alpha: z.number().gt(0).lt(1).default(0.001),
+    /** The gap share must rise by at least this many points… */
+    minAbsoluteIncrease: z.number().min(0).default(0.1),
+    /** …and to at least this multiple of the baseline share. */
+    minRatio: z.number().min(1).default(2),
+    /** A term is listed when at least this many of the window's gap questions mention it. */
+    minTermGaps: z.number().int().min(1).default(3),
+  })
+  .strict()
+  .prefault({});
+
 const creepSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -224,6 +246,7 @@ export const detectionSchema = z
     prompt_regression: promptRegressionSchema,
     creep: creepSchema,
     pii_leak: piiLeakSchema,
+    knowledge_gap: knowledgeGapSchema,
     /** How RAG answers and chains are judged (docs/rag.md). */
     rag: ragSchema,
   })

@@ -15,6 +15,7 @@ import { latencyDetector } from './latency.js';
 import { piiLeakDetector } from './pii-leak.js';
 import { promptRegressionDetector } from './prompt-regression.js';
 import { creepDetector } from './creep.js';
+import { knowledgeGapDetector } from './knowledge-gap.js';
 import { subjectKey, type Detection, type DetectionKind, type DetectWindow, type Detector } from './types.js';
 
 export const DETECTORS: readonly Detector[] = [
@@ -25,6 +26,7 @@ export const DETECTORS: readonly Detector[] = [
   driftDetector,
   promptRegressionDetector,
   creepDetector,
+  knowledgeGapDetector,
 ];
 
 export interface PassResult {

@@ -11,6 +11,7 @@ export const DETECTION_KINDS = [
   'drift',
   'prompt_regression',
   'creep',
+  'knowledge_gap',
 ] as const;
 export type DetectionKind = (typeof DETECTION_KINDS)[number];
 export type Severity = 'info' | 'warning' | 'critical';
