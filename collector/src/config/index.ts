@@ -8,7 +8,7 @@ import { alertsSchema } from '../alert/config.js';
 import { detectionSchema } from '../detect/config.js';
 import { piiPolicySchema } from '../enrich/pii.js';
 import { evaluationSchema } from '../eval/config.js';
-import { attributeAliasesSchema } from '../ingest/attributes.js';
+import { attributeAliasesSchema, selfHostedServersSchema } from '../ingest/attributes.js';
 import { ingestLimitsSchema } from '../ingest/limits.js';
 
 /**
@@ -111,6 +111,8 @@ export const ingestSchema = z
     limits: ingestLimitsSchema,
     /** The app's own attribute names for prompt name/version, user, session and tags. */
     attributes: attributeAliasesSchema,
+    /** Self-hosted OpenAI-compatible servers (vLLM, TGI, Ollama, LM Studio) and their provider names. */
+    selfHosted: selfHostedServersSchema,
     /** Worker threads for decoding and enrichment; 0 runs them on the main thread. Default: cores − 1, at least 1. */
     workers: z.number().int().min(0).max(64).optional(),
   })

@@ -92,7 +92,8 @@ export function defaultStages(config: LlmwatchConfig, piiHashKey: string): Pipel
   const overrides = config.pricing;
   const policy = config.pii;
   return {
-    normalizeSpan: (span, projectId) => normalizeSpan(span, projectId, config.ingest.attributes),
+    normalizeSpan: (span, projectId) =>
+      normalizeSpan(span, projectId, config.ingest.attributes, config.ingest.selfHosted),
     priceCall: (call) => {
       // A cost the instrumentation already computed (e.g. our SDK) is kept; otherwise priced here.
       // Without reported usage the cost is unknown, not the price of zero tokens.

@@ -48,7 +48,10 @@ export {
   modelFamily,
   providerOfHost,
   providerOfModel,
+  selfHostedProvider,
+  SELF_HOSTED_DEFAULT_PORTS,
   type ProviderIdentity,
+  type SelfHostedServer,
 } from './normalize/index.js';
 export type { AttributeAliases } from './normalize/index.js';
 export { seededRandom } from './random.js';

@@ -6,7 +6,10 @@ export {
   modelFamily,
   providerOfHost,
   providerOfModel,
+  selfHostedProvider,
+  SELF_HOSTED_DEFAULT_PORTS,
   type ProviderIdentity,
+  type SelfHostedServer,
 } from './providers.js';
 export type { AttributeAliases } from './aliases.js';
 export {

@@ -24,7 +24,7 @@ import {
   SLOT,
   SLOTS,
 } from './tables.js';
-import { providerOfHost, providerOfModel } from './providers.js';
+import { providerOfHost, providerOfModel, selfHostedProvider, type SelfHostedServer } from './providers.js';
 import { aliasedTags, aliasedValue, type AttributeAliases } from './aliases.js';
 
 /**
@@ -42,11 +42,13 @@ import { aliasedTags, aliasedValue, type AttributeAliases } from './aliases.js';
  * 3. shows one more LLM signal: a provider, token counts, or an operation name.
  *
  * `aliases`: the installation's own names for prompt, user, session and tags, read first.
+ * `selfHosted`: the installation's own OpenAI-compatible servers (see selfHostedProvider).
  */
 export function normalizeSpan(
   span: DecodedSpan,
   projectId: string,
   aliases?: AttributeAliases,
+  selfHosted?: readonly SelfHostedServer[],
 ): LlmCall | null {
   const attrs = span.attributes;
   const v: (AttributeValue | undefined)[] = new Array<AttributeValue | undefined>(SLOTS.length);
@@ -163,10 +165,21 @@ export function normalizeSpan(
   ) {
     return null;
   }
-  // Not named: the API host the client called, then the model family (core/normalize/providers.ts).
+  // A self-hosted server is its own provider even when the client names itself (the OpenAI SDK
+  // says `openai` whatever its base URL). Not named: the API host the client called, then the
+  // model family (core/normalize/providers.ts).
+  const serverAddress = text(v[SLOT.serverAddress]) ?? '';
   const provider =
+    (serverAddress === ''
+      ? undefined
+      : selfHostedProvider(
+          serverAddress,
+          num(v[SLOT.serverPort]),
+          selfHosted,
+          namedProvider === '' || namedProvider === 'openai',
+        )) ||
     namedProvider ||
-    providerOfHost(text(v[SLOT.serverAddress]) ?? '') ||
+    providerOfHost(serverAddress) ||
     providerOfModel(responseModel || requestModel) ||
     '';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Attributes, DecodedSpan } from '../span.js';
 import { normalizeSpan } from './normalize.js';
-import { modelFamily, providerOfHost, providerOfModel } from './providers.js';
+import { modelFamily, providerOfHost, providerOfModel, selfHostedProvider } from './providers.js';
 
 function span(attributes: Attributes): DecodedSpan {
   return {
@@ -101,5 +101,60 @@ describe('provider identity', () => {
     expect(modelFamily('claude-3-5-sonnet-20241022')).toBe('claude-3-5-sonnet');
     expect(modelFamily('mistral-large-latest')).toBe('mistral-large');
     expect(modelFamily('gpt-4o')).not.toBe(modelFamily('gpt-4o-mini'));
+  });
+});
+
+describe('self-hosted OpenAI-compatible servers', () => {
+  const openaiClient = (address: string, port: number): Attributes => ({
+    'gen_ai.operation.name': 'chat',
+    'gen_ai.provider.name': 'openai',
+    'gen_ai.request.model': 'support-lora',
+    'gen_ai.usage.input_tokens': 10,
+    'server.address': address,
+    'server.port': port,
+  });
+
+  it.each([
+    ['gpu-box', 8000, 'vllm'],
+    ['10.0.0.7', 8080, 'tgi'],
+    ['tgi.internal', 3000, 'tgi'],
+    ['localhost', 11434, 'ollama'],
+    ['127.0.0.1', 1234, 'lmstudio'],
+  ])('an OpenAI client at %s:%i is %s (default port)', (address, port, provider) => {
+    expect(normalizeSpan(span(openaiClient(address, port)), 'p')?.provider).toBe(provider);
+  });
+
+  it('keeps the named provider on other ports, on public provider hosts and for non-OpenAI clients', () => {
+    expect(normalizeSpan(span(openaiClient('gateway.internal', 443)), 'p')?.provider).toBe('openai');
+    expect(normalizeSpan(span(openaiClient('api.openai.com', 8000)), 'p')?.provider).toBe('openai');
+    const anthropic = { ...openaiClient('proxy.internal', 8000), 'gen_ai.provider.name': 'anthropic' };
+    expect(normalizeSpan(span(anthropic), 'p')?.provider).toBe('anthropic');
+  });
+
+  it('names the configured server whatever its port or client, host-wide or per port', () => {
+    const servers = [
+      { address: '127.0.0.1:43127', provider: 'vllm' },
+      { address: 'http://gpu-box/v1', provider: 'tgi' },
+    ];
+    expect(normalizeSpan(span(openaiClient('127.0.0.1', 43127)), 'p', undefined, servers)?.provider).toBe(
+      'vllm',
+    );
+    // Another port on the same host is not that server: the default-port guess still applies.
+    expect(normalizeSpan(span(openaiClient('127.0.0.1', 11434)), 'p', undefined, servers)?.provider).toBe(
+      'ollama',
+    );
+    expect(normalizeSpan(span(openaiClient('127.0.0.1', 5000)), 'p', undefined, servers)?.provider).toBe(
+      'openai',
+    );
+    const anthropic = { ...openaiClient('gpu-box', 9000), 'gen_ai.provider.name': 'anthropic' };
+    expect(normalizeSpan(span(anthropic), 'p', undefined, servers)?.provider).toBe('tgi');
+  });
+
+  it('reads the port from the address when server.port is missing, and bare IPv6 has none', () => {
+    expect(selfHostedProvider('gpu-box:8000', undefined, undefined, true)).toBe('vllm');
+    expect(selfHostedProvider('[::1]:11434', undefined, undefined, true)).toBe('ollama');
+    expect(selfHostedProvider('::1', undefined, undefined, true)).toBeUndefined();
+    expect(selfHostedProvider('gpu-box:8000', undefined, undefined, false)).toBeUndefined();
+    expect(selfHostedProvider('API.OpenAI.com', 8000, undefined, true)).toBeUndefined();
   });
 });

@@ -88,6 +88,65 @@ export function providerOfModel(model: string): string | undefined {
 }
 
 /**
+ * A self-hosted OpenAI-compatible server named in config (`ingest.selfHosted`): every call to
+ * `address` (`host`, or `host:port` to tell several servers on one host apart) is that provider's.
+ */
+export interface SelfHostedServer {
+  address: string;
+  provider: string;
+}
+
+/**
+ * The port each self-hosted OpenAI-compatible server listens on out of the box. Provider names
+ * match the detectors' list of internal providers (collector/src/detect/config.ts).
+ */
+export const SELF_HOSTED_DEFAULT_PORTS: Readonly<Record<number, string>> = {
+  8000: 'vllm',
+  8080: 'tgi',
+  3000: 'tgi',
+  11434: 'ollama',
+  1234: 'lmstudio',
+};
+
+/**
+ * The self-hosted server a call went to, from its `server.address` and `server.port`
+ * (docs/fine-tuning.md#self-hosted-models), or undefined. In order of trust:
+ * 1. a configured server with that host (and port, when the entry names one);
+ * 2. a known public provider host is never self-hosted, whatever its port;
+ * 3. otherwise, only when `guessFromPort` (the caller saw an OpenAI-compatible client, or no
+ *    provider at all), the server whose default port this is. A gateway that happens to listen on
+ *    8000 or 8080 is mislabelled by this guess: name it in config to override.
+ */
+export function selfHostedProvider(
+  address: string,
+  port: number | undefined,
+  servers: readonly SelfHostedServer[] | undefined,
+  guessFromPort: boolean,
+): string | undefined {
+  const { host, port: portInAddress } = splitHostPort(address);
+  if (host === '') return undefined;
+  const callPort = port ?? portInAddress;
+  for (const server of servers ?? []) {
+    const configured = splitHostPort(server.address);
+    if (configured.host !== host) continue;
+    if (configured.port === undefined || configured.port === callPort) return server.provider;
+  }
+  if (!guessFromPort || callPort === undefined) return undefined;
+  const guess = SELF_HOSTED_DEFAULT_PORTS[callPort];
+  return guess !== undefined && providerOfHost(host) === undefined ? guess : undefined;
+}
+
+function splitHostPort(address: string): { host: string; port: number | undefined } {
+  let a = address.trim().toLowerCase();
+  const scheme = a.indexOf('://');
+  if (scheme >= 0) a = a.slice(scheme + 3);
+  a = a.replace(/\/.*$/, '');
+  // A bare IPv6 address (`::1`) has no port; with one it is bracketed (`[::1]:8000`).
+  const m = /^([^:]*|\[.*\]):(\d{1,5})$/.exec(a);
+  return m ? { host: m[1]!, port: Number(m[2]) } : { host: a, port: undefined };
+}
+
+/**
  * Snapshot markers after a model family (dates, `-latest`, `-preview`, numeric revisions), in a
  * syntax both JavaScript and ClickHouse (RE2) read, so filters and report rows match the same
  * family in SQL as here: `gpt-4o-mini-2024-07-18`, `gpt-4o-mini` and `GPT-4o-mini` are one family.
