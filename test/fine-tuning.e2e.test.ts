@@ -17,6 +17,7 @@ import { startE2eCollector, waitForCalls, type E2eCollector } from './helpers/co
  */
 const CALLS = 40;
 const ADAPTER = 'support-lora';
+const GPU = { provider: 'vllm', gpuHourUsd: 2.4, gpus: 1, concurrency: 4 };
 const QUESTIONS = [
   'refund',
   'delivery',
@@ -47,8 +48,10 @@ describe('from production calls to a cheaper fine-tuned model', () => {
     base = await startFakeOpenAI({ defaults: { ttftMs: 120 } });
     vllm = await startFakeOpenAI({ defaults: { ttftMs: 15 } });
     e2e = await startE2eCollector('fine-tuning', {
-      // The adapter runs on our own GPUs: priced from configured per-token rates.
-      pricing: { models: { [ADAPTER]: { input: 0.05, output: 0.2 } } },
+      // The adapter runs on our own vLLM server (on a test port, so named in config), priced by
+      // the GPU time each call holds.
+      ingest: { selfHosted: [{ address: `127.0.0.1:${vllm.port}`, provider: 'vllm' }] },
+      pricing: { gpu: [GPU] },
       evaluation: {
         evaluators: [
           { name: 'no_pii', type: 'pii' },
@@ -155,7 +158,13 @@ describe('from production calls to a cheaper fine-tuned model', () => {
 
     const ftFrom = Date.now();
     await traffic(vllm, ADAPTER, CALLS);
-    await waitForCalls(e2e.collector.url, CALLS, `&model=${ADAPTER}`);
+    const adapterCalls = await waitForCalls(e2e.collector.url, CALLS, `&model=${ADAPTER}`);
+    // The OpenAI client names itself; the configured server address makes these vLLM's calls,
+    // each priced as 2.4 $/h × 1 GPU × its duration / 4 requests in flight.
+    for (const call of adapterCalls) {
+      expect(call.provider).toBe('vllm');
+      expect(call.costUsd).toBeCloseTo((2.4 * call.latencyMs) / 3_600_000 / 4, 9);
+    }
     await api('/api/evals', { from: ftFrom, to: Date.now() + 1000 });
 
     // Asynchronously: the collector answering it runs in this process.

@@ -145,7 +145,9 @@ const piiLeakSchema = z
     /** An output value seen in outputs of this many baseline calls is known content, not a leak. */
     knownValueMinCalls: z.number().int().min(1).default(3),
     /** Providers that run on your own infrastructure: sending them PII is not an exposure. */
-    internalProviders: z.array(z.string()).default(['ollama', 'vllm', 'tgi', 'lmstudio', 'llama.cpp', 'local']),
+    internalProviders: z
+      .array(z.string())
+      .default(['ollama', 'vllm', 'tgi', 'lmstudio', 'llama.cpp', 'local']),
     severity: z.record(piiTypeSchema, severitySchema).default({
       secret: 'critical',
       credit_card: 'critical',

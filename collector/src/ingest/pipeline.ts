@@ -1,4 +1,5 @@
 import {
+  gpuRateFor,
   normalizeSpan,
   priceCall,
   type AttributeValue,
@@ -96,8 +97,10 @@ export function defaultStages(config: LlmwatchConfig, piiHashKey: string): Pipel
       normalizeSpan(span, projectId, config.ingest.attributes, config.ingest.selfHosted),
     priceCall: (call) => {
       // A cost the instrumentation already computed (e.g. our SDK) is kept; otherwise priced here.
-      // Without reported usage the cost is unknown, not the price of zero tokens.
-      if (call.costUsd !== null || !call.usageReported) return call;
+      // Without reported usage the cost is unknown, not the price of zero tokens. A configured
+      // GPU-hour rate prices by GPU time, which the instrumentation cannot know and needs no usage.
+      const byGpuTime = gpuRateFor(overrides, call.provider, call.model) !== null;
+      if (!byGpuTime && (call.costUsd !== null || !call.usageReported)) return call;
       const price = priceCall(
         {
           provider: call.provider,
@@ -107,6 +110,7 @@ export function defaultStages(config: LlmwatchConfig, piiHashKey: string): Pipel
           cacheReadTokens: call.cacheReadTokens,
           cacheWriteTokens: call.cacheWriteTokens,
           reasoningTokens: call.reasoningTokens,
+          latencyMs: call.latencyMs,
         },
         overrides,
       );

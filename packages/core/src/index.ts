@@ -24,8 +24,11 @@ export {
   priceCall,
   costOf,
   findPrice,
+  gpuRateFor,
+  gpuTimeCost,
   priceOverridesSchema,
   modelPriceSchema,
+  gpuRateSchema,
 } from './pricing/index.js';
 export type {
   ModelPrice,
@@ -34,6 +37,7 @@ export type {
   PriceResult,
   PriceOverrides,
   ModelPriceOverride,
+  GpuRate,
 } from './pricing/index.js';
 export { scanText, redactText, PII_TYPES } from './pii/index.js';
 export type { PiiType, PiiFinding, PiiScanOptions } from './pii/index.js';

@@ -1,5 +1,14 @@
 export { PRICE_VERSION, PRICES } from './table.js';
 export type { ModelPrice, PriceEntry } from './table.js';
 export { canonicalModelId } from './match.js';
-export { priceCall, costOf, findPrice, priceOverridesSchema, modelPriceSchema } from './price.js';
-export type { PriceUsage, PriceResult, PriceOverrides, ModelPriceOverride } from './price.js';
+export {
+  priceCall,
+  costOf,
+  findPrice,
+  gpuRateFor,
+  gpuTimeCost,
+  priceOverridesSchema,
+  modelPriceSchema,
+  gpuRateSchema,
+} from './price.js';
+export type { PriceUsage, PriceResult, PriceOverrides, ModelPriceOverride, GpuRate } from './price.js';

@@ -225,9 +225,69 @@ describe('overrides', () => {
   });
 
   it('config schema defaults to no overrides and rejects bad prices with a path', () => {
-    expect(priceOverridesSchema.parse(undefined)).toEqual({ models: {} });
+    expect(priceOverridesSchema.parse(undefined)).toEqual({ models: {}, gpu: [] });
     const bad = priceOverridesSchema.safeParse({ models: { x: { input: -1, output: 1 } } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['models', 'x', 'input']);
+  });
+});
+
+describe('GPU-hour rates of self-hosted servers', () => {
+  const overrides = priceOverridesSchema.parse({
+    models: { 'support-lora': { input: 0.05, output: 0.2, provider: 'vllm' } },
+    gpu: [
+      { provider: 'vllm', gpuHourUsd: 2.4, gpus: 2, concurrency: 8 },
+      { provider: 'vllm', model: 'Llama-3.3-70B-Instruct', gpuHourUsd: 4, gpus: 4 },
+      { provider: 'ollama', gpuHourUsd: 0.9 },
+    ],
+  });
+  const call = (provider: string, model: string, latencyMs?: number): PriceUsage =>
+    usage(model, {
+      provider,
+      inputTokens: 1000,
+      outputTokens: 200,
+      ...(latencyMs === undefined ? {} : { latencyMs }),
+    });
+
+  it('prices the GPU time a call held, shared by the requests in flight', () => {
+    // 2.4 $/h × 2 GPUs × 1.5 s / 3600 s / 8 in flight = 0.00025 $
+    expect(priceCall(call('vllm', 'qwen2.5-7b-instruct', 1500), overrides)).toEqual({
+      costUsd: 0.00025,
+      priceVersion: `${PRICE_VERSION}+gpu`,
+      known: true,
+    });
+    // A model's own rate before the provider's: 4 $/h × 4 GPUs × 900 ms / 3600 s / 1 = 0.004 $
+    expect(priceCall(call('vllm', 'llama-3.3-70b-instruct', 900), overrides).costUsd).toBe(0.004);
+    // Defaults: 1 GPU, one request at a time: 0.9 $/h × 2 s / 3600 s = 0.0005 $
+    expect(priceCall(call('ollama', 'llama3.2:3b', 2000), overrides).costUsd).toBe(0.0005);
+  });
+
+  it("an hour of calls at the mean concurrency adds up to the GPU bill (Little's law)", () => {
+    // 8 requests always in flight, 2 s each: 4 calls/s, 14,400 calls in the hour.
+    const one = priceCall(call('vllm', 'qwen2.5-7b-instruct', 2000), overrides).costUsd!;
+    // Within the stored 1e-10 USD resolution of each of the 14,400 costs.
+    expect(Math.abs(one * 14_400 - 2.4 * 2)).toBeLessThanOrEqual(14_400 * 0.5e-10);
+  });
+
+  it('a per-token price of the model wins; other providers keep the table; no duration is unknown, not free', () => {
+    expect(priceCall(call('vllm', 'support-lora', 1500), overrides)).toEqual({
+      costUsd: 0.00009, // 1000 × 0.05 + 200 × 0.2 µ$
+      priceVersion: `${PRICE_VERSION}+config`,
+      known: true,
+    });
+    expect(priceCall(call('openai', 'gpt-4o', 1500), overrides).priceVersion).toBe(PRICE_VERSION);
+    expect(priceCall(call('vllm', 'qwen2.5-7b-instruct'), overrides)).toEqual({
+      costUsd: null,
+      priceVersion: `${PRICE_VERSION}+gpu`,
+      known: false,
+    });
+  });
+
+  it('rejects a rate without a positive hourly price or concurrency', () => {
+    const bad = priceOverridesSchema.safeParse({ gpu: [{ provider: 'vllm', gpuHourUsd: 0 }] });
+    expect(bad.error?.issues[0]?.path).toEqual(['gpu', 0, 'gpuHourUsd']);
+    expect(
+      priceOverridesSchema.safeParse({ gpu: [{ provider: 'vllm', gpuHourUsd: 1, concurrency: 0 }] }).success,
+    ).toBe(false);
   });
 });

@@ -13,12 +13,17 @@ export interface PriceUsage {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   reasoningTokens: number;
+  /** The call's duration: prices it when a GPU-hour rate covers its provider and model. */
+  latencyMs?: number;
 }
 
 export interface PriceResult {
   /** Null when the model has no known price: an unknown model is never priced at 0. */
   costUsd: number | null;
-  /** Table version used; `PRICE_VERSION`, or `PRICE_VERSION+config` when an override priced it. */
+  /**
+   * Table version used; `PRICE_VERSION`, `PRICE_VERSION+config` when a per-token override priced
+   * it, `PRICE_VERSION+gpu` when a GPU-hour rate did.
+   */
   priceVersion: string;
   known: boolean;
 }
@@ -39,20 +44,46 @@ export const modelPriceSchema = z
   .strict();
 
 /**
+ * What a self-hosted server's GPUs cost (docs/fine-tuning.md#what-a-self-hosted-call-costs). A
+ * call is priced by the GPU time it held: gpuHourUsd × gpus × latency / 1 h / concurrency.
+ * `concurrency` is the server's mean number of requests in flight over the hour, idle time
+ * included (e.g. vLLM's `vllm:num_requests_running` averaged over the hour). By Little's law the
+ * calls of an hour then add up to exactly gpuHourUsd × gpus; at the default 1 each call is charged
+ * the whole server for its duration, an upper bound when the server batches requests.
+ */
+export const gpuRateSchema = z
+  .object({
+    /** The provider the server is stored as: vllm, tgi, ollama, lmstudio, or a configured name. */
+    provider: z.string().min(1),
+    /** Only this model id (exact, case-insensitive); without it, every model of the provider. */
+    model: z.string().min(1).optional(),
+    gpuHourUsd: z.number().finite().positive(),
+    gpus: z.number().finite().positive().default(1),
+    concurrency: z.number().finite().positive().default(1),
+  })
+  .strict();
+
+export type GpuRate = z.infer<typeof gpuRateSchema>;
+
+/**
  * The `pricing` config section: prices for custom / fine-tuned models and corrections of the
- * built-in table (e.g. a negotiated rate). Keys are model ids, matched like the built-in table
- * (exact, then snapshot suffixes), and win over it.
+ * built-in table (e.g. a negotiated rate), and GPU-hour rates of self-hosted servers. Keys of
+ * `models` are model ids, matched like the built-in table (exact, then snapshot suffixes), and win
+ * over it; a per-token price of the model wins over a GPU-hour rate, which wins over the table.
  *
  * ```yaml
  * pricing:
  *   models:
  *     ft:gpt-4o-mini:acme::abc123: { input: 0.3, output: 1.2, cacheRead: 0.15 }
  *     llama-3.3-70b-instruct: { input: 0.88, output: 0.88, provider: together }
+ *   gpu:
+ *     - { provider: vllm, gpuHourUsd: 2.4, gpus: 1, concurrency: 8 }
  * ```
  */
 export const priceOverridesSchema = z
   .object({
     models: z.record(z.string().min(1), modelPriceSchema).default({}),
+    gpu: z.array(gpuRateSchema).max(256).default([]),
   })
   .strict()
   .prefault({});
@@ -61,6 +92,32 @@ export type PriceOverrides = z.infer<typeof priceOverridesSchema>;
 export type ModelPriceOverride = z.infer<typeof modelPriceSchema>;
 
 const OVERRIDE_VERSION = `${PRICE_VERSION}+config`;
+const GPU_VERSION = `${PRICE_VERSION}+gpu`;
+
+/** The GPU-hour rate covering a call: the model's own first, then the provider-wide one. */
+export function gpuRateFor(
+  overrides: PriceOverrides | undefined,
+  provider: string,
+  model: string,
+): GpuRate | null {
+  const rates = overrides?.gpu;
+  if (!rates || rates.length === 0 || provider === '') return null;
+  const id = model.trim().toLowerCase();
+  let providerWide: GpuRate | null = null;
+  for (const r of rates) {
+    if (r.provider !== provider) continue;
+    if (r.model === undefined) providerWide ??= r;
+    else if (r.model.trim().toLowerCase() === id) return r;
+  }
+  return providerWide;
+}
+
+/** USD of `latencyMs` of GPU time at `rate`, or null when the duration is unknown. */
+export function gpuTimeCost(rate: GpuRate, latencyMs: number | undefined): number | null {
+  if (latencyMs === undefined || !Number.isFinite(latencyMs) || latencyMs < 0) return null;
+  const usd = (rate.gpuHourUsd * rate.gpus * latencyMs) / 3_600_000 / rate.concurrency;
+  return Math.round(usd * 1e10) / 1e10;
+}
 
 const fineTuned = new ModelMatcher<PriceEntry>(FINE_TUNED_PRICES.map((e) => [e.model, e] as const));
 const FINE_TUNE_ID = /^ft:([^:]+):/;
@@ -138,6 +195,11 @@ export function priceCall(usage: PriceUsage, overrides?: PriceOverrides): PriceR
   if (overrides) {
     const o = lookupOverride(overrides, usage.model, usage.provider);
     if (o) return { costUsd: costOf(o, usage), priceVersion: OVERRIDE_VERSION, known: true };
+    const gpu = gpuRateFor(overrides, usage.provider, usage.model);
+    if (gpu) {
+      const costUsd = gpuTimeCost(gpu, usage.latencyMs);
+      return { costUsd, priceVersion: GPU_VERSION, known: costUsd !== null };
+    }
   }
   const entry = usage.model.startsWith('ft:') ? fineTunedPrice(usage.model) : builtin.match(usage.model);
   if (!entry) return { costUsd: null, priceVersion: PRICE_VERSION, known: false };
