@@ -104,12 +104,69 @@ export function piiHashKeyOf(config: LlmwatchConfig): string {
  * Starts the collector: storage, migrations, spool replay, writer, HTTP. Embedded storage must
  * come up (the schema is local); a ClickHouse server that is down at start-up only delays
  * inserts: exports are accepted into the spool and /readyz says 503 until it answers.
+ *
+ * Stages, in order: check the listen address → open storage (clients, migrations) → start ingest
+ * (spool replay, writer, processor, event joiner) → listen → record the running collector →
+ * start the background jobs (detection, evaluation). close() (see shutdown) stops the jobs first
+ * and removes the running record last.
  */
 export async function startCollector(
   config: LlmwatchConfig,
   options: StartOptions = {},
 ): Promise<RunningCollector> {
   const keys = new KeyRing(config.projects);
+  await checkListenAddress(config, keys);
+  const logger = options.logger ?? createLogger(config.logging.level);
+  const metrics = new CollectorMetrics();
+  const state: StartState = { migrated: false, replayed: false, stopping: false };
+  const storage = await openStorage(config, state, logger);
+  const ingest = await startIngest(config, options, storage, state, metrics, logger);
+  const deps = collectorDeps(config, storage, ingest, keys, metrics, state);
+  const { server, metricsServer } = await listen(config, deps, storage);
+  const { url, port } = recordRunning(config, keys, storage, server, logger);
+  const jobs = await startBackgroundJobs(config, storage, deps);
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= shutdown(config, options, { state, jobs, server, metricsServer, ingest, storage, logger });
+    return closing;
+  };
+  const metricsAddress = metricsServer?.address();
+  const metricsUrl =
+    typeof metricsAddress === 'object' && metricsAddress
+      ? httpUrl(metricsAddress.address, metricsAddress.port)
+      : undefined;
+  return { url, host: config.server.host, port, deps, close, ...(metricsUrl ? { metricsUrl } : {}) };
+}
+
+/** What /readyz reports, set by the stages as they complete (and by close()). */
+interface StartState {
+  migrated: boolean;
+  replayed: boolean;
+  stopping: boolean;
+}
+
+interface OpenStorage {
+  target: StorageTarget;
+  ingestClient: ClickHouseClient;
+  queryClient: ClickHouseClient;
+  /** Every client opened so far, in opening order; close() closes them all. */
+  clients: ClickHouseClient[];
+  /** Resolves once the schema is migrated (at once for embedded storage). */
+  migrated: Promise<void>;
+}
+
+interface HttpServers {
+  server: Server;
+  metricsServer: Server | undefined;
+}
+
+interface BackgroundJobs {
+  /** Stops detection, then evaluation, each after its running pass. */
+  stop(): Promise<void>;
+}
+
+/** Refuses an open collector on a public address, and a busy port before anything is created on disk. */
+async function checkListenAddress(config: LlmwatchConfig, keys: KeyRing): Promise<void> {
   const { host, port } = config.server;
   if (keys.open && !isLoopback(host)) {
     throw new LlmwatchError(
@@ -117,10 +174,15 @@ export async function startCollector(
       `server.host: refusing to listen on ${host} without project keys (configure projects[].keys or use 127.0.0.1)`,
     );
   }
-  // A busy port fails the start before anything is created on disk.
   await ensurePortFree(host, port);
-  const logger = options.logger ?? createLogger(config.logging.level);
-  const metrics = new CollectorMetrics();
+}
+
+/**
+ * The data directory, the ingest and query clients, and the migrations: awaited for embedded
+ * storage; for a ClickHouse server retried in the background until it answers or the collector
+ * stops.
+ */
+async function openStorage(config: LlmwatchConfig, state: StartState, logger: Logger): Promise<OpenStorage> {
   const target = storageTarget(config);
   if (target.mode === 'embedded') mkdirSync(target.dataDir, { recursive: true });
   adoptLegacyFiles(config.storage.dataDir);
@@ -131,7 +193,6 @@ export async function startCollector(
   const queryClient = await openClickHouse(target, 'query');
   clients.push(queryClient);
 
-  const state = { migrated: false, replayed: false, stopping: false };
   const retention = {
     retention: config.storage.retentionDays,
     ...(config.storage.cluster
@@ -164,7 +225,23 @@ export async function startCollector(
     })();
     migrated.catch(() => undefined);
   }
+  return { target, ingestClient, queryClient, clients, migrated };
+}
 
+/**
+ * Spool and writer (replaying the spool's leftovers, before taking traffic when storage is
+ * local), the export processor (worker threads unless configured or replaced) and the event
+ * joiner (resumed once migrated).
+ */
+async function startIngest(
+  config: LlmwatchConfig,
+  options: StartOptions,
+  storage: OpenStorage,
+  state: StartState,
+  metrics: CollectorMetrics,
+  logger: Logger,
+): Promise<IngestService> {
+  const { ingestClient, migrated } = storage;
   // The spool hands sealed segments to the writer, which needs the spool: tied through a holder.
   const holder: { writer?: IngestWriter } = {};
   const spool = new Spool({
@@ -193,7 +270,7 @@ export async function startCollector(
   }
   // Replay before taking traffic when storage is local; a remote server may be down, and then
   // the leftovers simply wait in the queue ahead of new data.
-  if (target.mode === 'embedded') await writer.drain();
+  if (storage.target.mode === 'embedded') await writer.drain();
   state.replayed = true;
 
   const limits = config.ingest.limits;
@@ -210,7 +287,7 @@ export async function startCollector(
     intervalMs: Math.max(100, config.ingest.flushIntervalMs * 2),
   });
   migrated.then(() => events.resume()).catch(() => undefined);
-  const ingest: IngestService = {
+  return {
     events,
     limits,
     processor,
@@ -222,13 +299,24 @@ export async function startCollector(
     maxBodyBytes: config.server.maxBodyBytes,
     maxDecompressedBytes: config.server.maxDecompressedBytes,
   };
-  const deps: CollectorDeps = {
+}
+
+function collectorDeps(
+  config: LlmwatchConfig,
+  storage: OpenStorage,
+  ingest: IngestService,
+  keys: KeyRing,
+  metrics: CollectorMetrics,
+  state: StartState,
+): CollectorDeps {
+  const { writer } = ingest;
+  return {
     config,
-    clickhouse: { ingest: ingestClient, query: queryClient },
+    clickhouse: { ingest: storage.ingestClient, query: storage.queryClient },
     ingest,
     keys,
     metrics,
-    logger,
+    logger: ingest.logger,
     readiness: () => {
       const checks = {
         migrated: state.migrated,
@@ -240,50 +328,73 @@ export async function startCollector(
       return { ready: Object.values(checks).every(Boolean), checks };
     },
   };
-  const app = createApp(deps);
-  const server: Server = createServer(app);
+}
+
+/**
+ * The /metrics listener (when configured), then the main one. When either cannot listen, what
+ * ingest and storage opened is released and the error thrown.
+ */
+async function listen(
+  config: LlmwatchConfig,
+  deps: CollectorDeps,
+  storage: OpenStorage,
+): Promise<HttpServers> {
+  const { host, port } = config.server;
+  const server: Server = createServer(createApp(deps));
   server.keepAliveTimeout = 65_000;
   const metricsListen = config.server.metrics;
   const metricsServer = metricsListen.port === undefined ? undefined : createServer(createMetricsApp(deps));
   try {
     if (metricsServer) await listenOn(metricsServer, metricsListen.host, metricsListen.port ?? 0);
-    await new Promise<void>((resolveListen, rejectListen) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        rejectListen(
-          new LlmwatchError('config', `cannot listen on ${host}:${port}: ${error.code ?? error.message}`, {
-            cause: error,
-          }),
-        ),
-      );
-      server.listen(port, host, () => resolveListen());
-    });
+    await listenOn(server, host, port);
   } catch (error) {
     metricsServer?.close();
     // Nothing was accepted yet: leave the spool as it is for the next start.
+    const { writer, events, processor, spool } = deps.ingest;
     await writer.shutdown(1_000).catch(() => undefined);
     await events.stop();
     await processor.close().catch(() => undefined);
     await spool.unlock();
-    for (const client of clients) await client.close().catch(() => undefined);
+    for (const client of storage.clients) await client.close().catch(() => undefined);
     throw error;
   }
+  return { server, metricsServer };
+}
+
+/** Logs where the collector listens and leaves the running record other commands find it by. */
+function recordRunning(
+  config: LlmwatchConfig,
+  keys: KeyRing,
+  storage: OpenStorage,
+  server: Server,
+  logger: Logger,
+): { url: string; port: number } {
   const address = server.address();
-  const boundPort = typeof address === 'object' && address ? address.port : port;
-  const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${boundPort}`;
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const url = httpUrl(config.server.host, port);
   logger.info(
     {
       url,
-      storage: target.mode,
+      storage: storage.target.mode,
       projects: keys.open ? ['default'] : config.projects.map((p) => p.id),
     },
     'collector listening',
   );
   mkdirSync(config.storage.dataDir, { recursive: true });
   writeRunningRecord(config.storage.dataDir, { pid: process.pid, url });
+  return { url, port };
+}
 
+/** Detection (with alerting) and scheduled evaluation, on a connection of their own. */
+async function startBackgroundJobs(
+  config: LlmwatchConfig,
+  storage: OpenStorage,
+  deps: CollectorDeps,
+): Promise<BackgroundJobs> {
+  const { logger } = deps;
   // Detection gets its own connection: a long pass never delays API queries or inserts.
-  const detectClient = await openClickHouse(target, 'query');
-  clients.push(detectClient);
+  const detectClient = await openClickHouse(storage.target, 'query');
+  storage.clients.push(detectClient);
   const scheduler = startScheduler({
     client: detectClient,
     detection: config.detection,
@@ -296,36 +407,51 @@ export async function startCollector(
     log: logger,
   });
   const evalScheduler = startEvalScheduler(detectClient, config.evaluation, logger);
-
-  let closing: Promise<void> | undefined;
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      state.stopping = true;
+  return {
+    stop: async () => {
       await scheduler.stop();
       await evalScheduler.stop();
-      const serverClosed = new Promise<void>((r) => server.close(() => r()));
-      server.closeIdleConnections();
-      metricsServer?.close();
-      metricsServer?.closeAllConnections();
-      await writer.shutdown(options.drainTimeoutMs ?? 30_000);
-      server.closeAllConnections();
-      await serverClosed;
-      await events.stop();
-      await processor.close();
-      await spool.unlock();
-      for (const client of clients) await client.close().catch(() => undefined);
-      removeRunningRecord(config.storage.dataDir);
-      logger.info('collector stopped');
-      logger.flush?.();
-    })();
-    return closing;
+    },
   };
-  const metricsAddress = metricsServer?.address();
-  const metricsUrl =
-    typeof metricsAddress === 'object' && metricsAddress
-      ? `http://${isIP(metricsAddress.address) === 6 ? `[${metricsAddress.address}]` : metricsAddress.address}:${metricsAddress.port}`
-      : undefined;
-  return { url, host, port: boundPort, deps, close, ...(metricsUrl ? { metricsUrl } : {}) };
+}
+
+/**
+ * Background jobs first, then HTTP stops accepting while the writer drains (up to
+ * drainTimeoutMs, the rest stays in the spool), then the event joiner, processor, spool lock and
+ * clients, and last the running record.
+ */
+async function shutdown(
+  config: LlmwatchConfig,
+  options: StartOptions,
+  running: {
+    state: StartState;
+    jobs: BackgroundJobs;
+    ingest: IngestService;
+    storage: OpenStorage;
+    logger: Logger;
+  } & HttpServers,
+): Promise<void> {
+  const { state, jobs, server, metricsServer, ingest, storage, logger } = running;
+  state.stopping = true;
+  await jobs.stop();
+  const serverClosed = new Promise<void>((r) => server.close(() => r()));
+  server.closeIdleConnections();
+  metricsServer?.close();
+  metricsServer?.closeAllConnections();
+  await ingest.writer.shutdown(options.drainTimeoutMs ?? 30_000);
+  server.closeAllConnections();
+  await serverClosed;
+  await ingest.events.stop();
+  await ingest.processor.close();
+  await ingest.spool.unlock();
+  for (const client of storage.clients) await client.close().catch(() => undefined);
+  removeRunningRecord(config.storage.dataDir);
+  logger.info('collector stopped');
+  logger.flush?.();
+}
+
+function httpUrl(host: string, port: number): string {
+  return `http://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
 }
 
 function listenOn(server: Server, host: string, port: number): Promise<void> {
