@@ -123,13 +123,21 @@ export function selfHostedProvider(
   servers: readonly SelfHostedServer[] | undefined,
   guessFromPort: boolean,
 ): string | undefined {
+  // Hot path (every span with a server address): nothing configured and no default port to guess from.
+  const configured = servers !== undefined && servers.length > 0;
+  if (
+    !configured &&
+    (!guessFromPort || (port !== undefined && SELF_HOSTED_DEFAULT_PORTS[port] === undefined))
+  ) {
+    return undefined;
+  }
   const { host, port: portInAddress } = splitHostPort(address);
   if (host === '') return undefined;
   const callPort = port ?? portInAddress;
   for (const server of servers ?? []) {
-    const configured = splitHostPort(server.address);
-    if (configured.host !== host) continue;
-    if (configured.port === undefined || configured.port === callPort) return server.provider;
+    const named = splitHostPort(server.address);
+    if (named.host !== host) continue;
+    if (named.port === undefined || named.port === callPort) return server.provider;
   }
   if (!guessFromPort || callPort === undefined) return undefined;
   const guess = SELF_HOSTED_DEFAULT_PORTS[callPort];
