@@ -41,11 +41,16 @@ describe('llmwatch demo', () => {
       expect(raised, raised.join('\n')).toEqual(
         expect.arrayContaining([
           'cost_spike {"userId":"user-runaway-7"}',
-          'cost_spike {"model":"gpt-4o"}',
           'latency_regression {"model":"claude-haiku-4-5"}',
           expect.stringMatching(/^error_rate .*"model":"gpt-4o-mini"/),
         ]),
       );
+      // One incident, one alert: the runaway user is the news; the rise of its model gpt-4o is a
+      // contributor in that alert's evidence, not a second cost alert (docs/detection.md).
+      const costAlerts = result.detections.filter((d) => d.kind === 'cost_spike');
+      expect(costAlerts.map((d) => d.subject)).toEqual([{ userId: 'user-runaway-7' }]);
+      const contributors = costAlerts[0]!.evidence.contributors as Array<{ subject: { model?: string } }>;
+      expect(contributors.map((c) => c.subject.model)).toContain('gpt-4o');
       // Models without an incident stay quiet.
       for (const d of result.detections)
         expect(JSON.stringify(d.subject)).not.toContain('"model":"claude-sonnet');
