@@ -82,6 +82,13 @@ function slotAt<T>(list: T[], index: number, make: () => T): T {
   return v;
 }
 
+// Sub-layouts of an indexed message field: OpenInference nests its fields under `message.`
+// (`<i>.message.role`), tool calls under `tool_call.` and content parts under `contents.<j>.`.
+const OI_MESSAGE = 'message.';
+const TOOL_CALLS = 'tool_calls.';
+const OI_TOOL_CALL = 'tool_call.';
+const OI_CONTENTS = 'contents.';
+
 /**
  * Records one indexed attribute. `key.slice(start)` is `{i}.{field}` where field is OpenLLMetry's
  * (`role`, `content`, `tool_calls.{j}.name` …) or OpenInference's (`message.role`,
@@ -98,7 +105,7 @@ export function addIndexedMessageAttribute(
   if (!at || at.next >= key.length) return false;
   const msg = slotAt(list, at.index, () => ({}) as MessageAcc);
   let p = at.next;
-  if (key.startsWith('message.', p)) p += 8;
+  if (key.startsWith(OI_MESSAGE, p)) p += OI_MESSAGE.length;
   const field = key.slice(p);
   switch (field) {
     case 'role':
@@ -125,19 +132,19 @@ export function addIndexedMessageAttribute(
       msg.functionCallArguments = str(value);
       return true;
   }
-  if (field.startsWith('tool_calls.')) {
-    const t = readIndex(field, 11);
+  if (field.startsWith(TOOL_CALLS)) {
+    const t = readIndex(field, TOOL_CALLS.length);
     if (!t) return false;
     const call = slotAt((msg.toolCalls ??= []), t.index, () => ({}) as ToolCallAcc);
     let sub = field.slice(t.next);
-    if (sub.startsWith('tool_call.')) sub = sub.slice(10);
+    if (sub.startsWith(OI_TOOL_CALL)) sub = sub.slice(OI_TOOL_CALL.length);
     if (sub === 'id') call.id = str(value);
     else if (sub === 'name' || sub === 'function.name') call.name = str(value);
     else if (sub === 'arguments' || sub === 'function.arguments') call.arguments = str(value);
     return true;
   }
-  if (field.startsWith('contents.')) {
-    const t = readIndex(field, 9);
+  if (field.startsWith(OI_CONTENTS)) {
+    const t = readIndex(field, OI_CONTENTS.length);
     if (!t) return false;
     const part = slotAt((msg.contents ??= []), t.index, () => ({}) as ContentPartAcc);
     const sub = field.slice(t.next);

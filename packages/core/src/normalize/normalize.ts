@@ -11,15 +11,19 @@ import {
   parseMaybeJson,
   readEvents,
   toolNamesOf,
+  type EventContent as SpanEvents,
   type MessageAcc,
 } from './messages.js';
 import {
   ATTRIBUTE_MAP,
+  ENTRY_HINT_SHIFT,
+  ENTRY_SLOT_MASK,
   HINT,
   LLMWATCH_LLM_KINDS,
   NON_LLM_OPERATIONS,
   OPENINFERENCE_LLM_KINDS,
   OPERATION_ALIASES,
+  PREFIX,
   PROVIDER_ALIASES,
   SLOT,
   SLOTS,
@@ -41,6 +45,9 @@ import { aliasedTags, aliasedValue, type AttributeAliases } from './aliases.js';
  * 2. names a model (request or response); and
  * 3. shows one more LLM signal: a provider, token counts, or an operation name.
  *
+ * Stages: read the attributes (slots, dialect hints, prefixed layouts) → is it an LLM call →
+ * provider and usage → content → outcome (finish reasons, error, status) → timing → identity.
+ *
  * `aliases`: the installation's own names for prompt, user, session and tags, read first.
  * `selfHosted`: the installation's own OpenAI-compatible servers (see selfHostedProvider).
  */
@@ -50,126 +57,246 @@ export function normalizeSpan(
   aliases?: AttributeAliases,
   selfHosted?: readonly SelfHostedServer[],
 ): LlmCall | null {
-  const attrs = span.attributes;
-  const v: (AttributeValue | undefined)[] = new Array<AttributeValue | undefined>(SLOTS.length);
-  let hints = scopeHint(span.scopeName);
-  let inAccs: MessageAcc[] | undefined;
-  let outAccs: MessageAcc[] | undefined;
-  let embedTexts: string[] | undefined;
-  let lwTags: Record<string, string> | undefined;
-  let assoc: Record<string, string> | undefined;
-
-  for (const key in attrs) {
-    const value = attrs[key] as AttributeValue;
-    const code = ATTRIBUTE_MAP.get(key);
-    if (code !== undefined) {
-      v[code & 0xff] = value;
-      hints |= code >> 8;
-      continue;
-    }
-    switch (key.charCodeAt(0)) {
-      case 103: // g
-        if (key.startsWith('gen_ai.prompt.')) {
-          if (addIndexedMessageAttribute((inAccs ??= []), key, 14, value)) hints |= HINT.openllmetry;
-        } else if (key.startsWith('gen_ai.completion.')) {
-          if (addIndexedMessageAttribute((outAccs ??= []), key, 18, value)) hints |= HINT.openllmetry;
-        }
-        break;
-      case 108: // l
-        if (key.startsWith('llm.input_messages.')) {
-          if (addIndexedMessageAttribute((inAccs ??= []), key, 19, value)) hints |= HINT.openinference;
-        } else if (key.startsWith('llm.output_messages.')) {
-          if (addIndexedMessageAttribute((outAccs ??= []), key, 20, value)) hints |= HINT.openinference;
-        } else if (key.startsWith('llm.prompts.')) {
-          // Pre-gen_ai OpenLLMetry layout.
-          if (addIndexedMessageAttribute((inAccs ??= []), key, 12, value)) hints |= HINT.openllmetry;
-        } else if (key.startsWith('llm.completions.')) {
-          if (addIndexedMessageAttribute((outAccs ??= []), key, 16, value)) hints |= HINT.openllmetry;
-        } else if (key.startsWith('llmwatch.')) {
-          hints |= HINT.llmwatch;
-          if (key.startsWith('tag.', 9)) {
-            const s = text(value);
-            if (s !== undefined) (lwTags ??= dict())[key.slice(13)] = s;
-          }
-        } else if (key.startsWith('langfuse.')) {
-          // Langfuse trace/observation metadata: grouping keys like the association properties.
-          const at = key.startsWith('trace.metadata.', 9)
-            ? 24
-            : key.startsWith('observation.metadata.', 9)
-              ? 30
-              : 0;
-          const s = at > 0 && key.length > at ? text(value) : undefined;
-          if (s !== undefined) (assoc ??= dict())[key.slice(at)] = s;
-        }
-        break;
-      case 116: // t
-        if (key.startsWith('traceloop.')) {
-          hints |= HINT.openllmetry;
-          if (key.startsWith('association.properties.', 10)) {
-            const s = text(value);
-            if (s !== undefined) (assoc ??= dict())[key.slice(33)] = s;
-          }
-        }
-        break;
-      case 97: // a
-        // Vercel AI SDK `experimental_telemetry.metadata`: identity (userId, sessionId) and tags.
-        if (key.startsWith('ai.telemetry.metadata.')) {
-          const s = text(value);
-          if (s !== undefined) (assoc ??= dict())[key.slice(22)] = s;
-        }
-        break;
-      case 101: // e
-        // embedding.embeddings.{i}.embedding.text
-        if (key.startsWith('embedding.embeddings.') && key.endsWith('.embedding.text')) {
-          const s = text(value);
-          if (s !== undefined) (embedTexts ??= []).push(s);
-        }
-        break;
-    }
-  }
+  const read = readAttributes(span);
+  const v = read.slots;
 
   // ── Is it an LLM call? ──
   const oiKind = text(v[SLOT.oiKind]);
-  if (oiKind !== undefined && !OPENINFERENCE_LLM_KINDS.has(oiKind.toUpperCase())) return null;
-  if (v[SLOT.tlSpanKind] !== undefined) return null;
-  const lwKind = text(v[SLOT.lwSpanKind]);
-  if (lwKind !== undefined && !LLMWATCH_LLM_KINDS.has(lwKind)) return null;
-
   const rawOp = text(v[SLOT.opName]) ?? text(v[SLOT.tlRequestType]);
   const opLower = rawOp?.toLowerCase();
-  if (opLower !== undefined && NON_LLM_OPERATIONS.has(opLower)) return null;
-
+  if (declaredNotLlm(v, oiKind, opLower)) return null;
   const oiModel = text(v[SLOT.oiModel]) ?? text(v[SLOT.oiEmbeddingModel]);
   const requestModel = text(v[SLOT.reqModel]) ?? oiModel ?? '';
   const responseModel = text(v[SLOT.respModel]) ?? oiModel ?? '';
   const model = responseModel || requestModel;
   if (model === '') return null;
-
   const namedProvider = providerOf(v);
-  let inputTokens =
-    count(v[SLOT.inTok]) ??
-    count(v[SLOT.promptTok]) ??
-    count(v[SLOT.oiPromptTok]) ??
-    count(v[SLOT.aiPromptTokens]);
-  let outputTokens =
-    count(v[SLOT.outTok]) ??
-    count(v[SLOT.complTok]) ??
-    count(v[SLOT.oiComplTok]) ??
-    count(v[SLOT.aiCompletionTokens]);
-  if (
-    namedProvider === '' &&
-    inputTokens === undefined &&
-    outputTokens === undefined &&
-    rawOp === undefined &&
-    oiKind === undefined
-  ) {
+  const usage = usageOf(v);
+  if (namedProvider === '' && !usage.usageReported && rawOp === undefined && oiKind === undefined) {
     return null;
   }
-  // A self-hosted server is its own provider even when the client names itself (the OpenAI SDK
-  // says `openai` whatever its base URL). Not named: the API host the client called, then the
-  // model family (core/normalize/providers.ts).
+  const provider = resolvedProvider(v, namedProvider, model, selfHosted);
+
+  // ── Events: legacy content, exceptions, first token ──
+  const ev = span.events.length > 0 ? readEvents(span.events) : undefined;
+
+  // ── Content (canonical form: see messages.ts) ──
+  // A single provider-native finish reason (OpenInference, Vercel AI SDK).
+  const nativeFinish = text(v[SLOT.oiFinishReason]) ?? text(v[SLOT.aiFinishReason]);
+  const outputMessages = outputMessagesOf(read, ev, nativeFinish);
+  const outputContent = outputMessages && outputMessages.length > 0 ? JSON.stringify(outputMessages) : '';
+  const input = inputContentOf(read, ev);
+  const systemContent = systemContentOf(v[SLOT.sysInstr] ?? ev?.sysInstr, input.systemParts);
+
+  // ── Outcome ──
+  const errorType =
+    text(v[SLOT.errorType]) ?? ev?.exceptionType ?? (span.statusCode === 'Error' ? '_OTHER' : '');
+  const responseId = text(v[SLOT.respId]) ?? oiResponseId(v[SLOT.oiOutputValue], v[SLOT.oiOutputMime]) ?? '';
+  const carriesResponse =
+    responseModel !== '' || responseId !== '' || usage.outputTokens > 0 || outputContent !== '';
+
+  // ── Identity ── (the installation's own names first, then each dialect's)
+  const identity = identityOf(span.attributes, v, read.assoc, aliases);
+
+  return {
+    projectId,
+    startTimeUnixNano: span.startTimeUnixNano,
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    serviceName: serviceNameOf(span, v),
+    dialect: dialectOf(read.hints, v),
+    provider,
+    operation: operationOf(opLower, oiKind),
+    requestModel,
+    responseModel,
+    model,
+    responseId,
+    inputTokens: usage.inputTokens,
+    outputTokens: usage.outputTokens,
+    usageReported: usage.usageReported,
+    cacheReadTokens: usage.cacheReadTokens,
+    cacheWriteTokens: usage.cacheWriteTokens,
+    reasoningTokens: usage.reasoningTokens,
+    costUsd: null,
+    priceVersion: '',
+    latencyMs: diffMs(span.startTimeUnixNano, span.endTimeUnixNano),
+    ttftMs: ttftMsOf(span, v, ev),
+    streaming: streamingOf(v),
+    finishReasons: finishReasonsOf(v[SLOT.finishReasons], nativeFinish, outputMessages),
+    status: statusOf(span.statusCode, errorType, carriesResponse),
+    errorType,
+    promptName: identity.promptName,
+    promptVersion: identity.promptVersion,
+    userId: identity.userId,
+    sessionId: identity.sessionId,
+    conversationId: identity.conversationId,
+    tags: tagsOf(read.lwTags, read.assoc, v, span.attributes, aliases),
+    inputContent: input.inputContent,
+    outputContent,
+    systemContent,
+    toolNames: outputMessages ? toolNamesOf(outputMessages) : [],
+    inputEmbedding: numbers(v[SLOT.inputEmbedding]),
+    outputEmbedding: numbers(v[SLOT.outputEmbedding]),
+  };
+}
+
+// ── Stage: read the attributes ──
+
+/** One pass over a span's attributes: the table slots, dialect evidence and prefixed layouts. */
+interface SpanAttributes {
+  /** Raw values by SLOT index. */
+  slots: (AttributeValue | undefined)[];
+  /** HINT bits. */
+  hints: number;
+  /** Indexed input and output messages (OpenLLMetry, OpenInference). */
+  inAccs: MessageAcc[] | undefined;
+  outAccs: MessageAcc[] | undefined;
+  /** OpenInference embedding inputs. */
+  embedTexts: string[] | undefined;
+  /** `llmwatch.tag.<key>`. */
+  lwTags: Record<string, string> | undefined;
+  /** Grouping keys: association properties, Langfuse and AI SDK metadata. */
+  assoc: Record<string, string> | undefined;
+}
+
+function readAttributes(span: DecodedSpan): SpanAttributes {
+  const attrs = span.attributes;
+  const read: SpanAttributes = {
+    slots: new Array<AttributeValue | undefined>(SLOTS.length),
+    hints: 0,
+    inAccs: undefined,
+    outAccs: undefined,
+    embedTexts: undefined,
+    lwTags: undefined,
+    assoc: undefined,
+  };
+  const slots = read.slots;
+  let hints = scopeHint(span.scopeName);
+  for (const key in attrs) {
+    const value = attrs[key] as AttributeValue;
+    const entry = ATTRIBUTE_MAP.get(key);
+    if (entry !== undefined) {
+      slots[entry & ENTRY_SLOT_MASK] = value;
+      hints |= entry >> ENTRY_HINT_SHIFT;
+    } else {
+      hints |= readPrefixed(read, key, value);
+    }
+  }
+  read.hints = hints;
+  return read;
+}
+
+// First characters of the prefixed layouts: most other names leave readPrefixed after one switch.
+const CHAR_A = 0x61;
+const CHAR_E = 0x65;
+const CHAR_G = 0x67;
+const CHAR_L = 0x6c;
+const CHAR_T = 0x74;
+
+/** Records an attribute of a prefixed layout (PREFIX); returns the dialect evidence it gives. */
+function readPrefixed(read: SpanAttributes, key: string, value: AttributeValue): number {
+  switch (key.charCodeAt(0)) {
+    case CHAR_G:
+      if (key.startsWith(PREFIX.genAiPrompt)) {
+        return indexedMessage((read.inAccs ??= []), key, PREFIX.genAiPrompt, value, HINT.openllmetry);
+      }
+      if (key.startsWith(PREFIX.genAiCompletion)) {
+        return indexedMessage((read.outAccs ??= []), key, PREFIX.genAiCompletion, value, HINT.openllmetry);
+      }
+      return 0;
+    case CHAR_L:
+      if (key.startsWith(PREFIX.oiInputMessages)) {
+        return indexedMessage((read.inAccs ??= []), key, PREFIX.oiInputMessages, value, HINT.openinference);
+      }
+      if (key.startsWith(PREFIX.oiOutputMessages)) {
+        return indexedMessage((read.outAccs ??= []), key, PREFIX.oiOutputMessages, value, HINT.openinference);
+      }
+      if (key.startsWith(PREFIX.llmPrompts)) {
+        return indexedMessage((read.inAccs ??= []), key, PREFIX.llmPrompts, value, HINT.openllmetry);
+      }
+      if (key.startsWith(PREFIX.llmCompletions)) {
+        return indexedMessage((read.outAccs ??= []), key, PREFIX.llmCompletions, value, HINT.openllmetry);
+      }
+      if (key.startsWith(PREFIX.llmwatch)) {
+        if (key.startsWith(PREFIX.llmwatchTag)) {
+          const s = text(value);
+          if (s !== undefined) (read.lwTags ??= dict())[key.slice(PREFIX.llmwatchTag.length)] = s;
+        }
+        return HINT.llmwatch;
+      }
+      if (key.startsWith(PREFIX.langfuse)) {
+        const at = key.startsWith(PREFIX.langfuseTraceMetadata)
+          ? PREFIX.langfuseTraceMetadata.length
+          : key.startsWith(PREFIX.langfuseObservationMetadata)
+            ? PREFIX.langfuseObservationMetadata.length
+            : 0;
+        const s = at > 0 && key.length > at ? text(value) : undefined;
+        if (s !== undefined) (read.assoc ??= dict())[key.slice(at)] = s;
+      }
+      return 0;
+    case CHAR_T:
+      if (!key.startsWith(PREFIX.traceloop)) return 0;
+      if (key.startsWith(PREFIX.traceloopAssociation)) {
+        const s = text(value);
+        if (s !== undefined) (read.assoc ??= dict())[key.slice(PREFIX.traceloopAssociation.length)] = s;
+      }
+      return HINT.openllmetry;
+    case CHAR_A:
+      if (key.startsWith(PREFIX.aiTelemetryMetadata)) {
+        const s = text(value);
+        if (s !== undefined) (read.assoc ??= dict())[key.slice(PREFIX.aiTelemetryMetadata.length)] = s;
+      }
+      return 0;
+    case CHAR_E:
+      if (key.startsWith(PREFIX.oiEmbeddings) && key.endsWith(PREFIX.oiEmbeddingText)) {
+        const s = text(value);
+        if (s !== undefined) (read.embedTexts ??= []).push(s);
+      }
+      return 0;
+  }
+  return 0;
+}
+
+/** `<prefix><i>.<field>` into the message list; the dialect's hint when it was a message field. */
+function indexedMessage(
+  list: MessageAcc[],
+  key: string,
+  prefix: string,
+  value: AttributeValue,
+  hint: number,
+): number {
+  return addIndexedMessageAttribute(list, key, prefix.length, value) ? hint : 0;
+}
+
+// ── Stage: is it an LLM call, provider and usage ──
+
+/** Rule 1 of normalizeSpan: the span says it is something other than an LLM call. */
+function declaredNotLlm(
+  v: readonly (AttributeValue | undefined)[],
+  oiKind: string | undefined,
+  opLower: string | undefined,
+): boolean {
+  if (oiKind !== undefined && !OPENINFERENCE_LLM_KINDS.has(oiKind.toUpperCase())) return true;
+  if (v[SLOT.tlSpanKind] !== undefined) return true;
+  const lwKind = text(v[SLOT.lwSpanKind]);
+  if (lwKind !== undefined && !LLMWATCH_LLM_KINDS.has(lwKind)) return true;
+  return opLower !== undefined && NON_LLM_OPERATIONS.has(opLower);
+}
+
+/**
+ * A self-hosted server is its own provider even when the client names itself (the OpenAI SDK
+ * says `openai` whatever its base URL). Not named: the API host the client called, then the
+ * model family (core/normalize/providers.ts).
+ */
+function resolvedProvider(
+  v: readonly (AttributeValue | undefined)[],
+  namedProvider: string,
+  model: string,
+  selfHosted: readonly SelfHostedServer[] | undefined,
+): string {
   const serverAddress = text(v[SLOT.serverAddress]) ?? '';
-  const provider =
+  return (
     (serverAddress === ''
       ? undefined
       : selfHostedProvider(
@@ -180,44 +307,83 @@ export function normalizeSpan(
         )) ||
     namedProvider ||
     providerOfHost(serverAddress) ||
-    providerOfModel(responseModel || requestModel) ||
-    '';
+    providerOfModel(model) ||
+    ''
+  );
+}
 
+interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** False when the span sent no input or output count (unknown usage, not zero). */
+  usageReported: boolean;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+}
+
+function usageOf(v: readonly (AttributeValue | undefined)[]): TokenUsage {
+  const reportedInput =
+    count(v[SLOT.inTok]) ??
+    count(v[SLOT.promptTok]) ??
+    count(v[SLOT.oiPromptTok]) ??
+    count(v[SLOT.aiPromptTokens]);
+  const reportedOutput =
+    count(v[SLOT.outTok]) ??
+    count(v[SLOT.complTok]) ??
+    count(v[SLOT.oiComplTok]) ??
+    count(v[SLOT.aiCompletionTokens]);
   const cacheReadTokens =
     count(v[SLOT.cacheRead]) ?? count(v[SLOT.cacheReadFlat]) ?? count(v[SLOT.oiCacheRead]) ?? 0;
   const cacheWriteTokens =
     count(v[SLOT.cacheWrite]) ?? count(v[SLOT.cacheWriteFlat]) ?? count(v[SLOT.oiCacheWrite]) ?? 0;
   const reasoningTokens =
     count(v[SLOT.reasoning]) ?? count(v[SLOT.reasoningFlat]) ?? count(v[SLOT.oiReasoning]) ?? 0;
-  const usageReported = inputTokens !== undefined || outputTokens !== undefined;
-  inputTokens ??= 0;
-  outputTokens ??= 0;
+  let inputTokens = reportedInput ?? 0;
+  let outputTokens = reportedOutput ?? 0;
   // Semconv counts cached tokens inside input (and reasoning inside output). Instrumentations that
   // copy Anthropic's raw `input_tokens` (uncached only) give themselves away when the parts exceed
   // the whole; add them back so cost and rollups see one meaning.
   if (cacheReadTokens + cacheWriteTokens > inputTokens) inputTokens += cacheReadTokens + cacheWriteTokens;
   if (reasoningTokens > outputTokens) outputTokens += reasoningTokens;
+  return {
+    inputTokens,
+    outputTokens,
+    usageReported: reportedInput !== undefined || reportedOutput !== undefined,
+    cacheReadTokens,
+    cacheWriteTokens,
+    reasoningTokens,
+  };
+}
 
-  // ── Events: legacy content, exceptions, first token ──
-  const ev = span.events.length > 0 ? readEvents(span.events) : undefined;
+// ── Stage: content ──
 
-  // ── Content (canonical form: see messages.ts) ──
-  // A single provider-native finish reason (OpenInference, Vercel AI SDK).
-  const oiFinish = text(v[SLOT.oiFinishReason]) ?? text(v[SLOT.aiFinishReason]);
-  let outputMessages: GenAiMessage[] | undefined;
+function outputMessagesOf(
+  read: SpanAttributes,
+  ev: SpanEvents | undefined,
+  nativeFinish: string | undefined,
+): GenAiMessage[] | undefined {
+  const v = read.slots;
+  let messages: GenAiMessage[] | undefined;
   const outMsgs = v[SLOT.outMsgs] ?? ev?.outMsgs;
-  if (outMsgs !== undefined) outputMessages = messagesFromValue(outMsgs, 'assistant');
-  else if (outAccs) outputMessages = messagesFromAccs(outAccs, true, oiFinish);
-  else if (ev && ev.output.length > 0) outputMessages = ev.output;
+  if (outMsgs !== undefined) messages = messagesFromValue(outMsgs, 'assistant');
+  else if (read.outAccs) messages = messagesFromAccs(read.outAccs, true, nativeFinish);
+  else if (ev && ev.output.length > 0) messages = ev.output;
   else if (v[SLOT.legacyCompletion] !== undefined)
-    outputMessages = messagesFromValue(v[SLOT.legacyCompletion], 'assistant');
-  else if (v[SLOT.oiOutputValue] !== undefined) outputMessages = oiOutput(v[SLOT.oiOutputValue], oiFinish);
+    messages = messagesFromValue(v[SLOT.legacyCompletion], 'assistant');
+  else if (v[SLOT.oiOutputValue] !== undefined) messages = oiOutput(v[SLOT.oiOutputValue], nativeFinish);
   else if (v[SLOT.aiResponseText] !== undefined || v[SLOT.aiToolCalls] !== undefined) {
-    outputMessages = aiSdkOutput(v[SLOT.aiResponseText], v[SLOT.aiToolCalls], oiFinish);
+    messages = aiSdkOutput(v[SLOT.aiResponseText], v[SLOT.aiToolCalls], nativeFinish);
   }
-  if (outputMessages) outputMessages = outputMessages.map((m) => canonicalMessage(m, true));
-  const outputContent = outputMessages && outputMessages.length > 0 ? JSON.stringify(outputMessages) : '';
+  return messages?.map((m) => canonicalMessage(m, true));
+}
 
+/** The history without its system messages, whose parts go to systemContent. */
+function inputContentOf(
+  read: SpanAttributes,
+  ev: SpanEvents | undefined,
+): { inputContent: string; systemParts: GenAiMessagePart[] | undefined } {
+  const v = read.slots;
   let inputContent = '';
   let inputMessages: GenAiMessage[] | undefined;
   const inMsgs = v[SLOT.inMsgs] ?? ev?.inMsgs;
@@ -226,21 +392,21 @@ export function normalizeSpan(
     // attribute length limits truncate long values mid-document).
     if (
       typeof inMsgs === 'string' &&
-      inMsgs.charCodeAt(0) === 91 &&
+      startsJsonArray(inMsgs) &&
       !needsCanonicalInput(inMsgs) &&
       isJsonArray(inMsgs)
     )
       inputContent = inMsgs;
     else inputMessages = messagesFromValue(inMsgs, 'user');
-  } else if (inAccs) inputMessages = messagesFromAccs(inAccs, false);
+  } else if (read.inAccs) inputMessages = messagesFromAccs(read.inAccs, false);
   else if (ev && ev.input.length > 0) inputMessages = ev.input;
   else if (v[SLOT.legacyPrompt] !== undefined)
     inputMessages = messagesFromValue(v[SLOT.legacyPrompt], 'user');
   else if (v[SLOT.aiPrompt] !== undefined) inputMessages = messagesFromValue(v[SLOT.aiPrompt], 'user');
   else if (v[SLOT.oiInputValue] !== undefined)
     inputMessages = messagesFromValue(v[SLOT.oiInputValue], 'user');
-  else if (embedTexts)
-    inputMessages = [{ role: 'user', parts: embedTexts.map((t) => ({ type: 'text', content: t })) }];
+  else if (read.embedTexts)
+    inputMessages = [{ role: 'user', parts: read.embedTexts.map((t) => ({ type: 'text', content: t })) }];
 
   let systemParts: GenAiMessagePart[] | undefined;
   if (inputMessages) {
@@ -251,128 +417,124 @@ export function normalizeSpan(
     }
     if (rest.length > 0) inputContent = JSON.stringify(rest);
   }
+  return { inputContent, systemParts };
+}
 
-  const sys = v[SLOT.sysInstr] ?? ev?.sysInstr;
+/** System instructions plus the history's system messages (merged), or the instructions as sent. */
+function systemContentOf(
+  instructions: AttributeValue | undefined,
+  systemParts: GenAiMessagePart[] | undefined,
+): string {
   let systemContent = '';
   if (systemParts && systemParts.length > 0) {
-    systemContent = JSON.stringify(mergeParts(partsOfValue(sys), systemParts));
+    systemContent = JSON.stringify(mergeParts(partsOfValue(instructions), systemParts));
   }
-  if (systemContent === '' && sys !== undefined) systemContent = passthroughParts(sys);
+  if (systemContent === '' && instructions !== undefined) systemContent = passthroughParts(instructions);
+  return systemContent;
+}
 
-  const toolNames = outputMessages ? toolNamesOf(outputMessages) : [];
+// ── Stage: outcome ──
 
-  // ── Outcome ──
-  let finishReasons = reasons(v[SLOT.finishReasons]);
-  if (finishReasons.length === 0 && oiFinish !== undefined) finishReasons = [normalizeFinishReason(oiFinish)];
+function finishReasonsOf(
+  declared: AttributeValue | undefined,
+  nativeFinish: string | undefined,
+  outputMessages: GenAiMessage[] | undefined,
+): string[] {
+  let finishReasons = reasons(declared);
+  if (finishReasons.length === 0 && nativeFinish !== undefined)
+    finishReasons = [normalizeFinishReason(nativeFinish)];
   if (finishReasons.length === 0 && outputMessages) {
     for (const m of outputMessages) if (m.finish_reason) finishReasons.push(m.finish_reason);
   }
+  return finishReasons;
+}
 
-  const errorType =
-    text(v[SLOT.errorType]) ?? ev?.exceptionType ?? (span.statusCode === 'Error' ? '_OTHER' : '');
-  const responseId = text(v[SLOT.respId]) ?? oiResponseId(v[SLOT.oiOutputValue], v[SLOT.oiOutputMime]) ?? '';
-  let status: CallStatus;
-  if (span.statusCode === 'Error' || errorType !== '') status = 'error';
-  else if (span.statusCode === 'Ok') status = 'ok';
+function statusOf(
+  statusCode: DecodedSpan['statusCode'],
+  errorType: string,
+  carriesResponse: boolean,
+): CallStatus {
+  if (statusCode === 'Error' || errorType !== '') return 'error';
+  if (statusCode === 'Ok') return 'ok';
   // OTel leaves client spans Unset on success; a span that carries a response did succeed.
-  else
-    status =
-      responseModel !== '' || responseId !== '' || outputTokens > 0 || outputContent !== '' ? 'ok' : 'unset';
+  return carriesResponse ? 'ok' : 'unset';
+}
 
+// ── Stage: timing ──
+
+function ttftMsOf(
+  span: DecodedSpan,
+  v: readonly (AttributeValue | undefined)[],
+  ev: SpanEvents | undefined,
+): number | null {
   const ttftS = num(v[SLOT.ttftS]) ?? num(v[SLOT.openlitTtftS]);
-  let ttftMs: number | null = ttftS !== undefined ? ttftS * 1000 : null;
-  if (ttftMs === null) ttftMs = num(v[SLOT.aiTtftMs]) ?? null;
-  if (ttftMs === null && ev?.firstTokenTimeUnixNano)
-    ttftMs = diffMs(span.startTimeUnixNano, ev.firstTokenTimeUnixNano);
+  if (ttftS !== undefined) return ttftS * 1000;
+  const aiTtftMs = num(v[SLOT.aiTtftMs]);
+  if (aiTtftMs !== undefined) return aiTtftMs;
+  if (ev?.firstTokenTimeUnixNano) return diffMs(span.startTimeUnixNano, ev.firstTokenTimeUnixNano);
+  return null;
+}
 
-  const streaming =
+function streamingOf(v: readonly (AttributeValue | undefined)[]): boolean {
+  return (
     bool(v[SLOT.stream]) ??
     bool(v[SLOT.tlIsStreaming]) ??
     bool(v[SLOT.openlitIsStream]) ??
     streamFromInvocationParams(v[SLOT.oiInvocationParams]) ??
     (text(v[SLOT.aiOperationId])?.endsWith('.doStream') || undefined) ??
-    false;
+    false
+  );
+}
 
-  // ── Identity ── (the installation's own names first, then each dialect's)
+// ── Stage: identity ──
+
+type CallIdentity = Pick<LlmCall, 'userId' | 'sessionId' | 'conversationId' | 'promptName' | 'promptVersion'>;
+
+function identityOf(
+  attrs: Readonly<Record<string, AttributeValue>>,
+  v: readonly (AttributeValue | undefined)[],
+  assoc: Record<string, string> | undefined,
+  aliases: AttributeAliases | undefined,
+): CallIdentity {
   const aiPrompt = v[SLOT.aiLangfusePrompt] !== undefined ? promptRef(v[SLOT.aiLangfusePrompt]) : undefined;
-  const userId =
-    aliasedValue(attrs, aliases?.userId) ??
-    text(v[SLOT.userId]) ??
-    assoc?.user_id ??
-    assoc?.userId ??
-    text(v[SLOT.lfUserId]) ??
-    text(v[SLOT.enduserId]) ??
-    text(v[SLOT.openlitUser]) ??
-    '';
-  const sessionId =
-    aliasedValue(attrs, aliases?.sessionId) ??
-    text(v[SLOT.sessionId]) ??
-    assoc?.session_id ??
-    assoc?.sessionId ??
-    text(v[SLOT.lfSessionId]) ??
-    '';
-  const conversationId = text(v[SLOT.conversationId]) ?? assoc?.conversation_id ?? '';
-  const promptName =
-    aliasedValue(attrs, aliases?.promptName) ??
-    text(v[SLOT.promptName]) ??
-    text(v[SLOT.tlPromptKey]) ??
-    text(v[SLOT.lfPromptName]) ??
-    text(v[SLOT.oiPromptId]) ??
-    assoc?.prompt_name ??
-    assoc?.promptName ??
-    aiPrompt?.name ??
-    '';
-  const promptVersion =
-    aliasedValue(attrs, aliases?.promptVersion) ??
-    text(v[SLOT.promptVersion]) ??
-    text(v[SLOT.tlPromptVersion]) ??
-    text(v[SLOT.oiPromptVersion]) ??
-    text(v[SLOT.lfPromptVersion]) ??
-    assoc?.prompt_version ??
-    assoc?.promptVersion ??
-    aiPrompt?.version ??
-    '';
-
   return {
-    projectId,
-    startTimeUnixNano: span.startTimeUnixNano,
-    traceId: span.traceId,
-    spanId: span.spanId,
-    parentSpanId: span.parentSpanId,
-    serviceName: serviceNameOf(span, v),
-    dialect: dialectOf(hints, v),
-    provider,
-    operation: operationOf(opLower, oiKind),
-    requestModel,
-    responseModel,
-    model,
-    responseId,
-    inputTokens,
-    outputTokens,
-    usageReported,
-    cacheReadTokens,
-    cacheWriteTokens,
-    reasoningTokens,
-    costUsd: null,
-    priceVersion: '',
-    latencyMs: diffMs(span.startTimeUnixNano, span.endTimeUnixNano),
-    ttftMs,
-    streaming,
-    finishReasons,
-    status,
-    errorType,
-    promptName,
-    promptVersion,
-    userId,
-    sessionId,
-    conversationId,
-    tags: tagsOf(lwTags, assoc, v, attrs, aliases),
-    inputContent,
-    outputContent,
-    systemContent,
-    toolNames,
-    inputEmbedding: numbers(v[SLOT.inputEmbedding]),
-    outputEmbedding: numbers(v[SLOT.outputEmbedding]),
+    userId:
+      aliasedValue(attrs, aliases?.userId) ??
+      text(v[SLOT.userId]) ??
+      assoc?.user_id ??
+      assoc?.userId ??
+      text(v[SLOT.lfUserId]) ??
+      text(v[SLOT.enduserId]) ??
+      text(v[SLOT.openlitUser]) ??
+      '',
+    sessionId:
+      aliasedValue(attrs, aliases?.sessionId) ??
+      text(v[SLOT.sessionId]) ??
+      assoc?.session_id ??
+      assoc?.sessionId ??
+      text(v[SLOT.lfSessionId]) ??
+      '',
+    conversationId: text(v[SLOT.conversationId]) ?? assoc?.conversation_id ?? '',
+    promptName:
+      aliasedValue(attrs, aliases?.promptName) ??
+      text(v[SLOT.promptName]) ??
+      text(v[SLOT.tlPromptKey]) ??
+      text(v[SLOT.lfPromptName]) ??
+      text(v[SLOT.oiPromptId]) ??
+      assoc?.prompt_name ??
+      assoc?.promptName ??
+      aiPrompt?.name ??
+      '',
+    promptVersion:
+      aliasedValue(attrs, aliases?.promptVersion) ??
+      text(v[SLOT.promptVersion]) ??
+      text(v[SLOT.tlPromptVersion]) ??
+      text(v[SLOT.oiPromptVersion]) ??
+      text(v[SLOT.lfPromptVersion]) ??
+      assoc?.prompt_version ??
+      assoc?.promptVersion ??
+      aiPrompt?.version ??
+      '',
   };
 }
 
@@ -514,10 +676,22 @@ function partsOfValue(value: AttributeValue | undefined): GenAiMessagePart[] {
 /** `gen_ai.system_instructions`: an array of parts. */
 function passthroughParts(value: AttributeValue): string {
   if (typeof value === 'string') {
-    if (value.charCodeAt(0) === 91 && isJsonArray(value)) return value;
+    if (startsJsonArray(value) && isJsonArray(value)) return value;
     return value === '' ? '' : JSON.stringify([{ type: 'text', content: value }]);
   }
   return value === null ? '' : JSON.stringify(value);
+}
+
+const LEFT_BRACKET = 0x5b; // [
+const LEFT_BRACE = 0x7b; // {
+
+/** Cheap pre-check before a parse: the text opens a JSON array. */
+function startsJsonArray(text: string): boolean {
+  return text.charCodeAt(0) === LEFT_BRACKET;
+}
+
+function startsJsonObject(text: string): boolean {
+  return text.charCodeAt(0) === LEFT_BRACE;
 }
 
 function isJsonArray(text: string): boolean {
@@ -582,8 +756,7 @@ function oiResponseId(
   value: AttributeValue | undefined,
   mime: AttributeValue | undefined,
 ): string | undefined {
-  if (typeof value !== 'string' || mime !== 'application/json' || value.charCodeAt(0) !== 123)
-    return undefined;
+  if (typeof value !== 'string' || mime !== 'application/json' || !startsJsonObject(value)) return undefined;
   const body = parseMaybeJson(value);
   return body && typeof body === 'object' && !Array.isArray(body)
     ? text((body as { id?: AttributeValue }).id)
@@ -598,7 +771,7 @@ function reasons(x: AttributeValue | undefined): string[] {
     return out;
   }
   if (typeof x === 'string') {
-    const parsed = x.charCodeAt(0) === 91 ? parseMaybeJson(x) : x;
+    const parsed = startsJsonArray(x) ? parseMaybeJson(x) : x;
     if (Array.isArray(parsed)) return reasons(parsed as AttributeValue);
     return [normalizeFinishReason(x)];
   }
@@ -625,7 +798,7 @@ function streamFromInvocationParams(x: AttributeValue | undefined): boolean | un
 }
 
 function numbers(x: AttributeValue | undefined): number[] {
-  const arr = typeof x === 'string' && x.charCodeAt(0) === 91 ? parseMaybeJson(x) : x;
+  const arr = typeof x === 'string' && startsJsonArray(x) ? parseMaybeJson(x) : x;
   if (!Array.isArray(arr)) return [];
   const out: number[] = [];
   for (const n of arr) if (typeof n === 'number' && Number.isFinite(n)) out.push(n);

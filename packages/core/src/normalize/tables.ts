@@ -276,14 +276,20 @@ const DIALECT_TABLES: readonly [Table, number][] = [
   [LANGFUSE_TABLE, HINT.none],
 ];
 
+/** An ATTRIBUTE_MAP entry holds the slot index in its low bits and the dialect hint bits above. */
+export const ENTRY_HINT_SHIFT = 8;
+export const ENTRY_SLOT_MASK = (1 << ENTRY_HINT_SHIFT) - 1;
+
 /**
- * The merged lookup: name → slot index | hint << 8. `lwMarker` entries only mark the dialect.
- * A few current-semconv names are dialect evidence on their own.
+ * The merged lookup: name → slot index | hint << ENTRY_HINT_SHIFT. `lwMarker` entries only mark
+ * the dialect. A few current-semconv names are dialect evidence on their own.
  */
 export const ATTRIBUTE_MAP: ReadonlyMap<string, number> = (() => {
   const m = new Map<string, number>();
   for (const [table, hint] of DIALECT_TABLES) {
-    for (const [name, slot] of Object.entries(table)) m.set(name, SLOTS.indexOf(slot) | (hint << 8));
+    for (const [name, slot] of Object.entries(table)) {
+      m.set(name, SLOTS.indexOf(slot) | (hint << ENTRY_HINT_SHIFT));
+    }
   }
   for (const name of [
     GENAI.providerName,
@@ -291,7 +297,7 @@ export const ATTRIBUTE_MAP: ReadonlyMap<string, number> = (() => {
     GENAI.outputMessages,
     GENAI.usageCacheReadInputTokens,
   ]) {
-    m.set(name, (m.get(name) ?? 0) | (HINT.genai << 8));
+    m.set(name, (m.get(name) ?? 0) | (HINT.genai << ENTRY_HINT_SHIFT));
   }
   // General names OpenLIT uses, read but not evidence of the dialect.
   for (const name of ['deployment.environment', 'deployment.environment.name']) {
@@ -299,6 +305,37 @@ export const ATTRIBUTE_MAP: ReadonlyMap<string, number> = (() => {
   }
   return m;
 })();
+
+/**
+ * Layouts read by name prefix rather than from the tables: indexed messages
+ * (`<prefix><i>.<field>`, see addIndexedMessageAttribute) and free-form keys (`<prefix><key>`).
+ */
+export const PREFIX = {
+  /** OpenLLMetry's indexed messages. */
+  genAiPrompt: 'gen_ai.prompt.',
+  genAiCompletion: 'gen_ai.completion.',
+  /** Pre-gen_ai OpenLLMetry's indexed messages. */
+  llmPrompts: 'llm.prompts.',
+  llmCompletions: 'llm.completions.',
+  /** OpenInference's indexed messages. */
+  oiInputMessages: 'llm.input_messages.',
+  oiOutputMessages: 'llm.output_messages.',
+  /** OpenInference embedding inputs: `embedding.embeddings.<i>.embedding.text` (prefix, suffix). */
+  oiEmbeddings: 'embedding.embeddings.',
+  oiEmbeddingText: '.embedding.text',
+  /** Any llmwatch attribute marks the dialect; `llmwatch.tag.<key>` are user tags. */
+  llmwatch: 'llmwatch.',
+  llmwatchTag: LLMWATCH.tagPrefix,
+  /** Any traceloop attribute marks OpenLLMetry; association properties are grouping keys. */
+  traceloop: 'traceloop.',
+  traceloopAssociation: 'traceloop.association.properties.',
+  /** Langfuse trace and observation metadata: grouping keys like the association properties. */
+  langfuse: 'langfuse.',
+  langfuseTraceMetadata: 'langfuse.trace.metadata.',
+  langfuseObservationMetadata: 'langfuse.observation.metadata.',
+  /** Vercel AI SDK `experimental_telemetry.metadata`: identity (userId, sessionId) and tags. */
+  aiTelemetryMetadata: 'ai.telemetry.metadata.',
+} as const;
 
 export const SLOT = Object.fromEntries(SLOTS.map((s, i) => [s, i])) as { readonly [K in SlotName]: number };
 
