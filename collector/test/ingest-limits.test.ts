@@ -146,8 +146,8 @@ describe('ingest limits', () => {
     };
     // Once the 3 MiB are read, 2 more do not fit in 4 MiB.
     // Bounded by time, not by a count of probes: on a loaded machine reading the 3 MiB can take
-    // longer than many quick probes.
-    const deadline = Date.now() + 30_000;
+    // longer than many quick probes (and well inside the big upload's body deadline).
+    const deadline = Date.now() + BODY_TIMEOUT_MS / 2;
     let status = await probe();
     while (status !== 429 && Date.now() < deadline) status = await probe();
     expect(status).toBe(429);
