@@ -1,17 +1,26 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { LlmwatchConfig } from '../config/index.js';
+import type { Command } from 'commander';
+import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../config/index.js';
 import { LlmwatchError } from '../errors.js';
 import { openClickHouse } from '../storage/clickhouse.js';
 import { runningCollectorOf } from '../storage/data-dir.js';
 
-/** The flags of every CLI command that reads stored data (`report`, `detect`). */
+/** The flags of every CLI command that reads stored data (`report`, `detect`, `eval`, `rag`, …). */
 export interface DataSourceFlags {
   collector?: string;
   apiKey?: string;
   data?: string;
   clickhouseUrl?: string;
+  config?: string;
+  project?: string;
+}
+
+/** The config (`--config`, else the defaults) and the project a command works on. */
+export function configAndProject(flags: DataSourceFlags): { config: LlmwatchConfig; project: string } {
+  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
+  return { config, project: flags.project ?? config.projects[0]?.id ?? 'default' };
 }
 
 /** The one rule, as `--help` of every reading command states it. */
@@ -23,6 +32,18 @@ Where the data is read from (the first that applies):
   4. the config's storage.dataDir (default ./.llmwatch/data), read directly
 A data directory held by a running collector cannot be read directly: ask that collector
 with --collector <its url> (the error names it).`;
+
+/** The options of a command that reads stored data, with DATA_SOURCE_HELP after its --help. */
+export function withDataSourceOptions(command: Command): Command {
+  return command
+    .option('--project <id>', 'project (default: the first configured, or "default")')
+    .option('--config <file>', 'llmwatch.config.yaml')
+    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
+    .option('--api-key <key>', 'project key for the collector (or LLMWATCH_API_KEY)')
+    .option('--data <dir>', 'embedded data directory when no collector runs')
+    .option('--clickhouse-url <url>', 'use a ClickHouse server directly')
+    .addHelpText('after', DATA_SOURCE_HELP);
+}
 
 /** Where a running collector would answer, from the config (a wildcard host means loopback). */
 export function collectorUrlOf(config: LlmwatchConfig): string {

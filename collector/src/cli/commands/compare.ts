@@ -6,10 +6,14 @@ import {
   parseCohortSpec,
   type Comparison,
 } from '../../compare/compare.js';
-import { loadConfigFile, parseConfig } from '../../config/index.js';
 import { LlmwatchError } from '../../errors.js';
 import { migrate } from '../../storage/migrations/index.js';
-import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import {
+  configAndProject,
+  fromStoredData,
+  withDataSourceOptions,
+  type DataSourceFlags,
+} from '../data-source.js';
 import { withElapsed } from '../progress.js';
 import { parseInstant } from './detect.js';
 
@@ -21,9 +25,7 @@ interface CompareFlags extends DataSourceFlags {
   margin?: string;
   alpha?: string;
   minCalls?: string;
-  project?: string;
   json?: boolean;
-  config?: string;
 }
 
 function numberFlag(value: string | undefined, flag: string): number | undefined {
@@ -51,8 +53,7 @@ export async function runCompare(flags: CompareFlags): Promise<Comparison> {
       `--${String(parsed.error.issues[0]?.path[0])}: ${parsed.error.issues[0]?.message}`,
     );
   const options = parsed.data;
-  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
-  const project = flags.project ?? config.projects[0]?.id ?? 'default';
+  const { config, project } = configAndProject(flags);
   return fromStoredData(flags, config, {
     remote: (url, apiKey) =>
       withElapsed(
@@ -98,31 +99,25 @@ export function formatComparison(c: Comparison): string {
 }
 
 export function register(program: Command): void {
-  program
-    .command('compare')
-    .description(
-      'Is cohort B better than cohort A? Cost, latency, TTFT, errors, output tokens and every score',
-    )
-    .requiredOption(
-      '--a <cohort>',
-      'cohort A as key=value,…: prompt, version, model, provider, service, finetune, finetune-base, tag.<key>, from, to',
-    )
-    .requiredOption('--b <cohort>', 'cohort B, same keys (unset keys are not filtered)')
-    .option('--from <iso>', 'start of both cohorts unless they set their own (default: 7 days before --to)')
-    .option('--to <iso>', 'end of both cohorts unless they set their own (default: now)')
-    .option('--margin <score>', 'non-inferiority margin for scores on 0..1 (default 0.05)')
-    .option('--alpha <p>', 'family-wise significance level (default 0.05)')
-    .option('--min-calls <n>', 'fewest calls per cohort before concluding (default 30)')
-    .option('--project <id>', 'project (default: the first configured, or "default")')
-    .option('--json', 'print the comparison as JSON')
-    .option('--config <file>', 'llmwatch.config.yaml')
-    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
-    .option('--api-key <key>', 'project key for the collector (or LLMWATCH_API_KEY)')
-    .option('--data <dir>', 'embedded data directory when no collector runs')
-    .option('--clickhouse-url <url>', 'use a ClickHouse server directly')
-    .addHelpText('after', DATA_SOURCE_HELP)
-    .action(async (flags: CompareFlags) => {
-      const result = await runCompare(flags);
-      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatComparison(result));
-    });
+  withDataSourceOptions(
+    program
+      .command('compare')
+      .description(
+        'Is cohort B better than cohort A? Cost, latency, TTFT, errors, output tokens and every score',
+      )
+      .requiredOption(
+        '--a <cohort>',
+        'cohort A as key=value,…: prompt, version, model, provider, service, finetune, finetune-base, tag.<key>, from, to',
+      )
+      .requiredOption('--b <cohort>', 'cohort B, same keys (unset keys are not filtered)')
+      .option('--from <iso>', 'start of both cohorts unless they set their own (default: 7 days before --to)')
+      .option('--to <iso>', 'end of both cohorts unless they set their own (default: now)')
+      .option('--margin <score>', 'non-inferiority margin for scores on 0..1 (default 0.05)')
+      .option('--alpha <p>', 'family-wise significance level (default 0.05)')
+      .option('--min-calls <n>', 'fewest calls per cohort before concluding (default 30)')
+      .option('--json', 'print the comparison as JSON'),
+  ).action(async (flags: CompareFlags) => {
+    const result = await runCompare(flags);
+    process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatComparison(result));
+  });
 }

@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { callCollector } from '../../api/client.js';
-import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../../config/index.js';
 import {
   createDataset,
   datasetCreateSchema,
@@ -15,13 +14,16 @@ import {
 import { EXPORT_FORMATS, exportDataset, type ExportFormat, type ExportSplit } from '../../datasets/export.js';
 import { LlmwatchError } from '../../errors.js';
 import { migrate } from '../../storage/migrations/index.js';
-import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import {
+  configAndProject,
+  fromStoredData,
+  withDataSourceOptions,
+  type DataSourceFlags,
+} from '../data-source.js';
 import { progressLine, withElapsed } from '../progress.js';
 import { parseInstant } from './detect.js';
 
 interface CommonFlags extends DataSourceFlags {
-  project?: string;
-  config?: string;
   json?: boolean;
 }
 
@@ -47,11 +49,6 @@ interface ExportFlags extends CommonFlags {
   split: string;
   out?: string;
   datasetVersion?: string;
-}
-
-function setup(flags: CommonFlags): { config: LlmwatchConfig; project: string } {
-  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
-  return { config, project: flags.project ?? config.projects[0]?.id ?? 'default' };
 }
 
 function scoreBounds(values: string[] | undefined, flag: string): Record<string, number> {
@@ -95,7 +92,7 @@ export function createRequestOf(flags: CreateFlags) {
 
 export async function runCreate(flags: CreateFlags): Promise<DatasetManifest> {
   const req = createRequestOf(flags);
-  const { config, project } = setup(flags);
+  const { config, project } = configAndProject(flags);
   return fromStoredData(flags, config, {
     remote: (url, apiKey) =>
       withElapsed(
@@ -178,7 +175,7 @@ export async function runExport(name: string, flags: ExportFlags): Promise<numbe
   const version = num(flags.datasetVersion);
   if (version !== undefined && !(Number.isInteger(version) && version > 0))
     throw new LlmwatchError('usage', '--dataset-version: a positive integer');
-  const { config, project } = setup(flags);
+  const { config, project } = configAndProject(flags);
   const out: Writable = flags.out ? createWriteStream(flags.out) : process.stdout;
   const request = {
     name,
@@ -217,24 +214,13 @@ export async function runExport(name: string, flags: ExportFlags): Promise<numbe
   }
 }
 
-function withSource(command: Command): Command {
-  return command
-    .option('--project <id>', 'project (default: the first configured, or "default")')
-    .option('--config <file>', 'llmwatch.config.yaml')
-    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
-    .option('--api-key <key>', 'project key for the collector (or LLMWATCH_API_KEY)')
-    .option('--data <dir>', 'embedded data directory when no collector runs')
-    .option('--clickhouse-url <url>', 'use a ClickHouse server directly')
-    .addHelpText('after', DATA_SOURCE_HELP);
-}
-
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function register(program: Command): void {
   const dataset = program
     .command('dataset')
     .description('Datasets curated from production calls (fine-tuning)');
-  withSource(
+  withDataSourceOptions(
     dataset
       .command('create')
       .description('Create a frozen, content-hashed dataset version from stored calls')
@@ -268,9 +254,9 @@ export function register(program: Command): void {
     );
   });
 
-  withSource(dataset.command('list').description('List datasets').option('--json', 'JSON')).action(
+  withDataSourceOptions(dataset.command('list').description('List datasets').option('--json', 'JSON')).action(
     async (flags: CommonFlags) => {
-      const { config, project } = setup(flags);
+      const { config, project } = configAndProject(flags);
       const list = await fromStoredData<DatasetListing[]>(flags, config, {
         remote: async (url, apiKey) =>
           (
@@ -291,14 +277,14 @@ export function register(program: Command): void {
     },
   );
 
-  withSource(
+  withDataSourceOptions(
     dataset
       .command('show <name>')
       .description('Show the manifest of a dataset version')
       .option('--dataset-version <n>', 'version (default: the latest)')
       .option('--json', 'JSON'),
   ).action(async (name: string, flags: CommonFlags & { datasetVersion?: string }) => {
-    const { config, project } = setup(flags);
+    const { config, project } = configAndProject(flags);
     const version = num(flags.datasetVersion);
     const manifest = await fromStoredData(flags, config, {
       remote: (url, apiKey) =>
@@ -314,7 +300,7 @@ export function register(program: Command): void {
     );
   });
 
-  withSource(
+  withDataSourceOptions(
     dataset
       .command('export <name>')
       .description('Export a dataset version as JSONL (streamed)')

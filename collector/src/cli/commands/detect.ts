@@ -1,22 +1,20 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Command } from 'commander';
 import { alertRecorder, createNotifiers, Dispatcher } from '../../alert/index.js';
-import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../../config/index.js';
+import type { LlmwatchConfig } from '../../config/index.js';
 import { detectRange } from '../../detect/engine.js';
 import { describeSubject, type Detection } from '../../detect/types.js';
 import { LlmwatchError } from '../../errors.js';
 import { migrate } from '../../storage/migrations/index.js';
 import { fetchDetections } from '../../api/client.js';
-import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import { configAndProject, DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
 import { progressLine, withElapsed } from '../progress.js';
 
 interface DetectFlags extends DataSourceFlags {
   from: string;
   to: string;
-  project?: string;
   json?: boolean;
   dryRun?: boolean;
-  config?: string;
 }
 
 /** ISO 8601 date or date-time; without an offset it is UTC (so a range means the same anywhere). */
@@ -94,8 +92,7 @@ export async function runDetect(flags: DetectFlags): Promise<Detection[]> {
   const fromMs = parseInstant(flags.from, '--from');
   const toMs = parseInstant(flags.to, '--to');
   if (!(toMs > fromMs)) throw new LlmwatchError('usage', '--to must be after --from');
-  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
-  const project = flags.project ?? config.projects[0]?.id ?? 'default';
+  const { config, project } = configAndProject(flags);
   const dryRun = flags.dryRun ?? false;
   return fromStoredData(flags, config, {
     remote: (url, apiKey) => {

@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
-import { loadConfigFile, parseConfig } from '../../config/index.js';
 import { evaluateRange, type EvalResult } from '../../eval/run.js';
 import { LlmwatchError } from '../../errors.js';
 import { migrate } from '../../storage/migrations/index.js';
 import { callCollector } from '../../api/client.js';
-import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import {
+  configAndProject,
+  fromStoredData,
+  withDataSourceOptions,
+  type DataSourceFlags,
+} from '../data-source.js';
 import { progressLine, withElapsed } from '../progress.js';
 import { parseInstant } from './detect.js';
 
@@ -13,10 +17,8 @@ interface EvalFlags extends DataSourceFlags {
   to: string;
   evaluator?: string[];
   sample?: string;
-  project?: string;
   dryRun?: boolean;
   json?: boolean;
-  config?: string;
 }
 
 /** Scores the calls of a range with the configured evaluators, wherever the data is. */
@@ -27,7 +29,7 @@ export async function runEval(flags: EvalFlags): Promise<EvalResult> {
   const sampleRate = flags.sample === undefined ? undefined : Number(flags.sample);
   if (sampleRate !== undefined && !(sampleRate >= 0 && sampleRate <= 1))
     throw new LlmwatchError('usage', `--sample: a share between 0 and 1, not ${flags.sample}`);
-  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
+  const { config, project } = configAndProject(flags);
   const known = config.evaluation.evaluators.map((e) => e.name);
   if (known.length === 0)
     throw new LlmwatchError(
@@ -40,7 +42,6 @@ export async function runEval(flags: EvalFlags): Promise<EvalResult> {
         'usage',
         `--evaluator ${name}: not configured (configured: ${known.join(', ')})`,
       );
-  const project = flags.project ?? config.projects[0]?.id ?? 'default';
   const request = {
     fromMs,
     toMs,
@@ -99,24 +100,18 @@ export function formatEvalResult(result: EvalResult): string {
 }
 
 export function register(program: Command): void {
-  program
-    .command('eval')
-    .description('Score stored calls of a time range with the configured evaluators (backfill)')
-    .requiredOption('--from <iso>', 'start of the range (ISO 8601)')
-    .requiredOption('--to <iso>', 'end of the range (ISO 8601)')
-    .option('--evaluator <name...>', 'only these configured evaluators (default: all)')
-    .option('--sample <share>', 'score this share of calls, 0..1 (default: evaluation.sampling)')
-    .option('--project <id>', 'project (default: the first configured, or "default")')
-    .option('--dry-run', 'score but store nothing; judges are not called')
-    .option('--json', 'print the result as JSON')
-    .option('--config <file>', 'llmwatch.config.yaml')
-    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
-    .option('--api-key <key>', 'project key for the collector (or LLMWATCH_API_KEY)')
-    .option('--data <dir>', 'embedded data directory when no collector runs')
-    .option('--clickhouse-url <url>', 'use a ClickHouse server directly')
-    .addHelpText('after', DATA_SOURCE_HELP)
-    .action(async (flags: EvalFlags) => {
-      const result = await runEval(flags);
-      process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatEvalResult(result));
-    });
+  withDataSourceOptions(
+    program
+      .command('eval')
+      .description('Score stored calls of a time range with the configured evaluators (backfill)')
+      .requiredOption('--from <iso>', 'start of the range (ISO 8601)')
+      .requiredOption('--to <iso>', 'end of the range (ISO 8601)')
+      .option('--evaluator <name...>', 'only these configured evaluators (default: all)')
+      .option('--sample <share>', 'score this share of calls, 0..1 (default: evaluation.sampling)')
+      .option('--dry-run', 'score but store nothing; judges are not called')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (flags: EvalFlags) => {
+    const result = await runEval(flags);
+    process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatEvalResult(result));
+  });
 }

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { callCollector } from '../../api/client.js';
-import { loadConfigFile, parseConfig } from '../../config/index.js';
 import {
   fineTuneRunSchema,
   listFineTunes,
@@ -9,11 +8,14 @@ import {
 } from '../../datasets/finetune.js';
 import { LlmwatchError } from '../../errors.js';
 import { migrate } from '../../storage/migrations/index.js';
-import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import {
+  configAndProject,
+  fromStoredData,
+  withDataSourceOptions,
+  type DataSourceFlags,
+} from '../data-source.js';
 
 interface FineTuneFlags extends DataSourceFlags {
-  project?: string;
-  config?: string;
   json?: boolean;
 }
 
@@ -26,11 +28,6 @@ interface RegisterFlags extends FineTuneFlags {
   provider?: string;
   hyperparameters?: string;
   cost?: string;
-}
-
-function setup(flags: FineTuneFlags) {
-  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
-  return { config, project: flags.project ?? config.projects[0]?.id ?? 'default' };
 }
 
 export async function runRegister(flags: RegisterFlags): Promise<FineTuneRun> {
@@ -59,7 +56,7 @@ export async function runRegister(flags: RegisterFlags): Promise<FineTuneRun> {
       `${issue?.path.join('.') || 'finetune'}: ${issue?.message ?? 'invalid'}`,
     );
   }
-  const { config, project } = setup(flags);
+  const { config, project } = configAndProject(flags);
   return fromStoredData(flags, config, {
     remote: (url, apiKey) =>
       callCollector<FineTuneRun>(url, '/api/finetunes', { apiKey, body: parsed.data, timeoutMs: 30_000 }),
@@ -73,16 +70,9 @@ export async function runRegister(flags: RegisterFlags): Promise<FineTuneRun> {
 const describeRun = (r: FineTuneRun) =>
   `${r.name}: ${r.dataset} v${r.datasetVersion} (${r.datasetHash.slice(0, 19)}…) → ${r.baseModel} → ${r.resultModel} [${r.provider}]${r.trainingCostUsd !== null ? `, training $${r.trainingCostUsd}` : ''}`;
 
+/** Every finetune subcommand reads stored data and can print JSON. */
 function withSource(command: Command): Command {
-  return command
-    .option('--project <id>', 'project (default: the first configured, or "default")')
-    .option('--json', 'print JSON')
-    .option('--config <file>', 'llmwatch.config.yaml')
-    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
-    .option('--api-key <key>', 'project key for the collector (or LLMWATCH_API_KEY)')
-    .option('--data <dir>', 'embedded data directory when no collector runs')
-    .option('--clickhouse-url <url>', 'use a ClickHouse server directly')
-    .addHelpText('after', DATA_SOURCE_HELP);
+  return withDataSourceOptions(command).option('--json', 'print JSON');
 }
 
 export function register(program: Command): void {
@@ -105,7 +95,7 @@ export function register(program: Command): void {
   });
   withSource(finetune.command('list').description('List fine-tune runs')).action(
     async (flags: FineTuneFlags) => {
-      const { config, project } = setup(flags);
+      const { config, project } = configAndProject(flags);
       const runs = await fromStoredData<FineTuneRun[]>(flags, config, {
         remote: async (url, apiKey) =>
           (

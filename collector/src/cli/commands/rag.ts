@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { callCollector } from '../../api/client.js';
-import { loadConfigFile, parseConfig, type LlmwatchConfig } from '../../config/index.js';
 import { LlmwatchError } from '../../errors.js';
 import { chainReports, type ChainReport } from '../../rag/chains.js';
 import { diagnoseOptions } from '../../rag/config.js';
@@ -8,21 +7,19 @@ import { diagnoseRange, type DiagnoseRangeResult } from '../../rag/diagnose.js';
 import { verdictRates, verdictTotals, type VerdictRateRow } from '../../rag/store.js';
 import { formatUsd } from '../../report/render.js';
 import { migrate } from '../../storage/migrations/index.js';
-import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import {
+  configAndProject,
+  fromStoredData,
+  withDataSourceOptions,
+  type DataSourceFlags,
+} from '../data-source.js';
 import { progressLine, withElapsed } from '../progress.js';
 import { parseInstant } from './detect.js';
 
 /** `llmwatch rag`: RAG and chain attribution over a range (docs/rag.md). */
 
 export interface CommonFlags extends DataSourceFlags {
-  config?: string;
-  project?: string;
   json?: boolean;
-}
-
-export function setup(flags: CommonFlags): { config: LlmwatchConfig; project: string } {
-  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
-  return { config, project: flags.project ?? config.projects[0]?.id ?? 'default' };
 }
 
 export function pct(x: number): string {
@@ -72,33 +69,21 @@ export function renderRagSummary(s: RagSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** The options every command reading stored data takes (DATA_SOURCE_HELP). */
-export function withSourceOptions(cmd: Command): Command {
-  return cmd
-    .option('--project <id>', 'project (default: the first configured, or "default")')
-    .option('--json', 'print JSON')
-    .option('--config <file>', 'llmwatch.config.yaml')
-    .option('--collector <url>', 'collector to ask (default: from the config, http://127.0.0.1:4318)')
-    .option('--api-key <key>', 'project key for the collector (or LLMWATCH_API_KEY)')
-    .option('--data <dir>', 'embedded data directory when no collector runs')
-    .option('--clickhouse-url <url>', 'use a ClickHouse server directly')
-    .addHelpText('after', DATA_SOURCE_HELP);
-}
-
 export function register(program: Command): void {
-  withSourceOptions(
+  withDataSourceOptions(
     program
       .command('rag')
       .description(
         'Diagnose the RAG answers of a range, then print verdict rates per pipeline and chain statistics',
       )
       .option('--from <iso>', 'start of the range (ISO 8601; default: 24 hours before --to)')
-      .option('--to <iso>', 'end of the range (ISO 8601; default: now)'),
+      .option('--to <iso>', 'end of the range (ISO 8601; default: now)')
+      .option('--json', 'print JSON'),
   ).action(async (flags: CommonFlags & { from?: string; to?: string }) => {
     const toMs = flags.to ? parseInstant(flags.to, '--to') : Date.now();
     const fromMs = flags.from ? parseInstant(flags.from, '--from') : toMs - 86_400_000;
     if (!(toMs > fromMs)) throw new LlmwatchError('usage', '--to must be after --from');
-    const { config, project } = setup(flags);
+    const { config, project } = configAndProject(flags);
     const range = { from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() };
     const summary = await fromStoredData<RagSummary>(flags, config, {
       remote: async (url, apiKey) => {

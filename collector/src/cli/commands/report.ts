@@ -1,22 +1,18 @@
 import type { Command } from 'commander';
-import { loadConfigFile, parseConfig } from '../../config/index.js';
 import { buildReport, parseSince, type Report } from '../../report/build.js';
 import { renderReport } from '../../report/render.js';
 import { fetchReport } from '../../api/client.js';
-import { DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
+import { configAndProject, DATA_SOURCE_HELP, fromStoredData, type DataSourceFlags } from '../data-source.js';
 
 interface ReportFlags extends DataSourceFlags {
   since: string;
   json?: boolean;
-  config?: string;
-  project?: string;
 }
 
 /** The report of the last `--since`, from wherever the data is (see `fromStoredData`). */
 export async function loadReport(flags: ReportFlags): Promise<Report> {
   const sinceMs = parseSince(flags.since);
-  const config = flags.config ? loadConfigFile(flags.config) : parseConfig({});
-  const project = flags.project ?? config.projects[0]?.id ?? 'default';
+  const { config, project } = configAndProject(flags);
   return fromStoredData(flags, config, {
     remote: (url, apiKey) => fetchReport(url, flags.since, apiKey),
     local: (client) => buildReport(client, { project, sinceMs }),

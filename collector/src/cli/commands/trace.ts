@@ -5,8 +5,8 @@ import { diagnoseOptions } from '../../rag/config.js';
 import { diagnoseTrace, type TraceDiagnosis } from '../../rag/diagnose.js';
 import { formatUsd } from '../../report/render.js';
 import { migrate } from '../../storage/migrations/index.js';
-import { fromStoredData } from '../data-source.js';
-import { pct, setup, withSourceOptions, type CommonFlags } from './rag.js';
+import { configAndProject, fromStoredData, withDataSourceOptions } from '../data-source.js';
+import { pct, type CommonFlags } from './rag.js';
 
 /** `llmwatch trace <id>`: one trace's steps and RAG verdict (docs/rag.md). */
 
@@ -45,17 +45,18 @@ export function renderDiagnosis(d: TraceDiagnosis): string {
 }
 
 export function register(program: Command): void {
-  withSourceOptions(
+  withDataSourceOptions(
     program
       .command('trace')
       .description(
         "A trace's steps (kind, critical-path and cost shares, errors, scores) and its RAG verdict",
       )
-      .argument('<traceId>', '32 hex characters'),
+      .argument('<traceId>', '32 hex characters')
+      .option('--json', 'print JSON'),
   ).action(async (traceId: string, flags: CommonFlags) => {
     if (!/^[0-9a-f]{32}$/.test(traceId))
       throw new LlmwatchError('usage', `trace id: 32 lower-case hex characters, not ${traceId}`);
-    const { config, project } = setup(flags);
+    const { config, project } = configAndProject(flags);
     const diagnosis = await fromStoredData(flags, config, {
       remote: (url, apiKey) =>
         callCollector<TraceDiagnosis>(url, `/api/traces/${traceId}/diagnosis`, { apiKey, timeoutMs: 60_000 }),
