@@ -1,11 +1,9 @@
 import { noLog } from '../logging.js';
+import { startPeriodic, type PeriodicJob } from '../model/periodic.js';
 import type { BaselineStatus } from './baseline.js';
 import { livePass, type DetectDeps } from './engine.js';
 
-export interface Scheduler {
-  stop(): Promise<void>;
-  /** Runs one pass now (tests, `POST /api/detect` does not need it). Resolves when it is done. */
-  runOnce(): Promise<void>;
+export interface Scheduler extends PeriodicJob {
   /** Per detector and project, the baseline of the last pass: who is still "learning". */
   baselines(): readonly BaselineStatus[];
 }
@@ -13,15 +11,11 @@ export interface Scheduler {
 /**
  * Evaluates the most recent window every `intervalSeconds`, ending `lagSeconds` before now so
  * late spans are in, plus the last `fastWindowMinutes` for cost and errors (engine.livePass).
- * Passes never overlap: the next is scheduled when the previous has finished.
- * The timer is unref'd, so the scheduler never keeps the process alive on its own.
+ * Passes never overlap and never keep the process alive (model/periodic.ts).
  */
 export function startScheduler(deps: DetectDeps, now: () => number = Date.now): Scheduler {
   const log = deps.log ?? noLog;
   const cfg = deps.detection;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
   let lastBaselines: readonly BaselineStatus[] = [];
 
   const pass = async (): Promise<void> => {
@@ -42,29 +36,12 @@ export function startScheduler(deps: DetectDeps, now: () => number = Date.now): 
     }
   };
 
-  const runOnce = (): Promise<void> => {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  const schedule = (): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void runOnce().then(schedule);
-    }, cfg.intervalSeconds * 1000);
-    timer.unref();
-  };
-  if (cfg.enabled) schedule();
-
+  const job = startPeriodic(pass, cfg.intervalSeconds * 1000, cfg.enabled);
   return {
-    runOnce,
+    runOnce: job.runOnce,
     baselines: () => lastBaselines,
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+      await job.stop();
       // Give in-flight notifications a moment; a dead receiver must not hold up shutdown.
       if (deps.recorder) {
         let timeout: NodeJS.Timeout | undefined;

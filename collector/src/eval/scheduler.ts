@@ -1,19 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { noLog, type Log } from '../logging.js';
+import { startPeriodic, type PeriodicJob } from '../model/periodic.js';
 import type { EvaluationConfig } from './config.js';
 import { evaluateRange } from './run.js';
-
-/** Where passes are logged (the collector's pino logger fits). */
-export interface EvalLog {
-  info(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
-const noLog: EvalLog = { info() {}, error() {} };
-
-export interface EvalScheduler {
-  stop(): Promise<void>;
-  /** Runs one pass now and resolves when it is done (tests). */
-  runOnce(): Promise<void>;
-}
 
 /**
  * Scores new calls every `schedule.intervalSeconds`, with the configured per-prompt sampling.
@@ -24,13 +13,10 @@ export interface EvalScheduler {
 export function startEvalScheduler(
   client: ClickHouseClient,
   config: EvaluationConfig,
-  log: EvalLog = noLog,
+  log: Log = noLog,
   now: () => number = Date.now,
-): EvalScheduler {
+): PeriodicJob {
   const cfg = config.schedule;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
   let fromMs = now() - cfg.lagSeconds * 1000 - cfg.intervalSeconds * 1000;
 
   const pass = async (): Promise<void> => {
@@ -57,28 +43,5 @@ export function startEvalScheduler(
     }
   };
 
-  const runOnce = (): Promise<void> => {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  const schedule = (): void => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void runOnce().then(schedule);
-    }, cfg.intervalSeconds * 1000);
-    timer.unref();
-  };
-  if (cfg.enabled && config.evaluators.length > 0) schedule();
-
-  return {
-    runOnce,
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return startPeriodic(pass, cfg.intervalSeconds * 1000, cfg.enabled && config.evaluators.length > 0);
 }
