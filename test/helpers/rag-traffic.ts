@@ -1,4 +1,6 @@
 import { seededRandom } from '@llmwatch/core';
+// The demo's random helpers: one copy for the demo, its seed and the generated test traffic.
+import { pick, randomHex } from '../../collector/src/demo/scenario.js';
 
 /**
  * Labelled synthetic RAG traffic from a seed, for the RAG diagnosis tests and `pnpm bench rag`:
@@ -68,24 +70,11 @@ function word(rand: () => number, syllables = 3): string {
   return w;
 }
 
-function pick<T>(rand: () => number, items: readonly T[]): T {
-  return items[Math.floor(rand() * items.length)] as T;
-}
-
 function sample<T>(rand: () => number, items: readonly T[], n: number): T[] {
   const copy = [...items];
   const out: T[] = [];
   while (out.length < n && copy.length) out.push(copy.splice(Math.floor(rand() * copy.length), 1)[0] as T);
   return out;
-}
-
-function hex(rand: () => number, bytes: number): string {
-  let s = '';
-  for (let i = 0; i < bytes; i++)
-    s += Math.floor(rand() * 256)
-      .toString(16)
-      .padStart(2, '0');
-  return s;
 }
 
 function topicOf(rand: () => number, index: number): Topic {
@@ -192,7 +181,7 @@ export function ragTraffic(options: RagTrafficOptions): LabelledTrace[] {
     const question = questionAbout(rand, topic);
     const startMs = options.startMs + Math.floor((i / (options.traces + warmUp)) * options.spreadMs);
     const dialect: RagDialect = rand() < 0.5 ? 'genai' : 'openinference';
-    const traceId = hex(rand, 16);
+    const traceId = randomHex(rand, 16);
     const scored = docs.map((d) => ({
       ...d,
       score: d === topic.doc ? 0.7 + rand() * 0.25 : 0.1 + rand() * 0.3,
@@ -238,9 +227,9 @@ function traceSpans(
   },
 ): OtlpSpan[] {
   const ns = (ms: number) => `${BigInt(Math.round(ms * 1000)) * 1000n}`;
-  const rootId = hex(rand, 8);
-  const retrievalId = hex(rand, 8);
-  const llmId = hex(rand, 8);
+  const rootId = randomHex(rand, 8);
+  const retrievalId = randomHex(rand, 8);
+  const llmId = randomHex(rand, 8);
   const retrieveMs = 20 + rand() * 60;
   const llmMs = 300 + rand() * 900;
   const t0 = t.startMs;

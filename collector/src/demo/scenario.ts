@@ -91,6 +91,16 @@ export function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)] as T;
 }
 
+/** `bytes` random bytes as lower-case hex (trace and span ids). */
+export function randomHex(rand: () => number, bytes: number): string {
+  let s = '';
+  for (let i = 0; i < bytes; i++)
+    s += Math.floor(rand() * 256)
+      .toString(16)
+      .padStart(2, '0');
+  return s;
+}
+
 export function between(rand: () => number, [lo, hi]: [number, number]): number {
   return lo + rand() * (hi - lo);
 }

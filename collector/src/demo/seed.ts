@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { GENAI, LLMWATCH, seededRandom } from '@llmwatch/core';
-import { pick } from './scenario.js';
+import { pick, randomHex } from './scenario.js';
 
 /**
  * Realistic stored traffic, written straight into the tables with the real schema: what the
@@ -82,15 +82,6 @@ const PII = [
   { type: 'secret', place: 'output' },
 ];
 
-function hex(rand: () => number, bytes: number): string {
-  let s = '';
-  for (let i = 0; i < bytes; i++)
-    s += Math.floor(rand() * 256)
-      .toString(16)
-      .padStart(2, '0');
-  return s;
-}
-
 /** `YYYY-MM-DD hh:mm:ss.nnnnnnnnn` in UTC: what DateTime64(9) parses in JSONEachRow. */
 export function chDateTime64(ms: number): string {
   const iso = new Date(Math.floor(ms)).toISOString();
@@ -135,11 +126,11 @@ export function seedTraffic(options: SeedOptions): SeedRows {
       const cost = isError ? 0 : (inputTokens * m.price[0] + outputTokens * m.price[1]) / 1e6;
       // Some calls come from a model without a price: cost stays unknown, never 0.
       const unpriced = rand() < 0.02;
-      const traceId = hex(rand, 16);
-      const rootSpanId = hex(rand, 8);
-      const spanId = hex(rand, 8);
+      const traceId = randomHex(rand, 16);
+      const rootSpanId = randomHex(rand, 8);
+      const spanId = randomHex(rand, 8);
       const userId = `u-${1 + Math.floor(rand() ** 2 * 40)}`;
-      const sessionId = `s-${hex(rand, 4)}`;
+      const sessionId = `s-${randomHex(rand, 4)}`;
       const finish = isError ? [] : [rand() < 0.08 ? 'length' : rand() < 0.1 ? 'tool_calls' : 'stop'];
       const pii = !isError && rand() < 0.06 ? pick(rand, PII) : undefined;
       const outputChars = outputTokens * 4;
@@ -159,7 +150,7 @@ export function seedTraffic(options: SeedOptions): SeedRows {
         RequestModel: m.model,
         ResponseModel: m.model,
         Model: m.model,
-        ResponseId: `resp_${hex(rand, 6)}`,
+        ResponseId: `resp_${randomHex(rand, 6)}`,
         InputTokens: inputTokens,
         OutputTokens: outputTokens,
         CacheReadTokens: cacheRead,
@@ -290,7 +281,7 @@ export function seedTraffic(options: SeedOptions): SeedRows {
           Place: pii.place,
           Action: 'detect',
           Count: 1,
-          ValueHash: hex(rand, 16),
+          ValueHash: randomHex(rand, 16),
         });
       }
       if (!isError && rand() < 0.2) {
@@ -323,7 +314,7 @@ export function seedTraffic(options: SeedOptions): SeedRows {
         if ((h + k) % 2 === 1) return;
         const status = h === 0 || k % 3 !== 0 ? 'firing' : 'resolved';
         const detection = {
-          id: hex(rand, 12),
+          id: randomHex(rand, 12),
           kind,
           status,
           severity,
