@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
 import { fineTuneLineage } from '../datasets/finetune.js';
+import { CALL_SELECTOR, callSelectorWhere } from '../storage/call-selector.js';
 import { queryRows } from '../storage/clickhouse.js';
 import {
   callsNeeded,
@@ -21,23 +22,11 @@ import {
  */
 export const cohortSchema = z
   .object({
-    from: z.number().int().nonnegative(),
-    to: z.number().int().nonnegative(),
-    promptName: z.string().max(200).optional(),
-    promptVersion: z.string().max(200).optional(),
-    model: z.string().max(200).optional(),
-    provider: z.string().max(200).optional(),
-    service: z.string().max(200).optional(),
+    ...CALL_SELECTOR,
     /** Calls of the model a registered fine-tune run produced (llmwatch finetune register). */
     fineTune: z.string().max(100).optional(),
     /** Calls of the base model of a registered fine-tune run. */
     fineTuneBase: z.string().max(100).optional(),
-    /** `key=value` on the call's tags. */
-    tag: z
-      .string()
-      .max(400)
-      .regex(/^[^=]+=.*$/, 'tag: key=value')
-      .optional(),
   })
   .strict()
   .refine((c) => c.to > c.from, { message: 'to: must be after from', path: ['to'] })
@@ -98,33 +87,7 @@ export interface Comparison {
 }
 
 function cohortWhere(c: Cohort, p: 'a' | 'b', params: Record<string, unknown>): string {
-  const where = [
-    `ProjectId = {project:String}`,
-    `Timestamp >= fromUnixTimestamp64Milli({${p}From:Int64})`,
-    `Timestamp < fromUnixTimestamp64Milli({${p}To:Int64})`,
-  ];
-  params[`${p}From`] = c.from;
-  params[`${p}To`] = c.to;
-  const columns: Array<[keyof Cohort, string]> = [
-    ['promptName', 'PromptName'],
-    ['promptVersion', 'PromptVersion'],
-    ['model', 'Model'],
-    ['provider', 'Provider'],
-    ['service', 'ServiceName'],
-  ];
-  for (const [key, column] of columns) {
-    const value = c[key];
-    if (value === undefined) continue;
-    params[`${p}_${key}`] = value;
-    where.push(`${column} = {${p}_${key}:String}`);
-  }
-  if (c.tag !== undefined) {
-    const at = c.tag.indexOf('=');
-    params[`${p}TagKey`] = c.tag.slice(0, at);
-    params[`${p}TagValue`] = c.tag.slice(at + 1);
-    where.push(`Tags[{${p}TagKey:String}] = {${p}TagValue:String}`);
-  }
-  return where.join(' AND ');
+  return callSelectorWhere(c, params, `${p}_`).join(' AND ');
 }
 
 /** idx 1 = cohort A, idx 0 = cohort B: ClickHouse's two-sample tests then report B − A. */

@@ -4,6 +4,7 @@ import { redactText, type PiiType } from '@llmwatch/core';
 import { z } from 'zod';
 import { messageText } from '../enrich/features.js';
 import { LlmwatchError } from '../errors.js';
+import { CALL_SELECTOR, callSelectorWhere } from '../storage/call-selector.js';
 import { queryRows } from '../storage/clickhouse.js';
 
 /** Calls read per step: bounds memory whatever the dataset's size. */
@@ -11,17 +12,7 @@ const PAGE_SIZE = 2_000;
 
 export const datasetFiltersSchema = z
   .object({
-    from: z.number().int().nonnegative(),
-    to: z.number().int().nonnegative(),
-    promptName: z.string().max(200).optional(),
-    promptVersion: z.string().max(200).optional(),
-    model: z.string().max(200).optional(),
-    service: z.string().max(200).optional(),
-    /** `key=value` on the call's tags. */
-    tag: z
-      .string()
-      .regex(/^[^=]+=.*$/, 'tag: key=value')
-      .optional(),
+    ...CALL_SELECTOR,
     /** Every named score (evaluator or feedback) must average at least this on the call. */
     minScores: z.record(z.string().min(1), z.number()).default({}),
     /** Every named score must average at most this (e.g. a PII or refusal flag). */
@@ -83,30 +74,7 @@ interface CallRow {
 }
 
 function callFilter(f: z.output<typeof datasetFiltersSchema>, params: Record<string, unknown>): string {
-  const where = [
-    'ProjectId = {project:String}',
-    'Timestamp >= fromUnixTimestamp64Milli({from:Int64})',
-    'Timestamp < fromUnixTimestamp64Milli({to:Int64})',
-    "Status != 'error'",
-    "OutputContent != ''",
-  ];
-  Object.assign(params, { from: f.from, to: f.to });
-  const columns: Array<[keyof typeof f, string]> = [
-    ['promptName', 'PromptName'],
-    ['promptVersion', 'PromptVersion'],
-    ['model', 'Model'],
-    ['service', 'ServiceName'],
-  ];
-  for (const [key, column] of columns) {
-    if (f[key] === undefined) continue;
-    params[key] = f[key];
-    where.push(`${column} = {${key}:String}`);
-  }
-  if (f.tag !== undefined) {
-    const at = f.tag.indexOf('=');
-    Object.assign(params, { tagKey: f.tag.slice(0, at), tagValue: f.tag.slice(at + 1) });
-    where.push('Tags[{tagKey:String}] = {tagValue:String}');
-  }
+  const where = [...callSelectorWhere(f, params), "Status != 'error'", "OutputContent != ''"];
   const bounds = [
     ...Object.entries(f.minScores).map(([name, v]) => ({ name, v, op: '>=' })),
     ...Object.entries(f.maxScores).map(([name, v]) => ({ name, v, op: '<=' })),
