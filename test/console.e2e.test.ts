@@ -381,6 +381,38 @@ describe('web console in chromium', () => {
     await screenshots(page, 'alert');
   });
 
+  it('compare and datasets: the comparison of two prompt versions and the dataset list', async () => {
+    const page = shop;
+    await page.goto(`${url}/#/compare?aPrompt=answer&aVersion=3&bPrompt=answer&bVersion=4&range=1h`);
+    await page.getByTestId('compare-table').waitFor();
+    // 12 calls on v3; v4 has 12 answered calls and the 4 rate-limited ones.
+    expect(await page.getByTestId('comparison').textContent()).toContain('12 calls in A, 16 in B');
+    const metrics = await page.getByTestId('compare-table').locator('tbody tr').allTextContents();
+    expect(metrics.some((m) => m.startsWith('error_ratio'))).toBe(true);
+    expect((await page.getByTestId('compare-summary').textContent())!.length).toBeGreaterThan(0);
+    await screenshots(page, 'compare');
+
+    const res = await fetch(`${url}/api/datasets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEYS.shop}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'answers-v3',
+        filters: {
+          from: startedMs - 60_000,
+          to: Date.now() + 60_000,
+          promptName: 'answer',
+          promptVersion: '3',
+        },
+      }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await page.goto(`${url}/#/datasets`);
+    const row = page.getByTestId('datasets-table').locator('tr', { hasText: 'answers-v3' });
+    await row.waitFor();
+    expect(await row.textContent()).toContain('v1');
+    await screenshots(page, 'datasets');
+  });
+
   it("a project key only ever shows that project's data", async () => {
     const page = await openWithKey(KEYS.other);
     expect(await page.getByTestId('project').textContent()).toBe('other');

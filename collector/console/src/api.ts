@@ -4,6 +4,8 @@ import type { CallFilter, CallMeasures, Group, SeriesPoint } from '../../src/api
 import type { TraceSpan } from '../../src/api/traces.js';
 import type { TraceDiagnosis } from '../../src/rag/diagnose.js';
 import type { Detection } from '../../src/detect/types.js';
+import type { Comparison } from '../../src/compare/compare.js';
+import type { DatasetListing } from '../../src/datasets/create.js';
 
 export type {
   ApiCall,
@@ -11,6 +13,8 @@ export type {
   CallFilter,
   CallMeasures,
   ChatMessage,
+  Comparison,
+  DatasetListing,
   Detection,
   Group,
   SeriesPoint,
@@ -57,10 +61,27 @@ export function queryString(query: Query = {}): string {
   return s ? `?${s}` : '';
 }
 
-export async function api<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
+export function api<T>(path: string, query?: Query, signal?: AbortSignal): Promise<T> {
+  return request<T>(`api/${path}${queryString(query)}`, {}, signal);
+}
+
+/** A POST of JSON to the API (questions with a body, like POST /api/compare). */
+export function apiPost<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  return request<T>(
+    `api/${path}`,
+    { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+    signal,
+  );
+}
+
+async function request<T>(url: string, init: RequestInit, signal?: AbortSignal): Promise<T> {
   const key = storedKey();
-  const res = await fetch(`api/${path}${queryString(query)}`, {
-    headers: key ? { authorization: `Bearer ${key}` } : {},
+  const res = await fetch(url, {
+    ...init,
+    headers: {
+      ...(init.headers as Record<string, string> | undefined),
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+    },
     ...(signal ? { signal } : {}),
   });
   if (res.status === 401) {

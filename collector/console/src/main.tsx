@@ -3,6 +3,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { forgetKey, onUnauthorized, storeKey, storedKey } from './api.js';
 import { CallPage } from './pages/call.js';
 import { CallsPage } from './pages/calls.js';
+import { ComparePage } from './pages/compare.js';
+import { DatasetsPage } from './pages/datasets.js';
 import { AlertPage, AlertsPage } from './pages/alerts.js';
 import { OverviewPage } from './pages/overview.js';
 import { TracePage } from './pages/trace.js';
@@ -58,6 +60,8 @@ function Page(props: { route: Route }) {
   if (first === 'traces' && second) return <TracePage traceId={second} />;
   if (first === 'alerts' && second) return <AlertPage id={second} />;
   if (first === 'alerts') return <AlertsPage route={props.route} />;
+  if (first === 'compare') return <ComparePage route={props.route} />;
+  if (first === 'datasets') return <DatasetsPage />;
   if (!first) return <OverviewPage route={props.route} />;
   return (
     <main id="main">
@@ -73,6 +77,8 @@ const NAV = [
   ['', 'Overview'],
   ['calls', 'Calls'],
   ['alerts', 'Alerts'],
+  ['compare', 'Compare'],
+  ['datasets', 'Datasets'],
 ] as const;
 
 function App() {
