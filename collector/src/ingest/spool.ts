@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
+import { isAlive } from '../storage/data-dir.js';
 import { ITEM_TABLES, TABLES, type TableName, type TableRows } from './rows.js';
 
 /**
@@ -481,16 +482,6 @@ function processStartTime(pid: number): string | undefined {
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, but someone else's.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
