@@ -312,15 +312,15 @@ function resolvedProvider(
   );
 }
 
-interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  /** False when the span sent no input or output count (unknown usage, not zero). */
-  usageReported: boolean;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  reasoningTokens: number;
-}
+type TokenUsage = Pick<
+  LlmCall,
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'usageReported'
+  | 'cacheReadTokens'
+  | 'cacheWriteTokens'
+  | 'reasoningTokens'
+>;
 
 function usageOf(v: readonly (AttributeValue | undefined)[]): TokenUsage {
   const reportedInput =
