@@ -39,6 +39,12 @@ const costSpikeSchema = z
     minCostUsd: z.number().min(0).default(0.05),
     /** A user/prompt/model group must also cost at least this share of the project's baseline. */
     minShareOfProject: z.number().min(0).max(1).default(0.1),
+    /**
+     * A user/prompt/model/service slice with a baseline must also stand out of the count noise of
+     * its own calls: the upper tail of its cost under a scaled Poisson (matching the mean and
+     * spread of its calls' costs) below `sliceAlpha` / the slices judged in that dimension.
+     */
+    sliceAlpha: z.number().gt(0).lt(1).default(1e-4),
     singleCall: z
       .object({
         enabled: z.boolean().default(true),

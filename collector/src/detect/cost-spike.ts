@@ -2,8 +2,8 @@ import { queryRows } from '../storage/clickhouse.js';
 import { projectHistories, type ProjectHistory } from './baseline.js';
 import type { DetectionConfig } from './config.js';
 import { DAY_MS, FROM, PROJECT_FILTER, RECENT, TO, windowParams } from './sql.js';
-import { median, robustSigma } from './stats.js';
-import { foldIntoMostSpecific } from './subjects.js';
+import { median, poissonLogSf, robustSigma } from './stats.js';
+import { foldByConcentration } from './subjects.js';
 import {
   detection,
   describeSubject,
@@ -23,8 +23,13 @@ export interface CostGroupRow {
   project: string;
   dim: Dim;
   key: string;
-  /** [dayOffset, cost, calls]: 0 = current window, d = same window d days earlier. */
-  days: Array<[number, number, number]>;
+  /**
+   * [dayOffset, cost, calls, sum of squared call costs]: 0 = current window, d = same window d
+   * days earlier (or d windows earlier for the recent baseline).
+   */
+  days: Array<[number, number, number, number?]>;
+  /** Slices of this dimension with calls in the window (the number of tests made), when known. */
+  slices?: number;
 }
 
 export interface CostOutlierRow {
@@ -57,22 +62,40 @@ export function costGroupsSql(baselineDays: number): string {
     (_, d) =>
       `(Timestamp >= fromUnixTimestamp64Milli({from:Int64} - ${d * DAY_MS}) AND Timestamp < fromUnixTimestamp64Milli({to:Int64} - ${d * DAY_MS}))`,
   );
+  return costBucketsSql(
+    `intDiv({to:Int64} - 1 - toUnixTimestamp64Milli(Timestamp), ${DAY_MS})`,
+    `(${ranges.join(' OR ')})`,
+  );
+}
+
+/**
+ * Cost, calls and squared call costs per bucket (0 = the current window) of the project and of
+ * every model, prompt, user and service slice; `slices` counts the slices of the dimension with
+ * calls in the window (all of them were looked at, so all count for the multiple-testing
+ * correction), and only those above the floors are returned.
+ */
+function costBucketsSql(bucket: string, range: string): string {
   return `
-SELECT project, dim, key, groupArray((toInt32(d), cost, toUInt32(calls))) AS days
+SELECT project, dim, key, days, slices
 FROM (
-  SELECT ProjectId AS project, g.1 AS dim, g.2 AS key, d, sum(ifNull(CostUsd, 0)) AS cost, count() AS calls
+  SELECT project, dim, key, groupArray((toInt32(d), cost, toUInt32(calls), sq)) AS days,
+    sumIf(cost, d = 0) AS currentCost, sumIf(calls, d = 0) AS currentCalls,
+    toUInt32(countIf(currentCalls > 0) OVER (PARTITION BY project, dim)) AS slices
   FROM (
-    SELECT ProjectId, CostUsd,
-      intDiv({to:Int64} - 1 - toUnixTimestamp64Milli(Timestamp), ${DAY_MS}) AS d,
-      arrayJoin([('project', ''), ('model', Model), ('prompt', PromptName), ('user', UserId), ('service', ServiceName)]) AS g
-    FROM llm_calls
-    WHERE (${ranges.join(' OR ')}) AND ${PROJECT_FILTER}
+    SELECT ProjectId AS project, g.1 AS dim, g.2 AS key, d, sum(ifNull(CostUsd, 0)) AS cost, count() AS calls,
+      sum(pow(ifNull(CostUsd, 0), 2)) AS sq
+    FROM (
+      SELECT ProjectId, CostUsd, ${bucket} AS d,
+        arrayJoin([('project', ''), ('model', Model), ('prompt', PromptName), ('user', UserId), ('service', ServiceName)]) AS g
+      FROM llm_calls
+      WHERE ${range} AND ${PROJECT_FILTER}
+    )
+    WHERE g.1 = 'project' OR g.2 != ''
+    GROUP BY project, dim, key, d
   )
-  WHERE g.1 = 'project' OR g.2 != ''
-  GROUP BY project, dim, key, d
+  GROUP BY project, dim, key
 )
-GROUP BY project, dim, key
-HAVING dim = 'project' OR (sumIf(cost, d = 0) >= {minCost:Float64} AND sumIf(calls, d = 0) >= {minCalls:UInt32})`;
+WHERE dim = 'project' OR (currentCost >= {minCost:Float64} AND currentCalls >= {minCalls:UInt32})`;
 }
 
 /** Calls costing far more than the p99 of their peers (same model and prompt) in the recent baseline. */
@@ -107,22 +130,10 @@ const SUBJECT_OF: Record<Dim, (key: string) => Subject> = {
  * Cost per window-length bucket over the recent hours before the window (bucket 0 = the window,
  * b = the b-th window before it), for projects without enough seasonal history.
  */
-export const RECENT_COST_SQL = `
-SELECT project, dim, key, groupArray((toInt32(b), cost, toUInt32(calls))) AS days
-FROM (
-  SELECT ProjectId AS project, g.1 AS dim, g.2 AS key, b, sum(ifNull(CostUsd, 0)) AS cost, count() AS calls
-  FROM (
-    SELECT ProjectId, CostUsd,
-      if(Timestamp >= ${FROM}, 0, intDiv({from:Int64} - 1 - toUnixTimestamp64Milli(Timestamp), {len:Int64}) + 1) AS b,
-      arrayJoin([('project', ''), ('model', Model), ('prompt', PromptName), ('user', UserId), ('service', ServiceName)]) AS g
-    FROM llm_calls
-    WHERE Timestamp >= ${RECENT} AND Timestamp < ${TO} AND ${PROJECT_FILTER}
-  )
-  WHERE g.1 = 'project' OR g.2 != ''
-  GROUP BY project, dim, key, b
-)
-GROUP BY project, dim, key
-HAVING dim = 'project' OR (sumIf(cost, b = 0) >= {minCost:Float64} AND sumIf(calls, b = 0) >= {minCalls:UInt32})`;
+export const RECENT_COST_SQL = costBucketsSql(
+  `if(Timestamp >= ${FROM}, 0, intDiv({from:Int64} - 1 - toUnixTimestamp64Milli(Timestamp), {len:Int64}) + 1)`,
+  `Timestamp >= ${RECENT} AND Timestamp < ${TO}`,
+);
 
 type CostTier = 'seasonal' | 'recent' | 'guard';
 
@@ -206,12 +217,12 @@ export function evaluateCostGroups(
       ),
     );
   }
-  // A user within a model, a prompt within a service: the most specific group that explains the rise.
-  return foldIntoMostSpecific(
-    out,
-    (d) => SPECIFICITY[d.rule.slice('cost_spike.'.length) as Dim],
-    (d) => d.observed - d.baseline,
-  );
+  // A user within a model, a prompt within a service: the most specific group that explains the
+  // rise; a rise spread over them all is the project's.
+  return foldByConcentration(out, (d) => SPECIFICITY[d.rule.slice('cost_spike.'.length) as Dim], {
+    excess: (d) => d.observed - d.baseline,
+    baseline: (d) => d.baseline,
+  });
 }
 
 const SPECIFICITY: Record<Dim, number> = { project: 0, service: 1, model: 2, prompt: 3, user: 4 };
@@ -227,17 +238,30 @@ function judgeGroups(
   for (const r of rows) {
     const pb = baselines.get(r.project);
     if (!pb) continue;
-    const byBucket = new Map(r.days.map(([d, cost, calls]) => [d, { cost, calls }]));
+    const byBucket = new Map(r.days.map(([d, cost, calls, sq]) => [d, { cost, calls, sq: sq ?? 0 }]));
     const current = byBucket.get(0);
     if (!current || current.calls < c.minCalls || current.cost < c.minCostUsd) continue;
-    const baseline = pb.offsets.map((d) => byBucket.get(d)?.cost ?? 0);
-    const baselineCalls = median(pb.offsets.map((d) => byBucket.get(d)?.calls ?? 0));
+    const buckets = pb.offsets.map((d) => byBucket.get(d));
+    const baseline = buckets.map((b) => b?.cost ?? 0);
+    const baselineCalls = median(buckets.map((b) => b?.calls ?? 0));
     const m = median(baseline);
     const highest = Math.max(...baseline);
     const projectMedian = median(pb.projectCosts);
     // MAD is 0 when a few baseline buckets agree exactly; a floor of 10% of the median keeps the
-    // z-score meaningful, and the ratio carries the decision then.
-    const scale = Math.max(robustSigma(baseline), 0.1 * m, 1e-6);
+    // z-score meaningful, and the ratio carries the decision then. The spread of a sum of a
+    // Poisson number of calls (√(calls · mean squared call cost)) is a floor too: a handful of
+    // baseline days can agree by chance for a user with a dozen calls an hour.
+    const sumCalls = buckets.reduce((s, b) => s + (b?.calls ?? 0), 0);
+    const meanSquare = sumCalls > 0 ? buckets.reduce((s, b) => s + (b?.sq ?? 0), 0) / sumCalls : 0;
+    const countNoise = Math.sqrt(baselineCalls * meanSquare);
+    const scale = Math.max(robustSigma(baseline), 0.1 * m, countNoise, 1e-6);
+    // A slice's cost ≈ unit × Poisson(cost / unit), unit = E[c²]/E[c] of its baseline calls: a
+    // dozen calls an hour doubling by chance is not an incident, even when a few days agree.
+    const baselineCost = baseline.reduce((s, v) => s + v, 0);
+    const unit = baselineCost > 0 && meanSquare > 0 ? (meanSquare * sumCalls) / baselineCost : 0;
+    const slicesInDim = Math.max(1, r.slices ?? 1);
+    const logP = r.dim !== 'project' && unit > 0 ? poissonLogSf(current.cost / unit, m / unit) : null;
+    if (logP !== null && logP > Math.log(c.sliceAlpha / slicesInDim)) continue;
     const z = (current.cost - m) / scale;
     const ratio = m > 0 ? current.cost / m : Number.POSITIVE_INFINITY;
     if (pb.tier === 'seasonal' && (z < c.minZ || ratio < c.minRatio)) continue;
@@ -280,6 +304,8 @@ function judgeGroups(
             baselineDays: pb.tier === 'seasonal' ? baseline.map((v) => round(v, 6)) : undefined,
             baselineMax: round(highest, 6),
             robustZ: round(z, 2),
+            countPValue: logP === null ? undefined : Number(Math.exp(logP).toPrecision(3)),
+            slicesJudged: r.dim === 'project' ? undefined : slicesInDim,
             ratio: Number.isFinite(ratio) ? round(ratio, 2) : null,
             costPerCall: round(current.cost / current.calls, 6),
             baselineCostPerCall: round(m / Math.max(1, baselineCalls), 6),

@@ -102,6 +102,11 @@ export interface CentroidRow {
   centroid: number[];
 }
 
+/**
+ * Baseline subsamples for the noise estimate. Bucketed by a different hash than `baselineSample`
+ * keeps (cityHash64): with the same hash, a sampling modulus of 16 would put every kept row into
+ * bucket 0 and leave no noise estimate for the busiest groups.
+ */
 const NULL_BUCKETS = 16;
 const CURRENT_RANGE_SQL = `Timestamp >= ${FROM} AND Timestamp < ${TO}`;
 /** Baseline rows per group read by the KS test and by the centroids (sampled deterministically beyond). */
@@ -127,7 +132,7 @@ export function centroidsSql(vectors: 'sketch' | 'embedding', sample: string): s
       : `[('input', InputEmbedding), ('output', OutputEmbedding)]`;
   return `
 SELECT ProjectId AS project, ${GROUP}, v.1 AS side,
-  toInt32(if(Timestamp >= ${FROM}, -1, cityHash64(SpanId) % ${NULL_BUCKETS})) AS bucket,
+  toInt32(if(Timestamp >= ${FROM}, -1, sipHash64(SpanId) % ${NULL_BUCKETS})) AS bucket,
   toUInt32(count()) AS n, avgForEach(v.2) AS centroid
 FROM llm_calls
 ARRAY JOIN ${pair} AS v

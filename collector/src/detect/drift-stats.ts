@@ -51,7 +51,11 @@ export function semanticDrift(rows: CentroidRow[], cfg: DetectionConfig): Semant
     return (cosineDistance(b.centroid, rest) * b.n) / cur.n;
   });
   scaled.sort((a, b) => a - b);
-  const noise = scaled[Math.floor(scaled.length * 0.9)] ?? 0;
+  // The 90th percentile of a dozen subsamples is itself noisy: a draw that lands low would let
+  // ordinary variation through. 1.5 × their mean (steadier) is at least the q90 of a centroid
+  // distance spread over ten or more directions; the q90 governs when a few directions dominate.
+  const mean = scaled.reduce((s, v) => s + v, 0) / scaled.length;
+  const noise = Math.max(scaled[Math.floor(scaled.length * 0.9)] ?? 0, 1.5 * mean);
   const threshold = Math.max(cfg.drift.minCosineDistance, cfg.drift.noiseFactor * noise);
   return { distance, threshold, noise, nCur: cur.n, nBase };
 }

@@ -90,6 +90,57 @@ describe('cost_spike', () => {
     expect(fired).toEqual([{ userId: 'etl' }, { userId: 'u1' }]);
   });
 
+  it('a burst spread over every user and prompt is one project alert, with its slices as contributors', () => {
+    const users = ['a', 'b', 'c', 'd'].map((u) => costRows('user', u, 1.2, [0.4, 0.38, 0.42, 0.4, 0.41], 60));
+    const prompts = ['x', 'y'].map((p) => costRows('prompt', p, 2.4, [0.8, 0.78, 0.82, 0.8, 0.81], 120));
+    const project = costRows('project', '', 4.8, [1.6, 1.55, 1.65, 1.6, 1.62], 240);
+    const found = evaluateCostGroups([project, ...users, ...prompts], window, cfg);
+    expect(found.map((d) => d.rule)).toEqual(['cost_spike.project']);
+    const contributors = found[0]!.evidence.contributors as Array<{ rule: string; shareOfExcess: number }>;
+    expect(contributors.map((c) => c.rule).sort()).toEqual([
+      ...Array<string>(2).fill('cost_spike.prompt'),
+      ...Array<string>(4).fill('cost_spike.user'),
+    ]);
+    expect(contributors.find((c) => c.rule === 'cost_spike.prompt')!.shareOfExcess).toBeCloseTo(0.5, 1);
+  });
+
+  it('one prompt carrying the rise is the alert, even when it is half of the usual spend', () => {
+    const project = costRows('project', '', 3.2, [1.6, 1.55, 1.65, 1.6, 1.62], 240);
+    const hot = costRows('prompt', 'x', 2.4, [0.8, 0.78, 0.82, 0.8, 0.81], 120);
+    const calm = costRows('prompt', 'y', 0.8, [0.8, 0.78, 0.82, 0.8, 0.81], 120);
+    const found = evaluateCostGroups([project, hot, calm], window, cfg);
+    expect(found.map((d) => [d.rule, d.subject])).toEqual([['cost_spike.prompt', { promptName: 'x' }]]);
+  });
+
+  it('a small user doubling by chance is not an alert; the same user at ten times its spend is', () => {
+    // 20 users of ~12 calls an hour at ~$0.002 (spread $0.0022 rms): 23 calls happen.
+    const perCall = 0.0018;
+    const meanSquare = 0.0022 ** 2;
+    const user = (current: number, calls: number): CostGroupRow => ({
+      project: 'p',
+      dim: 'user',
+      key: 'u-12',
+      slices: 20,
+      days: [
+        [0, current, calls, calls * meanSquare],
+        ...[0.0208, 0.0366, 0.0182].map(
+          (c, i) =>
+            [i + 1, c, Math.round(c / perCall), Math.round(c / perCall) * meanSquare] as [
+              number,
+              number,
+              number,
+              number,
+            ],
+        ),
+      ],
+    });
+    const project = costRows('project', '', 0.5, [0.45, 0.5, 0.48], 240);
+    expect(evaluateCostGroups([project, user(0.0593, 23)], window, cfg)).toEqual([]);
+    const [runaway] = evaluateCostGroups([project, user(0.25, 60)], window, cfg);
+    expect(runaway).toMatchObject({ rule: 'cost_spike.user', subject: { userId: 'u-12' } });
+    expect(runaway!.evidence.countPValue).toBeLessThan(1e-4 / 20);
+  });
+
   it('needs enough baseline days', () => {
     const rows = [costRows('project', '', 10, [1])];
     expect(evaluateCostGroups(rows, window, cfg)).toEqual([]);
@@ -224,6 +275,20 @@ describe('drift helpers', () => {
     const moved = semanticDrift([...base, { bucket: -1, n: 100, centroid: [0.6, 0.8, 0, 0] }], cfg);
     expect(moved!.distance).toBeGreaterThan(moved!.threshold);
     expect(semanticDrift([{ bucket: -1, n: 10, centroid: unit(0) }], cfg)).toBeNull();
+  });
+
+  it('a low 90th percentile among the subsamples does not let heavy-tailed noise through', () => {
+    const at = (angle: number): number[] => [Math.cos(angle), Math.sin(angle), 0, 0];
+    // Fifteen subsamples close together and one far out: the 90th percentile sees only the
+    // fifteen (four times it is below 0.03 here); the mean of all sixteen carries the heavy tail.
+    const base: CentroidRow[] = Array.from({ length: 16 }, (_, k) => ({
+      bucket: k,
+      n: 100,
+      centroid: at(k === 15 ? 0.9 : 0.06 * Math.sin(k)),
+    }));
+    const r = semanticDrift([...base, { bucket: -1, n: 100, centroid: at(0.33) }], cfg)!;
+    expect(r.distance).toBeGreaterThan(0.03);
+    expect(r.distance).toBeLessThan(r.threshold);
   });
 });
 

@@ -41,7 +41,7 @@ export function onlySpan(exporter: InMemorySpanExporter): ReadableSpan {
 export function comparable(value: unknown): string {
   return JSON.stringify(value)
     .replace(/(fake[-_])\d+/g, '$1N')
-    .replace(/"(created|created_at)":\d+/g, '"$1":0');
+    .replace(/(\\?")(created|created_at)\1:\d+/g, '$1$2$1:0');
 }
 
 /** Settles a promise into what the caller observed: value or error (class, status, message). */
