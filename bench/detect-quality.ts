@@ -42,6 +42,7 @@ const READ_DAYS = 8.5;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 
+const CLEAN_SEEDS = 100_001;
 const INCIDENTS = ['cost_burst', 'error_burst', 'latency_regression', 'creep', 'prompt_regression'] as const;
 type IncidentKind = (typeof INCIDENTS)[number];
 
@@ -344,6 +345,8 @@ interface Outcome {
   detected: boolean;
   ttdMinutes: number | null;
   firstDetection?: string;
+  /** Detections of the incident's kind that did not name its subject (why a miss was a miss). */
+  seen: string[];
 }
 
 /** Does the detection name the affected subject (a project-wide incident: the project, or its only model)? */
@@ -385,16 +388,19 @@ async function evaluate(client: ClickHouseClient, config: DetectionConfig, s: Sc
   if (inc.kind === 'creep') {
     const pass = await runDetectors(client, cfg, { fromMs: s.endMs - HOUR, toMs: s.endMs }, s.project);
     const hit = pass.detections.find((d) => d.kind === kind && names(d, s));
-    return { scenario: s, detected: !!hit, ttdMinutes: null, ...(hit ? { firstDetection: hit.rule } : {}) };
+    const seen = pass.detections.filter((d) => d.kind === kind).map((d) => `${d.rule} ${subjectKey(d.subject)}`);
+    return { scenario: s, detected: !!hit, ttdMinutes: null, seen, ...(hit ? { firstDetection: hit.rule } : {}) };
   }
+  const seen = new Set<string>();
   for (const minutes of CHECKS[inc.kind]) {
     const at = inc.onsetMs + minutes * MIN;
     if (at > s.endMs) break;
     const pass = await livePass(client, cfg, at, s.project);
     const hit = pass.detections.find((d) => d.kind === kind && names(d, s));
-    if (hit) return { scenario: s, detected: true, ttdMinutes: minutes, firstDetection: hit.rule };
+    if (hit) return { scenario: s, detected: true, ttdMinutes: minutes, firstDetection: hit.rule, seen: [] };
+    for (const d of pass.detections) if (d.kind === kind) seen.add(`${minutes} min: ${d.rule} ${subjectKey(d.subject)}`);
   }
-  return { scenario: s, detected: false, ttdMinutes: null };
+  return { scenario: s, detected: false, ttdMinutes: null, seen: [...seen] };
 }
 
 /** Clean traffic: live passes every `stepMinutes` over the last `hours`; distinct alert keys are false alerts. */
@@ -443,11 +449,19 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   const t0 = performance.now();
   try {
     await migrate(client);
-    const total = incidents + cleans;
+    // Clean worlds have seeds of their own (from 100001), whichever half runs;
+    // LLMWATCH_BENCH_DQ_SEEDS=39,100004 re-runs chosen worlds.
+    const chosen = process.env.LLMWATCH_BENCH_DQ_SEEDS?.split(',').map(Number);
+    const seeds =
+      chosen ??
+      [
+        ...Array.from({ length: incidents }, (_, i) => i + 1),
+        ...Array.from({ length: cleans }, (_, i) => CLEAN_SEEDS + i),
+      ];
+    const total = seeds.length;
     for (let i = 0; i < total; i++) {
-      const isClean = i >= incidents;
-      // Clean worlds have seeds of their own, whichever half runs.
-      const s = drawScenario(isClean ? 100_001 + i - incidents : i + 1, endMs, isClean);
+      const isClean = seeds[i]! >= CLEAN_SEEDS;
+      const s = drawScenario(seeds[i]!, endMs, isClean);
       const ids = {
         v1: identity(s.dialect, 'answer', '7', 'u-0'),
         v2: identity(s.dialect, 'answer', '8', 'u-0'),
@@ -494,6 +508,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
           minutes: o.scenario.incident!.durationMs / MIN,
           subject: o.scenario.incident!.subject,
           dialect: o.scenario.dialect,
+          seen: o.seen,
         })),
     };
   });

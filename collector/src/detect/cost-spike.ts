@@ -222,6 +222,7 @@ export function evaluateCostGroups(
   return foldByConcentration(out, (d) => SPECIFICITY[d.rule.slice('cost_spike.'.length) as Dim], {
     excess: (d) => d.observed - d.baseline,
     baseline: (d) => d.baseline,
+    whole: (d) => d.evidence.slicesJudged === 1,
   });
 }
 
@@ -305,7 +306,7 @@ function judgeGroups(
             baselineMax: round(highest, 6),
             robustZ: round(z, 2),
             countPValue: logP === null ? undefined : Number(Math.exp(logP).toPrecision(3)),
-            slicesJudged: r.dim === 'project' ? undefined : slicesInDim,
+            slicesJudged: r.dim === 'project' ? undefined : r.slices,
             ratio: Number.isFinite(ratio) ? round(ratio, 2) : null,
             costPerCall: round(current.cost / current.calls, 6),
             baselineCostPerCall: round(m / Math.max(1, baselineCalls), 6),

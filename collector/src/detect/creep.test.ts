@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
 import { openClickHouse } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations/index.js';
-import { creepDetector, weightedTrend } from './creep.js';
+import { creepDetector, evaluateCreep, weightedTrend, type CreepDayRow } from './creep.js';
 
 const MIN = 60_000;
 const DAY = 1440 * MIN;
@@ -78,6 +78,42 @@ describe('creep', () => {
       project: 'flat',
     });
     expect(found).toEqual([]);
+  });
+
+  it('names the project when its models creep alike, though its own mixed trend rises less', () => {
+    const day = (model: string, d: number, costMean: number, costVar: number): CreepDayRow => ({
+      project: 'p',
+      model,
+      day: d,
+      calls: 1000,
+      costMean,
+      costVar,
+      outMean: 150,
+      outVar: 900,
+      errMean: 0.01,
+      p95: 1000,
+      p95Parts: Array<number>(8).fill(1000),
+    });
+    const rows: CreepDayRow[] = [];
+    for (let d = 0; d < 8; d++) {
+      const growth = 1.016 ** (7 - d);
+      for (const [model, price] of [
+        ['gpt-4o', 0.01],
+        ['gpt-4o-mini', 0.0006],
+        ['claude-sonnet-4-5', 0.006],
+      ] as const)
+        rows.push(day(model, d, price * growth, (0.2 * price) ** 2));
+      // The project's cost per call mixes the three: far noisier, and its fit rises less.
+      rows.push(day('', d, 0.005 * 1.01 ** (7 - d) * (1 + 0.02 * Math.sin(d * 2.1)), 0.006 ** 2));
+    }
+    const found = evaluateCreep(rows, { fromMs: end - 60 * MIN, toMs: end }, config);
+    expect(found.map((d) => [d.rule, d.subject])).toEqual([['creep.cost_per_call', {}]]);
+    const contributors = found[0]!.evidence.contributors as Array<{ subject: { model: string } }>;
+    expect(contributors.map((c) => c.subject.model).sort()).toEqual([
+      'claude-sonnet-4-5',
+      'gpt-4o',
+      'gpt-4o-mini',
+    ]);
   });
 
   it('day-to-day variation beyond sampling error widens the slope’s error', () => {

@@ -149,12 +149,15 @@ export function evaluateCreep(rows: CreepDayRow[], window: DetectWindow, cfg: De
     groups.set(k, [...(groups.get(k) ?? []), { ...r, calls: Number(r.calls), day: Number(r.day) }]);
   }
   const out: Detection[] = [];
+  // A project's own trend that is not significant by itself (its mix of models widens the
+  // spread of its daily values): kept only to name a creep several of its models share.
+  const supportOnly = new Set<Detection>();
   for (const days of groups.values()) {
     if (days.length < c.minDays) continue;
     const { project, model } = days[0]!;
     for (const metric of METRICS) {
       const trend = weightedTrend(points(days, metric));
-      if (!trend || trend.t < z) continue;
+      if (!trend || (trend.t < z && model !== '')) continue;
       const rise =
         metric === 'error_ratio'
           ? trend.end - trend.start
@@ -166,44 +169,45 @@ export function evaluateCreep(rows: CreepDayRow[], window: DetectWindow, cfg: De
       if (rise < threshold) continue;
       const subject: Subject = model === '' ? {} : { model };
       const what = metric.replaceAll('_', ' ');
-      out.push(
-        detection(
-          {
-            kind: 'creep',
-            severity: 'warning',
-            project,
-            rule: `creep.${metric}`,
-            subject,
-            observed: round(trend.end, 6),
-            baseline: round(trend.start, 6),
-            message: `${what[0]!.toUpperCase()}${what.slice(1)} of ${describeSubject(subject)} has crept up over ${span + 1} days: ${round(trend.start, 4)} → ${round(trend.end, 4)} (${metric === 'error_ratio' ? `+${(rise * 100).toFixed(1)} points` : `+${pct(rise)}`}, about ${metric === 'error_ratio' ? `${((trend.slope * 100) / 1).toFixed(2)} points` : pct(trend.slope / Math.max(trend.start, 1e-12))} a day; trend t = ${trend.t.toFixed(1)}).`,
-            evidence: {
-              unit: UNIT[metric],
-              baseline: { kind: 'daily_trend', days: days.length },
-              daily: days
-                .map((d) => points([d], metric)[0]!)
-                .sort((a, b) => a.x - b.x)
-                .map((p) => round(p.y, 6)),
-              slopePerDay: round(trend.slope, 8),
-              t: round(trend.t, 2),
-              dispersion: round(trend.dispersion, 2),
-              rise: round(rise, 4),
-            },
+      const found = detection(
+        {
+          kind: 'creep',
+          severity: 'warning',
+          project,
+          rule: `creep.${metric}`,
+          subject,
+          observed: round(trend.end, 6),
+          baseline: round(trend.start, 6),
+          message: `${what[0]!.toUpperCase()}${what.slice(1)} of ${describeSubject(subject)} has crept up over ${span + 1} days: ${round(trend.start, 4)} → ${round(trend.end, 4)} (${metric === 'error_ratio' ? `+${(rise * 100).toFixed(1)} points` : `+${pct(rise)}`}, about ${metric === 'error_ratio' ? `${((trend.slope * 100) / 1).toFixed(2)} points` : pct(trend.slope / Math.max(trend.start, 1e-12))} a day; trend t = ${trend.t.toFixed(1)}).`,
+          evidence: {
+            unit: UNIT[metric],
+            baseline: { kind: 'daily_trend', days: days.length },
+            daily: days
+              .map((d) => points([d], metric)[0]!)
+              .sort((a, b) => a.x - b.x)
+              .map((p) => round(p.y, 6)),
+            slopePerDay: round(trend.slope, 8),
+            t: round(trend.t, 2),
+            dispersion: round(trend.dispersion, 2),
+            rise: round(rise, 4),
           },
-          window,
-        ),
+        },
+        window,
       );
+      out.push(found);
+      if (trend.t < z) supportOnly.add(found);
     }
   }
-  return mostSpecificCreep(out);
+  return mostSpecificCreep(out, supportOnly);
 }
 
 /**
  * A model's creep lifts the project's average too, and a project-wide creep shows in each busy
  * model. Per project and metric: models that rise clearly more than the project (≥ 1.25×) are the
- * news; otherwise the project is, with its models as contributors.
+ * news, unless several of them rise alike; otherwise the project is, with its models as
+ * contributors.
  */
-function mostSpecificCreep(found: Detection[]): Detection[] {
+function mostSpecificCreep(found: Detection[], supportOnly: ReadonlySet<Detection>): Detection[] {
   const groups = new Map<string, Detection[]>();
   for (const d of found) {
     const k = `${d.project}\n${d.rule}`;
@@ -212,14 +216,21 @@ function mostSpecificCreep(found: Detection[]): Detection[] {
   const rise = (d: Detection) => Number(d.evidence.rise);
   const out: Detection[] = [];
   for (const ds of groups.values()) {
-    const project = ds.find((d) => !d.subject.model);
+    const found = ds.find((d) => !d.subject.model);
     const models = ds.filter((d) => d.subject.model);
+    // Without a significant trend of its own, the project is named only for a creep that at
+    // least two of its models share.
+    const project = found && (!supportOnly.has(found) || models.length >= 2) ? found : undefined;
     if (!project) {
       out.push(...models);
       continue;
     }
     const outliers = models.filter((m) => rise(m) >= 1.25 * rise(project));
-    if (outliers.length > 0)
+    // Several models creeping by about as much (within 1.5× of each other) are the project's
+    // creep, whatever the project's own fit says: its mix of models makes that fit the noisiest.
+    const rises = outliers.map(rise);
+    const alike = outliers.length >= 2 && Math.max(...rises) <= 1.5 * Math.min(...rises);
+    if (outliers.length > 0 && !alike)
       out.push(...foldIntoMostSpecific([project, ...outliers], (d) => (d.subject.model ? 1 : 0), rise, 0));
     else
       out.push(

@@ -112,6 +112,13 @@ describe('cost_spike', () => {
     expect(found.map((d) => [d.rule, d.subject])).toEqual([['cost_spike.prompt', { promptName: 'x' }]]);
   });
 
+  it('the only model of a project is named for its burst (the same traffic, more specifically)', () => {
+    const project = costRows('project', '', 3.2, [1.6, 1.55, 1.65, 1.6, 1.62], 240);
+    const model = { ...costRows('model', 'gpt-4o-mini', 3.2, [1.6, 1.55, 1.65, 1.6, 1.62], 240), slices: 1 };
+    const found = evaluateCostGroups([project, model], window, cfg);
+    expect(found.map((d) => [d.rule, d.subject])).toEqual([['cost_spike.model', { model: 'gpt-4o-mini' }]]);
+  });
+
   it('a small user doubling by chance is not an alert; the same user at ten times its spend is', () => {
     // 20 users of ~12 calls an hour at ~$0.002 (spread $0.0022 rms): 23 calls happen.
     const perCall = 0.0018;

@@ -26,22 +26,23 @@ export function foldIntoMostSpecific(
  * model, service of a project). A slice explains a broader detection only when it carries most
  * of its rise (≥ `share`) and rose clearly more, relative to its own baseline, than the broader
  * one did (≥ `concentration` ×): a burst spread over every user and prompt lifts each in
- * proportion, and is then the project's news, with the slices that fired as contributors.
+ * proportion, and is then the project's news, with the slices that fired as contributors. A
+ * `whole` slice (the only model of the project) is the same traffic under a more specific name.
  */
 export function foldByConcentration(
   detections: readonly Detection[],
   rank: (d: Detection) => number,
-  measures: { excess: Measure; baseline: Measure },
+  measures: { excess: Measure; baseline: Measure; whole: (d: Detection) => boolean },
   share = 0.5,
   concentration = 1.5,
 ): Detection[] {
-  const { excess, baseline } = measures;
+  const { excess, baseline, whole } = measures;
   const relativeRise = (d: Detection) => {
     const b = baseline(d);
     return b > 0 ? excess(d) / b : Number.POSITIVE_INFINITY;
   };
   const explains = (k: Detection, d: Detection) =>
-    excess(k) >= share * excess(d) && relativeRise(k) >= concentration * relativeRise(d);
+    excess(k) >= share * excess(d) && (whole(k) || relativeRise(k) >= concentration * relativeRise(d));
   const bySpecific = fold(
     detections,
     rank,
