@@ -244,7 +244,7 @@ export class IngestWriter {
         // Pre-serialized bytes: several times faster than object values through the client.
         // The token makes a replay of this segment a no-op for blocks already stored, in the
         // table and in the rollups its materialized views feed; settings are per statement.
-        await insertJsonEachRow(this.opts.client, table, body, {
+        await insertTableRows(this.opts.client, table, body, {
           insert_deduplication_token: `${segment.id}:${table}`,
           deduplicate_blocks_in_dependent_materialized_views: '1',
         });
@@ -281,6 +281,16 @@ export class IngestWriter {
       };
     });
   }
+}
+
+/** Inserts one table's rows as the spool holds them (newline-terminated lines). */
+export async function insertTableRows(
+  client: ClickHouseClient,
+  table: TableName,
+  body: Buffer,
+  settings: Record<string, string> = {},
+): Promise<void> {
+  await insertJsonEachRow(client, table, body, settings);
 }
 
 /** The rows of a segment per table: from memory when the spool kept them, else from its file. */

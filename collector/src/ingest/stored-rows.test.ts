@@ -1,0 +1,157 @@
+import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { seededRandom, type Attributes, type DecodedSpan } from '@llmwatch/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../config/index.js';
+import { openClickHouse, queryRows } from '../storage/clickhouse.js';
+import { migrate } from '../storage/migrations/index.js';
+import { defaultStages, runPipeline } from './pipeline.js';
+import { TABLES } from './rows.js';
+import { recordBlocks } from './spool.js';
+import { insertTableRows } from './writer.js';
+
+/**
+ * The stored values do not depend on how rows travel to ClickHouse: the same spans, through the
+ * pipeline and the writer's insert, must read back exactly as `fixtures/stored-rows.json` (written
+ * with JSONEachRow inserts, before the hot tables moved to TabSeparated). The spans carry what
+ * breaks text formats: tabs, newlines, carriage returns, backslashes, both quotes, NUL, `\N`,
+ * brackets and braces, non-BMP characters, empty values, PII the policy redacts.
+ */
+const FIXTURE = join(import.meta.dirname, 'fixtures', 'stored-rows.json');
+
+const NASTY = [
+  'tab\there',
+  'line\nbreak',
+  'carriage\r\nreturn',
+  'back\\slash\\',
+  "single 'quote'",
+  'double "quote"',
+  'nul\u0000char',
+  '\\N',
+  "['not', 'an', 'array']",
+  "{'not':'a map'}",
+  'émoji 🚀 中文 ünïcødé',
+  '',
+  'mail me at jane.doe@example.com',
+  '\\t literally',
+];
+
+function spans(): DecodedSpan[] {
+  const rand = seededRandom(21);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const out: DecodedSpan[] = [];
+  for (let i = 0; i < 48; i++) {
+    const text = `${pick(NASTY)} ${i} ${pick(NASTY)}`;
+    const llm = i % 4 !== 3;
+    const attributes: Attributes = llm
+      ? {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': pick(['openai', 'anthropic']),
+          'gen_ai.request.model': pick(['gpt-4o', 'claude-sonnet-4-5', "we\\ird\tmodel'"]),
+          'gen_ai.usage.input_tokens': Math.floor(rand() * 2000),
+          ...(i % 5 ? { 'gen_ai.usage.output_tokens': Math.floor(rand() * 500) } : {}),
+          'gen_ai.response.finish_reasons': [pick(['stop', 'length', "to'ol\tcalls"])],
+          'gen_ai.prompt.name': pick(['answer', "quo'ted\\prompt", '']),
+          'gen_ai.prompt.version': String(i % 3),
+          'user.id': pick(NASTY),
+          'gen_ai.input.messages': JSON.stringify([
+            { role: 'user', parts: [{ type: 'text', content: text }] },
+          ]),
+          'gen_ai.output.messages': JSON.stringify([
+            { role: 'assistant', parts: [{ type: 'text', content: pick(NASTY) }], finish_reason: 'stop' },
+          ]),
+          'gen_ai.system_instructions': JSON.stringify([{ type: 'text', content: pick(NASTY) }]),
+          'llmwatch.tags': JSON.stringify({ team: pick(NASTY), 'k\tey': 'v' }),
+          ratio: rand(),
+          flag: i % 2 === 0,
+          list: [1, 2.5, -3],
+        }
+      : { 'http.route': pick(NASTY), 'db.statement': text, count: i };
+    const start = 1_764_547_200_000_000_000n + BigInt(i) * 1_234_567_891n;
+    out.push({
+      traceId: (i % 7).toString(16).padStart(32, '0'),
+      spanId: i.toString(16).padStart(16, '0'),
+      parentSpanId: i % 7 ? (i - 1).toString(16).padStart(16, '0') : '',
+      traceState: i % 9 ? '' : 'vendor=a,other=b',
+      name: llm ? `chat ${String(attributes['gen_ai.request.model'])}` : pick(NASTY),
+      kind: llm ? 'Client' : 'Internal',
+      startTimeUnixNano: start.toString(),
+      endTimeUnixNano: (start + BigInt(Math.floor(rand() * 3e9))).toString(),
+      attributes,
+      resource: { 'service.name': pick(['svc', "se'rv\tice"]), 'host.name': pick(NASTY) },
+      scopeName: pick(['@llmwatch/sdk', '']),
+      scopeVersion: '1.0.0',
+      statusCode: pick(['Unset', 'Ok', 'Error']),
+      statusMessage: pick(NASTY),
+      events:
+        i % 3
+          ? []
+          : [
+              {
+                timeUnixNano: (start + 5n).toString(),
+                name: pick(['gen_ai.content.prompt', "ev'ent\n"]),
+                attributes: { 'gen_ai.prompt': pick(NASTY), n: i },
+              },
+            ],
+      links:
+        i % 5
+          ? []
+          : [
+              {
+                traceId: 'f'.repeat(32),
+                spanId: 'e'.repeat(16),
+                traceState: '',
+                attributes: { why: pick(NASTY) },
+              },
+            ],
+    });
+  }
+  return out;
+}
+
+/** Every table's rows in a stable order, as ClickHouse returns them (without the insert time). */
+async function storedRows(client: ClickHouseClient): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const table of ['otel_traces', 'llm_calls', 'pii_findings'] as const) {
+    const columns = await queryRows<{ name: string }>(
+      client,
+      `SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String}
+         AND default_kind IN ('', 'DEFAULT') AND default_expression NOT LIKE '%now%' ORDER BY position`,
+      { table },
+    );
+    const list = columns.map((c) => `\`${c.name}\``).join(', ');
+    out[table] = await queryRows(client, `SELECT ${list} FROM ${table} ORDER BY SpanId, cityHash64(${list})`);
+  }
+  return out;
+}
+
+describe('stored rows', () => {
+  let dir: string;
+  let client: ClickHouseClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'llmwatch-stored-rows-'));
+    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
+    // The fixture's spans are from 2025-12-01: twenty years of retention keep TTL from dropping them
+    // (a century would overflow DateTime in the TTL expression).
+    await migrate(client, { retention: { traces: 7_300, calls: 7_300, rollups: 7_300, alerts: 7_300 } });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('are the same values whatever the insert format (regression for the TabSeparated insert path)', async () => {
+    const { rows } = runPipeline(spans(), 'p-1', defaultStages(parseConfig({}), 'fixture-key'));
+    const blocks = recordBlocks(rows);
+    for (const table of TABLES)
+      if (blocks[table].rows) await insertTableRows(client, table, blocks[table].buf);
+    const stored = await storedRows(client);
+    expect(stored.llm_calls!.length).toBe(36);
+    expect(stored.pii_findings!.length).toBeGreaterThan(0);
+    expect(stored).toEqual(JSON.parse(readFileSync(FIXTURE, 'utf8')));
+  });
+});
