@@ -116,6 +116,37 @@ describe('creep', () => {
     ]);
   });
 
+  it('regression: a flat p95 is no creep when the days whose 8 subsamples happened to agree lie on a slope', () => {
+    // detect-quality clean world 100010: per day the p95 and the variance its subsamples gave.
+    const days: Array<[number, number, number]> = [
+      [7, 3251.3867, 5823],
+      [6, 3134.2234, 2181],
+      [5, 3169.237, 991],
+      [4, 3255.7744, 3206],
+      [3, 3246.1938, 5056],
+      [2, 3232.45, 3410],
+      [1, 3318.3728, 2764],
+      [0, 3320.1995, 903],
+    ];
+    const rows = days.map(([day, p95, variance]): CreepDayRow => {
+      const s = Math.sqrt(7 * variance);
+      return {
+        project: 'p',
+        model: 'claude-sonnet-4-5',
+        day,
+        calls: 5600,
+        costMean: 0.01,
+        costVar: 1e-6,
+        outMean: 150,
+        outVar: 900,
+        errMean: 0.01,
+        p95,
+        p95Parts: Array.from({ length: 8 }, (_, k) => p95 + (k % 2 ? s : -s)),
+      };
+    });
+    expect(evaluateCreep(rows, { fromMs: end - 60 * MIN, toMs: end }, config)).toEqual([]);
+  });
+
   it('day-to-day variation beyond sampling error widens the slope’s error', () => {
     const steady = [0, 1, 2, 3, 4, 5].map((x) => ({ x, y: 100 + x, variance: 0.01 }));
     const jumpy = [0, 1, 2, 3, 4, 5].map((x) => ({ x, y: 100 + x + (x % 2 ? 3 : -3), variance: 0.01 }));

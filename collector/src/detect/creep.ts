@@ -65,6 +65,14 @@ interface DayPoint {
 }
 
 function points(rows: CreepDayRow[], metric: CreepMetric): DayPoint[] {
+  // The spread of 8 subsample p95s says how precise a day's p95 is only roughly (its own error is
+  // ~50%): weighted by it, a day that drew a low spread dominates the fit. The shape of the
+  // latency distribution changes slowly, so the spread is pooled over the days, scaled by each
+  // day's calls (a quantile's sampling variance falls like 1/n).
+  const pooledP95 =
+    metric === 'latency_p95'
+      ? rows.reduce((a, r) => a + p95Spread(r) * Math.max(1, r.calls), 0) / Math.max(1, rows.length)
+      : 0;
   return rows.map((r) => {
     const n = Math.max(1, r.calls);
     const x = -r.day;
@@ -80,14 +88,18 @@ function points(rows: CreepDayRow[], metric: CreepMetric): DayPoint[] {
           y: r.errMean,
           variance: ((r.errMean * n + 0.5) * (n - r.errMean * n + 0.5)) / (n + 1) ** 3,
         };
-      case 'latency_p95': {
-        const parts = r.p95Parts.filter((v) => Number.isFinite(v));
-        const m = parts.reduce((a, b) => a + b, 0) / Math.max(1, parts.length);
-        const spread = parts.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, parts.length - 1);
-        return { x, y: r.p95, variance: spread / Math.max(1, parts.length) };
-      }
+      case 'latency_p95':
+        return { x, y: r.p95, variance: pooledP95 / n };
     }
   });
+}
+
+/** Sampling variance of a day's p95 from the spread of its subsample p95s. */
+function p95Spread(r: CreepDayRow): number {
+  const parts = r.p95Parts.filter((v) => Number.isFinite(v));
+  const m = parts.reduce((a, b) => a + b, 0) / Math.max(1, parts.length);
+  const spread = parts.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, parts.length - 1);
+  return spread / Math.max(1, parts.length);
 }
 
 export interface Trend {
