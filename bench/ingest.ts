@@ -10,7 +10,8 @@ import { ExportTraceServiceRequest } from '../collector/src/ingest/otlp-proto.js
 import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
 import { TABLES, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
 import { encodeRecord } from '../collector/src/ingest/spool.js';
-import { insertJsonEachRow, openClickHouse } from '../collector/src/storage/clickhouse.js';
+import { insertTableRows } from '../collector/src/ingest/writer.js';
+import { openClickHouse, queryRows } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import type { BenchResult } from './types.js';
 import { seededRandom } from '../packages/core/src/index.js';
@@ -472,32 +473,43 @@ async function rawInsert(
     let spans = 0;
     for (const [i, { table, body, spans: n }] of bodies.entries()) {
       // The same call the collector's writer makes, minus everything before it.
-      await insertJsonEachRow(client, table, body, { insert_deduplication_token: `raw-${i}` });
+      await insertTableRows(client, table, body, { insert_deduplication_token: `raw-${i}` });
       spans += n;
     }
     const seconds = (performance.now() - started) / 1000;
     const tables = TABLES.filter((t) => lines[t].length).join(' + ');
 
-    // For comparison (docs/architecture.md#dependencies): the same rows as objects through @clickhouse/client.
-    const objectBodies = bodies.slice(0, Math.max(2, Math.floor(bodies.length / 4)));
-    const objects = objectBodies.map((b) => ({
-      ...b,
-      values: b.body
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>),
-    }));
+    // For comparison (docs/architecture.md#dependencies): the same rows as objects through
+    // @clickhouse/client, read back as stored, then inserted again into the emptied tables.
+    const objectSpans = Math.min(spans, Math.max(2 * batch, Math.floor(spans / 4)));
+    const objects: Array<{ table: TableName; values: Record<string, unknown>[]; spans: number }> = [];
+    for (const table of TABLES) {
+      const ratio = lines[table].length / spansInPool;
+      if (ratio === 0) continue;
+      const stored = await queryRows<Record<string, unknown>>(
+        client,
+        `SELECT * FROM ${table} LIMIT {n:UInt64}`,
+        {
+          n: Math.round(objectSpans * ratio),
+        },
+      );
+      await client.command({ query: `TRUNCATE TABLE ${table}` });
+      const perBatch = Math.max(1, Math.round(batch * ratio));
+      for (let from = 0; from < stored.length; from += perBatch)
+        objects.push({
+          table,
+          values: stored.slice(from, from + perBatch),
+          spans: table === 'otel_traces' ? Math.min(perBatch, stored.length - from) : 0,
+        });
+    }
     const objectStarted = performance.now();
-    let objectSpans = 0;
-    for (const [i, { table, values, spans: n }] of objects.entries()) {
+    for (const [i, { table, values }] of objects.entries()) {
       await client.insert({
         table,
         values,
         format: 'JSONEachRow',
         clickhouse_settings: { insert_deduplication_token: `objects-${i}` },
       });
-      objectSpans += n;
     }
     const objectSpansPerSec = objectSpans / ((performance.now() - objectStarted) / 1000);
 

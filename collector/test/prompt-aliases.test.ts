@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.js';
 import { promptRegressionDetector } from '../src/detect/prompt-regression.js';
 import { defaultStages, runPipeline } from '../src/ingest/pipeline.js';
+import { recordBlocks } from '../src/ingest/spool.js';
+import { insertTableRows } from '../src/ingest/writer.js';
 import { openClickHouse } from '../src/storage/clickhouse.js';
 import { migrate } from '../src/storage/migrations/index.js';
 
@@ -91,11 +93,7 @@ describe('prompt_regression on every dialect’s prompt attributes', () => {
         spans.push(span(i++, t, 1800 + (i % 7) * 40, 480 + (i % 11) * 5, attrs('support', 2)));
       const { rows } = runPipeline(spans, dialect, stages);
       expect(rows.llm_calls).toHaveLength(spans.length);
-      await client.insert({
-        table: 'llm_calls',
-        values: rows.llm_calls.map((r) => JSON.parse(r) as Record<string, unknown>),
-        format: 'JSONEachRow',
-      });
+      await insertTableRows(client, 'llm_calls', recordBlocks(rows).llm_calls.buf);
     }
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { RunningCollector } from '../src/server/collector.js';
-import { insertJsonEachRow } from '../src/storage/clickhouse.js';
+import { insertTableRows } from '../src/ingest/writer.js';
 import { numberedSpans, postSpans, rows, type SimpleSpan } from './ingest-helpers.js';
 
 /**
@@ -85,7 +85,7 @@ export async function replaySameToken(collector: RunningCollector, project: stri
     CostUsd: 0.5,
   });
   for (let i = 0; i < 2; i++) {
-    await insertJsonEachRow(collector.deps.clickhouse.ingest, 'llm_calls', Buffer.from(`${row}\n`), {
+    await insertTableRows(collector.deps.clickhouse.ingest, 'llm_calls', Buffer.from(`${row}\n`), {
       insert_deduplication_token: 'replayed-segment:llm_calls',
       deduplicate_blocks_in_dependent_materialized_views: '1',
     });

@@ -15,9 +15,14 @@ import type { TableName } from './rows.js';
  * same moment can still both store it (docs/operations.md).
  */
 
-/** The leading fields every row serializer (ingest/rows.ts) writes, in this order. */
-const ROW_KEY =
-  /^\{"ProjectId":"((?:[^"\\]|\\.)*)","Timestamp":"(-?\d+)\.\d+","TraceId":"([0-9a-f]*)","SpanId":"([0-9a-f]*)"/;
+/**
+ * The leading fields every row serializer (ingest/rows.ts) writes, in this order, as a JSON
+ * object or as TabSeparated fields. Project ids are config-validated (letters, digits, `_.-`):
+ * neither form escapes them.
+ */
+const JSON_ROW_KEY =
+  /^\{"ProjectId":"([A-Za-z0-9_.-]*)","Timestamp":"(-?\d+)\.\d+","TraceId":"([0-9a-f]*)","SpanId":"([0-9a-f]*)"/;
+const TSV_ROW_KEY = /^([A-Za-z0-9_.-]*)\t(-?\d+)\.\d+\t([0-9a-f]*)\t([0-9a-f]*)\t/;
 
 interface Line {
   start: number;
@@ -36,7 +41,7 @@ export interface DedupResult {
 }
 
 /**
- * `body` (newline-terminated JSONEachRow) without the rows of spans `table` already holds and
+ * `body` (newline-terminated rows, see rows.ts) without the rows of spans `table` already holds and
  * without repeats. pii_findings has several rows per span: there a repeat is an identical row.
  */
 export async function dropStoredSpans(
@@ -69,20 +74,23 @@ export async function dropStoredSpans(
   return { body: Buffer.concat(kept), rows: rows - dropped, dropped };
 }
 
+const OPEN_BRACE = 0x7b;
+
 function splitLines(body: Buffer): Line[] {
   const lines: Line[] = [];
   for (let start = 0; start < body.length;) {
     const newline = body.indexOf(10, start);
     const end = newline < 0 ? body.length : newline + 1;
     // The key sits in the first few hundred bytes; project ids are short (config-validated).
-    const match = ROW_KEY.exec(body.toString('utf8', start, Math.min(end, start + 512)));
+    const head = body.toString('latin1', start, Math.min(end, start + 512));
+    const match = (body[start] === OPEN_BRACE ? JSON_ROW_KEY : TSV_ROW_KEY).exec(head);
     lines.push(
       match
         ? {
             start,
             end,
             key: `${match[1]}\n${match[3]}\n${match[4]}`,
-            project: JSON.parse(`"${match[1]}"`) as string,
+            project: match[1]!,
             seconds: Number(match[2]),
             traceId: match[3] ?? '',
           }
@@ -111,7 +119,7 @@ async function storedSpans(
   }
   // Trace ids are inlined as one string, not bound: thousands of them overflow the URL that
   // carries bound parameters over HTTP, and a list of thousands of literals takes ClickHouse
-  // longer to parse than the lookup itself. ROW_KEY admits lowercase hex only: nothing to escape.
+  // longer to parse than the lookup itself. The row keys admit lowercase hex only: nothing to escape.
   const where = `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
        AND TraceId IN (SELECT arrayJoin(splitByChar(',', '${[...traces].join(',')}')))`;
@@ -134,6 +142,5 @@ async function storedSpans(
       params,
     );
   }
-  // Same spelling as the keys read from the rows (JSON-escaped project id).
-  return new Set(found.map((r) => `${JSON.stringify(r.ProjectId).slice(1, -1)}\n${r.TraceId}\n${r.SpanId}`));
+  return new Set(found.map((r) => `${r.ProjectId}\n${r.TraceId}\n${r.SpanId}`));
 }

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_COLUMNS, type ApiCall } from '../api/calls.js';
 import { openClickHouse, queryRows } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations/index.js';
-import { callRow, type CallFeatures } from './rows.js';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { CALL_ROWS, callRow, emptyRows, type CallFeatures } from './rows.js';
+import { recordBlocks } from './spool.js';
+import { insertTableRows } from './writer.js';
 
 /**
  * The LLM-call record is described in four places that must agree: the `LlmCall` type
@@ -159,19 +162,18 @@ function selectItems(list: string): Array<{ expr: string; alias: string }> {
 
 describe('the LLM-call record: core type, row serializer, llm_calls DDL and API agree', () => {
   let dir: string;
+  let client: ClickHouseClient;
   let ddl: Array<{ name: string; default_type: string }>;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'llmwatch-call-record-'));
-    const client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
-    try {
-      await migrate(client);
-      ddl = await queryRows(client, 'DESCRIBE TABLE llm_calls');
-    } finally {
-      await client.close();
-    }
+    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
+    // SAMPLE_CALL is from 2025-12-01: a long retention keeps TTL from dropping it.
+    await migrate(client, { retention: { traces: 7_300, calls: 7_300, rollups: 7_300, alerts: 7_300 } });
+    ddl = await queryRows(client, 'DESCRIBE TABLE llm_calls');
   }, 60_000);
-  afterAll(() => {
+  afterAll(async () => {
+    await client?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -183,7 +185,10 @@ describe('the LLM-call record: core type, row serializer, llm_calls DDL and API 
       inputSketch: [0.5],
       outputSketch: [0.5],
     };
-    const written = Object.keys(JSON.parse(callRow(SAMPLE_CALL, features, { types: ['email'], count: 1 })));
+    const written = CALL_ROWS.columns;
+    expect(callRow(SAMPLE_CALL, features, { types: ['email'], count: 1 }).split('\t')).toHaveLength(
+      written.length,
+    );
     const tableColumns = new Map(ddl.map((c) => [c.name, c.default_type]));
     const insertable = [...tableColumns].filter(([, kind]) => kind === '' || kind === 'DEFAULT');
     const fieldColumns = Object.keys(SAMPLE_CALL).map((f) => [f, columnOfField(f)] as const);
@@ -238,21 +243,20 @@ describe('the LLM-call record: core type, row serializer, llm_calls DDL and API 
     expect(problems).toEqual([]);
   });
 
-  it('the serializer keeps every sample value (a dropped field would be stored as a default)', () => {
-    const row = JSON.parse(
-      callRow(
-        SAMPLE_CALL,
-        { inputChars: 1, outputChars: 2, language: 'en', inputSketch: [], outputSketch: [] },
-        {
-          types: [],
-          count: 0,
-        },
-      ),
-    ) as Record<string, unknown>;
+  it('the serializer keeps every sample value (a dropped field would be stored as a default)', async () => {
+    const line = callRow(
+      SAMPLE_CALL,
+      { inputChars: 1, outputChars: 2, language: 'en', inputSketch: [], outputSketch: [] },
+      { types: [], count: 0 },
+    );
+    const rows = emptyRows();
+    rows.llm_calls.push(line);
+    await insertTableRows(client, 'llm_calls', recordBlocks(rows).llm_calls.buf);
+    const [row] = await queryRows<Record<string, unknown>>(client, 'SELECT * FROM llm_calls');
     for (const [field, value] of Object.entries(SAMPLE_CALL)) {
       const column = columnOfField(field);
-      if (field === 'startTimeUnixNano') expect(row[column]).toBe('1764547200.123456789');
-      else expect(row[column], `LlmCall.${field} → ${column}`).toEqual(value);
+      if (field === 'startTimeUnixNano') expect(row![column]).toBe('2025-12-01 00:00:00.123456789');
+      else expect(row![column], `LlmCall.${field} → ${column}`).toEqual(value);
     }
   });
 });

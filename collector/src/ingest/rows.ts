@@ -1,11 +1,14 @@
 import type { Attributes, DecodedSpan, LlmCall } from '@llmwatch/core';
 import type { CallFeatures } from '../enrich/features.js';
 import type { PiiFindingRow } from '../enrich/pii.js';
+import * as tsv from './tsv.js';
 
 /**
- * Rows as pre-serialized JSONEachRow lines. Serializing once, here, is what lets the writer insert
- * several times faster than handing objects to the client (docs/architecture.md#dependencies), and it is also the form
- * the spool persists, so a replay inserts byte-identical data.
+ * Rows as pre-serialized lines: TabSeparated for the two tables every LLM span writes
+ * (otel_traces, llm_calls; `TSV_COLUMNS`), JSONEachRow for the others. Serializing once, here, is
+ * what lets the writer insert several times faster than handing objects to the client
+ * (docs/architecture.md#dependencies), and it is also the form the spool persists, so a replay
+ * inserts byte-identical data.
  */
 export const TABLES = [
   'otel_traces',
@@ -88,33 +91,50 @@ export function serviceNameOf(resource: Attributes): string {
   return typeof name === 'string' ? name : name === null || name === undefined ? '' : JSON.stringify(name);
 }
 
+/** Map(String, String) text of attributes, valued as `stringMap` does, without the intermediate object. */
+function attributeMap(attrs: Attributes): string {
+  let out = '{';
+  let first = true;
+  for (const key in attrs) {
+    const v = attrs[key];
+    const value = typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v);
+    out += `${first ? '' : ','}${tsv.quoted(key)}:${tsv.quoted(value)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+type TraceInput = { projectId: string; span: DecodedSpan };
+
+/** otel_traces, column for column as the OpenTelemetry Collector ClickHouse exporter writes it. */
+export const TRACE_ROWS = tsv.tsvTable<TraceInput>([
+  ['ProjectId', (r) => tsv.field(r.projectId)],
+  ['Timestamp', (r) => nanosToDateTime64(r.span.startTimeUnixNano)],
+  ['TraceId', (r) => tsv.field(r.span.traceId)],
+  ['SpanId', (r) => tsv.field(r.span.spanId)],
+  ['ParentSpanId', (r) => tsv.field(r.span.parentSpanId)],
+  ['TraceState', (r) => tsv.field(r.span.traceState)],
+  ['SpanName', (r) => tsv.field(r.span.name)],
+  ['SpanKind', (r) => tsv.field(r.span.kind)],
+  ['ServiceName', (r) => tsv.field(serviceNameOf(r.span.resource))],
+  ['ResourceAttributes', (r) => attributeMap(r.span.resource)],
+  ['ScopeName', (r) => tsv.field(r.span.scopeName)],
+  ['ScopeVersion', (r) => tsv.field(r.span.scopeVersion)],
+  ['SpanAttributes', (r) => attributeMap(r.span.attributes)],
+  ['Duration', (r) => durationNanos(r.span.startTimeUnixNano, r.span.endTimeUnixNano)],
+  ['StatusCode', (r) => tsv.field(r.span.statusCode)],
+  ['StatusMessage', (r) => tsv.field(r.span.statusMessage)],
+  ['Events.Timestamp', (r) => tsv.strings(r.span.events.map((e) => nanosToDateTime64(e.timeUnixNano)))],
+  ['Events.Name', (r) => tsv.strings(r.span.events.map((e) => e.name))],
+  ['Events.Attributes', (r) => `[${r.span.events.map((e) => attributeMap(e.attributes)).join(',')}]`],
+  ['Links.TraceId', (r) => tsv.strings(r.span.links.map((l) => l.traceId))],
+  ['Links.SpanId', (r) => tsv.strings(r.span.links.map((l) => l.spanId))],
+  ['Links.TraceState', (r) => tsv.strings(r.span.links.map((l) => l.traceState))],
+  ['Links.Attributes', (r) => `[${r.span.links.map((l) => attributeMap(l.attributes)).join(',')}]`],
+]);
+
 export function traceRow(projectId: string, span: DecodedSpan): string {
-  // JSON.stringify of one object measured faster than hand-built JSON here (fewer rope strings).
-  return JSON.stringify({
-    ProjectId: projectId,
-    Timestamp: nanosToDateTime64(span.startTimeUnixNano),
-    TraceId: span.traceId,
-    SpanId: span.spanId,
-    ParentSpanId: span.parentSpanId,
-    TraceState: span.traceState,
-    SpanName: span.name,
-    SpanKind: span.kind,
-    ServiceName: serviceNameOf(span.resource),
-    ResourceAttributes: stringMap(span.resource),
-    ScopeName: span.scopeName,
-    ScopeVersion: span.scopeVersion,
-    SpanAttributes: stringMap(span.attributes),
-    Duration: durationNanos(span.startTimeUnixNano, span.endTimeUnixNano),
-    StatusCode: span.statusCode,
-    StatusMessage: span.statusMessage,
-    'Events.Timestamp': span.events.map((e) => nanosToDateTime64(e.timeUnixNano)),
-    'Events.Name': span.events.map((e) => e.name),
-    'Events.Attributes': span.events.map((e) => stringMap(e.attributes)),
-    'Links.TraceId': span.links.map((l) => l.traceId),
-    'Links.SpanId': span.links.map((l) => l.spanId),
-    'Links.TraceState': span.links.map((l) => l.traceState),
-    'Links.Attributes': span.links.map((l) => stringMap(l.attributes)),
-  });
+  return TRACE_ROWS.line({ projectId, span });
 }
 
 const U32 = 0xffff_ffff;
@@ -133,59 +153,67 @@ function floats(a: readonly number[]): number[] {
   return a.map((n) => (Number.isFinite(n) ? Math.round(n * 1e7) / 1e7 : 0));
 }
 
+type CallInput = { call: LlmCall; features: CallFeatures; pii: { types: string[]; count: number } };
+
+const nullableFloat = (n: number | null): string =>
+  n === null || !Number.isFinite(n) ? tsv.NULL : String(n);
+
+/** llm_calls: one typed row per LLM span (the record is described in core's llm-call.ts). */
+export const CALL_ROWS = tsv.tsvTable<CallInput>([
+  ['ProjectId', ({ call }) => tsv.field(call.projectId)],
+  ['Timestamp', ({ call }) => nanosToDateTime64(call.startTimeUnixNano)],
+  ['TraceId', ({ call }) => tsv.field(call.traceId)],
+  ['SpanId', ({ call }) => tsv.field(call.spanId)],
+  ['ParentSpanId', ({ call }) => tsv.field(call.parentSpanId)],
+  ['ServiceName', ({ call }) => tsv.field(call.serviceName)],
+  ['Dialect', ({ call }) => tsv.field(call.dialect)],
+  ['Provider', ({ call }) => tsv.field(call.provider)],
+  ['Operation', ({ call }) => tsv.field(call.operation)],
+  ['RequestModel', ({ call }) => tsv.field(call.requestModel)],
+  ['ResponseModel', ({ call }) => tsv.field(call.responseModel)],
+  ['Model', ({ call }) => tsv.field(call.model)],
+  ['ResponseId', ({ call }) => tsv.field(call.responseId)],
+  ['InputTokens', ({ call }) => String(uint(call.inputTokens, U32))],
+  ['OutputTokens', ({ call }) => String(uint(call.outputTokens, U32))],
+  ['UsageReported', ({ call }) => tsv.bool(call.usageReported)],
+  ['CacheReadTokens', ({ call }) => String(uint(call.cacheReadTokens, U32))],
+  ['CacheWriteTokens', ({ call }) => String(uint(call.cacheWriteTokens, U32))],
+  ['ReasoningTokens', ({ call }) => String(uint(call.reasoningTokens, U32))],
+  ['CostUsd', ({ call }) => nullableFloat(call.costUsd)],
+  ['PriceVersion', ({ call }) => tsv.field(call.priceVersion)],
+  ['LatencyMs', ({ call }) => String(float(call.latencyMs))],
+  ['TtftMs', ({ call }) => nullableFloat(call.ttftMs)],
+  ['Streaming', ({ call }) => tsv.bool(call.streaming)],
+  ['FinishReasons', ({ call }) => tsv.strings(call.finishReasons)],
+  ['Status', ({ call }) => tsv.field(call.status)],
+  ['ErrorType', ({ call }) => tsv.field(call.errorType)],
+  ['PromptName', ({ call }) => tsv.field(call.promptName)],
+  ['PromptVersion', ({ call }) => tsv.field(call.promptVersion)],
+  ['UserId', ({ call }) => tsv.field(call.userId)],
+  ['SessionId', ({ call }) => tsv.field(call.sessionId)],
+  ['ConversationId', ({ call }) => tsv.field(call.conversationId)],
+  ['Tags', ({ call }) => tsv.map(call.tags)],
+  ['InputContent', ({ call }) => tsv.field(call.inputContent)],
+  ['OutputContent', ({ call }) => tsv.field(call.outputContent)],
+  ['SystemContent', ({ call }) => tsv.field(call.systemContent)],
+  ['ToolNames', ({ call }) => tsv.strings(call.toolNames)],
+  ['InputEmbedding', ({ call }) => tsv.numbers(floats(call.inputEmbedding))],
+  ['OutputEmbedding', ({ call }) => tsv.numbers(floats(call.outputEmbedding))],
+  ['PiiTypes', ({ pii }) => tsv.strings(pii.types)],
+  ['PiiCount', ({ pii }) => String(uint(pii.count, U16))],
+  ['InputChars', ({ features }) => String(uint(features.inputChars, U32))],
+  ['OutputChars', ({ features }) => String(uint(features.outputChars, U32))],
+  ['Language', ({ features }) => tsv.field(features.language)],
+  ['InputSketch', ({ features }) => tsv.numbers(floats(features.inputSketch))],
+  ['OutputSketch', ({ features }) => tsv.numbers(floats(features.outputSketch))],
+]);
+
 export function callRow(
   call: LlmCall,
   features: CallFeatures,
   pii: { types: string[]; count: number },
 ): string {
-  return JSON.stringify({
-    ProjectId: call.projectId,
-    Timestamp: nanosToDateTime64(call.startTimeUnixNano),
-    TraceId: call.traceId,
-    SpanId: call.spanId,
-    ParentSpanId: call.parentSpanId,
-    ServiceName: call.serviceName,
-    Dialect: call.dialect,
-    Provider: call.provider,
-    Operation: call.operation,
-    RequestModel: call.requestModel,
-    ResponseModel: call.responseModel,
-    Model: call.model,
-    ResponseId: call.responseId,
-    InputTokens: uint(call.inputTokens, U32),
-    OutputTokens: uint(call.outputTokens, U32),
-    UsageReported: call.usageReported,
-    CacheReadTokens: uint(call.cacheReadTokens, U32),
-    CacheWriteTokens: uint(call.cacheWriteTokens, U32),
-    ReasoningTokens: uint(call.reasoningTokens, U32),
-    CostUsd: call.costUsd === null || !Number.isFinite(call.costUsd) ? null : call.costUsd,
-    PriceVersion: call.priceVersion,
-    LatencyMs: float(call.latencyMs),
-    TtftMs: call.ttftMs === null || !Number.isFinite(call.ttftMs) ? null : call.ttftMs,
-    Streaming: call.streaming,
-    FinishReasons: call.finishReasons,
-    Status: call.status,
-    ErrorType: call.errorType,
-    PromptName: call.promptName,
-    PromptVersion: call.promptVersion,
-    UserId: call.userId,
-    SessionId: call.sessionId,
-    ConversationId: call.conversationId,
-    Tags: call.tags,
-    InputContent: call.inputContent,
-    OutputContent: call.outputContent,
-    SystemContent: call.systemContent,
-    ToolNames: call.toolNames,
-    InputEmbedding: floats(call.inputEmbedding),
-    OutputEmbedding: floats(call.outputEmbedding),
-    PiiTypes: pii.types,
-    PiiCount: uint(pii.count, U16),
-    InputChars: uint(features.inputChars, U32),
-    OutputChars: uint(features.outputChars, U32),
-    Language: features.language,
-    InputSketch: floats(features.inputSketch),
-    OutputSketch: floats(features.outputSketch),
-  });
+  return CALL_ROWS.line({ call, features, pii });
 }
 
 export function piiRow(
@@ -210,3 +238,13 @@ export function piiRow(
     ValueHash: finding.valueHash,
   });
 }
+
+/**
+ * The tables written as TabSeparated, with the columns of their lines. Spool segments written
+ * before these tables moved to TabSeparated hold JSONEachRow lines (a JSON row starts with `{`,
+ * a TabSeparated one with its project id, which cannot).
+ */
+export const TSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
+  otel_traces: TRACE_ROWS.columns,
+  llm_calls: CALL_ROWS.columns,
+};

@@ -29,8 +29,8 @@ import { ITEM_TABLES, TABLES, type TableName, type TableRows } from './rows.js';
  * landed: exactly once, with no ledger to keep consistent.
  *
  * Record layout: u32 payload length, u32 CRC-32 of the payload, payload = for each table in
- * TABLES order: u32 rows, u32 bytes, JSONEachRow lines. A torn tail (crash mid-write, never
- * acknowledged) fails its length or CRC check and is ignored.
+ * TABLES order: u32 rows, u32 bytes, the lines as rows.ts writes them. A torn tail (crash
+ * mid-write, never acknowledged) fails its length or CRC check and is ignored.
  */
 export interface SpoolSegment {
   id: string;

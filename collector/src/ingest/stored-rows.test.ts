@@ -8,9 +8,9 @@ import { parseConfig } from '../config/index.js';
 import { openClickHouse, queryRows } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations/index.js';
 import { defaultStages, runPipeline } from './pipeline.js';
-import { TABLES } from './rows.js';
+import { TABLES, type TableName } from './rows.js';
 import { recordBlocks } from './spool.js';
-import { insertTableRows } from './writer.js';
+import { insertTableRows, rowFormat } from './writer.js';
 
 /**
  * The stored values do not depend on how rows travel to ClickHouse: the same spans, through the
@@ -147,11 +147,27 @@ describe('stored rows', () => {
   it('are the same values whatever the insert format (regression for the TabSeparated insert path)', async () => {
     const { rows } = runPipeline(spans(), 'p-1', defaultStages(parseConfig({}), 'fixture-key'));
     const blocks = recordBlocks(rows);
+    expect(rowFormat('otel_traces', blocks.otel_traces.buf).format).toBe('TabSeparated');
+    expect(rowFormat('llm_calls', blocks.llm_calls.buf).format).toBe('TabSeparated');
     for (const table of TABLES)
       if (blocks[table].rows) await insertTableRows(client, table, blocks[table].buf);
     const stored = await storedRows(client);
     expect(stored.llm_calls!.length).toBe(36);
     expect(stored.pii_findings!.length).toBeGreaterThan(0);
     expect(stored).toEqual(JSON.parse(readFileSync(FIXTURE, 'utf8')));
+  });
+
+  it('spool segments from before TabSeparated (JSONEachRow lines in every table) still insert the same values', async () => {
+    const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<
+      string,
+      Array<Record<string, unknown>>
+    >;
+    for (const [table, rows] of Object.entries(fixture)) {
+      await client.command({ query: `TRUNCATE TABLE ${table}` });
+      const body = Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      expect(rowFormat(table as TableName, body).format).toBe('JSONEachRow');
+      await insertTableRows(client, table as TableName, body);
+    }
+    expect(await storedRows(client)).toEqual(fixture);
   });
 });

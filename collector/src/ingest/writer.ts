@@ -1,9 +1,9 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../logging.js';
-import { insertJsonEachRow } from '../storage/clickhouse.js';
+import { insertRows, type RowFormat } from '../storage/clickhouse.js';
 import { dropStoredSpans } from './dedup.js';
 import type { IngestMetrics } from './metrics.js';
-import { TABLES, type TableName } from './rows.js';
+import { TABLES, TSV_COLUMNS, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 
 /**
@@ -283,14 +283,22 @@ export class IngestWriter {
   }
 }
 
-/** Inserts one table's rows as the spool holds them (newline-terminated lines). */
+/** Inserts one table's rows as the spool holds them (newline-terminated lines, see rows.ts). */
 export async function insertTableRows(
   client: ClickHouseClient,
   table: TableName,
   body: Buffer,
   settings: Record<string, string> = {},
 ): Promise<void> {
-  await insertJsonEachRow(client, table, body, settings);
+  await insertRows(client, table, body, rowFormat(table, body), settings);
+}
+
+const OPEN_BRACE = 0x7b;
+
+/** TabSeparated for the tables rows.ts writes so, unless the lines are JSON from an older spool. */
+export function rowFormat(table: TableName, body: Buffer): RowFormat {
+  const columns = TSV_COLUMNS[table];
+  return columns && body[0] !== OPEN_BRACE ? { format: 'TabSeparated', columns } : { format: 'JSONEachRow' };
 }
 
 /** The rows of a segment per table: from memory when the spool kept them, else from its file. */

@@ -37,13 +37,17 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
   return client;
 }
 
-/** The raw-bytes insert of the embedded engine, per client (see insertJsonEachRow). */
+/** How pre-serialized rows are written: JSON objects, or TabSeparated fields in `columns` order. */
+export type RowFormat = { format: 'JSONEachRow' } | { format: 'TabSeparated'; columns: readonly string[] };
+
+/** The raw-bytes insert of the embedded engine, per client (see insertRows). */
 interface RawInserter {
   chdb: {
     rawInsert(params: {
       table: string;
       values: Buffer;
-      format: 'JSONEachRow';
+      format: RowFormat['format'];
+      columns?: readonly string[];
       settings?: Record<string, string | number | boolean>;
     }): Promise<unknown>;
   };
@@ -51,26 +55,30 @@ interface RawInserter {
 const embeddedConnections = new WeakMap<ClickHouseClient, RawInserter>();
 
 /**
- * Inserts pre-serialized JSONEachRow bytes. Embedded: chDB's zero-copy raw insert (the bytes
- * never become a JS string). Server: one INSERT statement with the rows inline. Settings are
- * per statement in both cases (never `SET` on the connection).
+ * Inserts pre-serialized, newline-terminated rows. Embedded: chDB's zero-copy raw insert (the
+ * bytes never become a JS string). Server: one INSERT statement with the rows inline. The same
+ * statement either way (`INSERT INTO t (columns) SETTINGS … FORMAT f`); settings are per
+ * statement (never `SET` on the connection).
  */
-export async function insertJsonEachRow(
+export async function insertRows(
   client: ClickHouseClient,
   table: string,
   body: Buffer,
+  rows: RowFormat,
   settings: Record<string, string> = {},
 ): Promise<void> {
+  const columns = rows.format === 'TabSeparated' ? rows.columns : undefined;
   const embedded = embeddedConnections.get(client);
   if (embedded) {
-    await embedded.chdb.rawInsert({ table, values: body, format: 'JSONEachRow', settings });
+    await embedded.chdb.rawInsert({ table, values: body, format: rows.format, columns, settings });
     return;
   }
   const clause = Object.entries(settings)
     .map(([k, v]) => `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
     .join(', ');
+  const list = columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
   await client.command({
-    query: `INSERT INTO ${table}${clause ? ` SETTINGS ${clause}` : ''} FORMAT JSONEachRow\n${body.toString('utf8')}`,
+    query: `INSERT INTO ${table}${list}${clause ? ` SETTINGS ${clause}` : ''} FORMAT ${rows.format}\n${body.toString('utf8')}`,
   });
 }
 
