@@ -22,8 +22,9 @@ import { seededRandom } from '../packages/core/src/index.js';
  *
  * 1. Sustained: closed loop, 4 senders; the rate counts spans acknowledged AND inserted (the run
  *    ends when the queue has drained), honouring 429 backpressure.
- * 2. Raw: the same rows (produced by the collector's own pipeline), pre-serialized JSONEachRow,
- *    inserted straight into embedded ClickHouse in 5k-row batches in this process — the ceiling.
+ * 2. Raw: the same rows (produced by the collector's own pipeline), pre-serialized as the writer
+ *    inserts them (ingest/rows.ts), inserted straight into embedded ClickHouse in 5k-row batches in
+ *    this process — the ceiling.
  * 3. Overload: open loop at 3x the sustained rate; the collector must answer 429 and keep its
  *    memory bounded instead of queueing without limit.
  */

@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { seededRandom } from '@llmwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
-import { openClickHouse } from '../storage/clickhouse.js';
-import { migrate } from '../storage/migrations/index.js';
+import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { baselineStatuses } from './baseline.js';
 import { livePass, runDetectors } from './engine.js';
 
@@ -59,13 +55,12 @@ function calls(t: Traffic, seed: number): Record<string, unknown>[] {
 }
 
 describe('baselines that degrade gracefully, and subjects', () => {
-  let dir: string;
+  let db: EmbeddedClickHouse;
   let client: ClickHouseClient;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-baseline-'));
-    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
-    await migrate(client);
+    db = await embeddedClickHouse('baseline');
+    client = db.client;
     const rows = [
       // Six hours old; in the last hour one client multiplies the spend for 40 minutes.
       ...calls({ project: 'fresh', fromMs: now - 6 * HOUR, toMs: now, perMinute: 5 }, 1),
@@ -94,10 +89,7 @@ describe('baselines that degrade gracefully, and subjects', () => {
     await client.insert({ table: 'llm_calls', values: rows, format: 'JSONEachRow' });
   });
 
-  afterAll(async () => {
-    await client?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.close());
 
   it('a deployment with 6 hours of history catches a cost burst (recent baseline, named in evidence)', async () => {
     const pass = await runDetectors(client, config, { fromMs: now - HOUR, toMs: now }, 'fresh');

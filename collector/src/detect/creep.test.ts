@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { seededRandom } from '@llmwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
-import { openClickHouse } from '../storage/clickhouse.js';
-import { migrate } from '../storage/migrations/index.js';
+import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { creepDetector, evaluateCreep, weightedTrend, type CreepDayRow } from './creep.js';
 
 const MIN = 60_000;
@@ -39,13 +35,12 @@ function traffic(project: string, dailyGrowth: number, seed: number): Record<str
 }
 
 describe('creep', () => {
-  let dir: string;
+  let db: EmbeddedClickHouse;
   let client: ClickHouseClient;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-creep-'));
-    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
-    await migrate(client);
+    db = await embeddedClickHouse('creep');
+    client = db.client;
     await client.insert({
       table: 'llm_calls',
       values: [...traffic('creeping', 0.01, 1), ...traffic('flat', 0, 2)],
@@ -53,10 +48,7 @@ describe('creep', () => {
     });
   });
 
-  afterAll(async () => {
-    await client?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.close());
 
   it('finds cost per call rising 1% a day over a week, once, for the whole project', async () => {
     const found = await creepDetector.run({

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openClickHouse, queryRows } from '../storage/clickhouse.js';
-import { migrate } from '../storage/migrations/index.js';
+import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded.js';
+import { queryRows } from '../storage/clickhouse.js';
 import { centroidsSql, GROUP_EXPRS, type GroupCentroidRow } from './drift-sql.js';
 import { baselineSample } from './sql.js';
 
@@ -12,13 +9,12 @@ const HOUR = 3_600_000;
 const now = Math.floor(Date.now() / HOUR) * HOUR;
 
 describe('drift centroid SQL', () => {
-  let dir: string;
+  let db: EmbeddedClickHouse;
   let client: ClickHouseClient;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-drift-sql-'));
-    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
-    await migrate(client);
+    db = await embeddedClickHouse('drift-sql');
+    client = db.client;
     const sketch = (i: number) => Array.from({ length: 64 }, (_, k) => ((i * 31 + k * 7) % 13) / 13);
     const rows = Array.from({ length: 4_000 }, (_, i) => ({
       ProjectId: 'p',
@@ -33,10 +29,7 @@ describe('drift centroid SQL', () => {
     await client.insert({ table: 'llm_calls', values: rows, format: 'JSONEachRow' });
   });
 
-  afterAll(async () => {
-    await client?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.close());
 
   it('regression: a busy group sampled 1 in 16 still spreads its baseline over every noise bucket', async () => {
     const key = ['p', 'svc', 'answer', ''];

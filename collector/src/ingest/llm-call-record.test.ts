@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { LlmCall } from '@llmwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CALL_COLUMNS, type ApiCall } from '../api/calls.js';
-import { openClickHouse, queryRows } from '../storage/clickhouse.js';
-import { migrate } from '../storage/migrations/index.js';
+import { embeddedClickHouse, LONG_RETENTION, type EmbeddedClickHouse } from '../../test/embedded.js';
+import { queryRows } from '../storage/clickhouse.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { CALL_ROWS, callRow, emptyRows, type CallFeatures } from './rows.js';
 import { recordBlocks } from './spool.js';
@@ -161,21 +158,17 @@ function selectItems(list: string): Array<{ expr: string; alias: string }> {
 }
 
 describe('the LLM-call record: core type, row serializer, llm_calls DDL and API agree', () => {
-  let dir: string;
+  let db: EmbeddedClickHouse;
   let client: ClickHouseClient;
   let ddl: Array<{ name: string; default_type: string }>;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-call-record-'));
-    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
-    // SAMPLE_CALL is from 2025-12-01: a long retention keeps TTL from dropping it.
-    await migrate(client, { retention: { traces: 7_300, calls: 7_300, rollups: 7_300, alerts: 7_300 } });
+    // SAMPLE_CALL is from 2025-12-01.
+    db = await embeddedClickHouse('call-record', LONG_RETENTION);
+    client = db.client;
     ddl = await queryRows(client, 'DESCRIBE TABLE llm_calls');
   }, 60_000);
-  afterAll(async () => {
-    await client?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.close());
 
   it('every view has every column the others name', () => {
     const features: CallFeatures = {

@@ -1,12 +1,11 @@
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { seededRandom, type Attributes, type DecodedSpan } from '@llmwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
-import { openClickHouse, queryRows } from '../storage/clickhouse.js';
-import { migrate } from '../storage/migrations/index.js';
+import { embeddedClickHouse, LONG_RETENTION, type EmbeddedClickHouse } from '../../test/embedded.js';
+import { queryRows } from '../storage/clickhouse.js';
 import { defaultStages, runPipeline } from './pipeline.js';
 import { TABLES, type TableName } from './rows.js';
 import { recordBlocks } from './spool.js';
@@ -128,21 +127,16 @@ async function storedRows(client: ClickHouseClient): Promise<Record<string, unkn
 }
 
 describe('stored rows', () => {
-  let dir: string;
+  let db: EmbeddedClickHouse;
   let client: ClickHouseClient;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'llmwatch-stored-rows-'));
-    client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
-    // The fixture's spans are from 2025-12-01: twenty years of retention keep TTL from dropping them
-    // (a century would overflow DateTime in the TTL expression).
-    await migrate(client, { retention: { traces: 7_300, calls: 7_300, rollups: 7_300, alerts: 7_300 } });
+    // The fixture's spans are from 2025-12-01.
+    db = await embeddedClickHouse('stored-rows', LONG_RETENTION);
+    client = db.client;
   });
 
-  afterAll(async () => {
-    await client?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => db?.close());
 
   it('are the same values whatever the insert format (regression for the TabSeparated insert path)', async () => {
     const { rows } = runPipeline(spans(), 'p-1', defaultStages(parseConfig({}), 'fixture-key'));

@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { openClickHouse } from '../src/storage/clickhouse.js';
+import type { DdlContext } from '../src/storage/migrations/ddl.js';
+import { migrate } from '../src/storage/migrations/index.js';
+
+export interface EmbeddedClickHouse {
+  client: ClickHouseClient;
+  /** Closes the connection and removes the data directory. */
+  close(): Promise<void>;
+}
+
+/** A migrated embedded ClickHouse in a fresh data directory, for one test file. */
+export async function embeddedClickHouse(name: string, ddl?: DdlContext): Promise<EmbeddedClickHouse> {
+  const dir = mkdtempSync(join(tmpdir(), `llmwatch-${name}-`));
+  const client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
+  await migrate(client, ddl);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Twenty years of retention, for rows dated at fixed past times: TTL would drop them under the
+ * defaults (a century would overflow DateTime in the TTL expression).
+ */
+export const LONG_RETENTION: DdlContext = {
+  retention: { traces: 7_300, calls: 7_300, rollups: 7_300, alerts: 7_300 },
+};
