@@ -3,7 +3,7 @@ import { seededRandom } from '@llmwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/index.js';
 import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded.js';
-import { baselineStatuses } from './baseline.js';
+import { baselineStatus, baselineStatuses } from './baseline.js';
 import { livePass, runDetectors } from './engine.js';
 
 const MIN = 60_000;
@@ -137,9 +137,30 @@ describe('baselines that degrade gracefully, and subjects', () => {
 
   it('report and /api/detect say per detector which baseline a project has and when it improves', async () => {
     const statuses = await baselineStatuses(client, config, 'fresh', now);
-    expect(statuses.map((s) => s.kind)).toEqual(['cost_spike', 'latency_regression', 'error_rate', 'drift']);
-    for (const s of statuses)
+    expect(statuses.map((s) => s.kind)).toEqual([
+      'cost_spike',
+      'latency_regression',
+      'error_rate',
+      'drift',
+      'creep',
+    ]);
+    for (const s of statuses.slice(0, 4))
       expect(s).toMatchObject({ state: 'recent', historyHours: 6, nextTierInHours: 42 });
+    // Creep fits a trend over whole days: six of them.
+    expect(statuses[4]).toMatchObject({ state: 'learning', historyHours: 6, nextTierInHours: 138 });
+    const models = await baselineStatuses(client, config, 'models', now);
+    // Four days: two more until the daily trend.
+    expect(models.find((s) => s.kind === 'creep')).toMatchObject({
+      state: 'learning',
+      historyHours: 96,
+      nextTierInHours: 48,
+    });
+    expect(
+      baselineStatus('creep', { project: 'week', historyMs: 7 * 24 * HOUR, tier: 'seasonal' }, config),
+    ).toMatchObject({
+      state: 'daily_trend',
+      nextTierInHours: null,
+    });
     const unknown = await baselineStatuses(client, config, 'nobody', now);
     expect(unknown[0]).toMatchObject({ state: 'learning', historyHours: 0, nextTierInHours: 3 });
   });

@@ -30,9 +30,13 @@ export interface BaselineEvidence {
 export interface BaselineStatus {
   kind: DetectionKind;
   project: string;
-  state: BaselineTier;
+  /** `daily_trend`: creep, once `creep.minDays` days of history exist. */
+  state: BaselineTier | 'daily_trend';
   historyHours: number;
-  /** Hours of history still missing for the next tier (recent, then seasonal); null once seasonal. */
+  /**
+   * Hours of history still missing for the next tier (recent, then seasonal; for creep the daily
+   * trend); null once at the best one.
+   */
   nextTierInHours: number | null;
 }
 
@@ -94,12 +98,25 @@ export async function baselineStatuses(
 ): Promise<BaselineStatus[]> {
   const [h] = await projectHistories(client, cfg, { fromMs: atMs, toMs: atMs + 1 }, project);
   const history = h ?? { project, historyMs: 0, tier: 'learning' as const };
-  return TEMPORAL_KINDS.filter((k) => cfg[k].enabled).map((k) => baselineStatus(k, history, cfg));
+  return STATUS_KINDS.filter((k) => cfg[k].enabled).map((k) => baselineStatus(k, history, cfg));
 }
+
+/** Detectors that wait for history, and so report a baseline status: the temporal ones and creep. */
+export const STATUS_KINDS: readonly DetectionKind[] = [...TEMPORAL_KINDS, 'creep'];
 
 /** Pure: the status line of one detector for one project. */
 export function baselineStatus(kind: DetectionKind, h: ProjectHistory, cfg: DetectionConfig): BaselineStatus {
   const hours = h.historyMs / HOUR_MS;
+  if (kind === 'creep') {
+    const missing = cfg.creep.minDays * 24 - hours;
+    return {
+      kind,
+      project: h.project,
+      state: missing > 0 ? 'learning' : 'daily_trend',
+      historyHours: historyHours(h),
+      nextTierInHours: missing > 0 ? Math.round(missing * 10) / 10 : null,
+    };
+  }
   const next =
     h.tier === 'learning'
       ? cfg.minRecentHours - hours

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { noLog, type Log } from '../logging.js';
 import {
   baselineStatus,
+  STATUS_KINDS,
   historyHours,
   projectHistories,
   type BaselineStatus,
@@ -89,7 +90,7 @@ export async function runDetectors(
       }
       result.detections.push(...found);
       result.ran.push(detector.kind);
-      if (!NON_TEMPORAL_KINDS.has(detector.kind))
+      if (STATUS_KINDS.includes(detector.kind))
         for (const h of histories.values()) result.baselines.push(baselineStatus(detector.kind, h, config));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

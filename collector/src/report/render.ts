@@ -172,11 +172,15 @@ function baselineLines(report: Report): string[] {
     const next =
       b.nextTierInHours === null
         ? ''
-        : `; ${b.state === 'learning' ? 'recent-hours baseline' : 'seasonal baseline'} in ${b.nextTierInHours} h`;
+        : `; ${b.kind === 'creep' ? 'daily trend' : b.state === 'learning' ? 'recent-hours baseline' : 'seasonal baseline'} in ${b.nextTierInHours} h`;
     const what =
-      b.state === 'learning'
-        ? `learning (${b.historyHours} h of history, only absolute guards${next})`
-        : `${b.state} baseline (${b.historyHours} h of history${next})`;
+      b.kind === 'creep'
+        ? b.state === 'learning'
+          ? `learning (${b.historyHours} h of history${next})`
+          : `daily trend (${b.historyHours} h of history)`
+        : b.state === 'learning'
+          ? `learning (${b.historyHours} h of history, only absolute guards${next})`
+          : `${b.state} baseline (${b.historyHours} h of history${next})`;
     byState.set(what, [...(byState.get(what) ?? []), b.kind]);
   }
   return [...byState].map(([what, kinds]) => `detection: ${kinds.join(', ')}: ${what}`);
