@@ -10,27 +10,40 @@
  */
 
 const FIELD_SPECIAL = /[\\\t\n\r\0]/;
-const FIELD_SPECIAL_ALL = /[\\\t\n\r\0]/g;
 const QUOTED_SPECIAL = /[\\'\t\n\r\0]/;
-const QUOTED_SPECIAL_ALL = /[\\'\t\n\r\0]/g;
-const ESCAPES: Record<string, string> = {
-  '\\': '\\\\',
-  "'": "\\'",
-  '\t': '\\t',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\0': '\\0',
-};
-const escape = (c: string): string => ESCAPES[c]!;
+const BACKSLASHES = /\\/g;
+const QUOTES = /'/g;
+const TABS = /\t/g;
+const NEWLINES = /\n/g;
+const RETURNS = /\r/g;
+const NULS = /\0/g;
+
+/**
+ * Escapes the control characters; callers escape backslashes first. One native pass per
+ * character class present: a callback per match made long contents (JSON text full of `\n`
+ * escapes) several times slower to write.
+ */
+function escapeControls(s: string): string {
+  let out = s;
+  if (out.includes('\t')) out = out.replace(TABS, '\\t');
+  if (out.includes('\n')) out = out.replace(NEWLINES, '\\n');
+  if (out.includes('\r')) out = out.replace(RETURNS, '\\r');
+  if (out.includes('\0')) out = out.replace(NULS, '\\0');
+  return out;
+}
 
 /** A String column. */
 export function field(s: string): string {
-  return FIELD_SPECIAL.test(s) ? s.replace(FIELD_SPECIAL_ALL, escape) : s;
+  if (!FIELD_SPECIAL.test(s)) return s;
+  return escapeControls(s.includes('\\') ? s.replace(BACKSLASHES, '\\\\') : s);
 }
 
 /** A string inside an Array or Map. */
 export function quoted(s: string): string {
-  return QUOTED_SPECIAL.test(s) ? `'${s.replace(QUOTED_SPECIAL_ALL, escape)}'` : `'${s}'`;
+  if (!QUOTED_SPECIAL.test(s)) return `'${s}'`;
+  let out = s.includes('\\') ? s.replace(BACKSLASHES, '\\\\') : s;
+  if (out.includes("'")) out = out.replace(QUOTES, "\\'");
+  return `'${escapeControls(out)}'`;
 }
 
 export const NULL = '\\N';
@@ -47,9 +60,12 @@ export function strings(a: readonly string[]): string {
   return `${out}]`;
 }
 
-/** Array(Float32/Float64/UInt…): finite numbers only (the row serializers map the others). */
+/**
+ * Array(Float32/Float64/UInt…): finite numbers only (the row serializers map the others). The
+ * JSON text of a number array is ClickHouse's, and V8 writes it several times faster than `join`.
+ */
 export function numbers(a: readonly number[]): string {
-  return `[${a.join(',')}]`;
+  return JSON.stringify(a);
 }
 
 /** Map(String, String). */
