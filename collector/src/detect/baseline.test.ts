@@ -85,6 +85,18 @@ describe('baselines that degrade gracefully, and subjects', () => {
       ),
       // Twenty minutes old: learning.
       ...calls({ project: 'new', fromMs: now - 20 * MIN, toMs: now, perMinute: 5 }, 5),
+      // Forty minutes old, and for the last half hour most calls are refused (a revoked key).
+      ...calls(
+        {
+          project: 'revoked',
+          fromMs: now - 40 * MIN,
+          toMs: now,
+          perMinute: 3,
+          shape: (t, rand) =>
+            t >= now - 30 * MIN && rand() < 0.8 ? { Status: 'error', ErrorType: 'AuthenticationError' } : {},
+        },
+        6,
+      ),
     ];
     await client.insert({ table: 'llm_calls', values: rows, format: 'JSONEachRow' });
   });
@@ -125,6 +137,19 @@ describe('baselines that degrade gracefully, and subjects', () => {
       ['error_rate.model', { provider: 'openai', model: 'gpt-4o-mini' }],
     ]);
     expect(pass.detections[0]!.evidence.baseline).toMatchObject({ kind: 'seasonal' });
+  });
+
+  it('a project still learning alerts on errors only past the absolute guard, which a failing key passes', async () => {
+    const pass = await runDetectors(client, config, { fromMs: now - HOUR, toMs: now }, 'revoked');
+    expect(pass.detections.map((d) => [d.rule, d.subject])).toEqual([
+      // Both of its models fail: one alert for the provider.
+      ['error_rate.provider', { provider: 'openai' }],
+    ]);
+    expect(pass.detections[0]!.evidence).toMatchObject({
+      baseline: { kind: 'guard' },
+      dominantErrorType: 'AuthenticationError',
+    });
+    expect(pass.detections[0]!.message).toContain('too little history to compare');
   });
 
   it('a project with 20 minutes of history is reported as learning, not judged', async () => {

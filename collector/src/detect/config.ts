@@ -87,6 +87,17 @@ const errorRateSchema = z
     minAbsoluteIncrease: z.number().min(0).default(0.05),
     /** …and to at least this multiple of the baseline ratio. */
     minRatio: z.number().min(1).default(2),
+    /**
+     * A project still learning (less than `minRecentHours` of history) has no baseline: its error
+     * rate alerts only past these absolute limits (a wrong key or a dead endpoint on day one).
+     */
+    guard: z
+      .object({
+        minErrors: z.number().int().min(1).default(20),
+        minRatio: z.number().gt(0).max(1).default(0.5),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .prefault({});

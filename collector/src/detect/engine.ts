@@ -47,7 +47,8 @@ const NON_TEMPORAL_KINDS: ReadonlySet<DetectionKind> = new Set(['prompt_regressi
 /**
  * Every enabled detector over one window. A failing detector is reported, never fatal to the
  * others. Distribution detectors judge each project against the baseline its history supports
- * (seasonal, else the recent hours; a project still learning is reported as such, not judged),
+ * (seasonal, else the recent hours; a project still learning is reported as such and judged
+ * only by the detectors that have absolute guards),
  * and every detection's evidence names that baseline and the history behind it.
  */
 export async function runDetectors(
@@ -79,6 +80,21 @@ export async function runDetectors(
           for (const d of await detector.run({ client, config, window, histories, baseline, ...only }))
             if (inTier.has(d.project)) found.push(withBaseline(d, histories.get(d.project), baseline));
         }
+        const learning = [...histories.values()].filter((h) => h.tier === 'learning');
+        if (detector.guard && learning.length > 0) {
+          const only =
+            learning.length === 1 && project === undefined ? { project: learning[0]!.project } : scoped;
+          const inTier = new Set(learning.map((h) => h.project));
+          for (const d of await detector.guard({
+            client,
+            config,
+            window,
+            histories,
+            baseline: 'recent',
+            ...only,
+          }))
+            if (inTier.has(d.project)) found.push(withBaseline(d, histories.get(d.project), 'guard'));
+        }
       } else {
         found = (await detector.run({ client, config, window, histories, ...scoped })).map((d) =>
           withBaseline(
@@ -105,7 +121,7 @@ export async function runDetectors(
 function withBaseline(
   d: Detection,
   history: ProjectHistory | undefined,
-  kind: 'seasonal' | 'recent' | 'none' | undefined,
+  kind: 'seasonal' | 'recent' | 'guard' | 'none' | undefined,
 ): Detection {
   if (d.evidence.baseline !== undefined) return d;
   const hours = history ? historyHours(history) : null;

@@ -27,8 +27,11 @@ export interface ErrorRateRow {
   errorTypes: Record<string, number>;
 }
 
-/** Error ratio per provider and per provider+model, current window vs baseline, tested in SQL. */
-export const ERROR_RATE_SQL = `
+/**
+ * Error ratio per provider and per provider+model, current window vs baseline, tested in SQL.
+ * `withBaseline: false` (the guard of projects still learning) keeps groups without a baseline.
+ */
+const errorRateSql = (withBaseline: boolean): string => `
 SELECT project, provider, model, nCur, eCur, nBase, eBase, errorTypes,
   proportionsZTest(eCur, eBase, nCur, nBase, 0.95, 'pooled') AS t, t.1 AS z, t.2 AS p
 FROM (
@@ -39,8 +42,10 @@ FROM (
   FROM (SELECT ProjectId, Provider, Model, Status, ErrorType, ${IDX} AS idx FROM llm_calls WHERE ${DIST_TO_RANGE} AND ${PROJECT_FILTER})
   ARRAY JOIN [(Provider, ''), (Provider, Model)] AS g
   GROUP BY project, provider, model
-  HAVING nCur >= {minCalls:UInt32} AND nBase >= {minCalls:UInt32} AND eCur > 0
+  HAVING nCur >= {minCalls:UInt32} ${withBaseline ? 'AND nBase >= {minCalls:UInt32}' : ''} AND eCur > 0
 )`;
+export const ERROR_RATE_SQL = errorRateSql(true);
+const ERROR_GUARD_SQL = errorRateSql(false);
 
 export function evaluateErrorRate(
   rows: ErrorRateRow[],
@@ -48,24 +53,43 @@ export function evaluateErrorRate(
   cfg: DetectionConfig,
 ): Detection[] {
   const c = cfg.error_rate;
-  const firing = rows.filter((r) => {
-    const cur = r.eCur / r.nCur;
-    const base = r.eBase / r.nBase;
-    // ClickHouse's proportionsZTest is undefined (null) when a sample has no errors at all, e.g.
-    // a clean baseline: the exact test below decides alone then.
-    const zOk = r.z === null || r.p === null ? true : r.z > 0 && r.p / 2 < c.alpha;
-    // With a handful of errors the z-test's normal approximation is too generous: the count must
-    // also be improbable as a Poisson draw at the baseline ratio (Jeffreys-smoothed: a baseline
-    // without errors is not a zero rate).
-    const exact = poissonSf(r.eCur, (r.nCur * (r.eBase + 0.5)) / (r.nBase + 1));
-    return (
-      r.eCur >= c.minErrors &&
-      zOk &&
-      exact < c.alpha &&
-      cur - base >= c.minAbsoluteIncrease &&
-      cur >= c.minRatio * base
-    );
-  });
+  return errorDetections(
+    rows.filter((r) => {
+      const cur = r.eCur / r.nCur;
+      const base = r.eBase / r.nBase;
+      // ClickHouse's proportionsZTest is undefined (null) when a sample has no errors at all, e.g.
+      // a clean baseline: the exact test below decides alone then.
+      const zOk = r.z === null || r.p === null ? true : r.z > 0 && r.p / 2 < c.alpha;
+      // With a handful of errors the z-test's normal approximation is too generous: the count must
+      // also be improbable as a Poisson draw at the baseline ratio (Jeffreys-smoothed: a baseline
+      // without errors is not a zero rate).
+      const exact = poissonSf(r.eCur, (r.nCur * (r.eBase + 0.5)) / (r.nBase + 1));
+      return (
+        r.eCur >= c.minErrors &&
+        zOk &&
+        exact < c.alpha &&
+        cur - base >= c.minAbsoluteIncrease &&
+        cur >= c.minRatio * base
+      );
+    }),
+    window,
+  );
+}
+
+/** Pure: the error rates of projects still learning, against the absolute limits of `guard`. */
+export function evaluateErrorGuard(
+  rows: ErrorRateRow[],
+  window: DetectWindow,
+  cfg: DetectionConfig,
+): Detection[] {
+  const g = cfg.error_rate.guard;
+  return errorDetections(
+    rows.filter((r) => r.eCur >= g.minErrors && r.eCur / r.nCur >= g.minRatio),
+    window,
+  );
+}
+
+function errorDetections(firing: ErrorRateRow[], window: DetectWindow): Detection[] {
   // Two or more failing models of one provider: one alert for the provider. One failing model:
   // an alert for that model. A provider failing with no single model significant: the provider.
   const modelsFiring = new Map<string, number>();
@@ -81,7 +105,7 @@ export function evaluateErrorRate(
     if (r.model === '' && n === 1) continue;
     if (r.model !== '' && n >= 2) continue;
     const cur = r.eCur / r.nCur;
-    const base = r.eBase / r.nBase;
+    const base = r.nBase > 0 ? r.eBase / r.nBase : 0;
     const types = Object.entries(r.errorTypes).sort((a, b) => b[1] - a[1]);
     const [dominant, dominantCount] = types[0] ?? ['(unknown)', 0];
     const subject = { provider: r.provider, model: r.model };
@@ -95,7 +119,7 @@ export function evaluateErrorRate(
           subject,
           observed: round(cur, 4),
           baseline: round(base, 4),
-          message: `Error rate of ${describeSubject(subject)} is ${pct(cur)} (${r.eCur}/${r.nCur}) vs ${pct(base)} before; mostly ${dominant} (${pct(dominantCount / r.eCur)} of errors).`,
+          message: `Error rate of ${describeSubject(subject)} is ${pct(cur)} (${r.eCur}/${r.nCur}) ${r.nBase > 0 ? `vs ${pct(base)} before` : 'with too little history to compare'}; mostly ${dominant} (${pct(dominantCount / r.eCur)} of errors).`,
           evidence: {
             unit: 'error_ratio',
             calls: r.nCur,
@@ -123,20 +147,23 @@ export function evaluateErrorRate(
 export const errorRateDetector: Detector = {
   kind: 'error_rate',
   async run(ctx: DetectContext): Promise<Detection[]> {
-    const rows = await queryRows<ErrorRateRow>(ctx.client, ERROR_RATE_SQL, {
-      ...windowParams(ctx),
-      minCalls: ctx.config.error_rate.minCalls,
-    });
-    return evaluateErrorRate(
-      rows.map((r) => ({
-        ...r,
-        nCur: Number(r.nCur),
-        eCur: Number(r.eCur),
-        nBase: Number(r.nBase),
-        eBase: Number(r.eBase),
-      })),
-      ctx.window,
-      ctx.config,
-    );
+    return evaluateErrorRate(await errorRows(ctx, ERROR_RATE_SQL), ctx.window, ctx.config);
+  },
+  async guard(ctx: DetectContext): Promise<Detection[]> {
+    return evaluateErrorGuard(await errorRows(ctx, ERROR_GUARD_SQL), ctx.window, ctx.config);
   },
 };
+
+async function errorRows(ctx: DetectContext, sql: string): Promise<ErrorRateRow[]> {
+  const rows = await queryRows<ErrorRateRow>(ctx.client, sql, {
+    ...windowParams(ctx),
+    minCalls: ctx.config.error_rate.minCalls,
+  });
+  return rows.map((r) => ({
+    ...r,
+    nCur: Number(r.nCur),
+    eCur: Number(r.eCur),
+    nBase: Number(r.nBase),
+    eBase: Number(r.eBase),
+  }));
+}

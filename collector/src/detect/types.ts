@@ -69,6 +69,8 @@ export interface DetectContext {
 export interface Detector {
   kind: DetectionKind;
   run(ctx: DetectContext): Promise<Detection[]>;
+  /** Judges projects still learning (no baseline yet) against absolute limits only. */
+  guard?(ctx: DetectContext): Promise<Detection[]>;
 }
 
 const SUBJECT_KEYS = ['service', 'provider', 'model', 'promptName', 'promptVersion', 'userId'] as const;
