@@ -107,6 +107,7 @@ const driftSchema = z
     enabled: z.boolean().default(true),
     minSamples: z.number().int().min(5).default(10),
     minBaselineSamples: z.number().int().min(10).default(100),
+    /** False-alert rate of one project's pass, shared by its length tests (and by its mix tests). */
     alpha: z.number().gt(0).lt(1).default(0.001),
     /** Kolmogorov-Smirnov D a token-length shift must reach, whatever its p-value. */
     minKsStatistic: z.number().min(0).max(1).default(0.25),

@@ -57,13 +57,17 @@ export function evaluateDriftDistributions(
   const key = (r: { project: string; service: string; promptName: string; model: string }) =>
     `${r.project}\n${r.service}\n${r.promptName}\n${r.model}`;
   const groupByKey = new Map(groups.map((g) => [key(g), g]));
+  // Every group is tested on both sides in every window: `alpha` is the false-alert rate of a
+  // project's whole pass (Bonferroni over its tests), not of each test, or a project with a
+  // dozen prompts would see a chance length shift every few days.
+  const ksTests = countBy(ks, (k) => k.project, 2);
   for (const k of ks) {
     const g = groupByKey.get(key(k));
     if (!g) continue;
     for (const side of ['input', 'output'] as const) {
       const d = side === 'input' ? k.inD : k.outD;
       const p = side === 'input' ? k.inP : k.outP;
-      if (!(d >= c.minKsStatistic && p < c.alpha)) continue;
+      if (!(d >= c.minKsStatistic && p < c.alpha / (ksTests.get(k.project) ?? 1))) continue;
       const medCur = side === 'input' ? g.inMedCur : g.outMedCur;
       const medBase = side === 'input' ? g.inMedBase : g.outMedBase;
       const subject = subjectOf(g);
@@ -96,11 +100,12 @@ export function evaluateDriftDistributions(
     list.push(r);
     byFeature.set(k, list);
   }
+  const mixTests = countBy([...byFeature.values()], (list) => list[0]!.project, 1);
   for (const list of byFeature.values()) {
     const first = list[0]!;
     const g = groupByKey.get(key(first));
     if (!g) continue;
-    const shift = categoricalShift(list, c.alpha);
+    const shift = categoricalShift(list, c.alpha / (mixTests.get(first.project) ?? 1));
     if (!(shift.psi >= c.psiThreshold && shift.psi >= shift.critical)) continue;
     const subject = subjectOf(g);
     const moved = shift.top[0]!;
@@ -128,6 +133,13 @@ export function evaluateDriftDistributions(
       ),
     );
   }
+  return out;
+}
+
+/** Tests per project: `each` tests for every item of the project. */
+function countBy<T>(items: readonly T[], project: (item: T) => string, each: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const item of items) out.set(project(item), (out.get(project(item)) ?? 0) + each);
   return out;
 }
 

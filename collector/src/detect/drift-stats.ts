@@ -37,8 +37,9 @@ export interface SemanticResult {
 
 /**
  * Pure. The distance between the current and baseline centroids is judged against the distance
- * of each random baseline subsample to the rest of the baseline, rescaled to the current sample
- * size (the noise of a centroid distance shrinks like 1/n): drift must stand out of that noise.
+ * of each random baseline subsample to the rest of the baseline, rescaled to the sample sizes of
+ * the comparison (the noise of a centroid distance shrinks like 1/n): drift must stand out of
+ * that noise.
  */
 export function semanticDrift(rows: CentroidRow[], cfg: DetectionConfig): SemanticResult | null {
   const cur = rows.find((r) => r.bucket === -1);
@@ -46,9 +47,14 @@ export function semanticDrift(rows: CentroidRow[], cfg: DetectionConfig): Semant
   if (!cur || base.length < 4) return null;
   const nBase = base.reduce((s, r) => s + r.n, 0);
   const distance = cosineDistance(cur.centroid, weightedMean(base));
+  // Rescaled by the variance of a difference of two means: (1/n_cur + 1/n_base) for the current
+  // window against the whole baseline, (1/n_b + 1/n_rest) for a subsample against the rest. A
+  // small baseline is as noisy as the window it is compared with; scaling by n_b/n_cur alone
+  // left that out and let ordinary variation through.
   const scaled = base.map((b) => {
     const rest = weightedMean(base.filter((r) => r !== b));
-    return (cosineDistance(b.centroid, rest) * b.n) / cur.n;
+    const ratio = (1 / cur.n + 1 / nBase) / (1 / b.n + 1 / Math.max(1, nBase - b.n));
+    return cosineDistance(b.centroid, rest) * ratio;
   });
   scaled.sort((a, b) => a - b);
   // The 90th percentile of a dozen subsamples is itself noisy: a draw that lands low would let

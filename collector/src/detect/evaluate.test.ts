@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { sign, slackMessage } from '../alert/notify.js';
 import { parseConfig } from '../config/index.js';
 import { evaluateCostGroups, evaluateCostOutliers, type CostGroupRow } from './cost-spike.js';
-import type { CentroidRow } from './drift-sql.js';
+import type { CentroidRow, DriftGroupRow, DriftKsRow } from './drift-sql.js';
+import { evaluateDriftDistributions } from './drift-evaluate.js';
 import { categoricalShift, semanticDrift } from './drift-stats.js';
 import { evaluateErrorRate, type ErrorRateRow } from './error-rate.js';
 import { evaluatePii, filterRoutineExposure, type PiiRow } from './pii-leak.js';
@@ -282,6 +283,53 @@ describe('drift helpers', () => {
     const moved = semanticDrift([...base, { bucket: -1, n: 100, centroid: [0.6, 0.8, 0, 0] }], cfg);
     expect(moved!.distance).toBeGreaterThan(moved!.threshold);
     expect(semanticDrift([{ bucket: -1, n: 10, centroid: unit(0) }], cfg)).toBeNull();
+  });
+
+  it('a length test significant alone is not an alert among the many tests of a project’s pass', () => {
+    const group = (promptName: string): DriftGroupRow => ({
+      project: 'p',
+      service: 'svc',
+      promptName,
+      model: '',
+      nCur: 50,
+      nBase: 150,
+      inMedCur: 792,
+      inMedBase: 928,
+      outMedCur: 100,
+      outMedBase: 100,
+      inEmb: 0,
+      inEmbMin: 0,
+      inEmbMax: 0,
+      outEmb: 0,
+      outEmbMin: 0,
+      outEmbMax: 0,
+      inSketch: 0,
+      outSketch: 0,
+      finishCur: {},
+      finishBase: {},
+      languageCur: {},
+      languageBase: {},
+      toolCur: {},
+      toolBase: {},
+    });
+    // test/scenarios seed 4: D = 0.32, p = 4.3e-4 on one prompt's input lengths, nothing else moved.
+    const ks = (promptName: string, inP: number): DriftKsRow => ({
+      project: 'p',
+      service: 'svc',
+      promptName,
+      model: '',
+      inD: inP < 0.01 ? 0.32 : 0.1,
+      inP,
+      outD: 0.1,
+      outP: 0.5,
+    });
+    const alone = evaluateDriftDistributions([group('a')], [ks('a', 4.3e-4)], [], window, cfg);
+    expect(alone.map((d) => d.rule)).toEqual(['drift.input_tokens']);
+    const prompts = ['a', 'b', 'c', 'd'];
+    const among = prompts.map((p, i) => ks(p, i === 0 ? 4.3e-4 : 0.5));
+    expect(evaluateDriftDistributions(prompts.map(group), among, [], window, cfg)).toEqual([]);
+    const real = prompts.map((p, i) => ks(p, i === 0 ? 1e-9 : 0.5));
+    expect(evaluateDriftDistributions(prompts.map(group), real, [], window, cfg)).toHaveLength(1);
   });
 
   it('a low 90th percentile among the subsamples does not let heavy-tailed noise through', () => {
