@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../storage/clickhouse.js';
-import type { TableName } from './rows.js';
+import { isJsonRow, type TableName } from './rows.js';
 
 /**
  * Span-level deduplication before an insert: a sender that retries after a lost 200 posts the
@@ -74,8 +74,6 @@ export async function dropStoredSpans(
   return { body: Buffer.concat(kept), rows: rows - dropped, dropped };
 }
 
-const OPEN_BRACE = 0x7b;
-
 function splitLines(body: Buffer): Line[] {
   const lines: Line[] = [];
   for (let start = 0; start < body.length;) {
@@ -83,7 +81,7 @@ function splitLines(body: Buffer): Line[] {
     const end = newline < 0 ? body.length : newline + 1;
     // The key sits in the first few hundred bytes; project ids are short (config-validated).
     const head = body.toString('latin1', start, Math.min(end, start + 512));
-    const match = (body[start] === OPEN_BRACE ? JSON_ROW_KEY : TSV_ROW_KEY).exec(head);
+    const match = (isJsonRow(body, start) ? JSON_ROW_KEY : TSV_ROW_KEY).exec(head);
     lines.push(
       match
         ? {

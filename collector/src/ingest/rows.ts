@@ -79,11 +79,12 @@ export function durationNanos(start: string, end: string): string {
  */
 export function stringMap(attrs: Attributes): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const key of Object.keys(attrs)) {
-    const v = attrs[key];
-    out[key] = typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v);
-  }
+  for (const key of Object.keys(attrs)) out[key] = attributeText(attrs[key]);
   return out;
+}
+
+function attributeText(v: Attributes[string] | undefined): string {
+  return typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v);
 }
 
 export function serviceNameOf(resource: Attributes): string {
@@ -96,9 +97,7 @@ function attributeMap(attrs: Attributes): string {
   let out = '{';
   let first = true;
   for (const key in attrs) {
-    const v = attrs[key];
-    const value = typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v);
-    out += `${first ? '' : ','}${tsv.quoted(key)}:${tsv.quoted(value)}`;
+    out += `${first ? '' : ','}${tsv.quoted(key)}:${tsv.quoted(attributeText(attrs[key]))}`;
     first = false;
   }
   return `${out}}`;
@@ -244,6 +243,11 @@ export function piiRow(
  * before these tables moved to TabSeparated hold JSONEachRow lines (a JSON row starts with `{`,
  * a TabSeparated one with its project id, which cannot).
  */
+/** Whether the line at `start` of `body` is a JSONEachRow row (see TSV_COLUMNS). */
+export function isJsonRow(body: Buffer, start = 0): boolean {
+  return body[start] === 0x7b; // '{'
+}
+
 export const TSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
   otel_traces: TRACE_ROWS.columns,
   llm_calls: CALL_ROWS.columns,

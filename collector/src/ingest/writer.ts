@@ -3,7 +3,7 @@ import type { Logger } from '../logging.js';
 import { insertRows, type RowFormat } from '../storage/clickhouse.js';
 import { dropStoredSpans } from './dedup.js';
 import type { IngestMetrics } from './metrics.js';
-import { TABLES, TSV_COLUMNS, type TableName } from './rows.js';
+import { TABLES, TSV_COLUMNS, isJsonRow, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 
 /**
@@ -293,12 +293,10 @@ export async function insertTableRows(
   await insertRows(client, table, body, rowFormat(table, body), settings);
 }
 
-const OPEN_BRACE = 0x7b;
-
 /** TabSeparated for the tables rows.ts writes so, unless the lines are JSON from an older spool. */
 export function rowFormat(table: TableName, body: Buffer): RowFormat {
   const columns = TSV_COLUMNS[table];
-  return columns && body[0] !== OPEN_BRACE ? { format: 'TabSeparated', columns } : { format: 'JSONEachRow' };
+  return columns && !isJsonRow(body) ? { format: 'TabSeparated', columns } : { format: 'JSONEachRow' };
 }
 
 /** The rows of a segment per table: from memory when the spool kept them, else from its file. */
