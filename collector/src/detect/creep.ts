@@ -228,11 +228,12 @@ function mostSpecificCreep(found: Detection[], supportOnly: ReadonlySet<Detectio
   const rise = (d: Detection) => Number(d.evidence.rise);
   const out: Detection[] = [];
   for (const ds of groups.values()) {
-    const found = ds.find((d) => !d.subject.model);
+    const projectTrend = ds.find((d) => !d.subject.model);
     const models = ds.filter((d) => d.subject.model);
     // Without a significant trend of its own, the project is named only for a creep that at
     // least two of its models share.
-    const project = found && (!supportOnly.has(found) || models.length >= 2) ? found : undefined;
+    const project =
+      projectTrend && (!supportOnly.has(projectTrend) || models.length >= 2) ? projectTrend : undefined;
     if (!project) {
       out.push(...models);
       continue;

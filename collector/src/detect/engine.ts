@@ -70,30 +70,25 @@ export async function runDetectors(
       let found: Detection[];
       if (DISTRIBUTION_KINDS.has(detector.kind)) {
         found = [];
-        for (const tier of ['seasonal', 'recent'] as const) {
+        // Each tier of history with its own baseline; projects still learning only by a guard.
+        for (const tier of ['seasonal', 'recent', 'learning'] as const) {
+          const judge = tier === 'learning' ? detector.guard : detector.run;
           const members = [...histories.values()].filter((h) => h.tier === tier);
-          if (members.length === 0) continue;
+          if (!judge || members.length === 0) continue;
           const baseline = tier === 'seasonal' ? config.distributionBaseline : 'recent';
           const only =
             members.length === 1 && project === undefined ? { project: members[0]!.project } : scoped;
           const inTier = new Set(members.map((h) => h.project));
-          for (const d of await detector.run({ client, config, window, histories, baseline, ...only }))
-            if (inTier.has(d.project)) found.push(withBaseline(d, histories.get(d.project), baseline));
-        }
-        const learning = [...histories.values()].filter((h) => h.tier === 'learning');
-        if (detector.guard && learning.length > 0) {
-          const only =
-            learning.length === 1 && project === undefined ? { project: learning[0]!.project } : scoped;
-          const inTier = new Set(learning.map((h) => h.project));
-          for (const d of await detector.guard({
+          const judged = tier === 'learning' ? 'guard' : baseline;
+          for (const d of await judge.call(detector, {
             client,
             config,
             window,
             histories,
-            baseline: 'recent',
+            baseline,
             ...only,
           }))
-            if (inTier.has(d.project)) found.push(withBaseline(d, histories.get(d.project), 'guard'));
+            if (inTier.has(d.project)) found.push(withBaseline(d, histories.get(d.project), judged));
         }
       } else {
         found = (await detector.run({ client, config, window, histories, ...scoped })).map((d) =>

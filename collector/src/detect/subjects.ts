@@ -3,6 +3,8 @@ import { describeSubject, round, type Detection } from './types.js';
 /** How far above its baseline a detection is, in one unit for all the detections of a kind. */
 type Measure = (d: Detection) => number;
 
+const mostOfTheRise = (folded: string): string => `It accounts for most of the rise of ${folded}.`;
+
 /**
  * One incident, one alert, at the most specific subject that explains it: a runaway user makes
  * its model, its service and the whole project spend more too, but the user is the news. A
@@ -16,7 +18,7 @@ export function foldIntoMostSpecific(
   rank: (d: Detection) => number,
   excess: Measure,
   share = 0.5,
-  note: (folded: string) => string = (folded) => `It accounts for most of the rise of ${folded}.`,
+  note: (folded: string) => string = mostOfTheRise,
 ): Detection[] {
   return fold(detections, rank, excess, (k, d) => excess(k) >= share * excess(d), note);
 }
@@ -43,13 +45,7 @@ export function foldByConcentration(
   };
   const explains = (k: Detection, d: Detection) =>
     excess(k) >= share * excess(d) && (whole(k) || relativeRise(k) >= concentration * relativeRise(d));
-  const bySpecific = fold(
-    detections,
-    rank,
-    excess,
-    explains,
-    (folded) => `It accounts for most of the rise of ${folded}.`,
-  );
+  const bySpecific = fold(detections, rank, excess, explains, mostOfTheRise);
   // What is left, per project: slices that explain nothing broader rose with the broadest kept
   // detection, and become its contributors.
   const out: Detection[] = [];

@@ -88,19 +88,12 @@ function attributeText(v: Attributes[string] | undefined): string {
 }
 
 export function serviceNameOf(resource: Attributes): string {
-  const name = resource['service.name'];
-  return typeof name === 'string' ? name : name === null || name === undefined ? '' : JSON.stringify(name);
+  return attributeText(resource['service.name']);
 }
 
 /** Map(String, String) text of attributes, valued as `stringMap` does, without the intermediate object. */
 function attributeMap(attrs: Attributes): string {
-  let out = '{';
-  let first = true;
-  for (const key in attrs) {
-    out += `${first ? '' : ','}${tsv.quoted(key)}:${tsv.quoted(attributeText(attrs[key]))}`;
-    first = false;
-  }
-  return `${out}}`;
+  return tsv.map(attrs, attributeText);
 }
 
 type TraceInput = { projectId: string; span: DecodedSpan };
@@ -125,11 +118,11 @@ export const TRACE_ROWS = tsv.tsvTable<TraceInput>([
   ['StatusMessage', (r) => tsv.field(r.span.statusMessage)],
   ['Events.Timestamp', (r) => tsv.strings(r.span.events.map((e) => nanosToDateTime64(e.timeUnixNano)))],
   ['Events.Name', (r) => tsv.strings(r.span.events.map((e) => e.name))],
-  ['Events.Attributes', (r) => `[${r.span.events.map((e) => attributeMap(e.attributes)).join(',')}]`],
+  ['Events.Attributes', (r) => tsv.array(r.span.events, (e) => attributeMap(e.attributes))],
   ['Links.TraceId', (r) => tsv.strings(r.span.links.map((l) => l.traceId))],
   ['Links.SpanId', (r) => tsv.strings(r.span.links.map((l) => l.spanId))],
   ['Links.TraceState', (r) => tsv.strings(r.span.links.map((l) => l.traceState))],
-  ['Links.Attributes', (r) => `[${r.span.links.map((l) => attributeMap(l.attributes)).join(',')}]`],
+  ['Links.Attributes', (r) => tsv.array(r.span.links, (l) => attributeMap(l.attributes))],
 ]);
 
 export function traceRow(projectId: string, span: DecodedSpan): string {
@@ -191,7 +184,7 @@ export const CALL_ROWS = tsv.tsvTable<CallInput>([
   ['UserId', ({ call }) => tsv.field(call.userId)],
   ['SessionId', ({ call }) => tsv.field(call.sessionId)],
   ['ConversationId', ({ call }) => tsv.field(call.conversationId)],
-  ['Tags', ({ call }) => tsv.map(call.tags)],
+  ['Tags', ({ call }) => tsv.map(call.tags, String)],
   ['InputContent', ({ call }) => tsv.field(call.inputContent)],
   ['OutputContent', ({ call }) => tsv.field(call.outputContent)],
   ['SystemContent', ({ call }) => tsv.field(call.systemContent)],
@@ -243,12 +236,12 @@ export function piiRow(
  * before these tables moved to TabSeparated hold JSONEachRow lines (a JSON row starts with `{`,
  * a TabSeparated one with its project id, which cannot).
  */
-/** Whether the line at `start` of `body` is a JSONEachRow row (see TSV_COLUMNS). */
-export function isJsonRow(body: Buffer, start = 0): boolean {
-  return body[start] === 0x7b; // '{'
-}
-
 export const TSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
   otel_traces: TRACE_ROWS.columns,
   llm_calls: CALL_ROWS.columns,
 };
+
+/** Whether the line at `start` of `body` is a JSONEachRow row (see TSV_COLUMNS). */
+export function isJsonRow(body: Buffer, start = 0): boolean {
+  return body[start] === 0x7b; // '{'
+}

@@ -52,12 +52,17 @@ export function bool(b: boolean): string {
   return b ? 'true' : 'false';
 }
 
+/** Array text of `items`, each written by `write` (a quoted string, a map…). */
+export function array<T>(items: readonly T[], write: (item: T) => string): string {
+  if (items.length === 0) return '[]';
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += (i ? ',' : '') + write(items[i]!);
+  return `${out}]`;
+}
+
 /** Array(String) (also Array(DateTime64) from the `seconds.fraction` text). */
 export function strings(a: readonly string[]): string {
-  if (a.length === 0) return '[]';
-  let out = '[';
-  for (let i = 0; i < a.length; i++) out += (i ? ',' : '') + quoted(a[i]!);
-  return `${out}]`;
+  return array(a, quoted);
 }
 
 /**
@@ -68,23 +73,15 @@ export function numbers(a: readonly number[]): string {
   return JSON.stringify(a);
 }
 
-/** Map(String, String). */
-export function map(m: Readonly<Record<string, string>>): string {
+/** Map(String, String), each value written as text by `text`. */
+export function map<V>(m: Readonly<Record<string, V>>, text: (value: V) => string): string {
   let out = '{';
   let first = true;
   for (const key in m) {
-    out += `${first ? '' : ','}${quoted(key)}:${quoted(m[key]!)}`;
+    out += `${first ? '' : ','}${quoted(key)}:${quoted(text(m[key]!))}`;
     first = false;
   }
   return `${out}}`;
-}
-
-/** Array(Map(String, String)). */
-export function maps(a: ReadonlyArray<Readonly<Record<string, string>>>): string {
-  if (a.length === 0) return '[]';
-  let out = '[';
-  for (let i = 0; i < a.length; i++) out += (i ? ',' : '') + map(a[i]!);
-  return `${out}]`;
 }
 
 /**
