@@ -6,7 +6,7 @@ import { isJsonRow, type TableName } from './rows.js';
  * Span-level deduplication before an insert: a sender that retries after a lost 200 posts the
  * same spans again in another request, so they land in another spool segment with another
  * insert_deduplication_token, which ClickHouse cannot recognise. Each row names its span
- * (project, trace, span id) first; rows whose span is already stored in the target table, and
+ * (project, start time, trace, span id) first; rows whose span is already stored in the target table, and
  * repeats inside the batch, are dropped here, so llm_calls, otel_traces and the rollups fed by
  * their materialized views count each span once.
  *
@@ -18,11 +18,11 @@ import { isJsonRow, type TableName } from './rows.js';
 /**
  * The leading fields every row serializer (ingest/rows.ts) writes, in this order, as a JSON
  * object or as TabSeparated fields. Project ids are config-validated (letters, digits, `_.-`):
- * neither form escapes them.
+ * neither form escapes them. Timestamps are `seconds.nanoseconds` (rows.ts nanosToDateTime64).
  */
 const JSON_ROW_KEY =
-  /^\{"ProjectId":"([A-Za-z0-9_.-]*)","Timestamp":"(-?\d+)\.\d+","TraceId":"([0-9a-f]*)","SpanId":"([0-9a-f]*)"/;
-const TSV_ROW_KEY = /^([A-Za-z0-9_.-]*)\t(-?\d+)\.\d+\t([0-9a-f]*)\t([0-9a-f]*)\t/;
+  /^\{"ProjectId":"([A-Za-z0-9_.-]*)","Timestamp":"(\d+)\.(\d{9})","TraceId":"([0-9a-f]*)","SpanId":"([0-9a-f]*)"/;
+const TSV_ROW_KEY = /^([A-Za-z0-9_.-]*)\t(\d+)\.(\d{9})\t([0-9a-f]*)\t([0-9a-f]*)\t/;
 
 interface Line {
   start: number;
@@ -30,7 +30,8 @@ interface Line {
   key: string | undefined;
   project: string;
   seconds: number;
-  traceId: string;
+  /** The start time in epoch nanoseconds, as decimal digits. */
+  nanos: string;
 }
 
 export interface DedupResult {
@@ -82,63 +83,69 @@ function splitLines(body: Buffer): Line[] {
     // The key sits in the first few hundred bytes; project ids are short (config-validated).
     const head = body.toString('latin1', start, Math.min(end, start + 512));
     const match = (isJsonRow(body, start) ? JSON_ROW_KEY : TSV_ROW_KEY).exec(head);
-    lines.push(
-      match
-        ? {
-            start,
-            end,
-            key: `${match[1]}\n${match[3]}\n${match[4]}`,
-            project: match[1]!,
-            seconds: Number(match[2]),
-            traceId: match[3] ?? '',
-          }
-        : { start, end, key: undefined, project: '', seconds: 0, traceId: '' },
-    );
+    if (match) {
+      const nanos = `${match[2]}${match[3]}`.replace(/^0+(?=\d)/, '');
+      const key = spanKey(match[1]!, match[4]!, match[5]!, nanos);
+      lines.push({ start, end, key, project: match[1]!, seconds: Number(match[2]), nanos });
+    } else lines.push({ start, end, key: undefined, project: '', seconds: 0, nanos: '' });
     start = end;
   }
   return lines;
 }
 
-/** Keys (raw project, trace, span) among `lines` that `table` already stores. */
+/** A span as the lookup compares it: project, trace, span and start time (epoch ns, no leading zeros). */
+function spanKey(project: string, traceId: string, spanId: string, nanos: string): string {
+  return `${project}\n${traceId}\n${spanId}\n${nanos}`;
+}
+
+/**
+ * Keys among `lines` that `table` already stores. stored_spans (migration 8) is sorted by start
+ * time: asking for the exact start times of the batch reads only the granules holding them, so a
+ * lookup costs the same after a day of ingest as on the first batch. The start times are inlined
+ * as one Int64 array (a bound parameter rides in the URL over HTTP and thousands overflow it);
+ * they are digits only, nothing to escape.
+ */
 async function storedSpans(
   client: ClickHouseClient,
   table: TableName,
   lines: readonly Line[],
 ): Promise<Set<string>> {
   const projects = new Set<string>();
-  const traces = new Set<string>();
+  const instants = new Set<string>();
   let from = Infinity;
   let to = -Infinity;
   for (const line of lines) {
     projects.add(line.project);
-    traces.add(line.traceId);
+    instants.add(line.nanos);
     from = Math.min(from, line.seconds);
     to = Math.max(to, line.seconds);
   }
-  // Trace ids are inlined as one string, not bound: thousands of them overflow the URL that
-  // carries bound parameters over HTTP, and a list of thousands of literals takes ClickHouse
-  // longer to parse than the lookup itself. The row keys admit lowercase hex only: nothing to escape.
+  const list = [...instants].join(',');
   const where = `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
-       AND TraceId IN (SELECT arrayJoin(splitByChar(',', '${[...traces].join(',')}')))`;
+       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${list}]::Array(Int64))))`;
   const params = { projects: [...projects], from, to: to + 1, source: table };
-  type Key = { ProjectId: string; TraceId: string; SpanId: string };
+  // The instants make the query text long: room for them beyond the default 256 KiB.
+  const settings = { max_query_size: String(Math.max(262_144, 2 * list.length + 4_096)) };
+  const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
+  type Key = { ProjectId: string; TraceId: string; SpanId: string; Nanos: string };
   let found: Key[];
   try {
-    // span_keys (migration 003) is sorted by trace id: a lookup, not a scan of the table.
     found = await queryRows<Key>(
       client,
-      `SELECT DISTINCT ProjectId, TraceId, SpanId FROM span_keys WHERE Source = {source:String} AND ${where}`,
+      `SELECT DISTINCT ${columns} FROM stored_spans WHERE Source = {source:String} AND ${where}`,
       params,
+      settings,
     );
   } catch (error) {
-    // A data directory migrated before span_keys existed: the table itself answers, slower.
+    // Storage whose schema predates stored_spans: the table itself answers, slower.
     if ((error as { code?: unknown }).code !== '60') throw error;
     found = await queryRows<Key>(
       client,
-      `SELECT DISTINCT ProjectId, TraceId, SpanId FROM ${table} WHERE ${where}`,
+      `SELECT DISTINCT ${columns} FROM ${table} WHERE ${where}`,
       params,
+      settings,
     );
   }
-  return new Set(found.map((r) => `${r.ProjectId}\n${r.TraceId}\n${r.SpanId}`));
+  return new Set(found.map((r) => spanKey(r.ProjectId, r.TraceId, r.SpanId, r.Nanos)));
 }

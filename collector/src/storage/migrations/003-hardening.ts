@@ -16,6 +16,7 @@ export const SPAN_KEY_SOURCES = ['otel_traces', 'llm_calls', 'pii_findings'] as 
  * span_keys: which spans each span table already holds, keyed for lookup by trace id, so the
  * writer can drop a retried span before inserting it without scanning the tables themselves
  * (their sort keys lead with service and span name, or model). Fed by one view per table.
+ * Superseded by stored_spans (migration 8): keyed by trace id, a lookup still read the whole day.
  */
 export const hardeningSchema: Migration = {
   version: 3,

@@ -64,6 +64,7 @@ export const SHARDING_KEYS: Record<string, string> = {
   genai_events: 'cityHash64(TraceId)',
   genai_event_joins: 'cityHash64(TraceId)',
   span_keys: 'cityHash64(TraceId)',
+  stored_spans: 'cityHash64(TraceId)',
   eval_spend: 'cityHash64(ProjectId, Evaluator)',
   datasets: 'cityHash64(ProjectId, Name)',
   dataset_items: 'cityHash64(ProjectId, Dataset)',

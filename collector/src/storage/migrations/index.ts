@@ -6,6 +6,7 @@ import { ecosystemSchema } from './004-ecosystem.js';
 import { evaluationSchema } from './005-evaluation.js';
 import { datasetsSchema } from './006-datasets.js';
 import { ragSchema } from './007-rag.js';
+import { dropSpanKeys, storedSpansSchema } from './008-stored-spans.js';
 import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
@@ -16,7 +17,17 @@ export interface Migration {
 }
 
 /** Every migration, in order. Add new ones at the end with the next version number. */
-export const MIGRATIONS: readonly Migration[] = [coreSchema, detectionSchema, hardeningSchema, ecosystemSchema, evaluationSchema, datasetsSchema, ragSchema];
+export const MIGRATIONS: readonly Migration[] = [
+  coreSchema,
+  detectionSchema,
+  hardeningSchema,
+  ecosystemSchema,
+  evaluationSchema,
+  datasetsSchema,
+  ragSchema,
+  storedSpansSchema,
+  dropSpanKeys,
+];
 
 export { DEFAULT_RETENTION, onCluster, engine };
 export type { DdlContext, RetentionDays } from './ddl.js';

@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openClickHouse, queryRows } from '../clickhouse.js';
+import { MIGRATIONS, migrate } from './index.js';
+
+describe('migration 8 (stored_spans)', () => {
+  it('an upgraded install keeps the span keys of span_keys in stored_spans, feeds it, and drops span_keys', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmwatch-migrate-upgrade-'));
+    const client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
+    try {
+      await migrate(
+        client,
+        undefined,
+        MIGRATIONS.filter((m) => m.version < 8),
+      );
+      // An hour ago: within retention (TTL would drop an older span's part).
+      const seconds = Math.floor(Date.now() / 1000) - 3600;
+      const span = (spanId: string) => ({
+        ProjectId: 'p1',
+        Timestamp: `${seconds}.123456789`,
+        TraceId: 'aa'.repeat(16),
+        SpanId: spanId,
+      });
+      await client.insert({
+        table: 'otel_traces',
+        format: 'JSONEachRow',
+        values: [span('0000000000000001')],
+      });
+      expect(await migrate(client)).toEqual([8, 9]);
+      await client.insert({
+        table: 'otel_traces',
+        format: 'JSONEachRow',
+        values: [span('0000000000000002')],
+      });
+      const keys = await queryRows<{ SpanId: string; Nanos: string }>(
+        client,
+        `SELECT SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos FROM stored_spans
+         WHERE Source = 'otel_traces' ORDER BY SpanId`,
+      );
+      expect(keys).toEqual([
+        { SpanId: '0000000000000001', Nanos: `${seconds}123456789` },
+        { SpanId: '0000000000000002', Nanos: `${seconds}123456789` },
+      ]);
+      const left = await queryRows(
+        client,
+        "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'span_keys%'",
+      );
+      expect(left).toEqual([]);
+    } finally {
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
