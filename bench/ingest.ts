@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js'
 import { TABLES, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
 import { encodeRecord } from '../collector/src/ingest/spool.js';
 import { insertTableRows } from '../collector/src/ingest/writer.js';
+import { dropStoredSpans } from '../collector/src/ingest/dedup.js';
 import { openClickHouse, queryRows } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import type { BenchResult } from './types.js';
@@ -111,6 +112,40 @@ export function makeBatch(index: number, random: () => number): Buffer {
     encode(m: unknown): { finish(): Uint8Array };
   };
   return Buffer.from(codec.encode(codec.fromObject(message)).finish());
+}
+
+/**
+ * CPU seconds of each thread group of a process (threads named alike summed: chDB's pools, the
+ * ingest workers, libuv), from /proc: where a sustained run's cores went.
+ */
+export function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const task of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const comm = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
+      // The main thread and Node's worker threads share one name.
+      const name = task === String(pid) ? 'main thread' : comm === 'node' ? `node:${task}` : comm;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      out.set(name, (out.get(name) ?? 0) + ticks / 100);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
+function cpuBetween(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, seconds] of after) out.set(name, seconds - (before.get(name) ?? 0));
+  return out;
 }
 
 export function rssOf(pid: number): number {
@@ -252,6 +287,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
 
     // ---- 1. sustained, closed loop ----
     peak = rssOf(pid);
+    const cpuBefore = threadCpu(pid);
     const latencies: number[] = [];
     let accepted = 0;
     let refused = 0;
@@ -279,6 +315,10 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     while ((await metric(url, 'llmwatch_ingest_queue_spans')) > 0)
       await new Promise((r) => setTimeout(r, 100));
     const sustainedSecondsTotal = (performance.now() - started) / 1000;
+    const threads = [...cpuBetween(cpuBefore, threadCpu(pid))]
+      .filter(([, seconds]) => seconds > 0)
+      .sort((a, b) => b[1] - a[1]);
+    const cpuSeconds = threads.reduce((n, [, seconds]) => n + seconds, 0);
     latencies.sort((a, b) => a - b);
     const sustained: Phase = {
       offeredSpansPerSec: null,
@@ -350,6 +390,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
 
     const ratio = sustained.spansPerSec / raw.spansPerSec;
     const costs = stageCosts(pool.slice(0, 8));
+    const lookup = await spanLookupCost(dir, quick ? [0, 4_000_000] : [0, 4_000_000, 32_000_000]);
     const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
     const markdown = [
       '## Collector ingest (OTLP protobuf → embedded ClickHouse)',
@@ -370,6 +411,16 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       `| 3x overload: accepted p50 / p99 latency | ${overload.p50Ms.toFixed(1)} / ${overload.p99Ms.toFixed(1)} ms |`,
       `| peak RSS at 3x overload (queue bound 50k spans) | ${mb(overload.peakRssBytes)} MiB |`,
       '',
+      `The collector process during the sustained run: ${(cpuSeconds / sustainedSecondsTotal).toFixed(2)} cores busy, ${((cpuSeconds * 1e6) / sustained.acceptedSpans).toFixed(0)} CPU µs per span; by thread (µs/span):`,
+      '',
+      '| threads | CPU µs/span |',
+      '|---|---:|',
+      ...threads
+        .filter(([, seconds]) => seconds / cpuSeconds >= 0.01)
+        .map(([name, seconds]) => `| ${name} | ${((seconds * 1e6) / sustained.acceptedSpans).toFixed(0)} |`),
+      '',
+      `Span lookup before each insert (ingest/dedup.ts), one ${LOOKUP_BATCH.toLocaleString('en-US')}-span segment of the last minute against what is already stored (ms per lookup): ${lookup.map((l) => `${(l.stored / 1e6).toFixed(0)} M stored: ${l.ms.toFixed(1)}`).join('; ')}.`,
+      '',
       'Collector CPU per span by stage (one thread, same spans, µs/span):',
       '',
       '| stage | µs/span |',
@@ -379,7 +430,20 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     return {
       name: 'ingest',
       markdown,
-      data: { sustained, overload, raw, rawBefore, rawAfter, ratio, bytesPerSpan, costs, quick },
+      data: {
+        sustained,
+        overload,
+        raw,
+        rawBefore,
+        rawAfter,
+        ratio,
+        bytesPerSpan,
+        costs,
+        threadCpuSeconds: Object.fromEntries(threads),
+        lookup,
+        cpuSeconds,
+        quick,
+      },
     };
   } finally {
     clearInterval(sampler);
@@ -424,6 +488,56 @@ function stageCosts(pool: Buffer[]): Record<string, number> {
     ),
     'spool record encoding (UTF-8 + CRC)': time(() => rowsOf.forEach((r) => encodeRecord(r)), n),
   };
+}
+
+const LOOKUP_BATCH = 5_000;
+
+/**
+ * What the span lookup of each insert costs as stored spans pile up: keys of a busy day (one
+ * project, time-ordered, inserted in parts as a live stream is) and a segment of new spans from
+ * the last minute, looked up as the writer does.
+ */
+async function spanLookupCost(dir: string, sizes: number[]): Promise<{ stored: number; ms: number }[]> {
+  const client = await openClickHouse({ mode: 'embedded', dataDir: join(dir, 'lookup') }, 'ingest');
+  const out: { stored: number; ms: number }[] = [];
+  try {
+    await migrate(client);
+    const now = Math.floor(Date.now() / 1000);
+    const random = seededRandom(7);
+    const hex = (n: number) =>
+      Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
+    let stored = 0;
+    for (const size of sizes) {
+      const parts = 16;
+      for (let p = 0; p < parts && size > stored; p++) {
+        const rows = Math.ceil((size - stored) / (parts - p));
+        // The day so far ends a minute ago; the segment looked up is the last minute.
+        await client.command({
+          query: `INSERT INTO stored_spans (ProjectId, Source, Timestamp, TraceId, SpanId)
+            SELECT 'default', 'otel_traces',
+              fromUnixTimestamp64Nano(toInt64((${now - 86_400} + (${stored} + number) * ${86_340 / size}) * 1e9)),
+              lower(hex(randomString(16))), lower(hex(randomString(8)))
+            FROM numbers(${rows})`,
+        });
+        stored += rows;
+      }
+      const body = Buffer.from(
+        Array.from(
+          { length: LOOKUP_BATCH },
+          () =>
+            `default\t${now - Math.floor(random() * 60)}.${String(Math.floor(random() * 1e9)).padStart(9, '0')}\t${hex(32)}\t${hex(16)}\tchat\n`,
+        ).join(''),
+      );
+      await dropStoredSpans(client, 'otel_traces', body, LOOKUP_BATCH);
+      const rounds = 5;
+      const started = performance.now();
+      for (let i = 0; i < rounds; i++) await dropStoredSpans(client, 'otel_traces', body, LOOKUP_BATCH);
+      out.push({ stored, ms: (performance.now() - started) / rounds });
+    }
+  } finally {
+    await client.close();
+  }
+  return out;
 }
 
 /** The ceiling: the collector's own rows for the pool, inserted straight into embedded ClickHouse. */
