@@ -100,6 +100,29 @@ describe('dropStoredSpans', () => {
     expect(result.body.toString()).toBe([sameIdsOtherTime, fresh].map(tsvRow).join(''));
   });
 
+  it('looks up a segment too big for one query in parts (regression: 8,000 spans overflowed max_query_size)', async () => {
+    const stored = await queryRows<{ S: string; N: string; T: string; I: string }>(
+      ch.client,
+      `SELECT toString(toUnixTimestamp(Timestamp)) AS S, toString(toUnixTimestamp64Nano(Timestamp) % 1000000000) AS N,
+         TraceId AS T, SpanId AS I FROM stored_spans ORDER BY Timestamp DESC LIMIT 3`,
+    );
+    const retried = stored.map((r) => ({
+      seconds: Number(r.S),
+      nanos: Number(r.N),
+      traceId: r.T,
+      spanId: r.I,
+    }));
+    const rows = [retried[0]!, ...Array.from({ length: 20_000 }, freshKey), retried[1]!, retried[2]!];
+    const result = await dropStoredSpans(
+      ch.client,
+      'otel_traces',
+      Buffer.from(rows.map(tsvRow).join('')),
+      rows.length,
+    );
+    expect(result.dropped).toBe(3);
+    expect(result.rows).toBe(20_000);
+  });
+
   it('reads the key of JSON rows from older spool segments', async () => {
     const [stored] = await queryRows<{ Ts: string; T: string; I: string }>(
       ch.client,

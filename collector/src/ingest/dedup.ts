@@ -99,17 +99,35 @@ function spanKey(project: string, traceId: string, spanId: string, nanos: string
 }
 
 /**
+ * Start times per lookup query: inlined as digits (a bound parameter rides in the URL over HTTP,
+ * and thousands overflow it), 8,000 of them stay under ClickHouse's 256 KiB `max_query_size`.
+ */
+const INSTANTS_PER_QUERY = 8_000;
+
+/**
  * Keys among `lines` that `table` already stores. stored_spans (migration 8) is sorted by start
  * time: asking for the exact start times of the batch reads only the granules holding them, so a
- * lookup costs the same after a day of ingest as on the first batch. The start times are inlined
- * as one Int64 array (a bound parameter rides in the URL over HTTP and thousands overflow it);
- * they are digits only, nothing to escape.
+ * lookup costs the same after a day of ingest as on the first batch.
  */
 async function storedSpans(
   client: ClickHouseClient,
   table: TableName,
   lines: readonly Line[],
 ): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < lines.length; i += INSTANTS_PER_QUERY)
+    for (const r of await storedAmong(client, table, lines.slice(i, i + INSTANTS_PER_QUERY)))
+      found.add(spanKey(r.ProjectId, r.TraceId, r.SpanId, r.Nanos));
+  return found;
+}
+
+type StoredKey = { ProjectId: string; TraceId: string; SpanId: string; Nanos: string };
+
+async function storedAmong(
+  client: ClickHouseClient,
+  table: TableName,
+  lines: readonly Line[],
+): Promise<StoredKey[]> {
   const projects = new Set<string>();
   const instants = new Set<string>();
   let from = Infinity;
@@ -120,32 +138,20 @@ async function storedSpans(
     from = Math.min(from, line.seconds);
     to = Math.max(to, line.seconds);
   }
-  const list = [...instants].join(',');
   const where = `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
-       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${list}]::Array(Int64))))`;
+       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${[...instants].join(',')}]::Array(Int64))))`;
   const params = { projects: [...projects], from, to: to + 1, source: table };
-  // The instants make the query text long: room for them beyond the default 256 KiB.
-  const settings = { max_query_size: String(Math.max(262_144, 2 * list.length + 4_096)) };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
-  type Key = { ProjectId: string; TraceId: string; SpanId: string; Nanos: string };
-  let found: Key[];
   try {
-    found = await queryRows<Key>(
+    return await queryRows<StoredKey>(
       client,
       `SELECT DISTINCT ${columns} FROM stored_spans WHERE Source = {source:String} AND ${where}`,
       params,
-      settings,
     );
   } catch (error) {
     // Storage whose schema predates stored_spans: the table itself answers, slower.
     if ((error as { code?: unknown }).code !== '60') throw error;
-    found = await queryRows<Key>(
-      client,
-      `SELECT DISTINCT ${columns} FROM ${table} WHERE ${where}`,
-      params,
-      settings,
-    );
+    return queryRows<StoredKey>(client, `SELECT DISTINCT ${columns} FROM ${table} WHERE ${where}`, params);
   }
-  return new Set(found.map((r) => spanKey(r.ProjectId, r.TraceId, r.SpanId, r.Nanos)));
 }

@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
 
 /**
  * Where the data lives. This file is the ONLY place that knows the difference between embedded
@@ -87,13 +87,7 @@ export async function queryRows<T>(
   client: ClickHouseClient,
   query: string,
   params: Record<string, unknown> = {},
-  settings: ClickHouseSettings = {},
 ): Promise<T[]> {
-  const result = await client.query({
-    query,
-    query_params: params,
-    format: 'JSONEachRow',
-    clickhouse_settings: settings,
-  });
+  const result = await client.query({ query, query_params: params, format: 'JSONEachRow' });
   return result.json<T>();
 }
