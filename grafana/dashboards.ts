@@ -13,6 +13,8 @@
  *   for per-user, per-call or content-feature views.
  */
 
+import { CALL_CONTENT_ATTRIBUTES } from '../packages/core/src/index.js';
+
 export const DATASOURCE = { type: 'grafana-clickhouse-datasource', uid: 'llmwatch-clickhouse' } as const;
 
 /** Plugin query formats (src/types: Format enum of grafana-clickhouse-datasource). */
@@ -783,19 +785,29 @@ ORDER BY Timestamp DESC LIMIT 200`,
     panel(
       'traces',
       'Trace $trace_id',
-      // The columns Grafana's trace panel expects, as the plugin's trace-ID query builds them.
+      // The columns Grafana's trace panel expects, as the plugin's trace-ID query builds them. An
+      // LLM span's messages are stored once, in its llm_calls row: its tags get them from there.
       `WITH '$trace_id' AS trace_id,
   (SELECT min(Start) FROM otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_start,
   (SELECT max(End) + 1 FROM otel_traces_trace_id_ts WHERE TraceId = trace_id) AS trace_end
 SELECT TraceId AS traceID, SpanId AS spanID, ParentSpanId AS parentSpanID, ServiceName AS serviceName,
   SpanName AS operationName, multiply(toUnixTimestamp64Nano(Timestamp), 0.000001) AS startTime,
   multiply(Duration, 0.000001) AS duration,
-  arrayMap(key -> map('key', key, 'value', SpanAttributes[key]), mapKeys(SpanAttributes)) AS tags,
+  mapUpdate(
+    mapFilter((k, v) -> v != '', map(${CALL_CONTENT_ATTRIBUTES.map(([field, key]) => `'${key}', c.${field}`).join(', ')})),
+    CAST(SpanAttributes, 'Map(String, String)')
+  ) AS attributes,
+  arrayMap(key -> map('key', key, 'value', attributes[key]), mapKeys(attributes)) AS tags,
   arrayMap(key -> map('key', key, 'value', ResourceAttributes[key]), mapKeys(ResourceAttributes)) AS serviceTags,
   if(StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 2, 0) AS statusCode,
   arrayMap((name, timestamp, attributes) -> tuple(name, toString(toUnixTimestamp64Milli(timestamp)), arrayMap(key -> map('key', key, 'value', attributes[key]), mapKeys(attributes)))::Tuple(name String, timestamp String, fields Array(Map(String, String))), Events.Name, Events.Timestamp, Events.Attributes) AS logs,
   SpanKind AS kind, StatusMessage AS statusMessage
-FROM otel_traces
+FROM otel_traces AS t
+LEFT JOIN (
+  SELECT SpanId, InputContent AS inputContent, OutputContent AS outputContent, SystemContent AS systemContent
+  FROM llm_calls
+  WHERE ProjectId = '$project' AND TraceId = trace_id AND Timestamp >= trace_start AND Timestamp <= trace_end
+) AS c ON c.SpanId = t.SpanId
 WHERE ProjectId = '$project' AND TraceId = trace_id AND Timestamp >= trace_start AND Timestamp <= trace_end
 ORDER BY Timestamp ASC LIMIT 1000`,
       { w: 24, h: 14 },

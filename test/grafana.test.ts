@@ -327,6 +327,29 @@ describe('every panel of every dashboard runs against the schema with realistic 
       ),
     );
     expect(rows).toHaveLength(2);
+    // The LLM span's messages come from its llm_calls row (stored once there), with its other tags.
+    const messages = JSON.stringify([
+      { role: 'user', parts: [{ type: 'text', content: 'Where is my order?' }] },
+    ]);
+    await client.command({
+      query: `ALTER TABLE llm_calls UPDATE InputContent = {m:String} WHERE SpanId = {s:String}`,
+      query_params: { m: messages, s: rows[1]!.spanID },
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    const [, llm] = await run(
+      expandPanelSql(
+        panel.targets[0]!.rawSql,
+        [
+          { name: 'project', value: 'default' },
+          { name: 'trace_id', value: traceOf('default') },
+        ],
+        CTX,
+      ),
+    );
+    const tags = llm!.tags as { key: string; value: string }[];
+    expect(tags).toContainEqual({ key: 'gen_ai.input.messages', value: messages });
+    expect(tags).toContainEqual(expect.objectContaining({ key: 'gen_ai.request.model' }));
+    expect(tags.some((t) => t.key === 'gen_ai.output.messages')).toBe(false);
     expect(Object.keys(rows[0]!)).toEqual(
       expect.arrayContaining([
         'traceID',

@@ -81,17 +81,32 @@ describe('spine: SDK → OTLP → collector → embedded ClickHouse → /api/cal
     // Latency is exactly the stored span's duration (same span in otel_traces).
     const reader = await openClickHouse({ mode: 'embedded', dataDir: e2e.dataDir }, 'query');
     try {
-      const [span] = await queryRows<{ durationNs: string; name: string; kind: string }>(
+      const [span] = await queryRows<{ durationNs: string; name: string; kind: string; keys: string[] }>(
         reader,
-        `SELECT toString(Duration) AS durationNs, SpanName AS name, SpanKind AS kind FROM otel_traces
+        `SELECT toString(Duration) AS durationNs, SpanName AS name, SpanKind AS kind,
+           arraySort(mapKeys(SpanAttributes)) AS keys FROM otel_traces
          WHERE TraceId = {t:String} AND SpanId = {s:String}`,
         { t: call?.traceId, s: call?.spanId },
       );
       expect(span).toMatchObject({ name: 'chat gpt-4o-mini', kind: 'Client' });
       expect(call?.latencyMs).toBeCloseTo(Number(span?.durationNs) / 1e6, 6);
+      // The messages are stored once, in the call row; the span row keeps the other attributes.
+      expect(span?.keys).toContain('gen_ai.request.model');
+      expect(span?.keys).not.toContain('gen_ai.input.messages');
+      expect(span?.keys).not.toContain('gen_ai.output.messages');
     } finally {
       await reader.close();
     }
+    // ...and the trace view shows them with the span's attributes.
+    const trace = (await (await fetch(`${e2e.collector.url}/api/traces/${call?.traceId}`)).json()) as {
+      spans: { spanId: string; attributes: Record<string, string> }[];
+    };
+    const shown = trace.spans.find((s) => s.spanId === call?.spanId)?.attributes ?? {};
+    expect(JSON.parse(shown['gen_ai.input.messages'] ?? '[]')).toEqual([
+      { role: 'user', parts: [{ type: 'text', content: 'What is the capital of France?' }] },
+    ]);
+    expect(shown['gen_ai.output.messages']).toContain('Paris is the capital of France.');
+    expect(shown['gen_ai.request.model']).toBe('gpt-4o-mini');
   });
 
   it('stores a streaming call with usage and time to first token', async () => {

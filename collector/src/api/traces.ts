@@ -1,3 +1,4 @@
+import { withCallContent, type LlmCall } from '@llmwatch/core';
 import { Router } from 'express';
 import { z } from 'zod';
 import { LlmwatchError } from '../errors.js';
@@ -45,6 +46,9 @@ export interface TraceSpan {
   /** Cost of this span's LLM call plus every descendant's. */
   subtreeCostUsd: number;
 }
+
+type CallContent = Pick<LlmCall, 'inputContent' | 'outputContent' | 'systemContent'>;
+const NO_CONTENT: CallContent = { inputContent: '', outputContent: '', systemContent: '' };
 
 interface SpanRow {
   spanId: string;
@@ -128,12 +132,13 @@ export function createTracesRouter(deps: AppDeps): Router {
          ORDER BY Timestamp LIMIT 1 BY SpanId LIMIT {limit:UInt32}`,
         params,
       ),
-      queryRows<TraceSpanCall & { spanId: string }>(
+      queryRows<TraceSpanCall & { spanId: string } & CallContent>(
         client,
         `SELECT SpanId AS spanId, Model AS model, Provider AS provider, Operation AS operation,
            if(UsageReported, InputTokens, NULL) AS inputTokens,
            if(UsageReported, OutputTokens, NULL) AS outputTokens, CostUsd AS costUsd, TtftMs AS ttftMs,
-           Status AS status, PromptName AS promptName, PromptVersion AS promptVersion
+           Status AS status, PromptName AS promptName, PromptVersion AS promptVersion,
+           InputContent AS inputContent, OutputContent AS outputContent, SystemContent AS systemContent
          FROM llm_calls
          WHERE ProjectId = {project:String} AND TraceId = {traceId:String} ${timeWhere}
          LIMIT 1 BY SpanId LIMIT {limit:UInt32}`,
@@ -141,7 +146,12 @@ export function createTracesRouter(deps: AppDeps): Router {
       ),
     ]);
     if (spanRows.length === 0) throw new LlmwatchError('not_found', `no trace ${traceId} in this project`);
-    const calls = new Map(callRows.map(({ spanId, ...call }) => [spanId, call]));
+    const calls = new Map(
+      callRows.map(({ spanId, inputContent, outputContent, systemContent, ...call }) => [
+        spanId,
+        { call, content: { inputContent, outputContent, systemContent } },
+      ]),
+    );
     const spans = spanRows.map((s) => ({ ...s, startNanos: BigInt(s.startNanos) }));
     const t0 = spans.reduce((m, s) => (s.startNanos < m ? s.startNanos : m), spans[0]!.startNanos);
     const ordered = treeOrder(spans);
@@ -149,7 +159,7 @@ export function createTracesRouter(deps: AppDeps): Router {
     const subtree = new Map<string, number>();
     for (let i = ordered.length - 1; i >= 0; i--) {
       const s = ordered[i]!;
-      const own = calls.get(s.spanId)?.costUsd ?? 0;
+      const own = calls.get(s.spanId)?.call.costUsd ?? 0;
       const total = (subtree.get(s.spanId) ?? 0) + own;
       subtree.set(s.spanId, total);
       if (s.depth > 0) subtree.set(s.parentSpanId, (subtree.get(s.parentSpanId) ?? 0) + total);
@@ -166,8 +176,9 @@ export function createTracesRouter(deps: AppDeps): Router {
       status: s.status,
       statusMessage: s.statusMessage,
       depth: s.depth,
-      attributes: s.attributes,
-      call: calls.get(s.spanId) ?? null,
+      // An LLM span's messages are stored once, in its call (ingest/rows.ts).
+      attributes: withCallContent(s.attributes, calls.get(s.spanId)?.content ?? NO_CONTENT),
+      call: calls.get(s.spanId)?.call ?? null,
       subtreeCostUsd: subtree.get(s.spanId) ?? 0,
     }));
     const end = out.reduce((m, s) => Math.max(m, s.offsetMs + s.durationMs), 0);

@@ -1,4 +1,5 @@
 import {
+  contentHeldByCall,
   gpuRateFor,
   normalizeSpan,
   priceCall,
@@ -61,6 +62,7 @@ export function runPipeline(
   let stageErrors = 0;
   for (const decoded of spans) {
     let span = decoded;
+    let heldByCall: readonly string[] = [];
     try {
       let call = stages.normalizeSpan(span, projectId);
       if (call) call = stages.priceCall(call);
@@ -72,6 +74,7 @@ export function runPipeline(
         const types = [...new Set(policed.findings.map((f) => f.type))].sort();
         const count = policed.findings.reduce((n, f) => n + f.count, 0);
         rows.llm_calls.push(callRow(call, features, { types, count }));
+        heldByCall = contentHeldByCall(call, span.attributes);
         llmCalls++;
       }
       for (const finding of policed.findings) rows.pii_findings.push(piiRow(projectId, span, call, finding));
@@ -79,8 +82,9 @@ export function runPipeline(
       stageErrors++;
       // The raw span is still worth keeping; an enrichment bug must not lose telemetry.
       span = decoded;
+      heldByCall = [];
     }
-    rows.otel_traces.push(traceRow(projectId, span));
+    rows.otel_traces.push(traceRow(projectId, span, heldByCall));
   }
   return { rows, llmCalls, stageErrors };
 }

@@ -92,13 +92,18 @@ export function serviceNameOf(resource: Attributes): string {
 }
 
 /** Map(String, String) text of attributes, valued as `stringMap` does, without the intermediate object. */
-function attributeMap(attrs: Attributes): string {
-  return tsv.map(attrs, attributeText);
+function attributeMap(attrs: Attributes, omit?: readonly string[]): string {
+  return tsv.map(attrs, attributeText, omit);
 }
 
-type TraceInput = { projectId: string; span: DecodedSpan };
+/** `heldByCall`: attributes whose content the span's llm_calls row holds (core contentHeldByCall). */
+type TraceInput = { projectId: string; span: DecodedSpan; heldByCall: readonly string[] };
 
-/** otel_traces, column for column as the OpenTelemetry Collector ClickHouse exporter writes it. */
+/**
+ * otel_traces, column for column as the OpenTelemetry Collector ClickHouse exporter writes it,
+ * except that an LLM span's messages are stored once, in its llm_calls row: they are most of a
+ * span's bytes, and trace views show them from there (api/traces.ts, the Grafana trace panel).
+ */
 export const TRACE_ROWS = tsv.tsvTable<TraceInput>([
   ['ProjectId', (r) => tsv.field(r.projectId)],
   ['Timestamp', (r) => nanosToDateTime64(r.span.startTimeUnixNano)],
@@ -112,7 +117,7 @@ export const TRACE_ROWS = tsv.tsvTable<TraceInput>([
   ['ResourceAttributes', (r) => attributeMap(r.span.resource)],
   ['ScopeName', (r) => tsv.field(r.span.scopeName)],
   ['ScopeVersion', (r) => tsv.field(r.span.scopeVersion)],
-  ['SpanAttributes', (r) => attributeMap(r.span.attributes)],
+  ['SpanAttributes', (r) => attributeMap(r.span.attributes, r.heldByCall)],
   ['Duration', (r) => durationNanos(r.span.startTimeUnixNano, r.span.endTimeUnixNano)],
   ['StatusCode', (r) => tsv.field(r.span.statusCode)],
   ['StatusMessage', (r) => tsv.field(r.span.statusMessage)],
@@ -125,8 +130,8 @@ export const TRACE_ROWS = tsv.tsvTable<TraceInput>([
   ['Links.Attributes', (r) => tsv.array(r.span.links, (l) => attributeMap(l.attributes))],
 ]);
 
-export function traceRow(projectId: string, span: DecodedSpan): string {
-  return TRACE_ROWS.line({ projectId, span });
+export function traceRow(projectId: string, span: DecodedSpan, heldByCall: readonly string[] = []): string {
+  return TRACE_ROWS.line({ projectId, span, heldByCall });
 }
 
 const U32 = 0xffff_ffff;

@@ -73,11 +73,16 @@ export function numbers(a: readonly number[]): string {
   return JSON.stringify(a);
 }
 
-/** Map(String, String), each value written as text by `text`. */
-export function map<V>(m: Readonly<Record<string, V>>, text: (value: V) => string): string {
+/** Map(String, String), each value written as text by `text`, without the keys in `omit`. */
+export function map<V>(
+  m: Readonly<Record<string, V>>,
+  text: (value: V) => string,
+  omit: readonly string[] = [],
+): string {
   let out = '{';
   let first = true;
   for (const key in m) {
+    if (omit.length > 0 && omit.includes(key)) continue;
     out += `${first ? '' : ','}${quoted(key)}:${quoted(text(m[key]!))}`;
     first = false;
   }

@@ -8,6 +8,7 @@ export type {
   GenAiMessage,
   GenAiMessagePart,
 } from './llm-call.js';
+export { CALL_CONTENT_ATTRIBUTES, contentHeldByCall, withCallContent } from './llm-call.js';
 export type {
   AttributeValue,
   Attributes,

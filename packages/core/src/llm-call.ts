@@ -1,3 +1,5 @@
+import { GENAI } from './semconv.js';
+
 /**
  * The normalized LLM call: one per LLM span, whatever instrumentation produced it.
  * The collector builds it from span attributes (see normalize/), enriches it (cost, PII,
@@ -94,4 +96,39 @@ export interface GenAiMessage {
   parts: GenAiMessagePart[];
   name?: string;
   finish_reason?: string;
+}
+
+type ContentField = 'inputContent' | 'outputContent' | 'systemContent';
+
+/**
+ * The GenAI span attributes whose messages an LLM call holds (canonical form, after the content
+ * policy). The call row stores them; the span row keeps every other attribute. Wherever a span's
+ * attributes are shown (trace views), these are shown from the call.
+ */
+export const CALL_CONTENT_ATTRIBUTES: ReadonlyArray<readonly [field: ContentField, attribute: string]> = [
+  ['inputContent', GENAI.inputMessages],
+  ['outputContent', GENAI.outputMessages],
+  ['systemContent', GENAI.systemInstructions],
+];
+
+/** The attributes of `attributes` that `call` holds the content of: what the span row need not repeat. */
+export function contentHeldByCall(
+  call: Pick<LlmCall, ContentField>,
+  attributes: Readonly<Record<string, unknown>>,
+): string[] {
+  const out: string[] = [];
+  for (const [field, attribute] of CALL_CONTENT_ATTRIBUTES)
+    if (call[field] !== '' && attributes[attribute] !== undefined) out.push(attribute);
+  return out;
+}
+
+/** A span's attributes with the content its call holds put back (attributes already there win). */
+export function withCallContent(
+  attributes: Readonly<Record<string, string>>,
+  call: Pick<LlmCall, ContentField>,
+): Record<string, string> {
+  const out: Record<string, string> = { ...attributes };
+  for (const [field, attribute] of CALL_CONTENT_ATTRIBUTES)
+    if (call[field] !== '' && out[attribute] === undefined) out[attribute] = call[field];
+  return out;
 }
