@@ -131,7 +131,12 @@ export function threadCpu(pid: number): Map<string, number> {
       const stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
       const comm = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
       // The main thread and Node's worker threads share one name.
-      const name = task === String(pid) ? 'main thread' : comm === 'node' ? `node:${task}` : comm;
+      const name =
+        task === String(pid)
+          ? 'main thread'
+          : comm === 'node'
+            ? 'Node threads (ingest workers, libuv, V8)'
+            : comm;
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const ticks = Number(fields[11]) + Number(fields[12]);
       out.set(name, (out.get(name) ?? 0) + ticks / 100);
