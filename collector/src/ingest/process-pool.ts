@@ -30,31 +30,49 @@ interface Slot {
   dead: boolean;
 }
 
+/**
+ * The pipeline allocates a lot of short-lived objects (decoded spans, content strings, row text).
+ * V8's default young generation (16 MiB semi-spaces) fills every few exports and scavenges, and
+ * survivors get promoted and marked: garbage collection was ~30% of a worker's CPU. 64 MiB
+ * semi-spaces (a young generation of three of them) let most exports die young:
+ * `pnpm bench pipeline-stages` (a whole export in a worker, V8's default against this).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 192;
+
 // Built code runs the .js worker. From sources (tsx, vitest) the .ts worker is loaded through
 // tsx's loader API: Node 20 does not apply `--import tsx` to a worker's entry module.
 const fromSource = import.meta.url.endsWith('.ts');
-function newWorker(workerData: unknown): Worker {
-  if (!fromSource) return new Worker(new URL('./process-worker.js', import.meta.url), { workerData });
+function newWorker(workerData: unknown, youngGenerationMb: number | null): Worker {
+  const resourceLimits = youngGenerationMb === null ? {} : { maxYoungGenerationSizeMb: youngGenerationMb };
+  if (!fromSource)
+    return new Worker(new URL('./process-worker.js', import.meta.url), { workerData, resourceLimits });
   const entry = new URL('./process-worker.ts', import.meta.url).href;
   // require.resolve finds the CommonJS build; the ESM build sits next to it.
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/esm/api');
   const tsx = pathToFileURL(tsxCjs.replace(/\.cjs$/, '.mjs')).href;
   const boot = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(boot, { eval: true, workerData, execArgv: ['--conditions=@llmwatch/source'] });
+  return new Worker(boot, {
+    eval: true,
+    workerData,
+    resourceLimits,
+    execArgv: ['--conditions=@llmwatch/source'],
+  });
 }
 
+/** `youngGenerationMb`: null keeps V8's default (for the benchmark that compares the two). */
 export function workerPool(
   size: number,
   config: LlmwatchConfig,
   piiHashKey: string,
   logger: Logger,
+  youngGenerationMb: number | null = WORKER_YOUNG_GENERATION_MB,
 ): ExportProcessor {
   let nextId = 1;
   let closed = false;
   const slots: Slot[] = [];
 
   const spawnSlot = (index: number): Slot => {
-    const worker = newWorker({ config, piiHashKey });
+    const worker = newWorker({ config, piiHashKey }, youngGenerationMb);
     const slot: Slot = { worker, pending: new Map(), dead: false };
     worker.on('message', (msg: { id: number; result?: ProcessedExport; error?: WireError }) => {
       const p = slot.pending.get(msg.id);
