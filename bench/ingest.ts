@@ -287,8 +287,15 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 50);
   try {
-    // Warm-up (JIT, first parts) is not measured.
-    for (let i = 0; i < 4; i++) await send(url, pool[i % pool.length] as Buffer);
+    // Warm-up (JIT, first parts) is not measured; concurrent, so every ingest worker gets jobs.
+    for (let round = 0; round < 3; round++)
+      await Promise.all(
+        Array.from({ length: SENDERS }, (_, i) =>
+          send(url, pool[(round * SENDERS + i) % pool.length] as Buffer),
+        ),
+      );
+    while ((await metric(url, 'llmwatch_ingest_queue_spans')) > 0)
+      await new Promise((r) => setTimeout(r, 100));
 
     // ---- 1. sustained, closed loop ----
     peak = rssOf(pid);
