@@ -7,7 +7,7 @@ import { parseConfig } from '../collector/src/config/index.js';
 import { decodeProtobuf } from '../collector/src/ingest/decode.js';
 import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
 import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
-import { TABLES, TSV_COLUMNS, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
+import { CSV_COLUMNS, TABLES, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
 import { rowFormat } from '../collector/src/ingest/writer.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import { seededRandom } from '../packages/core/src/index.js';
@@ -19,7 +19,7 @@ import type { BenchResult } from './types.js';
  * and what those rows cost on disk (issue 21: measure before changing the insert path).
  *
  * Rows: `pnpm bench ingest`'s OTLP batches (LLM spans, ~1 KB prompt) through the collector's
- * pipeline, exactly as the writer receives them (TabSeparated for otel_traces and llm_calls,
+ * pipeline, exactly as the writer receives them (CSV for otel_traces and llm_calls,
  * JSONEachRow for the others; ingest/rows.ts). Every format holds the SAME rows: ClickHouse itself
  * re-serializes each 5k-span batch (through a Memory table, which keeps row order), so no
  * hand-written serializer can flatter a format. Each format then inserts
@@ -115,7 +115,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     }
     const tables = TABLES.filter((t) => lines[t].length);
     const columns = Object.fromEntries(
-      tables.map((t) => [t, TSV_COLUMNS[t] ?? Object.keys(JSON.parse(lines[t][0] as string) as object)]),
+      tables.map((t) => [t, CSV_COLUMNS[t] ?? Object.keys(JSON.parse(lines[t][0] as string) as object)]),
     ) as Record<TableName, readonly string[]>;
     const quoted = (t: TableName): string => columns[t].map((c) => `\`${c}\``).join(', ');
 
@@ -135,13 +135,13 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
         if (!slice.length) continue;
         const written = Buffer.from(`${slice.join('\n')}\n`);
         const batch: Batch = { table, spans: table === 'otel_traces' ? count : 0, bodies: {}, files: {} };
-        // Staged as the writer writes them (TabSeparated or JSONEachRow, ingest/rows.ts).
+        // Staged as the writer writes them (CSV or JSONEachRow, ingest/rows.ts).
         const staged = rowFormat(table, written);
         await connection.chdb.rawInsert({
           table: `bench_stage_${table}`,
           values: written,
           format: staged.format,
-          ...(staged.format === 'TabSeparated' ? { columns: staged.columns } : {}),
+          ...(staged.format === 'JSONEachRow' ? {} : { columns: staged.columns }),
         });
         for (const format of FORMATS) {
           const out = await connection.chdb.queryAsync(`SELECT ${quoted(table)} FROM bench_stage_${table}`, {

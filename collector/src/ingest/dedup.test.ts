@@ -9,12 +9,19 @@ const NOW_S = Math.floor(Date.now() / 1000);
 
 let ch: EmbeddedClickHouse;
 
-/** Rows the way the spool holds them: the span key first, then whatever the table has. */
-function tsvRow(key: { seconds: number; nanos: number; traceId: string; spanId: string }): string {
+type Key = { seconds: number; nanos: number; traceId: string; spanId: string };
+
+/** Rows the way the spool holds them (ingest/csv.ts): the span key first, then whatever the table has. */
+function csvRow(key: Key): string {
+  return `"default",${key.seconds}.${String(key.nanos).padStart(9, '0')},"${key.traceId}","${key.spanId}","chat"\n`;
+}
+
+/** A row of a spool segment written by the TabSeparated versions. */
+function tsvRow(key: Key): string {
   return `default\t${key.seconds}.${String(key.nanos).padStart(9, '0')}\t${key.traceId}\t${key.spanId}\tchat\n`;
 }
 
-function freshKey(): { seconds: number; nanos: number; traceId: string; spanId: string } {
+function freshKey(): Key {
   return {
     seconds: NOW_S - Math.floor(Math.random() * 60),
     nanos: Math.floor(Math.random() * 1e9),
@@ -66,7 +73,7 @@ describe('dropStoredSpans', () => {
       spanId: r.I,
     }));
     const fresh = Array.from({ length: 2_000 }, freshKey);
-    const body = Buffer.from([...fresh, ...retried].map(tsvRow).join(''));
+    const body = Buffer.from([...fresh, ...retried].map(csvRow).join(''));
 
     const before = await selectedRows();
     const result = await dropStoredSpans(ch.client, 'otel_traces', body, fresh.length + retried.length);
@@ -74,7 +81,7 @@ describe('dropStoredSpans', () => {
 
     expect(result.dropped).toBe(retried.length);
     expect(result.rows).toBe(fresh.length);
-    expect(result.body.toString()).toBe(fresh.map(tsvRow).join(''));
+    expect(result.body.toString()).toBe(fresh.map(csvRow).join(''));
     // 10 retried spans spread over two hours (a granule each) and 2,000 from the last minute
     // (that minute's granules): ~25k keys. A lookup by trace id reads all 1.6 M.
     expect(read).toBeLessThan(STORED / 32);
@@ -95,9 +102,9 @@ describe('dropStoredSpans', () => {
     const sameIdsOtherTime = { ...retry, nanos: (retry.nanos + 1) % 1e9 };
     const fresh = freshKey();
     const rows = [retry, sameIdsOtherTime, fresh, fresh];
-    const result = await dropStoredSpans(ch.client, 'otel_traces', Buffer.from(rows.map(tsvRow).join('')), 4);
+    const result = await dropStoredSpans(ch.client, 'otel_traces', Buffer.from(rows.map(csvRow).join('')), 4);
     expect(result.dropped).toBe(2);
-    expect(result.body.toString()).toBe([sameIdsOtherTime, fresh].map(tsvRow).join(''));
+    expect(result.body.toString()).toBe([sameIdsOtherTime, fresh].map(csvRow).join(''));
   });
 
   it('looks up a segment too big for one query in parts (regression: 8,000 spans overflowed max_query_size)', async () => {
@@ -116,11 +123,34 @@ describe('dropStoredSpans', () => {
     const result = await dropStoredSpans(
       ch.client,
       'otel_traces',
-      Buffer.from(rows.map(tsvRow).join('')),
+      Buffer.from(rows.map(csvRow).join('')),
       rows.length,
     );
     expect(result.dropped).toBe(3);
     expect(result.rows).toBe(20_000);
+  });
+
+  it('reads the key of TabSeparated rows from older spool segments', async () => {
+    const [stored] = await queryRows<{ S: string; N: string; T: string; I: string }>(
+      ch.client,
+      `SELECT toString(toUnixTimestamp(Timestamp)) AS S, toString(toUnixTimestamp64Nano(Timestamp) % 1000000000) AS N,
+         TraceId AS T, SpanId AS I FROM stored_spans LIMIT 1`,
+    );
+    const retry = {
+      seconds: Number(stored!.S),
+      nanos: Number(stored!.N),
+      traceId: stored!.T,
+      spanId: stored!.I,
+    };
+    const fresh = freshKey();
+    const result = await dropStoredSpans(
+      ch.client,
+      'otel_traces',
+      Buffer.from(tsvRow(retry) + tsvRow(fresh)),
+      2,
+    );
+    expect(result.dropped).toBe(1);
+    expect(result.body.toString()).toBe(tsvRow(fresh));
   });
 
   it('reads the key of JSON rows from older spool segments', async () => {

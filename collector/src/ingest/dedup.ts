@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../storage/clickhouse.js';
-import { isJsonRow, type TableName } from './rows.js';
+import { lineFormat, type TableName } from './rows.js';
 
 /**
  * Span-level deduplication before an insert: a sender that retries after a lost 200 posts the
@@ -17,12 +17,14 @@ import { isJsonRow, type TableName } from './rows.js';
 
 /**
  * The leading fields every row serializer (ingest/rows.ts) writes, in this order, as a JSON
- * object or as TabSeparated fields. Project ids are config-validated (letters, digits, `_.-`):
+ * object or as CSV or (older spools) TabSeparated fields. Project ids are config-validated (letters, digits, `_.-`):
  * neither form escapes them. Timestamps are `seconds.nanoseconds` (rows.ts nanosToDateTime64).
  */
 const JSON_ROW_KEY =
   /^\{"ProjectId":"([A-Za-z0-9_.-]*)","Timestamp":"(\d+)\.(\d{9})","TraceId":"([0-9a-f]*)","SpanId":"([0-9a-f]*)"/;
 const TSV_ROW_KEY = /^([A-Za-z0-9_.-]*)\t(\d+)\.(\d{9})\t([0-9a-f]*)\t([0-9a-f]*)\t/;
+const CSV_ROW_KEY = /^"([A-Za-z0-9_.-]*)",(\d+)\.(\d{9}),"([0-9a-f]*)","([0-9a-f]*)",/;
+const ROW_KEY = { JSONEachRow: JSON_ROW_KEY, CSV: CSV_ROW_KEY, TabSeparated: TSV_ROW_KEY } as const;
 
 interface Line {
   start: number;
@@ -82,7 +84,7 @@ function splitLines(body: Buffer): Line[] {
     const end = newline < 0 ? body.length : newline + 1;
     // The key sits in the first few hundred bytes; project ids are short (config-validated).
     const head = body.toString('latin1', start, Math.min(end, start + 512));
-    const match = (isJsonRow(body, start) ? JSON_ROW_KEY : TSV_ROW_KEY).exec(head);
+    const match = ROW_KEY[lineFormat(body, start)].exec(head);
     if (match) {
       const nanos = `${match[2]}${match[3]}`.replace(/^0+(?=\d)/, '');
       const key = spanKey(match[1]!, match[4]!, match[5]!, nanos);

@@ -1,11 +1,11 @@
 import type { Attributes, DecodedSpan, LlmCall } from '@llmwatch/core';
 import type { CallFeatures } from '../enrich/features.js';
 import type { PiiFindingRow } from '../enrich/pii.js';
-import * as tsv from './tsv.js';
+import * as csv from './csv.js';
 
 /**
- * Rows as pre-serialized lines: TabSeparated for the two tables every LLM span writes
- * (otel_traces, llm_calls; `TSV_COLUMNS`), JSONEachRow for the others. Serializing once, here, is
+ * Rows as pre-serialized lines: CSV for the two tables every LLM span writes
+ * (otel_traces, llm_calls; `CSV_COLUMNS`), JSONEachRow for the others. Serializing once, here, is
  * what lets the writer insert several times faster than handing objects to the client
  * (docs/architecture.md#dependencies), and it is also the form the spool persists, so a replay
  * inserts byte-identical data.
@@ -93,7 +93,7 @@ export function serviceNameOf(resource: Attributes): string {
 
 /** Map(String, String) text of attributes, valued as `stringMap` does, without the intermediate object. */
 function attributeMap(attrs: Attributes, omit?: readonly string[]): string {
-  return tsv.map(attrs, attributeText, omit);
+  return csv.mapText(attrs, attributeText, omit);
 }
 
 /** `heldByCall`: attributes whose content the span's llm_calls row holds (core contentHeldByCall). */
@@ -104,30 +104,30 @@ type TraceInput = { projectId: string; span: DecodedSpan; heldByCall: readonly s
  * except that an LLM span's messages are stored once, in its llm_calls row: they are most of a
  * span's bytes, and trace views show them from there (api/traces.ts, the Grafana trace panel).
  */
-export const TRACE_ROWS = tsv.tsvTable<TraceInput>([
-  ['ProjectId', (r) => tsv.field(r.projectId)],
+export const TRACE_ROWS = csv.csvTable<TraceInput>([
+  ['ProjectId', (r) => csv.field(r.projectId)],
   ['Timestamp', (r) => nanosToDateTime64(r.span.startTimeUnixNano)],
-  ['TraceId', (r) => tsv.field(r.span.traceId)],
-  ['SpanId', (r) => tsv.field(r.span.spanId)],
-  ['ParentSpanId', (r) => tsv.field(r.span.parentSpanId)],
-  ['TraceState', (r) => tsv.field(r.span.traceState)],
-  ['SpanName', (r) => tsv.field(r.span.name)],
-  ['SpanKind', (r) => tsv.field(r.span.kind)],
-  ['ServiceName', (r) => tsv.field(serviceNameOf(r.span.resource))],
-  ['ResourceAttributes', (r) => attributeMap(r.span.resource)],
-  ['ScopeName', (r) => tsv.field(r.span.scopeName)],
-  ['ScopeVersion', (r) => tsv.field(r.span.scopeVersion)],
-  ['SpanAttributes', (r) => attributeMap(r.span.attributes, r.heldByCall)],
+  ['TraceId', (r) => csv.field(r.span.traceId)],
+  ['SpanId', (r) => csv.field(r.span.spanId)],
+  ['ParentSpanId', (r) => csv.field(r.span.parentSpanId)],
+  ['TraceState', (r) => csv.field(r.span.traceState)],
+  ['SpanName', (r) => csv.field(r.span.name)],
+  ['SpanKind', (r) => csv.field(r.span.kind)],
+  ['ServiceName', (r) => csv.field(serviceNameOf(r.span.resource))],
+  ['ResourceAttributes', (r) => csv.field(attributeMap(r.span.resource))],
+  ['ScopeName', (r) => csv.field(r.span.scopeName)],
+  ['ScopeVersion', (r) => csv.field(r.span.scopeVersion)],
+  ['SpanAttributes', (r) => csv.field(attributeMap(r.span.attributes, r.heldByCall))],
   ['Duration', (r) => durationNanos(r.span.startTimeUnixNano, r.span.endTimeUnixNano)],
-  ['StatusCode', (r) => tsv.field(r.span.statusCode)],
-  ['StatusMessage', (r) => tsv.field(r.span.statusMessage)],
-  ['Events.Timestamp', (r) => tsv.strings(r.span.events.map((e) => nanosToDateTime64(e.timeUnixNano)))],
-  ['Events.Name', (r) => tsv.strings(r.span.events.map((e) => e.name))],
-  ['Events.Attributes', (r) => tsv.array(r.span.events, (e) => attributeMap(e.attributes))],
-  ['Links.TraceId', (r) => tsv.strings(r.span.links.map((l) => l.traceId))],
-  ['Links.SpanId', (r) => tsv.strings(r.span.links.map((l) => l.spanId))],
-  ['Links.TraceState', (r) => tsv.strings(r.span.links.map((l) => l.traceState))],
-  ['Links.Attributes', (r) => tsv.array(r.span.links, (l) => attributeMap(l.attributes))],
+  ['StatusCode', (r) => csv.field(r.span.statusCode)],
+  ['StatusMessage', (r) => csv.field(r.span.statusMessage)],
+  ['Events.Timestamp', (r) => csv.strings(r.span.events.map((e) => nanosToDateTime64(e.timeUnixNano)))],
+  ['Events.Name', (r) => csv.strings(r.span.events.map((e) => e.name))],
+  ['Events.Attributes', (r) => csv.field(csv.arrayText(r.span.events, (e) => attributeMap(e.attributes)))],
+  ['Links.TraceId', (r) => csv.strings(r.span.links.map((l) => l.traceId))],
+  ['Links.SpanId', (r) => csv.strings(r.span.links.map((l) => l.spanId))],
+  ['Links.TraceState', (r) => csv.strings(r.span.links.map((l) => l.traceState))],
+  ['Links.Attributes', (r) => csv.field(csv.arrayText(r.span.links, (l) => attributeMap(l.attributes)))],
 ]);
 
 export function traceRow(projectId: string, span: DecodedSpan, heldByCall: readonly string[] = []): string {
@@ -153,56 +153,56 @@ function floats(a: readonly number[]): number[] {
 type CallInput = { call: LlmCall; features: CallFeatures; pii: { types: string[]; count: number } };
 
 const nullableFloat = (n: number | null): string =>
-  n === null || !Number.isFinite(n) ? tsv.NULL : String(n);
+  n === null || !Number.isFinite(n) ? csv.NULL : String(n);
 
 /** llm_calls: one typed row per LLM span (the record is described in core's llm-call.ts). */
-export const CALL_ROWS = tsv.tsvTable<CallInput>([
-  ['ProjectId', ({ call }) => tsv.field(call.projectId)],
+export const CALL_ROWS = csv.csvTable<CallInput>([
+  ['ProjectId', ({ call }) => csv.field(call.projectId)],
   ['Timestamp', ({ call }) => nanosToDateTime64(call.startTimeUnixNano)],
-  ['TraceId', ({ call }) => tsv.field(call.traceId)],
-  ['SpanId', ({ call }) => tsv.field(call.spanId)],
-  ['ParentSpanId', ({ call }) => tsv.field(call.parentSpanId)],
-  ['ServiceName', ({ call }) => tsv.field(call.serviceName)],
-  ['Dialect', ({ call }) => tsv.field(call.dialect)],
-  ['Provider', ({ call }) => tsv.field(call.provider)],
-  ['Operation', ({ call }) => tsv.field(call.operation)],
-  ['RequestModel', ({ call }) => tsv.field(call.requestModel)],
-  ['ResponseModel', ({ call }) => tsv.field(call.responseModel)],
-  ['Model', ({ call }) => tsv.field(call.model)],
-  ['ResponseId', ({ call }) => tsv.field(call.responseId)],
+  ['TraceId', ({ call }) => csv.field(call.traceId)],
+  ['SpanId', ({ call }) => csv.field(call.spanId)],
+  ['ParentSpanId', ({ call }) => csv.field(call.parentSpanId)],
+  ['ServiceName', ({ call }) => csv.field(call.serviceName)],
+  ['Dialect', ({ call }) => csv.field(call.dialect)],
+  ['Provider', ({ call }) => csv.field(call.provider)],
+  ['Operation', ({ call }) => csv.field(call.operation)],
+  ['RequestModel', ({ call }) => csv.field(call.requestModel)],
+  ['ResponseModel', ({ call }) => csv.field(call.responseModel)],
+  ['Model', ({ call }) => csv.field(call.model)],
+  ['ResponseId', ({ call }) => csv.field(call.responseId)],
   ['InputTokens', ({ call }) => String(uint(call.inputTokens, U32))],
   ['OutputTokens', ({ call }) => String(uint(call.outputTokens, U32))],
-  ['UsageReported', ({ call }) => tsv.bool(call.usageReported)],
+  ['UsageReported', ({ call }) => csv.bool(call.usageReported)],
   ['CacheReadTokens', ({ call }) => String(uint(call.cacheReadTokens, U32))],
   ['CacheWriteTokens', ({ call }) => String(uint(call.cacheWriteTokens, U32))],
   ['ReasoningTokens', ({ call }) => String(uint(call.reasoningTokens, U32))],
   ['CostUsd', ({ call }) => nullableFloat(call.costUsd)],
-  ['PriceVersion', ({ call }) => tsv.field(call.priceVersion)],
+  ['PriceVersion', ({ call }) => csv.field(call.priceVersion)],
   ['LatencyMs', ({ call }) => String(float(call.latencyMs))],
   ['TtftMs', ({ call }) => nullableFloat(call.ttftMs)],
-  ['Streaming', ({ call }) => tsv.bool(call.streaming)],
-  ['FinishReasons', ({ call }) => tsv.strings(call.finishReasons)],
-  ['Status', ({ call }) => tsv.field(call.status)],
-  ['ErrorType', ({ call }) => tsv.field(call.errorType)],
-  ['PromptName', ({ call }) => tsv.field(call.promptName)],
-  ['PromptVersion', ({ call }) => tsv.field(call.promptVersion)],
-  ['UserId', ({ call }) => tsv.field(call.userId)],
-  ['SessionId', ({ call }) => tsv.field(call.sessionId)],
-  ['ConversationId', ({ call }) => tsv.field(call.conversationId)],
-  ['Tags', ({ call }) => tsv.map(call.tags, String)],
-  ['InputContent', ({ call }) => tsv.field(call.inputContent)],
-  ['OutputContent', ({ call }) => tsv.field(call.outputContent)],
-  ['SystemContent', ({ call }) => tsv.field(call.systemContent)],
-  ['ToolNames', ({ call }) => tsv.strings(call.toolNames)],
-  ['InputEmbedding', ({ call }) => tsv.numbers(floats(call.inputEmbedding))],
-  ['OutputEmbedding', ({ call }) => tsv.numbers(floats(call.outputEmbedding))],
-  ['PiiTypes', ({ pii }) => tsv.strings(pii.types)],
+  ['Streaming', ({ call }) => csv.bool(call.streaming)],
+  ['FinishReasons', ({ call }) => csv.strings(call.finishReasons)],
+  ['Status', ({ call }) => csv.field(call.status)],
+  ['ErrorType', ({ call }) => csv.field(call.errorType)],
+  ['PromptName', ({ call }) => csv.field(call.promptName)],
+  ['PromptVersion', ({ call }) => csv.field(call.promptVersion)],
+  ['UserId', ({ call }) => csv.field(call.userId)],
+  ['SessionId', ({ call }) => csv.field(call.sessionId)],
+  ['ConversationId', ({ call }) => csv.field(call.conversationId)],
+  ['Tags', ({ call }) => csv.field(csv.mapText(call.tags, String))],
+  ['InputContent', ({ call }) => csv.field(call.inputContent)],
+  ['OutputContent', ({ call }) => csv.field(call.outputContent)],
+  ['SystemContent', ({ call }) => csv.field(call.systemContent)],
+  ['ToolNames', ({ call }) => csv.strings(call.toolNames)],
+  ['InputEmbedding', ({ call }) => csv.numbers(floats(call.inputEmbedding))],
+  ['OutputEmbedding', ({ call }) => csv.numbers(floats(call.outputEmbedding))],
+  ['PiiTypes', ({ pii }) => csv.strings(pii.types)],
   ['PiiCount', ({ pii }) => String(uint(pii.count, U16))],
   ['InputChars', ({ features }) => String(uint(features.inputChars, U32))],
   ['OutputChars', ({ features }) => String(uint(features.outputChars, U32))],
-  ['Language', ({ features }) => tsv.field(features.language)],
-  ['InputSketch', ({ features }) => tsv.numbers(floats(features.inputSketch))],
-  ['OutputSketch', ({ features }) => tsv.numbers(floats(features.outputSketch))],
+  ['Language', ({ features }) => csv.field(features.language)],
+  ['InputSketch', ({ features }) => csv.numbers(floats(features.inputSketch))],
+  ['OutputSketch', ({ features }) => csv.numbers(floats(features.outputSketch))],
 ]);
 
 export function callRow(
@@ -237,16 +237,23 @@ export function piiRow(
 }
 
 /**
- * The tables written as TabSeparated, with the columns of their lines. Spool segments written
- * before these tables moved to TabSeparated hold JSONEachRow lines (a JSON row starts with `{`,
- * a TabSeparated one with its project id, which cannot).
+ * The tables written as CSV, with the columns of their lines. Spool segments written by earlier
+ * versions hold JSONEachRow lines (before 0.2's text rows) or TabSeparated lines in these columns;
+ * `lineFormat` tells them apart.
  */
-export const TSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
+export const CSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
   otel_traces: TRACE_ROWS.columns,
   llm_calls: CALL_ROWS.columns,
 };
 
-/** Whether the line at `start` of `body` is a JSONEachRow row (see TSV_COLUMNS). */
-export function isJsonRow(body: Buffer, start = 0): boolean {
-  return body[start] === 0x7b; // '{'
+export type LineFormat = 'JSONEachRow' | 'CSV' | 'TabSeparated';
+
+/**
+ * How the line at `start` of `body` is written, from its first byte: a JSON row starts with `{`,
+ * a CSV row with its double-quoted project id, a TabSeparated one with the bare project id
+ * (config-validated letters, digits and `_.-`).
+ */
+export function lineFormat(body: Buffer, start = 0): LineFormat {
+  const first = body[start];
+  return first === 0x7b ? 'JSONEachRow' : first === 0x22 ? 'CSV' : 'TabSeparated';
 }

@@ -7,14 +7,14 @@ import { parseConfig } from '../config/index.js';
 import { embeddedClickHouse, LONG_RETENTION, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { defaultStages, runPipeline } from './pipeline.js';
-import { TABLES, type TableName } from './rows.js';
+import { CSV_COLUMNS, TABLES, type TableName } from './rows.js';
 import { recordBlocks } from './spool.js';
 import { insertTableRows, rowFormat } from './writer.js';
 
 /**
  * The stored values do not depend on how rows travel to ClickHouse: the same spans, through the
  * pipeline and the writer's insert, must read back exactly as `fixtures/stored-rows.json` (written
- * with JSONEachRow inserts, before the hot tables moved to TabSeparated). The spans carry what
+ * with JSONEachRow inserts, before the hot tables moved to text rows). The spans carry what
  * breaks text formats: tabs, newlines, carriage returns, backslashes, both quotes, NUL, `\N`,
  * brackets and braces, non-BMP characters, empty values, PII the policy redacts.
  */
@@ -165,11 +165,11 @@ describe('stored rows', () => {
 
   afterAll(() => db?.close());
 
-  it('are the same values whatever the insert format (regression for the TabSeparated insert path)', async () => {
+  it('are the same values whatever the insert format (regression for the TabSeparated and CSV insert paths)', async () => {
     const { rows } = runPipeline(spans(), 'p-1', defaultStages(parseConfig({}), 'fixture-key'));
     const blocks = recordBlocks(rows);
-    expect(rowFormat('otel_traces', blocks.otel_traces.buf).format).toBe('TabSeparated');
-    expect(rowFormat('llm_calls', blocks.llm_calls.buf).format).toBe('TabSeparated');
+    expect(rowFormat('otel_traces', blocks.otel_traces.buf).format).toBe('CSV');
+    expect(rowFormat('llm_calls', blocks.llm_calls.buf).format).toBe('CSV');
     for (const table of TABLES)
       if (blocks[table].rows) await insertTableRows(client, table, blocks[table].buf);
     const stored = await storedRows(client);
@@ -178,7 +178,22 @@ describe('stored rows', () => {
     expect(stored).toEqual(contentStoredOnce(JSON.parse(readFileSync(FIXTURE, 'utf8')) as StoredRows));
   });
 
-  it('spool segments from before TabSeparated (JSONEachRow lines in every table) still insert the same values', async () => {
+  it('spool segments of the TabSeparated versions still insert the same values', async () => {
+    const expected = await storedRows(client);
+    for (const table of ['otel_traces', 'llm_calls'] as const) {
+      const columns = CSV_COLUMNS[table]!.map((c) => `\`${c}\``).join(', ');
+      const tsv = await (
+        await client.query({ query: `SELECT ${columns} FROM ${table}`, format: 'TabSeparated' })
+      ).text();
+      await client.command({ query: `TRUNCATE TABLE ${table}` });
+      const body = Buffer.from(tsv);
+      expect(rowFormat(table, body).format).toBe('TabSeparated');
+      await insertTableRows(client, table, body);
+    }
+    expect(await storedRows(client)).toEqual(expected);
+  });
+
+  it('spool segments from before text rows (JSONEachRow lines in every table) still insert the same values', async () => {
     const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as Record<
       string,
       Array<Record<string, unknown>>

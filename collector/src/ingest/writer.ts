@@ -3,7 +3,7 @@ import type { Logger } from '../logging.js';
 import { insertRows, type RowFormat } from '../storage/clickhouse.js';
 import { dropStoredSpans } from './dedup.js';
 import type { IngestMetrics } from './metrics.js';
-import { TABLES, TSV_COLUMNS, isJsonRow, type TableName } from './rows.js';
+import { CSV_COLUMNS, TABLES, lineFormat, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 
 /**
@@ -293,10 +293,11 @@ export async function insertTableRows(
   await insertRows(client, table, body, rowFormat(table, body), settings);
 }
 
-/** TabSeparated for the tables rows.ts writes so, unless the lines are JSON from an older spool. */
+/** CSV for the tables rows.ts writes so, unless the lines are from an older spool (rows.ts lineFormat). */
 export function rowFormat(table: TableName, body: Buffer): RowFormat {
-  const columns = TSV_COLUMNS[table];
-  return columns && !isJsonRow(body) ? { format: 'TabSeparated', columns } : { format: 'JSONEachRow' };
+  const columns = CSV_COLUMNS[table];
+  const format = lineFormat(body);
+  return columns && format !== 'JSONEachRow' ? { format, columns } : { format: 'JSONEachRow' };
 }
 
 /** The rows of a segment per table: from memory when the spool kept them, else from its file. */

@@ -37,8 +37,19 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
   return client;
 }
 
-/** How pre-serialized rows are written: JSON objects, or TabSeparated fields in `columns` order. */
-export type RowFormat = { format: 'JSONEachRow' } | { format: 'TabSeparated'; columns: readonly string[] };
+/** How pre-serialized rows are written: JSON objects, or CSV / TabSeparated fields in `columns` order. */
+export type RowFormat =
+  { format: 'JSONEachRow' } | { format: 'CSV' | 'TabSeparated'; columns: readonly string[] };
+
+/**
+ * The CSV dialect ingest/csv.ts writes, pinned per insert so a server's own defaults cannot change
+ * how a row reads (a header guess on the first row, another delimiter).
+ */
+const CSV_SETTINGS: Record<string, string> = {
+  format_csv_delimiter: ',',
+  format_csv_allow_double_quotes: '1',
+  input_format_csv_detect_header: '0',
+};
 
 /** The raw-bytes insert of the embedded engine, per client (see insertRows). */
 interface RawInserter {
@@ -65,9 +76,10 @@ export async function insertRows(
   table: string,
   body: Buffer,
   rows: RowFormat,
-  settings: Record<string, string> = {},
+  statementSettings: Record<string, string> = {},
 ): Promise<void> {
-  const columns = rows.format === 'TabSeparated' ? rows.columns : undefined;
+  const columns = rows.format === 'JSONEachRow' ? undefined : rows.columns;
+  const settings = rows.format === 'CSV' ? { ...CSV_SETTINGS, ...statementSettings } : statementSettings;
   const embedded = embeddedConnections.get(client);
   if (embedded) {
     await embedded.chdb.rawInsert({ table, values: body, format: rows.format, columns, settings });

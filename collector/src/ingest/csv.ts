@@ -1,0 +1,113 @@
+/**
+ * Values in ClickHouse's CSV text form, for the rows the writer inserts most (one otel_traces and
+ * one llm_calls row per LLM span). Of the formats both the embedded chDB connection and a
+ * ClickHouse server take through the same raw insert, the engine parses CSV with the least CPU
+ * (`pnpm bench insert-formats`: less than TabSeparated, a third less than JSONEachRow).
+ *
+ * A String field is double-quoted with `"` doubled: nothing else is escaped, so long contents go
+ * through with one native pass. `\N` unquoted is NULL. An Array or Map field is its ClickHouse
+ * text (`['a','b']`, `{'k':'v'}`: strings in single quotes with `\\`, `\'` and control characters
+ * backslash-escaped) quoted as a CSV string. `insertRows` pins the CSV settings this relies on.
+ */
+
+const DOUBLE_QUOTES = /"/g;
+const QUOTED_SPECIAL = /[\\'\t\n\r\0]/;
+const BACKSLASHES = /\\/g;
+const QUOTES = /'/g;
+const TABS = /\t/g;
+const NEWLINES = /\n/g;
+const RETURNS = /\r/g;
+const NULS = /\0/g;
+
+/** A String column; also an Array or Map column from its ClickHouse text (arrayText, mapText). */
+export function field(s: string): string {
+  return s.includes('"') ? `"${s.replace(DOUBLE_QUOTES, '""')}"` : `"${s}"`;
+}
+
+/**
+ * Escapes the control characters; callers escape backslashes first. One native pass per
+ * character class present: a callback per match made long values several times slower to write.
+ */
+function escapeControls(s: string): string {
+  let out = s;
+  if (out.includes('\t')) out = out.replace(TABS, '\\t');
+  if (out.includes('\n')) out = out.replace(NEWLINES, '\\n');
+  if (out.includes('\r')) out = out.replace(RETURNS, '\\r');
+  if (out.includes('\0')) out = out.replace(NULS, '\\0');
+  return out;
+}
+
+/** A string inside an Array or Map. */
+export function quoted(s: string): string {
+  if (!QUOTED_SPECIAL.test(s)) return `'${s}'`;
+  let out = s.includes('\\') ? s.replace(BACKSLASHES, '\\\\') : s;
+  if (out.includes("'")) out = out.replace(QUOTES, "\\'");
+  return `'${escapeControls(out)}'`;
+}
+
+export const NULL = '\\N';
+
+export function bool(b: boolean): string {
+  return b ? 'true' : 'false';
+}
+
+/** Array text of `items`, each written by `write` (a quoted string, a map's text…). */
+export function arrayText<T>(items: readonly T[], write: (item: T) => string): string {
+  if (items.length === 0) return '[]';
+  let out = '[';
+  for (let i = 0; i < items.length; i++) out += (i ? ',' : '') + write(items[i]!);
+  return `${out}]`;
+}
+
+/** An Array(String) column (also Array(DateTime64) from the `seconds.fraction` text). */
+export function strings(a: readonly string[]): string {
+  return field(arrayText(a, quoted));
+}
+
+/**
+ * An Array(Float32/Float64/UInt…) column: finite numbers only (the row serializers map the
+ * others). The JSON text of a number array is ClickHouse's, and V8 writes it several times faster
+ * than `join`; it holds no `"`, so it needs no doubling.
+ */
+export function numbers(a: readonly number[]): string {
+  return `"${JSON.stringify(a)}"`;
+}
+
+/** Map(String, String) text, each value written as text by `text`, without the keys in `omit`. */
+export function mapText<V>(
+  m: Readonly<Record<string, V>>,
+  text: (value: V) => string,
+  omit: readonly string[] = [],
+): string {
+  let out = '{';
+  let first = true;
+  for (const key in m) {
+    if (omit.length > 0 && omit.includes(key)) continue;
+    out += `${first ? '' : ','}${quoted(key)}:${quoted(text(m[key]!))}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+/**
+ * A table's CSV rows: each column next to the function that writes it, so the column list sent
+ * with the insert and the fields of a line cannot disagree.
+ */
+export interface CsvTable<T> {
+  columns: readonly string[];
+  line(value: T): string;
+}
+
+export function csvTable<T>(
+  spec: ReadonlyArray<readonly [column: string, write: (value: T) => string]>,
+): CsvTable<T> {
+  const writers = spec.map(([, write]) => write);
+  return {
+    columns: spec.map(([column]) => column),
+    line(value: T): string {
+      let out = writers[0]!(value);
+      for (let i = 1; i < writers.length; i++) out += `,${writers[i]!(value)}`;
+      return out;
+    },
+  };
+}
