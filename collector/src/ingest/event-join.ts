@@ -172,7 +172,12 @@ function parseAttributes(json: string): Record<string, AttributeValue> {
 /**
  * Spans with more events than their row holds. PII types and counts are recomputed from every
  * finding of the span (its own and its events'), as the row would have had them in one piece.
+ * The call, join and finding rows are read for the spans that have events only: joined in full,
+ * every pass would read the content of every call of two days.
  */
+const WITH_EVENTS = `(ProjectId, TraceId, SpanId) IN (
+    SELECT ProjectId, TraceId, SpanId FROM genai_events WHERE Timestamp >= now64() - toIntervalHour({h:UInt32}))`;
+
 const CANDIDATES_SQL = `
 SELECT e.ProjectId AS projectId, e.TraceId AS traceId, e.SpanId AS spanId, e.n AS events,
   j.joined AS joined, e.list AS list, c.inputContent AS inputContent, c.outputContent AS outputContent,
@@ -187,17 +192,18 @@ FROM (
 INNER JOIN (
   SELECT ProjectId, TraceId, SpanId, any(InputContent) AS inputContent, any(OutputContent) AS outputContent
   FROM llm_calls
-  WHERE Timestamp >= now64() - toIntervalHour({h:UInt32} * 2)
+  WHERE Timestamp >= now64() - toIntervalHour({h:UInt32} * 2) AND ${WITH_EVENTS}
   GROUP BY ProjectId, TraceId, SpanId
 ) AS c ON c.ProjectId = e.ProjectId AND c.TraceId = e.TraceId AND c.SpanId = e.SpanId
 LEFT JOIN (
   SELECT ProjectId, TraceId, SpanId, max(Events) AS joined FROM genai_event_joins
+  WHERE ${WITH_EVENTS}
   GROUP BY ProjectId, TraceId, SpanId
 ) AS j ON j.ProjectId = e.ProjectId AND j.TraceId = e.TraceId AND j.SpanId = e.SpanId
 LEFT JOIN (
   SELECT ProjectId, TraceId, SpanId, arraySort(groupUniqArray(toString(Type))) AS types, sum(Count) AS total
   FROM pii_findings
-  WHERE Timestamp >= now64() - toIntervalHour({h:UInt32} * 2)
+  WHERE Timestamp >= now64() - toIntervalHour({h:UInt32} * 2) AND ${WITH_EVENTS}
   GROUP BY ProjectId, TraceId, SpanId
 ) AS p ON p.ProjectId = e.ProjectId AND p.TraceId = e.TraceId AND p.SpanId = e.SpanId
 WHERE e.n > j.joined
