@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { openClickHouse } from '../src/storage/clickhouse.js';
+import { openClickHouse, queryRows } from '../src/storage/clickhouse.js';
 import type { DdlContext } from '../src/storage/migrations/ddl.js';
 import { migrate } from '../src/storage/migrations/index.js';
 
@@ -33,3 +33,15 @@ export async function embeddedClickHouse(name: string, ddl?: DdlContext): Promis
 export const LONG_RETENTION: DdlContext = {
   retention: { traces: 7_300, calls: 7_300, rollups: 7_300, alerts: 7_300 },
 };
+
+/**
+ * Rows the engine has read so far in this process (all queries): a test reads it before and
+ * after a query to bound what the query reads, whatever the machine's speed.
+ */
+export async function selectedRows(client: ClickHouseClient): Promise<number> {
+  const [row] = await queryRows<{ value: string }>(
+    client,
+    "SELECT value FROM system.events WHERE event = 'SelectedRows'",
+  );
+  return Number(row?.value ?? 0);
+}

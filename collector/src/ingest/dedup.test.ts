@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded.js';
+import { embeddedClickHouse, selectedRows, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { dropStoredSpans } from './dedup.js';
 
@@ -30,12 +30,15 @@ function freshKey(): Key {
   };
 }
 
-async function selectedRows(): Promise<number> {
-  const [row] = await queryRows<{ value: string }>(
+/** Keys of stored spans, in `order`. */
+async function storedKeys(order: string, limit: number): Promise<Key[]> {
+  const rows = await queryRows<{ S: string; N: string; T: string; I: string }>(
     ch.client,
-    "SELECT value FROM system.events WHERE event = 'SelectedRows'",
+    `SELECT toString(toUnixTimestamp(Timestamp)) AS S, toString(toUnixTimestamp64Nano(Timestamp) % 1000000000) AS N,
+       TraceId AS T, SpanId AS I FROM stored_spans ORDER BY ${order} LIMIT {limit:UInt32}`,
+    { limit },
   );
-  return Number(row?.value ?? 0);
+  return rows.map((r) => ({ seconds: Number(r.S), nanos: Number(r.N), traceId: r.T, spanId: r.I }));
 }
 
 beforeAll(async () => {
@@ -60,24 +63,13 @@ afterAll(async () => {
 
 describe('dropStoredSpans', () => {
   it('finds stored spans by start time: a lookup reads a sliver of the keys, not all of them (regression: keyed by trace id, every lookup read the day)', async () => {
-    const stored = await queryRows<{ S: string; N: string; T: string; I: string }>(
-      ch.client,
-      `SELECT toString(toUnixTimestamp(Timestamp)) AS S, toString(toUnixTimestamp64Nano(Timestamp) % 1000000000) AS N,
-         TraceId AS T, SpanId AS I
-       FROM stored_spans ORDER BY cityHash64(TraceId) LIMIT 10`,
-    );
-    const retried = stored.map((r) => ({
-      seconds: Number(r.S),
-      nanos: Number(r.N),
-      traceId: r.T,
-      spanId: r.I,
-    }));
+    const retried = await storedKeys('cityHash64(TraceId)', 10);
     const fresh = Array.from({ length: 2_000 }, freshKey);
     const body = Buffer.from([...fresh, ...retried].map(csvRow).join(''));
 
-    const before = await selectedRows();
+    const before = await selectedRows(ch.client);
     const result = await dropStoredSpans(ch.client, 'otel_traces', body, fresh.length + retried.length);
-    const read = (await selectedRows()) - before;
+    const read = (await selectedRows(ch.client)) - before;
 
     expect(result.dropped).toBe(retried.length);
     expect(result.rows).toBe(fresh.length);
@@ -88,17 +80,7 @@ describe('dropStoredSpans', () => {
   });
 
   it('keys spans by their start time too, and drops repeats inside the batch', async () => {
-    const [stored] = await queryRows<{ S: string; N: string; T: string; I: string }>(
-      ch.client,
-      `SELECT toString(toUnixTimestamp(Timestamp)) AS S, toString(toUnixTimestamp64Nano(Timestamp) % 1000000000) AS N,
-         TraceId AS T, SpanId AS I FROM stored_spans LIMIT 1`,
-    );
-    const retry = {
-      seconds: Number(stored!.S),
-      nanos: Number(stored!.N),
-      traceId: stored!.T,
-      spanId: stored!.I,
-    };
+    const [retry] = (await storedKeys('Timestamp', 1)) as [Key];
     const sameIdsOtherTime = { ...retry, nanos: (retry.nanos + 1) % 1e9 };
     const fresh = freshKey();
     const rows = [retry, sameIdsOtherTime, fresh, fresh];
@@ -108,17 +90,7 @@ describe('dropStoredSpans', () => {
   });
 
   it('looks up a segment too big for one query in parts (regression: 8,000 spans overflowed max_query_size)', async () => {
-    const stored = await queryRows<{ S: string; N: string; T: string; I: string }>(
-      ch.client,
-      `SELECT toString(toUnixTimestamp(Timestamp)) AS S, toString(toUnixTimestamp64Nano(Timestamp) % 1000000000) AS N,
-         TraceId AS T, SpanId AS I FROM stored_spans ORDER BY Timestamp DESC LIMIT 3`,
-    );
-    const retried = stored.map((r) => ({
-      seconds: Number(r.S),
-      nanos: Number(r.N),
-      traceId: r.T,
-      spanId: r.I,
-    }));
+    const retried = await storedKeys('Timestamp DESC', 3);
     const rows = [retried[0]!, ...Array.from({ length: 20_000 }, freshKey), retried[1]!, retried[2]!];
     const result = await dropStoredSpans(
       ch.client,
@@ -131,17 +103,7 @@ describe('dropStoredSpans', () => {
   });
 
   it('reads the key of TabSeparated rows from older spool segments', async () => {
-    const [stored] = await queryRows<{ S: string; N: string; T: string; I: string }>(
-      ch.client,
-      `SELECT toString(toUnixTimestamp(Timestamp)) AS S, toString(toUnixTimestamp64Nano(Timestamp) % 1000000000) AS N,
-         TraceId AS T, SpanId AS I FROM stored_spans LIMIT 1`,
-    );
-    const retry = {
-      seconds: Number(stored!.S),
-      nanos: Number(stored!.N),
-      traceId: stored!.T,
-      spanId: stored!.I,
-    };
+    const [retry] = (await storedKeys('Timestamp', 1)) as [Key];
     const fresh = freshKey();
     const result = await dropStoredSpans(
       ch.client,

@@ -1,19 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded.js';
+import { embeddedClickHouse, selectedRows, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { silentLogger } from '../logging.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { EventJoiner } from './event-join.js';
 
 const CALLS = 200_000;
+const EVENTS_TRACE = 'ab'.repeat(16);
+const EVENTS_SPAN = 'cd'.repeat(8);
 let ch: EmbeddedClickHouse;
-
-async function selectedRows(): Promise<number> {
-  const [row] = await queryRows<{ value: string }>(
-    ch.client,
-    "SELECT value FROM system.events WHERE event = 'SelectedRows'",
-  );
-  return Number(row?.value ?? 0);
-}
 
 beforeAll(async () => {
   ch = await embeddedClickHouse('event-join');
@@ -24,32 +18,18 @@ beforeAll(async () => {
         '[{"role":"user","parts":[{"type":"text","content":"hello there"}]}]', 'ok'
       FROM numbers(${CALLS})`,
   });
-  await ch.client.insert({
-    table: 'llm_calls',
-    format: 'JSONEachRow',
-    values: [
-      {
-        ProjectId: 'p',
-        Timestamp: String(Date.now() / 1000),
-        TraceId: 'ab'.repeat(16),
-        SpanId: 'cd'.repeat(8),
-        Status: 'ok',
-      },
-    ],
-  });
+  const span = {
+    ProjectId: 'p',
+    Timestamp: String(Date.now() / 1000),
+    TraceId: EVENTS_TRACE,
+    SpanId: EVENTS_SPAN,
+  };
+  await ch.client.insert({ table: 'llm_calls', format: 'JSONEachRow', values: [{ ...span, Status: 'ok' }] });
+  const message = { content: 'What is the capital of France?' };
   await ch.client.insert({
     table: 'genai_events',
     format: 'JSONEachRow',
-    values: [
-      {
-        ProjectId: 'p',
-        Timestamp: String(Date.now() / 1000),
-        TraceId: 'ab'.repeat(16),
-        SpanId: 'cd'.repeat(8),
-        EventName: 'gen_ai.user.message',
-        Attributes: JSON.stringify({ content: 'What is the capital of France?' }),
-      },
-    ],
+    values: [{ ...span, EventName: 'gen_ai.user.message', Attributes: JSON.stringify(message) }],
   });
 }, 120_000);
 
@@ -60,14 +40,14 @@ afterAll(async () => {
 describe('EventJoiner', () => {
   it('a pass reads the calls that have events, not every call of two days (regression: it read all their content every 2 s)', async () => {
     const joiner = new EventJoiner({ client: ch.client, logger: silentLogger, intervalMs: 1_000 });
-    const before = await selectedRows();
+    const before = await selectedRows(ch.client);
     expect(await joiner.joinOnce()).toBe(1);
-    const read = (await selectedRows()) - before;
+    const read = (await selectedRows(ch.client)) - before;
     expect(read).toBeLessThan(CALLS / 4);
     const [call] = await queryRows<{ InputContent: string }>(
       ch.client,
       `SELECT InputContent FROM llm_calls WHERE SpanId = {s:String}`,
-      { s: 'cd'.repeat(8) },
+      { s: EVENTS_SPAN },
     );
     expect(call?.InputContent).toContain('capital of France');
     await joiner.stop();
