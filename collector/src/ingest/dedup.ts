@@ -6,7 +6,8 @@ import { lineFormat, type TableName } from './rows.js';
  * Span-level deduplication before an insert: a sender that retries after a lost 200 posts the
  * same spans again in another request, so they land in another spool segment with another
  * insert_deduplication_token, which ClickHouse cannot recognise. Each row names its span
- * (project, start time, trace, span id) first; rows whose span is already stored in the target table, and
+ * (project, start time, trace, span id) first; rows whose span is already stored in the target
+ * table, and
  * repeats inside the batch, are dropped here, so llm_calls, otel_traces and the rollups fed by
  * their materialized views count each span once.
  *
@@ -17,8 +18,9 @@ import { lineFormat, type TableName } from './rows.js';
 
 /**
  * The leading fields every row serializer (ingest/rows.ts) writes, in this order, as a JSON
- * object or as CSV or (older spools) TabSeparated fields. Project ids are config-validated (letters, digits, `_.-`):
- * neither form escapes them. Timestamps are `seconds.nanoseconds` (rows.ts nanosToDateTime64).
+ * object, as CSV or (older spools) as TabSeparated fields. Project ids are config-validated
+ * (letters, digits, `_.-`): no form escapes them. Timestamps are `seconds.nanoseconds` (rows.ts
+ * nanosToDateTime64).
  */
 const JSON_ROW_KEY =
   /^\{"ProjectId":"([A-Za-z0-9_.-]*)","Timestamp":"(\d+)\.(\d{9})","TraceId":"([0-9a-f]*)","SpanId":"([0-9a-f]*)"/;

@@ -33,7 +33,7 @@ interface Slot {
 /**
  * The pipeline allocates a lot of short-lived objects (decoded spans, content strings, row text).
  * V8's default young generation (16 MiB semi-spaces) fills every few exports and scavenges, and
- * survivors get promoted and marked: garbage collection was ~30% of a worker's CPU. 64 MiB
+ * survivors get promoted and marked: garbage collection took a fifth of a worker's time. 64 MiB
  * semi-spaces (a young generation of three of them) let most exports die young:
  * `pnpm bench pipeline-stages` (a whole export in a worker, V8's default against this).
  */

@@ -3,14 +3,15 @@ import { SPAN_KEY_SOURCES } from './003-hardening.js';
 import { DEDUP_SETTINGS, engine, onCluster, type DdlContext } from './ddl.js';
 
 /**
- * stored_spans replaces span_keys (migration 003) as the lookup the writer asks "is this span
+ * stored_spans replaces span_keys (migration 3) as the lookup the writer asks "is this span
  * already stored?" (ingest/dedup.ts). span_keys was sorted by trace id: a batch of random trace ids
  * hits a granule in nearly every part, so each lookup read about all the keys of the day and its
  * cost grew with what was stored (0.46 s per 4,000-span batch after 16 M spans), and ingest slowed
  * down hour by hour. stored_spans is sorted by start time: a retried span carries its start time,
  * so the lookup asks for exact instants and reads only the granules that hold them, whatever the
- * table holds (small granules: a late span costs 1,024 keys read, not 8,192). The keys already in span_keys are copied over; dropping span_keys is the next
- * migration, so a crash between the two only repeats the copy (a repeated key changes no answer).
+ * table holds (small granules: a late span costs 1,024 keys read, not 8,192). The keys already in
+ * span_keys are copied over; dropping span_keys is the next migration, so a crash between the two
+ * only repeats the copy (a repeated key changes no answer).
  */
 export const storedSpansSchema: Migration = {
   version: 8,
