@@ -1,6 +1,7 @@
 import type { Attributes, DecodedSpan, LlmCall } from '@llmwatch/core';
 import type { CallFeatures } from '../enrich/features.js';
 import type { PiiFindingRow } from '../enrich/pii.js';
+import type { RowFormat } from '../storage/clickhouse.js';
 import * as csv from './csv.js';
 
 /**
@@ -246,14 +247,12 @@ export const CSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
   llm_calls: CALL_ROWS.columns,
 };
 
-export type LineFormat = 'JSONEachRow' | 'CSV' | 'TabSeparated';
-
 /**
  * How the line at `start` of `body` is written, from its first byte: a JSON row starts with `{`,
  * a CSV row with its double-quoted project id, a TabSeparated one with the bare project id
  * (config-validated letters, digits and `_.-`).
  */
-export function lineFormat(body: Buffer, start = 0): LineFormat {
+export function lineFormat(body: Buffer, start = 0): RowFormat['format'] {
   const first = body[start];
   return first === 0x7b ? 'JSONEachRow' : first === 0x22 ? 'CSV' : 'TabSeparated';
 }
