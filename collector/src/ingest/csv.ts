@@ -64,13 +64,33 @@ export function strings(a: readonly string[]): string {
   return field(arrayText(a, quoted));
 }
 
+/** `0.`, `0.0`, … with room for a 7-digit fraction of `digits` digits: `FRACTION_HEAD[digits]`. */
+const FRACTION_HEAD = Array.from({ length: 8 }, (_, digits) => `0.${'0'.repeat(7 - digits)}`);
+const NEGATIVE_FRACTION_HEAD = FRACTION_HEAD.map((head) => `-${head}`);
+
 /**
- * An Array(Float32/Float64/UInt…) column: finite numbers only (the row serializers map the
- * others). The JSON text of a number array is ClickHouse's, and V8 writes it several times faster
- * than `join`; it holds no `"`, so it needs no doubling.
+ * An Array(Float32) column of vectors, each value rounded to 7 decimals (non-finite values as 0):
+ * Float32 keeps ~7 significant digits, and the shortest text of a float32-rounded double has up
+ * to 17. Values in (-1, 1), all of a sketch's, are written from the integer count of 1e-7s
+ * (`0.0421000`): V8 turns an integer into text several times faster than a fraction, and the
+ * decimal denotes the same number as the shortest text of `Math.round(x * 1e7) / 1e7`.
  */
-export function numbers(a: readonly number[]): string {
-  return `"${JSON.stringify(a)}"`;
+export function roundedFloats(a: readonly number[]): string {
+  let out = '"[';
+  for (let i = 0; i < a.length; i++) {
+    if (i > 0) out += ',';
+    const x = a[i]!;
+    const k = Number.isFinite(x) ? Math.round(x * 1e7) : 0;
+    if (k === 0) out += '0';
+    else if (k > 0 && k < 1e7) {
+      const digits = `${k}`;
+      out += FRACTION_HEAD[digits.length]! + digits;
+    } else if (k < 0 && k > -1e7) {
+      const digits = `${-k}`;
+      out += NEGATIVE_FRACTION_HEAD[digits.length]! + digits;
+    } else out += `${k / 1e7}`;
+  }
+  return `${out}]"`;
 }
 
 /** Map(String, String) text, each value written as text by `text`, without the keys in `omit`. */

@@ -143,14 +143,6 @@ function uint(n: number, max: number): number {
 function float(n: number): number {
   return Number.isFinite(n) ? n : 0;
 }
-/**
- * Vectors go to Float32 columns, which keep ~7 significant digits anyway; the shortest text of
- * a float32-rounded double has up to 17 and made serializing sketches the slowest part of a row.
- */
-function floats(a: readonly number[]): number[] {
-  return a.map((n) => (Number.isFinite(n) ? Math.round(n * 1e7) / 1e7 : 0));
-}
-
 type CallInput = { call: LlmCall; features: CallFeatures; pii: { types: string[]; count: number } };
 
 const nullableFloat = (n: number | null): string =>
@@ -195,15 +187,15 @@ export const CALL_ROWS = csv.csvTable<CallInput>([
   ['OutputContent', ({ call }) => csv.field(call.outputContent)],
   ['SystemContent', ({ call }) => csv.field(call.systemContent)],
   ['ToolNames', ({ call }) => csv.strings(call.toolNames)],
-  ['InputEmbedding', ({ call }) => csv.numbers(floats(call.inputEmbedding))],
-  ['OutputEmbedding', ({ call }) => csv.numbers(floats(call.outputEmbedding))],
+  ['InputEmbedding', ({ call }) => csv.roundedFloats(call.inputEmbedding)],
+  ['OutputEmbedding', ({ call }) => csv.roundedFloats(call.outputEmbedding)],
   ['PiiTypes', ({ pii }) => csv.strings(pii.types)],
   ['PiiCount', ({ pii }) => String(uint(pii.count, U16))],
   ['InputChars', ({ features }) => String(uint(features.inputChars, U32))],
   ['OutputChars', ({ features }) => String(uint(features.outputChars, U32))],
   ['Language', ({ features }) => csv.field(features.language)],
-  ['InputSketch', ({ features }) => csv.numbers(floats(features.inputSketch))],
-  ['OutputSketch', ({ features }) => csv.numbers(floats(features.outputSketch))],
+  ['InputSketch', ({ features }) => csv.roundedFloats(features.inputSketch)],
+  ['OutputSketch', ({ features }) => csv.roundedFloats(features.outputSketch)],
 ]);
 
 export function callRow(
