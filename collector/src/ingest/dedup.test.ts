@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedClickHouse, selectedRows, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
@@ -100,6 +101,41 @@ describe('dropStoredSpans', () => {
     );
     expect(result.dropped).toBe(3);
     expect(result.rows).toBe(20_000);
+  });
+
+  it('returns only the repeats when stored spans share the batch\'s start times (regression: from millisecond clocks, every stored span of those instants came back)', async () => {
+    // A sender whose clock ticks in milliseconds: 20,000 stored spans on 500 instants, 40 each.
+    const instants = Array.from({ length: 500 }, (_, i) => ({ seconds: NOW_S - 30, nanos: i * 1_000_000 }));
+    await ch.client.command({
+      query: `INSERT INTO stored_spans (ProjectId, Source, Timestamp, TraceId, SpanId)
+        SELECT 'default', 'otel_traces', fromUnixTimestamp64Nano(toInt64(${NOW_S - 30}e9 + (number % 500) * 1e6)),
+          lower(hex(randomString(16))), lower(hex(randomString(8)))
+        FROM numbers(20000)`,
+    });
+    const retried = (await storedKeys('Timestamp DESC', 20_000)).filter((k) => k.seconds === NOW_S - 30).slice(0, 5);
+    const fresh = instants.flatMap((at) => [
+      { ...freshKey(), ...at },
+      { ...freshKey(), ...at },
+    ]);
+    let returned = 0;
+    const counting = {
+      query: async (params: Parameters<ClickHouseClient['query']>[0]) => {
+        const result = await ch.client.query(params);
+        return {
+          json: async () => {
+            const rows = (await result.json()) as unknown[];
+            returned += rows.length;
+            return rows;
+          },
+        };
+      },
+    } as unknown as ClickHouseClient;
+    const body = Buffer.from([...fresh, ...retried].map(csvRow).join(''));
+    const result = await dropStoredSpans(counting, 'otel_traces', body, fresh.length + retried.length);
+    expect(retried.length).toBe(5);
+    expect(result.dropped).toBe(5);
+    expect(result.rows).toBe(fresh.length);
+    expect(returned).toBe(5);
   });
 
   it('reads the key of TabSeparated rows from older spool segments', async () => {
