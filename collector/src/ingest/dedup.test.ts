@@ -103,19 +103,21 @@ describe('dropStoredSpans', () => {
     expect(result.rows).toBe(20_000);
   });
 
-  it('returns only the repeats when stored spans share the batch\'s start times (regression: from millisecond clocks, every stored span of those instants came back)', async () => {
-    // A sender whose clock ticks in milliseconds: 20,000 stored spans on 500 instants, 40 each.
+  it('returns only the repeats when stored spans share the batch\'s start times and span ids (regression: from millisecond clocks, every stored span of those instants came back)', async () => {
+    // A sender whose clock ticks in milliseconds and that numbers span ids per trace: 20,000
+    // stored spans on 500 instants, 40 each, with span ids 1 to 8.
+    const spanId = (n: number) => n.toString(16).padStart(16, '0');
     const instants = Array.from({ length: 500 }, (_, i) => ({ seconds: NOW_S - 30, nanos: i * 1_000_000 }));
     await ch.client.command({
       query: `INSERT INTO stored_spans (ProjectId, Source, Timestamp, TraceId, SpanId)
         SELECT 'default', 'otel_traces', fromUnixTimestamp64Nano(toInt64(${NOW_S - 30}e9 + (number % 500) * 1e6)),
-          lower(hex(randomString(16))), lower(hex(randomString(8)))
+          lower(hex(randomString(16))), leftPad(hex(1 + intDiv(number, 500) % 8), 16, '0')
         FROM numbers(20000)`,
     });
     const retried = (await storedKeys('Timestamp DESC', 20_000)).filter((k) => k.seconds === NOW_S - 30).slice(0, 5);
-    const fresh = instants.flatMap((at) => [
-      { ...freshKey(), ...at },
-      { ...freshKey(), ...at },
+    const fresh = instants.flatMap((at, i) => [
+      { ...freshKey(), ...at, spanId: spanId(1 + (i % 8)) },
+      { ...freshKey(), ...at, spanId: spanId(1 + ((i + 3) % 8)) },
     ]);
     let returned = 0;
     const counting = {

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../storage/clickhouse.js';
 import { lineFormat, type TableName } from './rows.js';
@@ -33,7 +34,8 @@ interface Line {
   end: number;
   key: string | undefined;
   project: string;
-  spanId: string;
+  /** CRC-32 of trace id + span id, as ClickHouse's CRC32 computes it (see storedAmong). */
+  idsCrc: number;
   seconds: number;
   /** The start time in epoch nanoseconds, as decimal digits. */
   nanos: string;
@@ -91,8 +93,9 @@ function splitLines(body: Buffer): Line[] {
     if (match) {
       const nanos = `${match[2]}${match[3]}`.replace(/^0+(?=\d)/, '');
       const key = spanKey(match[1]!, match[4]!, match[5]!, nanos);
-      lines.push({ start, end, key, project: match[1]!, spanId: match[5]!, seconds: Number(match[2]), nanos });
-    } else lines.push({ start, end, key: undefined, project: '', spanId: '', seconds: 0, nanos: '' });
+      const idsCrc = crc32(`${match[4]!}${match[5]!}`);
+      lines.push({ start, end, key, project: match[1]!, idsCrc, seconds: Number(match[2]), nanos });
+    } else lines.push({ start, end, key: undefined, project: '', idsCrc: 0, seconds: 0, nanos: '' });
     start = end;
   }
   return lines;
@@ -104,19 +107,19 @@ function spanKey(project: string, traceId: string, spanId: string, nanos: string
 }
 
 /**
- * Spans per lookup query. Their start times and span ids are inlined (a bound parameter rides in
- * the URL over HTTP, and thousands overflow it): at most 20 + 19 characters each, so 6,000 of them
- * stay under ClickHouse's 256 KiB `max_query_size`.
+ * Spans per lookup query. Their start times and id checksums are inlined (a bound parameter rides
+ * in the URL over HTTP, and thousands overflow it): at most 20 + 11 characters each, so 7,000 of
+ * them stay under ClickHouse's 256 KiB `max_query_size`.
  */
-const SPANS_PER_QUERY = 6_000;
+const SPANS_PER_QUERY = 7_000;
 
 /**
  * Keys among `lines` that `table` already stores. stored_spans (migration 8) is sorted by start
  * time: asking for the exact start times of the batch reads only the granules holding them, so a
- * lookup costs the same after a day of ingest as on the first batch. The span ids filter what
- * those granules hold: from a sender whose clock ticks in milliseconds, thousands of stored spans
- * share the batch's start times, and returning them all made the lookup most of the collector's
- * main-thread work and garbage.
+ * lookup costs the same after a day of ingest as on the first batch. A checksum of the ids
+ * filters what those granules hold: from a sender whose clock ticks in milliseconds, thousands of
+ * stored spans share the batch's start times (and some senders number span ids per trace), and
+ * returning them all made the lookup most of the collector's main-thread work and garbage.
  */
 async function storedSpans(
   client: ClickHouseClient,
@@ -139,21 +142,20 @@ async function storedAmong(
 ): Promise<StoredKey[]> {
   const projects = new Set<string>();
   const instants = new Set<string>();
-  const spanIds = new Set<string>();
+  const checksums = new Set<number>();
   let from = Infinity;
   let to = -Infinity;
   for (const line of lines) {
     projects.add(line.project);
     instants.add(line.nanos);
-    spanIds.add(line.spanId);
+    checksums.add(line.idsCrc);
     from = Math.min(from, line.seconds);
     to = Math.max(to, line.seconds);
   }
-  // Span ids are hex (ROW_KEY): safe to inline.
   const where = `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
        AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${[...instants].join(',')}]::Array(Int64))))
-       AND SpanId IN ('${[...spanIds].join("','")}')`;
+       AND CRC32(concat(TraceId, SpanId)) IN (${[...checksums].join(',')})`;
   const params = { projects: [...projects], from, to: to + 1, source: table };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
   try {
