@@ -155,7 +155,7 @@ async function storedAmong(
   const where = `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
        AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${[...instants].join(',')}]::Array(Int64))))
-       AND CRC32(concat(TraceId, SpanId)) IN (${[...checksums].join(',')})`;
+       AND CRC32(concat(TraceId, SpanId)) IN (SELECT arrayJoin([${[...checksums].join(',')}]::Array(UInt32)))`;
   const params = { projects: [...projects], from, to: to + 1, source: table };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
   try {
