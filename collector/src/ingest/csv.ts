@@ -107,7 +107,7 @@ export function roundedFloats(a: readonly number[]): string {
   }
   buf[at++] = 0x5d; // ]
   buf[at++] = 0x22;
-  return buf.latin1Slice(0, at);
+  return buf.toString('latin1', 0, at);
 }
 
 /** Map(String, String) text, each value written as text by `text`, without the keys in `omit`. */
