@@ -64,21 +64,23 @@ export async function dropStoredSpans(
 
   const stored = await storedSpans(client, table, keyed);
   const seen = new Set<string>();
-  const kept: Buffer[] = [];
-  let dropped = 0;
-  for (const line of lines) {
-    const bytes = body.subarray(line.start, line.end);
+  // The lines kept, gathered only from the first dropped one on: usually none is dropped.
+  let kept: Buffer[] | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     if (line.key !== undefined) {
-      const repeat = table === 'pii_findings' ? `${line.key}\n${bytes.toString('latin1')}` : line.key;
+      const repeat =
+        table === 'pii_findings' ? `${line.key}\n${body.toString('latin1', line.start, line.end)}` : line.key;
       if (stored.has(line.key) || seen.has(repeat)) {
-        dropped++;
+        kept ??= lines.slice(0, i).map((l) => body.subarray(l.start, l.end));
         continue;
       }
       seen.add(repeat);
     }
-    kept.push(bytes);
+    kept?.push(body.subarray(line.start, line.end));
   }
-  if (dropped === 0) return { body, rows, dropped: 0 };
+  if (!kept) return { body, rows, dropped: 0 };
+  const dropped = lines.length - kept.length;
   return { body: Buffer.concat(kept), rows: rows - dropped, dropped };
 }
 
@@ -140,22 +142,25 @@ async function storedAmong(
   table: TableName,
   lines: readonly Line[],
 ): Promise<StoredKey[]> {
+  // Start times and checksums go as they come: a repeat in the list changes no answer, and
+  // de-duplicating them cost more than it saved.
   const projects = new Set<string>();
-  const instants = new Set<string>();
-  const checksums = new Set<number>();
+  const instants = new Array<string>(lines.length);
+  const checksums = new Array<number>(lines.length);
   let from = Infinity;
   let to = -Infinity;
-  for (const line of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     projects.add(line.project);
-    instants.add(line.nanos);
-    checksums.add(line.idsCrc);
-    from = Math.min(from, line.seconds);
-    to = Math.max(to, line.seconds);
+    instants[i] = line.nanos;
+    checksums[i] = line.idsCrc;
+    if (line.seconds < from) from = line.seconds;
+    if (line.seconds > to) to = line.seconds;
   }
   const where = `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
-       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${[...instants].join(',')}]::Array(Int64))))
-       AND CRC32(concat(TraceId, SpanId)) IN (SELECT arrayJoin([${[...checksums].join(',')}]::Array(UInt32)))`;
+       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${instants.join(',')}]::Array(Int64))))
+       AND CRC32(concat(TraceId, SpanId)) IN (SELECT arrayJoin([${checksums.join(',')}]::Array(UInt32)))`;
   const params = { projects: [...projects], from, to: to + 1, source: table };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
   try {
