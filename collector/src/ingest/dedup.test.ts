@@ -103,7 +103,7 @@ describe('dropStoredSpans', () => {
     expect(result.rows).toBe(20_000);
   });
 
-  it('returns only the repeats when stored spans share the batch\'s start times and span ids (regression: from millisecond clocks, every stored span of those instants came back)', async () => {
+  it("returns only the repeats when stored spans share the batch's start times and span ids (regression: from millisecond clocks, every stored span of those instants came back)", async () => {
     // A sender whose clock ticks in milliseconds and that numbers span ids per trace: 20,000
     // stored spans on 500 instants, 40 each, with span ids 1 to 8.
     const spanId = (n: number) => n.toString(16).padStart(16, '0');
@@ -114,7 +114,9 @@ describe('dropStoredSpans', () => {
           lower(hex(randomString(16))), leftPad(hex(1 + intDiv(number, 500) % 8), 16, '0')
         FROM numbers(20000)`,
     });
-    const retried = (await storedKeys('Timestamp DESC', 20_000)).filter((k) => k.seconds === NOW_S - 30).slice(0, 5);
+    const retried = (await storedKeys('Timestamp DESC', 20_000))
+      .filter((k) => k.seconds === NOW_S - 30)
+      .slice(0, 5);
     const fresh = instants.flatMap((at, i) => [
       { ...freshKey(), ...at, spanId: spanId(1 + (i % 8)) },
       { ...freshKey(), ...at, spanId: spanId(1 + ((i + 3) % 8)) },
@@ -138,6 +140,16 @@ describe('dropStoredSpans', () => {
     expect(result.dropped).toBe(5);
     expect(result.rows).toBe(fresh.length);
     expect(returned).toBe(5);
+  });
+
+  it('drops only identical pii_findings rows of a span: a span has one row per finding', async () => {
+    const key = freshKey();
+    const finding = (type: string) =>
+      `${JSON.stringify({ ProjectId: 'default', Timestamp: `${key.seconds}.${String(key.nanos).padStart(9, '0')}`, TraceId: key.traceId, SpanId: key.spanId, Type: type })}\n`;
+    const rows = [finding('email'), finding('phone'), finding('email')];
+    const result = await dropStoredSpans(ch.client, 'pii_findings', Buffer.from(rows.join('')), 3);
+    expect(result.dropped).toBe(1);
+    expect(result.body.toString()).toBe(finding('email') + finding('phone'));
   });
 
   it('reads the key of TabSeparated rows from older spool segments', async () => {
