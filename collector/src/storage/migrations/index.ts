@@ -7,6 +7,7 @@ import { evaluationSchema } from './005-evaluation.js';
 import { datasetsSchema } from './006-datasets.js';
 import { ragSchema } from './007-rag.js';
 import { dropSpanKeys, storedSpansSchema } from './008-stored-spans.js';
+import { mergeWidth } from './010-merge-width.js';
 import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
@@ -14,6 +15,11 @@ export interface Migration {
   name: string;
   /** One statement per string: chDB leaks output of a failing multi-statement query. */
   statements: (ctx: DdlContext) => string[];
+  /**
+   * Whether the server can run it (a setting it may not know yet); when not, the migration is
+   * recorded as applied without its statements, and the server keeps its defaults.
+   */
+  runsOn?: (client: ClickHouseClient) => Promise<boolean>;
 }
 
 /** Every migration, in order. Add new ones at the end with the next version number. */
@@ -27,6 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ragSchema,
   storedSpansSchema,
   dropSpanKeys,
+  mergeWidth,
 ];
 
 export { DEFAULT_RETENTION, onCluster, engine };
@@ -60,8 +67,9 @@ export async function migrate(
   const ran: number[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
-    for (const statement of migration.statements(ctx).flatMap((s) => distributeStatement(s, ctx)))
-      await client.command({ query: statement });
+    if (!migration.runsOn || (await migration.runsOn(client)))
+      for (const statement of migration.statements(ctx).flatMap((s) => distributeStatement(s, ctx)))
+        await client.command({ query: statement });
     await client.insert({
       table: 'llmwatch_migrations',
       values: [{ Version: migration.version, Name: migration.name }],

@@ -37,6 +37,32 @@ describe('migrations on embedded ClickHouse', () => {
     );
   });
 
+  it('merges the per-span tables ten parts at a time (migration 10)', async () => {
+    const rows = await queryRows<{ name: string; create: string }>(
+      client,
+      `SELECT name, create_table_query AS create FROM system.tables
+       WHERE database = currentDatabase() AND name IN ('otel_traces', 'llm_calls', 'stored_spans') ORDER BY name`,
+    );
+    expect(rows.map((r) => r.name)).toEqual(['llm_calls', 'otel_traces', 'stored_spans']);
+    for (const r of rows) expect(r.create, r.name).toContain('merge_selector_base = 10');
+  });
+
+  it('records a migration the server cannot run as applied, without running it', async () => {
+    const ran: string[] = [];
+    const unknownToServer = {
+      version: 1_000,
+      name: 'needs-a-newer-server',
+      statements: () => ['ALTER TABLE llm_calls MODIFY SETTING no_such_setting = 1'],
+      runsOn: () => {
+        ran.push('asked');
+        return Promise.resolve(false);
+      },
+    };
+    expect(await migrate(client, undefined, [unknownToServer])).toEqual([1_000]);
+    expect(ran).toEqual(['asked']);
+    expect(await migrate(client, undefined, [unknownToServer])).toEqual([]);
+  });
+
   it('feeds the per-minute rollup from llm_calls through the materialized view', async () => {
     const base = {
       ProjectId: 'p1',
