@@ -13,6 +13,12 @@ describe('roundedFloats', () => {
     expect(written).toEqual(values.map((x) => Math.round(x * 1e7) / 1e7 || 0));
   });
 
+  it('writes no trailing zeros (they only cost the engine parsing)', () => {
+    expect(roundedFloats([0.1, -0.25, 0.0421, 1e-7, -0.99999994])).toBe(
+      '"[0.1,-0.25,0.0421,0.0000001,-0.9999999]"',
+    );
+  });
+
   it('writes non-finite values as 0 and an empty vector as []', () => {
     expect(roundedFloats([Number.NaN, Infinity, -Infinity])).toBe('"[0,0,0]"');
     expect(roundedFloats([])).toBe('"[]"');

@@ -72,7 +72,7 @@ const MAX_FLOAT_TEXT = 32;
  * An Array(Float32) column of vectors, each value rounded to 7 decimals (non-finite values as 0):
  * Float32 keeps ~7 significant digits, and the shortest text of a float32-rounded double has up
  * to 17. Values in (-1, 1), all of a sketch's, are spelled digit by digit from the integer count
- * of 1e-7s (`0.0421000`) into one byte buffer read back as a single flat string: V8's shortest
+ * of 1e-7s (`0.0421`) into one byte buffer read back as a single flat string: V8's shortest
  * text of each fraction, or a string concatenated per value, cost several times more, flattening
  * included. The decimal denotes the same number as the shortest text of `Math.round(x * 1e7) / 1e7`.
  */
@@ -103,6 +103,8 @@ export function roundedFloats(a: readonly number[]): string {
         k = rest;
       }
       at += 7;
+      // Trailing zeros only cost the engine parsing; the fraction has a non-zero digit (k ≠ 0).
+      while (buf[at - 1] === 0x30) at--;
     } else at += buf.write(`${rounded / 1e7}`, at, 'latin1');
   }
   buf[at++] = 0x5d; // ]
