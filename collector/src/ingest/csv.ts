@@ -1,8 +1,9 @@
 /**
  * Values in ClickHouse's CSV text form, for the rows the writer inserts most (one otel_traces and
  * one llm_calls row per LLM span). Of the formats both the embedded chDB connection and a
- * ClickHouse server take through the same raw insert, the engine parses CSV with the least CPU
- * (`pnpm bench insert-formats`: ~15% less than TabSeparated, ~25% less than JSONEachRow).
+ * ClickHouse server take through the same raw insert, the engine parses CSV and TabSeparated with
+ * the least CPU (`pnpm bench insert-formats`: within each other's run-to-run noise, 15–25% less
+ * than JSONEachRow), and CSV strings need one escape, not five.
  *
  * A String field is double-quoted with `"` doubled: nothing else is escaped, so long contents go
  * through with one native pass. `\N` unquoted is NULL. An Array or Map field is its ClickHouse
