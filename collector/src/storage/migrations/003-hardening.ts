@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { DEDUP_SETTINGS, engine, onCluster, type DdlContext } from './ddl.js';
+import { DEDUP_SETTINGS, engine, onCluster, partsTable, type DdlContext } from './ddl.js';
 
 /** The span tables whose rows are deduplicated by span before insert (ingest/dedup.ts). */
 export const SPAN_KEY_SOURCES = ['otel_traces', 'llm_calls', 'pii_findings'] as const;
@@ -22,10 +22,8 @@ export const hardeningSchema: Migration = {
   version: 3,
   name: 'hardening',
   statements: (ctx: DdlContext) => {
-    // On a sharded cluster the view writes the local table; the Distributed one has no parts.
-    const rollup = ctx.cluster && ctx.distributed ? 'llm_calls_1m_local' : 'llm_calls_1m';
     return [
-      `ALTER TABLE ${rollup}${onCluster(ctx)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
+      `ALTER TABLE ${partsTable(ctx, 'llm_calls_1m')}${onCluster(ctx)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
       `CREATE TABLE IF NOT EXISTS span_keys${onCluster(ctx)} (
       ProjectId LowCardinality(String),
       Source LowCardinality(String),

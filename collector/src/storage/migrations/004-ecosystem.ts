@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { DEDUP_SETTINGS, engine, onCluster, type DdlContext } from './ddl.js';
+import { DEDUP_SETTINGS, engine, onCluster, partsTable, type DdlContext } from './ddl.js';
 
 /**
  * Logs and metrics, and GenAI events joined to calls.
@@ -64,7 +64,7 @@ export const ecosystemSchema: Migration = {
   version: 4,
   name: 'ecosystem',
   statements: (ctx: DdlContext) => {
-    const calls = ctx.cluster && ctx.distributed ? 'llm_calls_local' : 'llm_calls';
+    const calls = partsTable(ctx, 'llm_calls');
     return [
       `CREATE TABLE IF NOT EXISTS otel_logs${onCluster(ctx)} (
       ProjectId LowCardinality(String) CODEC(ZSTD(1)),

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../clickhouse.js';
 import type { Migration } from './index.js';
-import { onCluster, type DdlContext } from './ddl.js';
+import { onCluster, partsTable, type DdlContext } from './ddl.js';
 
 /** The tables every LLM span writes a row to, directly or through a materialized view. */
 const PER_SPAN_TABLES = [
@@ -27,7 +27,7 @@ export const mergeWidth: Migration = {
   statements: (ctx: DdlContext) =>
     PER_SPAN_TABLES.map(
       (table) =>
-        `ALTER TABLE ${ctx.cluster && ctx.distributed ? `${table}_local` : table}${onCluster(ctx)} MODIFY SETTING merge_selector_base = 10`,
+        `ALTER TABLE ${partsTable(ctx, table)}${onCluster(ctx)} MODIFY SETTING merge_selector_base = 10`,
     ),
   runsOn: async (client: ClickHouseClient) =>
     (

@@ -73,6 +73,14 @@ export const SHARDING_KEYS: Record<string, string> = {
   rag_diagnoses: 'cityHash64(TraceId)',
 };
 
+/**
+ * The table that holds `table`'s parts, where its MergeTree settings live: on a sharded cluster the
+ * local table (the Distributed one has no parts), else the table itself.
+ */
+export function partsTable(ctx: DdlContext, table: string): string {
+  return ctx.cluster && ctx.distributed ? `${table}_local` : table;
+}
+
 const CREATE_TABLE = /^(\s*CREATE TABLE IF NOT EXISTS )(\w+)( ON CLUSTER '[^']+')/;
 const CREATE_VIEW = /^\s*CREATE MATERIALIZED VIEW IF NOT EXISTS /;
 
