@@ -520,7 +520,7 @@ const LOOKUP_BATCH = 5_000;
 /**
  * What the span lookup of each insert costs as stored spans pile up: keys of a busy day (one
  * project, time-ordered, inserted in parts as a live stream is) and a segment of new spans from
- * the last minute, looked up as the writer does.
+ * the last minute, in the CSV rows the writer inserts, looked up as the writer does.
  */
 async function spanLookupCost(dir: string, sizes: number[]): Promise<{ stored: number; ms: number }[]> {
   const client = await openClickHouse({ mode: 'embedded', dataDir: join(dir, 'lookup') }, 'ingest');
@@ -550,7 +550,7 @@ async function spanLookupCost(dir: string, sizes: number[]): Promise<{ stored: n
         Array.from(
           { length: LOOKUP_BATCH },
           () =>
-            `default\t${now - Math.floor(random() * 60)}.${String(Math.floor(random() * 1e9)).padStart(9, '0')}\t${hex(32)}\t${hex(16)}\tchat\n`,
+            `"default",${now - Math.floor(random() * 60)}.${String(Math.floor(random() * 1e9)).padStart(9, '0')},"${hex(32)}","${hex(16)}","chat"\n`,
         ).join(''),
       );
       await dropStoredSpans(client, 'otel_traces', body, LOOKUP_BATCH);

@@ -8,9 +8,8 @@ import { lineFormat, type TableName } from './rows.js';
  * same spans again in another request, so they land in another spool segment with another
  * insert_deduplication_token, which ClickHouse cannot recognise. Each row names its span
  * (project, start time, trace, span id) first; rows whose span is already stored in the target
- * table, and
- * repeats inside the batch, are dropped here, so llm_calls, otel_traces and the rollups fed by
- * their materialized views count each span once.
+ * table, and repeats inside the batch, are dropped here, so llm_calls, otel_traces and the
+ * rollups fed by their materialized views count each span once.
  *
  * The writer inserts one segment at a time, so the check and the insert that follows are not
  * raced by this collector. Collectors that share one database and receive the same span at the
