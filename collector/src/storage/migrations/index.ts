@@ -8,6 +8,7 @@ import { datasetsSchema } from './006-datasets.js';
 import { ragSchema } from './007-rag.js';
 import { dropSpanKeys, storedSpansSchema } from './008-stored-spans.js';
 import { mergeWidth } from './010-merge-width.js';
+import { compactInserts } from './011-compact-inserts.js';
 import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
@@ -34,6 +35,7 @@ export const MIGRATIONS: readonly Migration[] = [
   storedSpansSchema,
   dropSpanKeys,
   mergeWidth,
+  compactInserts,
 ];
 
 export { DEFAULT_RETENTION, onCluster, engine };

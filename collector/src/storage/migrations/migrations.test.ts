@@ -47,6 +47,23 @@ describe('migrations on embedded ClickHouse', () => {
     for (const r of rows) expect(r.create, r.name).toContain('merge_selector_base = 10');
   });
 
+  it('writes an insert of 10,000 calls as one compact part, not a wide one (migration 11)', async () => {
+    // ~2.5 KB of content per call: ~25 MB uncompressed, past ClickHouse's 10 MiB default for wide parts.
+    await client.command({
+      query: `INSERT INTO llm_calls (ProjectId, Timestamp, TraceId, SpanId, InputContent)
+              SELECT 'compact', now64(9), hex(number), hex(number), repeat(toString(number), 400)
+              FROM numbers(10000)`,
+    });
+    const parts = await queryRows<{ part_type: string; bytes: string }>(
+      client,
+      `SELECT part_type, toString(data_uncompressed_bytes) AS bytes FROM system.parts
+       WHERE database = currentDatabase() AND table = 'llm_calls' AND active`,
+    );
+    expect(parts).toHaveLength(1);
+    expect(Number(parts[0]?.bytes)).toBeGreaterThan(10 * 2 ** 20);
+    expect(parts[0]?.part_type).toBe('Compact');
+  });
+
   it('records a migration the server cannot run as applied, without running it', async () => {
     const ran: string[] = [];
     const unknownToServer = {
