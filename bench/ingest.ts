@@ -21,15 +21,18 @@ import { seededRandom } from '../packages/core/src/index.js';
  * Collector ingest (docs/architecture.md#performance-targets): OTLP protobuf batches of LLM spans with ~1 KB prompts, sent over
  * loopback to `llmwatch start` on embedded ClickHouse (a child process, so its RSS is its own).
  *
- * 1. Sustained: closed loop, 4 senders; the rate counts spans acknowledged AND inserted (the run
+ * 1. Sustained: closed loop, 8 senders; the rate counts spans acknowledged AND inserted (the run
  *    ends when the queue has drained), honouring 429 backpressure.
  * 2. Raw: the same rows (produced by the collector's own pipeline), pre-serialized as the writer
- *    inserts them (ingest/rows.ts), inserted straight into embedded ClickHouse in 5k-row batches in
- *    this process — the ceiling.
+ *    inserts them (ingest/rows.ts), inserted straight into embedded ClickHouse in this process, a
+ *    full spool segment (`ingest.batchMaxRows`) per insert — the ceiling. The same at other insert
+ *    sizes and with ClickHouse's default part format shows what those choices cost.
  * 3. Overload: open loop at 3x the sustained rate; the collector must answer 429 and keep its
  *    memory bounded instead of queueing without limit.
  */
 const here = dirname(fileURLToPath(import.meta.url));
+/** Spans per insert when the collector is busy: a full spool segment, as configured by default. */
+const INSERT_SPANS = parseConfig({}).ingest.batchMaxRows;
 const REPO = resolve(here, '..');
 const BATCH_SPANS = 500;
 const SENDERS = 8;
@@ -186,7 +189,7 @@ export async function startChild(dir: string, ingestYaml = ''): Promise<{ proc: 
   writeFileSync(
     configFile,
     // Detection runs on its own schedule in a deployment; in an ingest benchmark it is noise.
-    `logging:\n  level: warn\ningest:\n  batchMaxRows: 5000\n  queueMaxSpans: 50000\n${ingestYaml}detection:\n  enabled: false\n`,
+    `logging:\n  level: warn\ningest:\n  queueMaxSpans: 50000\n${ingestYaml}detection:\n  enabled: false\n`,
   );
   const proc = spawn(
     process.execPath,
@@ -222,6 +225,24 @@ export async function startChild(dir: string, ingestYaml = ''): Promise<{ proc: 
     });
     proc.once('exit', (code) => rejectStart(new Error(`collector exited with ${code}: ${err}`)));
   });
+}
+
+/** A metric summed over its label sets, or over those with `label` (`table="llm_calls"`). */
+async function metricSum(url: string, name: string, label = ''): Promise<number> {
+  const body = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const match of body.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm')))
+    if (!label || match[1]?.includes(label)) sum += Number(match[2]);
+  return sum;
+}
+
+/** What the writer did so far: seconds spent on span lookups and inserts, llm_calls rows and inserts. */
+async function writerTotals(url: string): Promise<{ busySeconds: number; calls: number; inserts: number }> {
+  return {
+    busySeconds: await metricSum(url, 'llmwatch_ingest_insert_duration_seconds_sum'),
+    calls: await metricSum(url, 'llmwatch_ingest_rows_inserted_total', 'table="llm_calls"'),
+    inserts: await metricSum(url, 'llmwatch_ingest_insert_duration_seconds_count', 'table="llm_calls"'),
+  };
 }
 
 async function metric(url: string, name: string): Promise<number> {
@@ -313,6 +334,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     // ---- 1. sustained, closed loop ----
     peak = rssOf(pid);
     const cpuBefore = threadCpu(pid);
+    const writerBefore = await writerTotals(url);
+    const senderCpuBefore = process.cpuUsage();
     const latencies: number[] = [];
     let accepted = 0;
     let refused = 0;
@@ -340,6 +363,13 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     while ((await metric(url, 'llmwatch_ingest_queue_spans')) > 0)
       await new Promise((r) => setTimeout(r, 100));
     const sustainedSecondsTotal = (performance.now() - started) / 1000;
+    const senderCpu = process.cpuUsage(senderCpuBefore);
+    const writerAfter = await writerTotals(url);
+    const writer = {
+      busyShare: (writerAfter.busySeconds - writerBefore.busySeconds) / sustainedSecondsTotal,
+      spansPerInsert: (writerAfter.calls - writerBefore.calls) / (writerAfter.inserts - writerBefore.inserts),
+      senderCores: (senderCpu.user + senderCpu.system) / 1e6 / sustainedSecondsTotal,
+    };
     const threads = [...nodeThreadGroups(cpuBetween(cpuBefore, threadCpu(pid)))]
       .filter(([, seconds]) => seconds > 0)
       .sort((a, b) => b[1] - a[1]);
@@ -412,6 +442,21 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     // ---- 2. raw insert ceiling, same rows ----
     const rawAfter = await rawInsert(dir, 'raw-after', pool, quick ? 60_000 : 150_000);
     const raw = rawAfter.spansPerSec > rawBefore.spansPerSec ? rawAfter : rawBefore;
+    // What the writer's insert size and migration 11's part format save the engine, on the same rows.
+    const shapes: { label: string; shape: InsertShape }[] = [
+      { label: '5,000 spans, compact parts', shape: { spansPerInsert: 5_000 } },
+      {
+        label: `${INSERT_SPANS.toLocaleString('en-US')} spans, ClickHouse's default part format`,
+        shape: { spansPerInsert: INSERT_SPANS, defaultPartFormat: true },
+      },
+      { label: '20,000 spans, compact parts', shape: { spansPerInsert: 20_000 } },
+    ];
+    const shaped = [];
+    for (const [i, { label, shape }] of shapes.entries())
+      shaped.push({
+        label,
+        ...(await rawInsert(dir, `raw-shape-${i}`, pool, quick ? 60_000 : 120_000, shape)),
+      });
 
     const ratio = sustained.spansPerSec / raw.spansPerSec;
     const costs = stageCosts(pool.slice(0, 8));
@@ -425,11 +470,13 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       '| metric | value |',
       '|---|---|',
       `| sustained ingest, acknowledged and inserted | **${Math.round(sustained.spansPerSec).toLocaleString('en-US')} spans/s** |`,
-      `| raw ClickHouse insert of the same rows (pre-serialized as the writer inserts them, 5k-row batches; best of before/after) | ${Math.round(raw.spansPerSec).toLocaleString('en-US')} spans/s |`,
+      `| raw ClickHouse insert of the same rows (pre-serialized as the writer inserts them, ${INSERT_SPANS.toLocaleString('en-US')}-span inserts; best of before/after) | ${Math.round(raw.spansPerSec).toLocaleString('en-US')} spans/s |`,
       `| the same rows as objects through @clickhouse/client (for comparison) | ${Math.round(raw.objectSpansPerSec).toLocaleString('en-US')} spans/s |`,
       `| ratio to raw (target ≥ 70%) | **${(ratio * 100).toFixed(0)}%** |`,
       `| request latency p50 / p99 (${BATCH_SPANS}-span export) | ${sustained.p50Ms.toFixed(1)} / ${sustained.p99Ms.toFixed(1)} ms |`,
       `| 429 answers during the sustained run | ${sustained.refused} |`,
+      `| writer busy (span lookups and inserts) / spans per insert (mean) | ${(writer.busyShare * 100).toFixed(0)}% / ${Math.round(writer.spansPerInsert).toLocaleString('en-US')} |`,
+      `| the senders (this process) meanwhile, on the same cores | ${writer.senderCores.toFixed(2)} cores |`,
       `| peak RSS, sustained | ${mb(sustained.peakRssBytes)} MiB |`,
       `| 3x overload: offered / accepted | ${Math.round(overload.offeredSpansPerSec ?? 0).toLocaleString('en-US')} / ${Math.round(overload.spansPerSec).toLocaleString('en-US')} spans/s |`,
       `| 3x overload: refused requests (429/503) | ${overload.refused} |`,
@@ -443,6 +490,18 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       ...threads
         .filter(([, seconds]) => seconds / cpuSeconds >= 0.01)
         .map(([name, seconds]) => `| ${name} | ${((seconds * 1e6) / sustained.acceptedSpans).toFixed(0)} |`),
+      '',
+      'Raw insert by insert shape (same rows, this process: Node and the embedded engine):',
+      '',
+      '| insert | spans/s | CPU µs/span |',
+      '|---|---:|---:|',
+      ...[
+        { label: `${INSERT_SPANS.toLocaleString('en-US')} spans, compact parts (the writer's)`, ...raw },
+        ...shaped,
+      ].map(
+        (r) =>
+          `| ${r.label} | ${Math.round(r.spansPerSec).toLocaleString('en-US')} | ${r.cpuMicrosPerSpan.toFixed(0)} |`,
+      ),
       '',
       `Span lookup before each insert (ingest/dedup.ts), one ${LOOKUP_BATCH.toLocaleString('en-US')}-span segment of the last minute against what is already stored (ms per lookup): ${lookup.map((l) => `${(l.stored / 1e6).toFixed(0)} M stored: ${l.ms.toFixed(1)}`).join('; ')}.`,
       '',
@@ -461,6 +520,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
         raw,
         rawBefore,
         rawAfter,
+        shaped,
+        writer,
         ratio,
         bytesPerSpan,
         costs,
@@ -515,7 +576,7 @@ function stageCosts(pool: Buffer[]): Record<string, number> {
   };
 }
 
-const LOOKUP_BATCH = 5_000;
+const LOOKUP_BATCH = INSERT_SPANS;
 
 /**
  * What the span lookup of each insert costs as stored spans pile up: keys of a busy day (one
@@ -566,13 +627,25 @@ async function spanLookupCost(dir: string, sizes: number[]): Promise<{ stored: n
 }
 
 /** The ceiling: the collector's own rows for the pool, inserted straight into embedded ClickHouse. */
+/** How the raw ceiling inserts: spans per insert, and whether fresh parts keep ClickHouse's default format. */
+interface InsertShape {
+  spansPerInsert: number;
+  /** Wide parts from 10 MiB on (ClickHouse's default) instead of migration 11's compact inserts. */
+  defaultPartFormat?: boolean;
+  /** Also insert the rows as objects through @clickhouse/client, for comparison. */
+  objects?: boolean;
+}
+
 async function rawInsert(
   dir: string,
   name: string,
   pool: Buffer[],
   targetSpans: number,
+  shape: InsertShape = { spansPerInsert: INSERT_SPANS, objects: true },
 ): Promise<{
   spansPerSec: number;
+  /** CPU of this process (Node and the embedded engine) per span while inserting. */
+  cpuMicrosPerSpan: number;
   objectSpansPerSec: number;
   rowsPerSpan: number;
   spans: number;
@@ -591,24 +664,30 @@ async function rawInsert(
   const client = await openClickHouse({ mode: 'embedded', dataDir: join(dir, name) }, 'ingest');
   try {
     await migrate(client);
-    const batch = 5_000;
-    // Bodies are built before the clock starts: this measures the engine, not string joins.
+    if (shape.defaultPartFormat)
+      for (const table of ['otel_traces', 'llm_calls'])
+        await client.command({
+          query: `ALTER TABLE ${table} MODIFY SETTING min_bytes_for_wide_part = 10485760`,
+        });
+    const batch = shape.spansPerInsert;
+    // Bodies are built before the clock starts: this measures the engine, not string joins. An
+    // insert larger than the pool takes the pool's rows again.
     const bodies: { table: TableName; body: Buffer; spans: number }[] = [];
-    for (let spans = 0, i = 0; spans < targetSpans; i++) {
-      const from = (i * batch) % spansInPool;
-      const count = Math.min(batch, spansInPool - from);
+    for (let spans = 0; spans < targetSpans; spans += batch) {
       for (const table of TABLES) {
         const ratio = lines[table].length / spansInPool;
-        const slice = lines[table].slice(Math.floor(from * ratio), Math.floor((from + count) * ratio));
+        const slice: string[] = [];
+        for (let k = Math.floor(spans * ratio); k < Math.floor((spans + batch) * ratio); k++)
+          slice.push(lines[table][k % lines[table].length]!);
         if (slice.length)
           bodies.push({
             table,
             body: Buffer.from(`${slice.join('\n')}\n`),
-            spans: table === 'otel_traces' ? count : 0,
+            spans: table === 'otel_traces' ? batch : 0,
           });
       }
-      spans += count;
     }
+    const cpuBefore = process.cpuUsage();
     const started = performance.now();
     let spans = 0;
     for (const [i, { table, body, spans: n }] of bodies.entries()) {
@@ -617,11 +696,13 @@ async function rawInsert(
       spans += n;
     }
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMicrosPerSpan = (cpu.user + cpu.system) / spans;
     const tables = TABLES.filter((t) => lines[t].length).join(' + ');
 
     // For comparison (docs/architecture.md#dependencies): the same rows as objects through
     // @clickhouse/client, read back as stored, then inserted again into the emptied tables.
-    const objectSpans = Math.min(spans, Math.max(2 * batch, Math.floor(spans / 4)));
+    const objectSpans = shape.objects ? Math.min(spans, Math.max(2 * batch, Math.floor(spans / 4))) : 0;
     const objects: Array<{ table: TableName; values: Record<string, unknown>[]; spans: number }> = [];
     for (const table of TABLES) {
       const ratio = lines[table].length / spansInPool;
@@ -651,7 +732,7 @@ async function rawInsert(
         clickhouse_settings: { insert_deduplication_token: `objects-${i}` },
       });
     }
-    const objectSpansPerSec = objectSpans / ((performance.now() - objectStarted) / 1000);
+    const objectSpansPerSec = objectSpans ? objectSpans / ((performance.now() - objectStarted) / 1000) : 0;
 
     // Background merges of these parts must not compete with what is measured next.
     const all = await client.query({
@@ -661,7 +742,15 @@ async function rawInsert(
     for (const { name: table } of await all.json<{ name: string }>()) {
       await client.command({ query: `DROP TABLE IF EXISTS \`${table}\` SYNC` });
     }
-    return { spansPerSec: spans / seconds, objectSpansPerSec, rowsPerSpan, spans, seconds, tables };
+    return {
+      spansPerSec: spans / seconds,
+      cpuMicrosPerSpan,
+      objectSpansPerSec,
+      rowsPerSpan,
+      spans,
+      seconds,
+      tables,
+    };
   } finally {
     await client.close();
   }
