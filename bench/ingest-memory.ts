@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeBatch, rssOf, startChild } from './ingest.js';
+import { makeBatch, metric, rssOf, startChild } from './ingest.js';
 import type { BenchResult } from './types.js';
 
 /**
@@ -26,12 +26,6 @@ interface Run {
   refused: number;
   /** (peak − idle) / min(offered, budget). */
   perInFlightByte: number;
-}
-
-async function metric(url: string, name: string): Promise<number> {
-  const body = await (await fetch(`${url}/metrics`)).text();
-  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(body);
-  return match?.[1] ? Number(match[1]) : Number.NaN;
 }
 
 async function measure(budgetMiB: number, rounds: number, random: () => number): Promise<Run> {

@@ -227,8 +227,8 @@ export async function startChild(dir: string, ingestYaml = ''): Promise<{ proc: 
   });
 }
 
-/** A metric summed over its label sets, or over those with `label` (`table="llm_calls"`). */
-async function metricSum(url: string, name: string, label = ''): Promise<number> {
+/** A metric summed over its label sets, or over those with `label` (`table="llm_calls"`); 0 when absent. */
+export async function metric(url: string, name: string, label = ''): Promise<number> {
   const body = await (await fetch(`${url}/metrics`)).text();
   let sum = 0;
   for (const match of body.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm')))
@@ -239,16 +239,10 @@ async function metricSum(url: string, name: string, label = ''): Promise<number>
 /** What the writer did so far: seconds spent on span lookups and inserts, llm_calls rows and inserts. */
 async function writerTotals(url: string): Promise<{ busySeconds: number; calls: number; inserts: number }> {
   return {
-    busySeconds: await metricSum(url, 'llmwatch_ingest_insert_duration_seconds_sum'),
-    calls: await metricSum(url, 'llmwatch_ingest_rows_inserted_total', 'table="llm_calls"'),
-    inserts: await metricSum(url, 'llmwatch_ingest_insert_duration_seconds_count', 'table="llm_calls"'),
+    busySeconds: await metric(url, 'llmwatch_ingest_insert_duration_seconds_sum'),
+    calls: await metric(url, 'llmwatch_ingest_rows_inserted_total', 'table="llm_calls"'),
+    inserts: await metric(url, 'llmwatch_ingest_insert_duration_seconds_count', 'table="llm_calls"'),
   };
-}
-
-async function metric(url: string, name: string): Promise<number> {
-  const body = await (await fetch(`${url}/metrics`)).text();
-  const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(body);
-  return match?.[1] ? Number(match[1]) : Number.NaN;
 }
 
 /**
@@ -491,12 +485,12 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
         .filter(([, seconds]) => seconds / cpuSeconds >= 0.01)
         .map(([name, seconds]) => `| ${name} | ${((seconds * 1e6) / sustained.acceptedSpans).toFixed(0)} |`),
       '',
-      'Raw insert by insert shape (same rows, this process: Node and the embedded engine):',
+      'Raw insert by insert shape (same rows, one run each after the collector stopped, this process: Node and the embedded engine):',
       '',
       '| insert | spans/s | CPU µs/span |',
       '|---|---:|---:|',
       ...[
-        { label: `${INSERT_SPANS.toLocaleString('en-US')} spans, compact parts (the writer's)`, ...raw },
+        { label: `${INSERT_SPANS.toLocaleString('en-US')} spans, compact parts (the writer's)`, ...rawAfter },
         ...shaped,
       ].map(
         (r) =>
