@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { DEDUP_SETTINGS, engine, onCluster, partsTable, type DdlContext } from './ddl.js';
+import { DEDUP_SETTINGS, engine, modifySettings, onCluster, type DdlContext } from './ddl.js';
 
 /** The span tables whose rows are deduplicated by span before insert (ingest/dedup.ts). */
 export const SPAN_KEY_SOURCES = ['otel_traces', 'llm_calls', 'pii_findings'] as const;
@@ -23,7 +23,7 @@ export const hardeningSchema: Migration = {
   name: 'hardening',
   statements: (ctx: DdlContext) => {
     return [
-      `ALTER TABLE ${partsTable(ctx, 'llm_calls_1m')}${onCluster(ctx)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
+      modifySettings(ctx, 'llm_calls_1m', 'non_replicated_deduplication_window = 1000'),
       `CREATE TABLE IF NOT EXISTS span_keys${onCluster(ctx)} (
       ProjectId LowCardinality(String),
       Source LowCardinality(String),

@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { DEDUP_SETTINGS, engine, onCluster, partsTable, type DdlContext } from './ddl.js';
+import { DEDUP_SETTINGS, engine, modifySettings, onCluster, type DdlContext } from './ddl.js';
 
 /**
  * Logs and metrics, and GenAI events joined to calls.
@@ -64,7 +64,6 @@ export const ecosystemSchema: Migration = {
   version: 4,
   name: 'ecosystem',
   statements: (ctx: DdlContext) => {
-    const calls = partsTable(ctx, 'llm_calls');
     return [
       `CREATE TABLE IF NOT EXISTS otel_logs${onCluster(ctx)} (
       ProjectId LowCardinality(String) CODEC(ZSTD(1)),
@@ -182,7 +181,7 @@ export const ecosystemSchema: Migration = {
     ORDER BY (ProjectId, TraceId, SpanId)
     TTL toDateTime(JoinedAt) + toIntervalDay(${ctx.retention.traces})`,
 
-      `ALTER TABLE ${calls}${onCluster(ctx)} MODIFY SETTING enable_block_number_column = 1, enable_block_offset_column = 1`,
+      modifySettings(ctx, 'llm_calls', 'enable_block_number_column = 1, enable_block_offset_column = 1'),
 
       // Unknown usage is unknown: a call whose emitter reported no tokens is flagged, not 0.
       ...(ctx.cluster && ctx.distributed ? ['llm_calls_local', 'llm_calls'] : ['llm_calls']).map(

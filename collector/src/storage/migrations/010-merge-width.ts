@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../clickhouse.js';
 import type { Migration } from './index.js';
-import { onCluster, partsTable, type DdlContext } from './ddl.js';
+import { modifySettings, type DdlContext } from './ddl.js';
 
 /** The tables every LLM span writes a row to, directly or through a materialized view. */
 const PER_SPAN_TABLES = [
@@ -25,10 +25,7 @@ export const mergeWidth: Migration = {
   version: 10,
   name: 'merge-width',
   statements: (ctx: DdlContext) =>
-    PER_SPAN_TABLES.map(
-      (table) =>
-        `ALTER TABLE ${partsTable(ctx, table)}${onCluster(ctx)} MODIFY SETTING merge_selector_base = 10`,
-    ),
+    PER_SPAN_TABLES.map((table) => modifySettings(ctx, table, 'merge_selector_base = 10')),
   runsOn: async (client: ClickHouseClient) =>
     (
       await queryRows<{ n: string }>(

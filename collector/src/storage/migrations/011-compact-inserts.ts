@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { onCluster, partsTable, type DdlContext } from './ddl.js';
+import { modifySettings, type DdlContext } from './ddl.js';
 
 /** The tables whose fresh parts (one per insert) pass ClickHouse's 10 MiB default for wide parts. */
 const WIDE_ROW_TABLES = ['otel_traces', 'llm_calls'];
@@ -17,8 +17,5 @@ export const compactInserts: Migration = {
   version: 11,
   name: 'compact-inserts',
   statements: (ctx: DdlContext) =>
-    WIDE_ROW_TABLES.map(
-      (table) =>
-        `ALTER TABLE ${partsTable(ctx, table)}${onCluster(ctx)} MODIFY SETTING min_bytes_for_wide_part = 134217728`,
-    ),
+    WIDE_ROW_TABLES.map((table) => modifySettings(ctx, table, 'min_bytes_for_wide_part = 134217728')),
 };

@@ -77,8 +77,13 @@ export const SHARDING_KEYS: Record<string, string> = {
  * The table that holds `table`'s parts, where its MergeTree settings live: on a sharded cluster the
  * local table (the Distributed one has no parts), else the table itself.
  */
-export function partsTable(ctx: DdlContext, table: string): string {
+function partsTable(ctx: DdlContext, table: string): string {
   return ctx.cluster && ctx.distributed ? `${table}_local` : table;
+}
+
+/** `ALTER TABLE … MODIFY SETTING settings` on the table holding `table`'s parts, on every node. */
+export function modifySettings(ctx: DdlContext, table: string, settings: string): string {
+  return `ALTER TABLE ${partsTable(ctx, table)}${onCluster(ctx)} MODIFY SETTING ${settings}`;
 }
 
 const CREATE_TABLE = /^(\s*CREATE TABLE IF NOT EXISTS )(\w+)( ON CLUSTER '[^']+')/;
