@@ -21,7 +21,7 @@ import type { BenchResult } from './types.js';
  * Rows: `pnpm bench ingest`'s OTLP batches (LLM spans, ~1 KB prompt) through the collector's
  * pipeline, exactly as the writer receives them (CSV for otel_traces and llm_calls,
  * JSONEachRow for the others; ingest/rows.ts). Every format holds the SAME rows: ClickHouse itself
- * re-serializes each 5k-span batch (through a Memory table, which keeps row order), so no
+ * re-serializes each insert's batch (through a Memory table, which keeps row order), so no
  * hand-written serializer can flatter a format. Each format then inserts
  * the same batches into the collector's schema (materialized views included) with the writer's
  * settings, on an emptied database, in a rotating order per round; the median of the rounds is
@@ -39,7 +39,8 @@ import type { BenchResult } from './types.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, '..');
 const SPANS_PER_BATCH = 500;
-const INSERT_SPANS = 5_000;
+/** Spans per insert: a full spool segment, as the writer inserts it by default. */
+const INSERT_SPANS = parseConfig({}).ingest.batchMaxRows;
 
 type Format = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV' | 'RowBinary' | 'Native';
 const CARRIED: readonly Format[] = ['JSONEachRow', 'JSONCompactEachRow', 'TabSeparated', 'CSV'];
