@@ -8,7 +8,7 @@ import { decodeProtobuf } from '../collector/src/ingest/decode.js';
 import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
 import { ExportTraceServiceRequest } from '../collector/src/ingest/otlp-proto.js';
 import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
-import { TABLES, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
+import { TABLES, emptyRows, type TableName, type TableRows } from '../collector/src/ingest/rows.js';
 import { encodeRecord } from '../collector/src/ingest/spool.js';
 import { insertTableRows } from '../collector/src/ingest/writer.js';
 import { dropStoredSpans } from '../collector/src/ingest/dedup.js';
@@ -32,7 +32,7 @@ import { seededRandom } from '../packages/core/src/index.js';
  */
 const here = dirname(fileURLToPath(import.meta.url));
 /** Spans per insert when the collector is busy: a full spool segment, as configured by default. */
-const INSERT_SPANS = parseConfig({}).ingest.batchMaxRows;
+export const INSERT_SPANS = parseConfig({}).ingest.batchMaxRows;
 const REPO = resolve(here, '..');
 const BATCH_SPANS = 500;
 const SENDERS = 8;
@@ -227,21 +227,26 @@ export async function startChild(dir: string, ingestYaml = ''): Promise<{ proc: 
   });
 }
 
-/** A metric summed over its label sets, or over those with `label` (`table="llm_calls"`); 0 when absent. */
-export async function metric(url: string, name: string, label = ''): Promise<number> {
-  const body = await (await fetch(`${url}/metrics`)).text();
+/** A metric of a /metrics text summed over its label sets, or over those with `label` (`table="llm_calls"`); 0 when absent. */
+function metricIn(body: string, name: string, label = ''): number {
   let sum = 0;
   for (const match of body.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm')))
     if (!label || match[1]?.includes(label)) sum += Number(match[2]);
   return sum;
 }
 
+/** A metric of the collector at `url` (see metricIn). */
+export async function metric(url: string, name: string): Promise<number> {
+  return metricIn(await (await fetch(`${url}/metrics`)).text(), name);
+}
+
 /** What the writer did so far: seconds spent on span lookups and inserts, llm_calls rows and inserts. */
 async function writerTotals(url: string): Promise<{ busySeconds: number; calls: number; inserts: number }> {
+  const body = await (await fetch(`${url}/metrics`)).text();
   return {
-    busySeconds: await metric(url, 'llmwatch_ingest_insert_duration_seconds_sum'),
-    calls: await metric(url, 'llmwatch_ingest_rows_inserted_total', 'table="llm_calls"'),
-    inserts: await metric(url, 'llmwatch_ingest_insert_duration_seconds_count', 'table="llm_calls"'),
+    busySeconds: metricIn(body, 'llmwatch_ingest_insert_duration_seconds_sum'),
+    calls: metricIn(body, 'llmwatch_ingest_rows_inserted_total', 'table="llm_calls"'),
+    inserts: metricIn(body, 'llmwatch_ingest_insert_duration_seconds_count', 'table="llm_calls"'),
   };
 }
 
@@ -497,7 +502,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
           `| ${r.label} | ${Math.round(r.spansPerSec).toLocaleString('en-US')} | ${r.cpuMicrosPerSpan.toFixed(0)} |`,
       ),
       '',
-      `Span lookup before each insert (ingest/dedup.ts), one ${LOOKUP_BATCH.toLocaleString('en-US')}-span segment of the last minute against what is already stored (ms per lookup): ${lookup.map((l) => `${(l.stored / 1e6).toFixed(0)} M stored: ${l.ms.toFixed(1)}`).join('; ')}.`,
+      `Span lookup before each insert (ingest/dedup.ts), one ${INSERT_SPANS.toLocaleString('en-US')}-span segment of the last minute against what is already stored (ms per lookup): ${lookup.map((l) => `${(l.stored / 1e6).toFixed(0)} M stored: ${l.ms.toFixed(1)}`).join('; ')}.`,
       '',
       'Collector CPU per span by stage (one thread, same spans, µs/span):',
       '',
@@ -570,8 +575,6 @@ function stageCosts(pool: Buffer[]): Record<string, number> {
   };
 }
 
-const LOOKUP_BATCH = INSERT_SPANS;
-
 /**
  * What the span lookup of each insert costs as stored spans pile up: keys of a busy day (one
  * project, time-ordered, inserted in parts as a live stream is) and a segment of new spans from
@@ -603,15 +606,15 @@ async function spanLookupCost(dir: string, sizes: number[]): Promise<{ stored: n
       }
       const body = Buffer.from(
         Array.from(
-          { length: LOOKUP_BATCH },
+          { length: INSERT_SPANS },
           () =>
             `"default",${now - Math.floor(random() * 60)}.${String(Math.floor(random() * 1e9)).padStart(9, '0')},"${hex(32)}","${hex(16)}","chat"\n`,
         ).join(''),
       );
-      await dropStoredSpans(client, 'otel_traces', body, LOOKUP_BATCH);
+      await dropStoredSpans(client, 'otel_traces', body, INSERT_SPANS);
       const rounds = 5;
       const started = performance.now();
-      for (let i = 0; i < rounds; i++) await dropStoredSpans(client, 'otel_traces', body, LOOKUP_BATCH);
+      for (let i = 0; i < rounds; i++) await dropStoredSpans(client, 'otel_traces', body, INSERT_SPANS);
       out.push({ stored, ms: (performance.now() - started) / rounds });
     }
   } finally {
@@ -640,6 +643,7 @@ async function rawInsert(
   spansPerSec: number;
   /** CPU of this process (Node and the embedded engine) per span while inserting. */
   cpuMicrosPerSpan: number;
+  /** 0 unless `shape.objects`. */
   objectSpansPerSec: number;
   rowsPerSpan: number;
   spans: number;
@@ -694,39 +698,9 @@ async function rawInsert(
     const cpuMicrosPerSpan = (cpu.user + cpu.system) / spans;
     const tables = TABLES.filter((t) => lines[t].length).join(' + ');
 
-    // For comparison (docs/architecture.md#dependencies): the same rows as objects through
-    // @clickhouse/client, read back as stored, then inserted again into the emptied tables.
-    const objectSpans = shape.objects ? Math.min(spans, Math.max(2 * batch, Math.floor(spans / 4))) : 0;
-    const objects: Array<{ table: TableName; values: Record<string, unknown>[]; spans: number }> = [];
-    for (const table of TABLES) {
-      const ratio = lines[table].length / spansInPool;
-      if (ratio === 0) continue;
-      const stored = await queryRows<Record<string, unknown>>(
-        client,
-        `SELECT * FROM ${table} LIMIT {n:UInt64}`,
-        {
-          n: Math.round(objectSpans * ratio),
-        },
-      );
-      await client.command({ query: `TRUNCATE TABLE ${table}` });
-      const perBatch = Math.max(1, Math.round(batch * ratio));
-      for (let from = 0; from < stored.length; from += perBatch)
-        objects.push({
-          table,
-          values: stored.slice(from, from + perBatch),
-          spans: table === 'otel_traces' ? Math.min(perBatch, stored.length - from) : 0,
-        });
-    }
-    const objectStarted = performance.now();
-    for (const [i, { table, values }] of objects.entries()) {
-      await client.insert({
-        table,
-        values,
-        format: 'JSONEachRow',
-        clickhouse_settings: { insert_deduplication_token: `objects-${i}` },
-      });
-    }
-    const objectSpansPerSec = objectSpans ? objectSpans / ((performance.now() - objectStarted) / 1000) : 0;
+    const objectSpansPerSec = shape.objects
+      ? await objectInsertRate(client, lines, spansInPool, spans, batch)
+      : 0;
 
     // Background merges of these parts must not compete with what is measured next.
     const all = await client.query({
@@ -748,4 +722,48 @@ async function rawInsert(
   } finally {
     await client.close();
   }
+}
+
+/**
+ * For comparison (docs/architecture.md#dependencies): the same rows as objects through
+ * @clickhouse/client, read back as stored, then inserted again into the emptied tables (spans/s).
+ */
+async function objectInsertRate(
+  client: Parameters<typeof migrate>[0],
+  lines: TableRows,
+  spansInPool: number,
+  spans: number,
+  batch: number,
+): Promise<number> {
+  const objectSpans = Math.min(spans, Math.max(2 * batch, Math.floor(spans / 4)));
+  const objects: Array<{ table: TableName; values: Record<string, unknown>[]; spans: number }> = [];
+  for (const table of TABLES) {
+    const ratio = lines[table].length / spansInPool;
+    if (ratio === 0) continue;
+    const stored = await queryRows<Record<string, unknown>>(
+      client,
+      `SELECT * FROM ${table} LIMIT {n:UInt64}`,
+      {
+        n: Math.round(objectSpans * ratio),
+      },
+    );
+    await client.command({ query: `TRUNCATE TABLE ${table}` });
+    const perBatch = Math.max(1, Math.round(batch * ratio));
+    for (let from = 0; from < stored.length; from += perBatch)
+      objects.push({
+        table,
+        values: stored.slice(from, from + perBatch),
+        spans: table === 'otel_traces' ? Math.min(perBatch, stored.length - from) : 0,
+      });
+  }
+  const objectStarted = performance.now();
+  for (const [i, { table, values }] of objects.entries()) {
+    await client.insert({
+      table,
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: `objects-${i}` },
+    });
+  }
+  return objectSpans / ((performance.now() - objectStarted) / 1000);
 }

@@ -11,7 +11,7 @@ import { CSV_COLUMNS, TABLES, emptyRows, type TableName } from '../collector/src
 import { rowFormat } from '../collector/src/ingest/writer.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import { seededRandom } from '../packages/core/src/index.js';
-import { makeBatch } from './ingest.js';
+import { INSERT_SPANS, makeBatch } from './ingest.js';
 import type { BenchResult } from './types.js';
 
 /**
@@ -39,8 +39,6 @@ import type { BenchResult } from './types.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, '..');
 const SPANS_PER_BATCH = 500;
-/** Spans per insert: a full spool segment, as the writer inserts it by default. */
-const INSERT_SPANS = parseConfig({}).ingest.batchMaxRows;
 
 type Format = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV' | 'RowBinary' | 'Native';
 const CARRIED: readonly Format[] = ['JSONEachRow', 'JSONCompactEachRow', 'TabSeparated', 'CSV'];
