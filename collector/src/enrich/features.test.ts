@@ -83,13 +83,16 @@ describe('textSketch', () => {
         const word = pick(vocabulary);
         text += (random() < 0.2 ? word.toUpperCase() : word) + pick(separators);
       }
-      text = text.replace(/[^\x00-\x7f]/g, 'e');
+      text = text.replace(/[\u0080-\uffff]/g, 'e');
       // The same tokens at the same offsets, but one non-ASCII separator: the general path.
       const space = text.indexOf(' ');
       if (space < 0) continue;
       const general = `${text.slice(0, space)}\u2014${text.slice(space + 1)}`;
       expect(textSketch(text), `seed ${seed}`).toEqual(textSketch(general));
       expect(detectLanguage(text), `seed ${seed}`).toBe(detectLanguage(general));
+      // computeFeatures counts the votes in the sketch's scan; the language is the same.
+      expect(computeFeatures(call(text, '')).language, `seed ${seed}`).toBe(detectLanguage(general));
+      expect(computeFeatures(call('', text)).language, `seed ${seed}`).toBe(detectLanguage(general));
     }
   });
 });
@@ -107,5 +110,13 @@ describe('detectLanguage', () => {
     expect(detectLanguage('')).toBe('');
     // Regression: object-prototype names counted as stopwords and voted for "function Object()".
     expect(detectLanguage('constructor toString valueOf')).toBe('und');
+  });
+
+  it('counts a word the 2,000-char sample cuts as cut, in computeFeatures too', () => {
+    // "therapy" starts 3 chars before the sample's end: the sample reads "the".
+    const text = `${'qq '.repeat(665)}  therapy sessions`;
+    expect(detectLanguage(text)).toBe('en');
+    expect(detectLanguage(text.replace('therapy', '\u2014therapy'))).toBe('und');
+    expect(computeFeatures(call(text, '')).language).toBe('en');
   });
 });

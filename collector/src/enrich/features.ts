@@ -19,17 +19,24 @@ export interface CallFeatures {
 export const SKETCH_DIM = 64;
 /** Only the head of a long text is sketched: enough to see what it is about, bounded cost. */
 const MAX_SKETCH_CHARS = 8_000;
+/** Only the head of a text is read for its language. */
+const LANGUAGE_SAMPLE_CHARS = 2_000;
 
 export function computeFeatures(call: Pick<LlmCall, 'inputContent' | 'outputContent'>): CallFeatures {
   try {
     const input = messageText(call.inputContent);
     const output = messageText(call.outputContent);
+    // The language is the input's (the output's when there is no input). On the ASCII path the
+    // sketch's scan counts its votes too, so the text is not scanned a second time.
+    const ballot = new Ballot();
+    const inputSketch = sketch(input, input ? ballot : null);
+    const outputSketch = sketch(output, input ? null : ballot);
     return {
       inputChars: input.length,
       outputChars: output.length,
-      language: detectLanguage(input || output),
-      inputSketch: textSketch(input),
-      outputSketch: textSketch(output),
+      language: ballot.counted ? ballot.language() : detectLanguage(input || output),
+      inputSketch,
+      outputSketch,
     };
   } catch {
     return { inputChars: 0, outputChars: 0, language: '', inputSketch: [], outputSketch: [] };
@@ -122,9 +129,14 @@ export function tokenize(text: string): string[] {
  * prompt's traffic means the content shifted (Weinberger et al., "Feature Hashing", 2009).
  */
 export function textSketch(text: string): number[] {
+  return sketch(text, null);
+}
+
+/** textSketch; on the ASCII path also the stopword votes of the text's language sample, in `ballot`. */
+function sketch(text: string, ballot: Ballot | null): number[] {
   if (!text) return [];
   const v = new Float64Array(SKETCH_DIM);
-  if (isAscii(text, MAX_SKETCH_CHARS)) sketchAscii(text, v);
+  if (isAscii(text, MAX_SKETCH_CHARS)) scanAscii(text, v, ballot);
   else {
     let prevHash = -1;
     for (const token of tokenize(text)) {
@@ -202,12 +214,41 @@ function asciiStopword(text: string, hash: number, start: number, length: number
   return -1;
 }
 
+/** Stopword votes by language: the first language to lead with the most votes wins. */
+class Ballot {
+  private readonly votes = new Int32Array(LANGUAGES.length);
+  private best = -1;
+  private bestVotes = 0;
+  /** Whether a scan counted the votes (the ASCII path); otherwise detectLanguage has to. */
+  counted = false;
+
+  /** One vote for the language of STOPWORD_WORDS[word]; none when `word` is -1. */
+  cast(word: number): void {
+    if (word < 0) return;
+    const lang = STOPWORD_LANGUAGE[word]!;
+    const n = ++this.votes[lang]!;
+    if (n > this.bestVotes) {
+      this.bestVotes = n;
+      this.best = lang;
+    }
+  }
+
+  language(): string {
+    return this.best < 0 ? 'und' : LANGUAGES[this.best]!;
+  }
+}
+
 /*
- * The scans below walk [a-z0-9]+ tokens of the first `end` chars in one loop each, hashing as they
- * go: a callback per token kept V8 from inlining the hashing into the loop.
+ * One loop over the [a-z0-9]+ tokens of the first MAX_SKETCH_CHARS chars, hashing as it goes (a
+ * callback per token kept V8 from inlining the hashing into the loop). It adds them to the sketch
+ * `v` and casts the votes of the tokens of the language sample (the first LANGUAGE_SAMPLE_CHARS
+ * chars, a token the sample cuts counting as cut) into `ballot`: exactly what
+ * detectLanguage(text) counts.
  */
-function sketchAscii(text: string, v: Float64Array): void {
+function scanAscii(text: string, v: Float64Array | null, ballot: Ballot | null): void {
   const end = Math.min(text.length, MAX_SKETCH_CHARS);
+  const voteEnd = ballot ? Math.min(text.length, LANGUAGE_SAMPLE_CHARS) : -1;
+  if (ballot) ballot.counted = true;
   let hasPrev = false;
   // FNV-1a state after "<previous kept token> ", so each char of a token extends both hashes.
   let bigramSeed = 0;
@@ -221,7 +262,7 @@ function sketchAscii(text: string, v: Float64Array): void {
         start = i;
         h = FNV_OFFSET | 0;
         bigram = bigramSeed;
-      }
+      } else if (i === voteEnd) ballot!.cast(asciiStopword(text, h, start, i - start));
       h = Math.imul(h ^ c, FNV_PRIME);
       bigram = Math.imul(bigram ^ c, FNV_PRIME);
       continue;
@@ -229,42 +270,16 @@ function sketchAscii(text: string, v: Float64Array): void {
     if (start < 0) continue;
     const length = i - start;
     start = -1;
-    if (length < 2 || asciiStopword(text, h, i - length, length) >= 0) continue;
+    const sampled = i <= voteEnd;
+    // One-letter words vote (Spanish "y", French "a") but are not sketched.
+    const word = length >= 2 || sampled ? asciiStopword(text, h, i - length, length) : -1;
+    if (sampled) ballot!.cast(word);
+    if (length < 2 || word >= 0 || !v) continue;
     add(v, h, 1);
     if (hasPrev) add(v, bigram, 0.5);
     bigramSeed = Math.imul(h ^ SPACE, FNV_PRIME);
     hasPrev = true;
   }
-}
-
-function votesAscii(sample: string): string {
-  const votes = new Int32Array(LANGUAGES.length);
-  let best = -1;
-  let bestVotes = 0;
-  let h = FNV_OFFSET | 0;
-  let start = -1;
-  for (let i = 0; i <= sample.length; i++) {
-    const c = i < sample.length ? wordCode(sample, i) : -1;
-    if (c >= 0) {
-      if (start < 0) {
-        start = i;
-        h = FNV_OFFSET | 0;
-      }
-      h = Math.imul(h ^ c, FNV_PRIME);
-      continue;
-    }
-    if (start < 0) continue;
-    const word = asciiStopword(sample, h, start, i - start);
-    start = -1;
-    if (word < 0) continue;
-    const lang = STOPWORD_LANGUAGE[word]!;
-    const n = ++votes[lang]!;
-    if (n > bestVotes) {
-      bestVotes = n;
-      best = lang;
-    }
-  }
-  return best < 0 ? 'und' : LANGUAGES[best]!;
 }
 
 const SCRIPTS: Array<[RegExp, string]> = [
@@ -300,8 +315,12 @@ for (const [lang, words] of Object.entries(STOPWORDS_BY_LANGUAGE)) {
 /** Script first, then stopword votes for Latin-script text; 'und' when nothing decides. */
 export function detectLanguage(text: string): string {
   if (!text) return '';
-  const sample = text.slice(0, 2_000);
-  if (isAscii(sample, sample.length)) return votesAscii(sample);
+  const sample = text.slice(0, LANGUAGE_SAMPLE_CHARS);
+  if (isAscii(sample, sample.length)) {
+    const ballot = new Ballot();
+    scanAscii(sample, null, ballot);
+    return ballot.language();
+  }
   if (hasNonLatin(sample)) for (const [re, lang] of SCRIPTS) if (re.test(sample)) return lang;
   const votes = new Map<string, number>();
   let best = 'und';
