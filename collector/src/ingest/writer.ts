@@ -39,6 +39,7 @@ const SPAN_TABLES: ReadonlySet<TableName> = new Set(['otel_traces', 'llm_calls',
 export class IngestWriter {
   private readonly opts: WriterOptions;
   private readonly queue: SpoolSegment[] = [];
+  private readonly joined = new JoinBuffer();
   private reserved = 0;
   private running: Promise<void> | undefined;
   private shutdownPromise: Promise<void> | undefined;
@@ -229,9 +230,11 @@ export class IngestWriter {
   }
 
   private async insertSegment(segment: SpoolSegment): Promise<void> {
-    const bodies = await segmentBodies(segment);
+    const memory = segment.memory;
+    const fromFile = memory ? undefined : (await readSegment(segment.path)).tables;
     for (const table of TABLES) {
-      let { rows, body } = bodies[table];
+      // One table's rows at a time: a body joined from memory lives only until the next table's.
+      let { rows, body } = fromFile?.[table] ?? this.joined.of(memory!.tables[table]);
       if (rows === 0) continue;
       const started = performance.now();
       try {
@@ -300,20 +303,38 @@ export function rowFormat(table: TableName, body: Buffer): RowFormat {
   return columns && format !== 'JSONEachRow' ? { format, columns } : { format: 'JSONEachRow' };
 }
 
-/** The rows of a segment per table: from memory when the spool kept them, else from its file. */
-async function segmentBodies(
-  segment: SpoolSegment,
-): Promise<Record<TableName, { rows: number; body: Buffer }>> {
-  const memory = segment.memory;
-  if (memory) {
-    const out = {} as Record<TableName, { rows: number; body: Buffer }>;
-    for (const table of TABLES) {
-      const t = memory.tables[table];
-      out[table] = { rows: t.rows, body: Buffer.concat(t.parts) };
+/** A body past this is joined into a buffer of its own, so one burst does not pin its size. */
+const JOIN_BUFFER_MAX_BYTES = 64 * 1024 * 1024;
+const JOIN_BUFFER_STEP = 4 * 1024 * 1024;
+
+/**
+ * Joins a table's in-memory parts (one per export) into the one body an insert takes, in a buffer
+ * kept from insert to insert and grown to the largest body up to JOIN_BUFFER_MAX_BYTES. A fresh
+ * 10–20 MB buffer per insert cost the main thread more than the copy itself: new pages to fault
+ * in and zero, then garbage. The body is valid until the next join; the writer is done with it by
+ * then (one insert at a time).
+ */
+class JoinBuffer {
+  private buf = Buffer.alloc(0);
+
+  of(table: { rows: number; parts: Buffer[] }): { rows: number; body: Buffer } {
+    const { rows, parts } = table;
+    if (parts.length === 1) return { rows, body: parts[0]! };
+    let size = 0;
+    for (const part of parts) size += part.length;
+    if (size > JOIN_BUFFER_MAX_BYTES) return { rows, body: Buffer.concat(parts, size) };
+    // Grown in steps, not to each new largest size: segments differ by a few rows.
+    if (this.buf.length < size)
+      this.buf = Buffer.allocUnsafe(
+        Math.min(JOIN_BUFFER_MAX_BYTES, Math.ceil(size / JOIN_BUFFER_STEP) * JOIN_BUFFER_STEP),
+      );
+    let at = 0;
+    for (const part of parts) {
+      this.buf.set(part, at);
+      at += part.length;
     }
-    return out;
+    return { rows, body: this.buf.subarray(0, size) };
   }
-  return (await readSegment(segment.path)).tables;
 }
 
 /** Code and type only: ClickHouse parse errors quote the offending row, which is user content. */
