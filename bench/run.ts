@@ -58,6 +58,7 @@ const BENCHES = [
   'console',
   'rag',
   'insert-formats',
+  'server-insert',
 ] as const;
 
 const here = dirname(fileURLToPath(import.meta.url));

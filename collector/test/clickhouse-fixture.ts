@@ -36,6 +36,8 @@ export interface ClickHouseFixture {
   setFault(fault: ClickHouseFault, only?: RegExp): Promise<void>;
   /** Statements run so far (after faults), for assertions on what the client did. */
   readonly statements: readonly string[];
+  /** How the request body of each statement in `statements` came: its Content-Encoding and size on the wire. */
+  readonly bodies: readonly { contentEncoding: string; wireBytes: number }[];
   /** Runs SQL directly on the engine (no HTTP, no faults), for assertions. */
   query(sql: string): Promise<string>;
   /** Stops serving, closes the engine and removes the data directory it created. */
@@ -82,6 +84,7 @@ export async function startClickHouseFixture(options: { dataDir?: string } = {})
   let fault: ClickHouseFault = 'none';
   let faultOnly: RegExp | undefined;
   const statements: string[] = [];
+  const bodies: { contentEncoding: string; wireBytes: number }[] = [];
   const sockets = new Set<Socket>();
   const hanging = new Set<ServerResponse>();
   let currentDatabase = 'default';
@@ -123,8 +126,11 @@ export async function startClickHouseFixture(options: { dataDir?: string } = {})
       return;
     }
     let parsed: ParsedRequest;
+    let body: { contentEncoding: string; wireBytes: number };
     try {
-      parsed = parseRequest(url, request.headers, await readAll(request));
+      const raw = await readAll(request);
+      body = { contentEncoding: String(request.headers['content-encoding'] ?? ''), wireBytes: raw.length };
+      parsed = parseRequest(url, request.headers, raw);
     } catch (error) {
       sendError(response, 400, `Code: 27. DB::Exception: ${(error as Error).message}. (CANNOT_PARSE_INPUT)`);
       return;
@@ -138,6 +144,7 @@ export async function startClickHouseFixture(options: { dataDir?: string } = {})
     try {
       const result = await run(parsed);
       statements.push(parsed.sql);
+      bodies.push(body);
       if (dropAfterCommit) {
         request.socket.destroy();
         return;
@@ -205,6 +212,7 @@ export async function startClickHouseFixture(options: { dataDir?: string } = {})
     url: `http://127.0.0.1:${port}`,
     port,
     statements,
+    bodies,
     async setFault(next, only) {
       const wasRefusing = fault === 'refuse';
       fault = next;

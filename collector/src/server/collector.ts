@@ -66,6 +66,7 @@ export function storageTarget(config: LlmwatchConfig): StorageTarget {
       username: storage.username,
       password: storage.password,
       database: storage.database,
+      insertGzipLevel: storage.insertGzipLevel,
     };
   }
   return { mode: 'embedded', dataDir: resolve(storage.dataDir) };

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 
 /**
@@ -6,7 +8,15 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client';
  */
 export type StorageTarget =
   | { mode: 'embedded'; dataDir: string }
-  | { mode: 'server'; url: string; username?: string; password?: string; database?: string };
+  | {
+      mode: 'server';
+      url: string;
+      username?: string;
+      password?: string;
+      database?: string;
+      /** gzip level of insert bodies, 0 to send them uncompressed (docs/config.md). @default 1 */
+      insertGzipLevel?: number;
+    };
 
 /**
  * What a connection is for. Ingest and queries get separate connections because one chDB
@@ -24,7 +34,7 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
       database: target.database ?? 'default',
       application: `llmwatch-${role}`,
       request_timeout: role === 'query' ? 120_000 : 60_000,
-      compression: { request: role === 'ingest', response: true },
+      compression: { request: requestCompression(target.insertGzipLevel ?? 1, role), response: true },
     });
   }
   // Loaded lazily: the embedded engine is a ~550 MB native library that server mode never needs.
@@ -35,6 +45,11 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
   const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
   embeddedConnections.set(client, connection);
   return client;
+}
+
+/** Only the ingest connection sends large bodies (inserts); queries are a few kilobytes. */
+function requestCompression(level: number, role: ConnectionRole): false | { codec: 'gzip'; level: number } {
+  return role === 'ingest' && level > 0 ? { codec: 'gzip', level } : false;
 }
 
 /** How pre-serialized rows are written: JSON objects, or CSV / TabSeparated fields in `columns` order. */
@@ -66,10 +81,11 @@ interface RawInserter {
 const embeddedConnections = new WeakMap<ClickHouseClient, RawInserter>();
 
 /**
- * Inserts pre-serialized, newline-terminated rows. Embedded: chDB's zero-copy raw insert (the
- * bytes never become a JS string). Server: one INSERT statement with the rows inline. The same
- * statement either way (`INSERT INTO t (columns) SETTINGS … FORMAT f`); settings are per
- * statement (never `SET` on the connection).
+ * Inserts pre-serialized, newline-terminated rows. The same statement either way (`INSERT INTO t
+ * (columns) SETTINGS … FORMAT f`); settings are per statement (never `SET` on the connection).
+ * The bytes never become a JS string: embedded, chDB's zero-copy raw insert takes them; to a
+ * server they are streamed as the request body after the statement (sent in the URL). Joining
+ * them into the statement as a string cost ~50 µs more per LLM span (`pnpm bench server-insert`).
  */
 export async function insertRows(
   client: ClickHouseClient,
@@ -78,20 +94,43 @@ export async function insertRows(
   rows: RowFormat,
   statementSettings: Record<string, string> = {},
 ): Promise<void> {
-  const columns = rows.format === 'JSONEachRow' ? undefined : rows.columns;
-  const settings = rows.format === 'CSV' ? { ...CSV_SETTINGS, ...statementSettings } : statementSettings;
   const embedded = embeddedConnections.get(client);
   if (embedded) {
+    const { columns, settings } = statementParts(rows, statementSettings);
     await embedded.chdb.rawInsert({ table, values: body, format: rows.format, columns, settings });
     return;
   }
+  const result = await client.exec({
+    query: insertStatement(table, rows, statementSettings),
+    values: Readable.from([body], { objectMode: false }),
+  });
+  // The answer is a summary; reading it to the end frees the keep-alive socket.
+  result.stream.resume();
+  await finished(result.stream);
+}
+
+/** The statement insertRows sends a server, the rows to follow it. */
+export function insertStatement(
+  table: string,
+  rows: RowFormat,
+  statementSettings: Record<string, string> = {},
+): string {
+  const { columns, settings } = statementParts(rows, statementSettings);
   const clause = Object.entries(settings)
     .map(([k, v]) => `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
     .join(', ');
   const list = columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
-  await client.command({
-    query: `INSERT INTO ${table}${list}${clause ? ` SETTINGS ${clause}` : ''} FORMAT ${rows.format}\n${body.toString('utf8')}`,
-  });
+  return `INSERT INTO ${table}${list}${clause ? ` SETTINGS ${clause}` : ''} FORMAT ${rows.format}`;
+}
+
+function statementParts(
+  rows: RowFormat,
+  statementSettings: Record<string, string>,
+): { columns: readonly string[] | undefined; settings: Record<string, string> } {
+  return {
+    columns: rows.format === 'JSONEachRow' ? undefined : rows.columns,
+    settings: rows.format === 'CSV' ? { ...CSV_SETTINGS, ...statementSettings } : statementSettings,
+  };
 }
 
 /** Reads the rows of a query as typed JSON objects. Parameters are bound, never interpolated. */
