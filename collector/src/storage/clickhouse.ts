@@ -85,7 +85,7 @@ const embeddedConnections = new WeakMap<ClickHouseClient, RawInserter>();
  * (columns) SETTINGS … FORMAT f`); settings are per statement (never `SET` on the connection).
  * The bytes never become a JS string: embedded, chDB's zero-copy raw insert takes them; to a
  * server they are streamed as the request body after the statement (sent in the URL). Joining
- * them into the statement as a string cost ~50 µs more per LLM span (`pnpm bench server-insert`).
+ * them into the statement as a string cost ~30–50 µs more per LLM span (`pnpm bench server-insert`).
  */
 export async function insertRows(
   client: ClickHouseClient,
