@@ -56,6 +56,25 @@ function call(): LlmCall {
 }
 
 describe('applyPiiPolicy', () => {
+  it('keeps an attribute named __proto__, at the top and nested, as data (no prototype of the policed objects changes)', () => {
+    // decode.ts keeps such keys in null-prototype objects; a plain {} would take the assignment
+    // as a prototype change, dropping the attribute or grafting its keys onto the others.
+    const attributes = Object.create(null) as DecodedSpan['attributes'];
+    attributes.__proto__ = { injected: `mail ${EMAIL}` };
+    attributes['app.settings'] = JSON.parse('{"__proto__": {"nested": "x"}, "plain": "y"}') as never;
+    attributes['app.plain'] = 'kept';
+    const out = applyPiiPolicy(null, { ...span(), attributes }, { default: 'redact' }, 'k');
+    const policed = out.span.attributes;
+    expect(Object.keys(policed).sort()).toEqual(['__proto__', 'app.plain', 'app.settings']);
+    expect(Object.getOwnPropertyDescriptor(policed, '__proto__')?.value).toEqual({
+      injected: 'mail [REDACTED:email]',
+    });
+    expect('injected' in policed).toBe(false);
+    const settings = policed['app.settings'] as Record<string, unknown>;
+    expect(Object.keys(settings).sort()).toEqual(['__proto__', 'plain']);
+    expect('nested' in settings).toBe(false);
+  });
+
   it('redact replaces values in the call, span attributes (nested) and events, and never mutates', () => {
     const c = call();
     const s = span();

@@ -201,7 +201,7 @@ function policeValue(
     return out;
   }
   if (value !== null && typeof value === 'object') {
-    const out: { [key: string]: AttributeValue } = {};
+    const out = Object.create(null) as { [key: string]: AttributeValue };
     for (const [k, v] of Object.entries(value)) {
       const p = policeValue(v, place, tally, local);
       if (p === undefined) return undefined;
@@ -218,7 +218,8 @@ function policeAttributes(
   local: Map<string, PiiFindingRow>,
   placeHint?: ContentPlace,
 ): Attributes {
-  const out: Attributes = {};
+  // Null-prototype, like decode's: a `__proto__` key is data, not a prototype to set.
+  const out = Object.create(null) as Attributes;
   for (const [key, value] of Object.entries(attrs)) {
     if (
       typeof value === 'number' ||
@@ -255,7 +256,7 @@ export function applyPiiPolicy<C extends LlmCall | null>(
   if (call) {
     const local = new Map<string, PiiFindingRow>();
     const field = (text: string, place: ContentPlace) => scanString(text, place, tally, local).text;
-    const tags: Record<string, string> = {};
+    const tags = Object.create(null) as Record<string, string>;
     for (const [k, v] of Object.entries(call.tags)) {
       const policed = field(v, 'input');
       if (policed !== '' || v === '') tags[k] = policed;
