@@ -294,14 +294,17 @@ const SCRIPTS: Array<[RegExp, string]> = [
   [/\p{Script=Thai}/u, 'th'],
 ];
 
-// Language votes come from the stopword table in core (STOPWORDS_BY_LANGUAGE).
-// A Map, not an object: `'constructor' in {}` is true and would count as a stopword.
-const STOPWORDS = new Map<string, string>();
+/**
+ * Each stopword's index in STOPWORD_WORDS; language votes come from the stopword table in core
+ * (STOPWORDS_BY_LANGUAGE). A Map, not an object: `'constructor' in {}` is true and would count as
+ * a stopword.
+ */
+const STOPWORDS = new Map<string, number>();
 for (const [lang, words] of Object.entries(STOPWORDS_BY_LANGUAGE)) {
   LANGUAGES.push(lang);
   for (const w of words) {
     if (STOPWORDS.has(w)) continue;
-    STOPWORDS.set(w, lang);
+    STOPWORDS.set(w, STOPWORD_WORDS.length);
     const hash = fnvMore(FNV_OFFSET, w) | 0;
     let slot = hash & SLOT_MASK;
     while (SLOT_WORD[slot] !== 0) slot = (slot + 1) & SLOT_MASK;
@@ -322,18 +325,7 @@ export function detectLanguage(text: string): string {
     return ballot.language();
   }
   if (hasNonLatin(sample)) for (const [re, lang] of SCRIPTS) if (re.test(sample)) return lang;
-  const votes = new Map<string, number>();
-  let best = 'und';
-  let bestVotes = 0;
-  for (const match of sample.toLowerCase().matchAll(TOKEN)) {
-    const lang = STOPWORDS.get(match[0]);
-    if (!lang) continue;
-    const n = (votes.get(lang) ?? 0) + 1;
-    votes.set(lang, n);
-    if (n > bestVotes) {
-      bestVotes = n;
-      best = lang;
-    }
-  }
-  return bestVotes >= 1 ? best : 'und';
+  const ballot = new Ballot();
+  for (const match of sample.toLowerCase().matchAll(TOKEN)) ballot.cast(STOPWORDS.get(match[0]) ?? -1);
+  return ballot.language();
 }
