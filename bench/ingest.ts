@@ -14,6 +14,7 @@ import { insertTableRows } from '../collector/src/ingest/writer.js';
 import { dropStoredSpans } from '../collector/src/ingest/dedup.js';
 import { openClickHouse, queryRows } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
+import { WIDE_ROW_TABLES } from '../collector/src/storage/migrations/011-compact-inserts.js';
 import type { BenchResult } from './types.js';
 import { seededRandom } from '../packages/core/src/index.js';
 
@@ -34,7 +35,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Spans per insert when the collector is busy: a full spool segment, as configured by default. */
 export const INSERT_SPANS = parseConfig({}).ingest.batchMaxRows;
 const REPO = resolve(here, '..');
-const BATCH_SPANS = 500;
+export const BATCH_SPANS = 500;
 const SENDERS = 8;
 
 const WORDS =
@@ -124,7 +125,7 @@ export function makeBatch(index: number, random: () => number): Buffer {
  */
 export function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
-  let tasks: string[] = [];
+  let tasks: string[];
   try {
     tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
@@ -623,7 +624,6 @@ async function spanLookupCost(dir: string, sizes: number[]): Promise<{ stored: n
   return out;
 }
 
-/** The ceiling: the collector's own rows for the pool, inserted straight into embedded ClickHouse. */
 /** How the raw ceiling inserts: spans per insert, and whether fresh parts keep ClickHouse's default format. */
 interface InsertShape {
   spansPerInsert: number;
@@ -633,6 +633,27 @@ interface InsertShape {
   objects?: boolean;
 }
 
+/** The collector's own rows for OTLP export bodies, per table, as its pipeline hands them to the spool. */
+export function pipelineRows(bodies: readonly Buffer[]): TableRows {
+  const stages = defaultStages(parseConfig({}), 'bench-pii-hash-key');
+  const lines = emptyRows();
+  for (const body of bodies) {
+    const { rows } = runPipeline(decodeProtobuf(body, DEFAULT_INGEST_LIMITS).spans, 'default', stages);
+    for (const table of TABLES) lines[table].push(...rows[table]);
+  }
+  return lines;
+}
+
+/**
+ * Fresh parts of the tables migration 11 makes compact turn wide from `bytes` on: ClickHouse's
+ * default is 10 MiB, and 0 makes every part wide.
+ */
+export async function widePartsFrom(client: Parameters<typeof migrate>[0], bytes: number): Promise<void> {
+  for (const table of WIDE_ROW_TABLES)
+    await client.command({ query: `ALTER TABLE ${table} MODIFY SETTING min_bytes_for_wide_part = ${bytes}` });
+}
+
+/** The ceiling: the collector's own rows for the pool, inserted straight into embedded ClickHouse. */
 async function rawInsert(
   dir: string,
   name: string,
@@ -650,23 +671,13 @@ async function rawInsert(
   seconds: number;
   tables: string;
 }> {
-  const config = parseConfig({});
-  const stages = defaultStages(config, 'bench-pii-hash-key');
-  const lines = emptyRows();
-  for (const body of pool) {
-    const { rows } = runPipeline(decodeProtobuf(body, DEFAULT_INGEST_LIMITS).spans, 'default', stages);
-    for (const table of TABLES) lines[table].push(...rows[table]);
-  }
+  const lines = pipelineRows(pool);
   const spansInPool = lines.otel_traces.length;
   const rowsPerSpan = TABLES.reduce((n, t) => n + lines[t].length, 0) / spansInPool;
   const client = await openClickHouse({ mode: 'embedded', dataDir: join(dir, name) }, 'ingest');
   try {
     await migrate(client);
-    if (shape.defaultPartFormat)
-      for (const table of ['otel_traces', 'llm_calls'])
-        await client.command({
-          query: `ALTER TABLE ${table} MODIFY SETTING min_bytes_for_wide_part = 10485760`,
-        });
+    if (shape.defaultPartFormat) await widePartsFrom(client, 10 * 1024 * 1024);
     const batch = shape.spansPerInsert;
     // Bodies are built before the clock starts: this measures the engine, not string joins. An
     // insert larger than the pool takes the pool's rows again.

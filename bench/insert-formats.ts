@@ -3,15 +3,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../collector/src/config/index.js';
-import { decodeProtobuf } from '../collector/src/ingest/decode.js';
-import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
-import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
-import { CSV_COLUMNS, TABLES, emptyRows, type TableName } from '../collector/src/ingest/rows.js';
+import { CSV_COLUMNS, TABLES, type TableName } from '../collector/src/ingest/rows.js';
 import { rowFormat } from '../collector/src/ingest/writer.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import { seededRandom } from '../packages/core/src/index.js';
-import { INSERT_SPANS, makeBatch } from './ingest.js';
+import { BATCH_SPANS, INSERT_SPANS, makeBatch, pipelineRows, widePartsFrom } from './ingest.js';
 import type { BenchResult } from './types.js';
 
 /**
@@ -38,7 +34,6 @@ import type { BenchResult } from './types.js';
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, '..');
-const SPANS_PER_BATCH = 500;
 
 type Format = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV' | 'RowBinary' | 'Native';
 const CARRIED: readonly Format[] = ['JSONEachRow', 'JSONCompactEachRow', 'TabSeparated', 'CSV'];
@@ -103,15 +98,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
 
     // ---- the collector's rows, per table, as the writer gets them ----
     const random = seededRandom(42);
-    const stages = defaultStages(parseConfig({}), 'bench-pii-hash-key');
-    const lines = emptyRows();
-    let llmCalls = 0;
-    for (let i = 0; i < spans / SPANS_PER_BATCH; i++) {
-      const decoded = decodeProtobuf(makeBatch(i, random), DEFAULT_INGEST_LIMITS).spans;
-      const result = runPipeline(decoded, 'default', stages);
-      llmCalls += result.llmCalls;
-      for (const table of TABLES) lines[table].push(...result.rows[table]);
-    }
+    const lines = pipelineRows(Array.from({ length: spans / BATCH_SPANS }, (_, i) => makeBatch(i, random)));
+    const llmCalls = lines.llm_calls.length;
     const tables = TABLES.filter((t) => lines[t].length);
     const columns = Object.fromEntries(
       tables.map((t) => [t, CSV_COLUMNS[t] ?? Object.keys(JSON.parse(lines[t][0] as string) as object)]),
@@ -265,8 +253,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     // Merged parts of real tables pass migration 11's 128 MiB and become wide; this bench's few
     // hundred MB would stay one compact part, which stores (and system.columns sizes) no column
     // on its own. Measured as wide parts, like a day of real traffic.
-    for (const table of ['otel_traces', 'llm_calls'])
-      await client.command({ query: `ALTER TABLE ${table} MODIFY SETTING min_bytes_for_wide_part = 0` });
+    await widePartsFrom(client, 0);
     for (const table of schemaTables) await client.command({ query: `OPTIMIZE TABLE \`${table}\` FINAL` });
     const storage = await (
       await client.query({

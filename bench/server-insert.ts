@@ -3,16 +3,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startClickHouseFixture } from '../collector/test/clickhouse-fixture.js';
-import { parseConfig } from '../collector/src/config/index.js';
-import { decodeProtobuf } from '../collector/src/ingest/decode.js';
-import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
-import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
-import { TABLES, type TableName } from '../collector/src/ingest/rows.js';
+import { TABLES } from '../collector/src/ingest/rows.js';
 import { rowFormat, insertTableRows } from '../collector/src/ingest/writer.js';
 import { insertStatement, openClickHouse } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import { seededRandom } from '../packages/core/src/index.js';
-import { INSERT_SPANS, makeBatch } from './ingest.js';
+import { BATCH_SPANS, INSERT_SPANS, makeBatch, pipelineRows } from './ingest.js';
 import type { BenchResult } from './types.js';
 
 /**
@@ -61,20 +57,15 @@ const VARIANTS: Variant[] = [
 export async function run(options: { quick?: boolean } = {}): Promise<BenchResult> {
   const rounds = options.quick ? 2 : 4;
   const random = seededRandom(11);
-  const stages = defaultStages(parseConfig({}), 'bench-server-insert');
   // One segment's rows per table, joined as the writer joins them.
-  const parts: Record<TableName, Buffer[]> = Object.fromEntries(TABLES.map((t) => [t, []])) as never;
-  let spans = 0;
-  for (let i = 0; spans < INSERT_SPANS; i++) {
-    const decoded = decodeProtobuf(makeBatch(i, random), DEFAULT_INGEST_LIMITS).spans;
-    const { rows } = runPipeline(decoded, 'default', stages);
-    for (const table of TABLES)
-      if (rows[table].length) parts[table].push(Buffer.from(`${rows[table].join('\n')}\n`));
-    spans += decoded.length;
-  }
-  const bodies = TABLES.map((table) => ({ table, body: Buffer.concat(parts[table]) })).filter(
-    (b) => b.body.length > 0,
+  const rows = pipelineRows(
+    Array.from({ length: Math.ceil(INSERT_SPANS / BATCH_SPANS) }, (_, i) => makeBatch(i, random)),
   );
+  const spans = rows.otel_traces.length;
+  const bodies = TABLES.filter((table) => rows[table].length > 0).map((table) => ({
+    table,
+    body: Buffer.from(`${rows[table].join('\n')}\n`),
+  }));
   const rawBytes = bodies.reduce((n, b) => n + b.body.length, 0);
 
   const { url, child } = await startFixtureChild();

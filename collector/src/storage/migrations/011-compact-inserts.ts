@@ -2,7 +2,7 @@ import type { Migration } from './index.js';
 import { modifySettings, type DdlContext } from './ddl.js';
 
 /** The tables whose fresh parts (one per insert) pass ClickHouse's 10 MiB default for wide parts. */
-const WIDE_ROW_TABLES = ['otel_traces', 'llm_calls'];
+export const WIDE_ROW_TABLES = ['otel_traces', 'llm_calls'];
 
 /**
  * Fresh parts of the two tables with content in compact format (one file for all columns)
