@@ -388,8 +388,16 @@ async function evaluate(client: ClickHouseClient, config: DetectionConfig, s: Sc
   if (inc.kind === 'creep') {
     const pass = await runDetectors(client, cfg, { fromMs: s.endMs - HOUR, toMs: s.endMs }, s.project);
     const hit = pass.detections.find((d) => d.kind === kind && names(d, s));
-    const seen = pass.detections.filter((d) => d.kind === kind).map((d) => `${d.rule} ${subjectKey(d.subject)}`);
-    return { scenario: s, detected: !!hit, ttdMinutes: null, seen, ...(hit ? { firstDetection: hit.rule } : {}) };
+    const seen = pass.detections
+      .filter((d) => d.kind === kind)
+      .map((d) => `${d.rule} ${subjectKey(d.subject)}`);
+    return {
+      scenario: s,
+      detected: !!hit,
+      ttdMinutes: null,
+      seen,
+      ...(hit ? { firstDetection: hit.rule } : {}),
+    };
   }
   const seen = new Set<string>();
   for (const minutes of CHECKS[inc.kind]) {
@@ -398,7 +406,8 @@ async function evaluate(client: ClickHouseClient, config: DetectionConfig, s: Sc
     const pass = await livePass(client, cfg, at, s.project);
     const hit = pass.detections.find((d) => d.kind === kind && names(d, s));
     if (hit) return { scenario: s, detected: true, ttdMinutes: minutes, firstDetection: hit.rule, seen: [] };
-    for (const d of pass.detections) if (d.kind === kind) seen.add(`${minutes} min: ${d.rule} ${subjectKey(d.subject)}`);
+    for (const d of pass.detections)
+      if (d.kind === kind) seen.add(`${minutes} min: ${d.rule} ${subjectKey(d.subject)}`);
   }
   return { scenario: s, detected: false, ttdMinutes: null, seen: [...seen] };
 }
@@ -452,12 +461,10 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     // Clean worlds have seeds of their own (from 100001), whichever half runs;
     // LLMWATCH_BENCH_DQ_SEEDS=39,100004 re-runs chosen worlds.
     const chosen = process.env.LLMWATCH_BENCH_DQ_SEEDS?.split(',').map(Number);
-    const seeds =
-      chosen ??
-      [
-        ...Array.from({ length: incidents }, (_, i) => i + 1),
-        ...Array.from({ length: cleans }, (_, i) => CLEAN_SEEDS + i),
-      ];
+    const seeds = chosen ?? [
+      ...Array.from({ length: incidents }, (_, i) => i + 1),
+      ...Array.from({ length: cleans }, (_, i) => CLEAN_SEEDS + i),
+    ];
     const total = seeds.length;
     for (let i = 0; i < total; i++) {
       const isClean = seeds[i]! >= CLEAN_SEEDS;
