@@ -6,7 +6,9 @@ import { startClickHouseFixture, type ClickHouseFixture } from './clickhouse-fix
 import {
   flush,
   numberedSpans,
+  post,
   postSpans,
+  protobufExport,
   rows,
   spawnCollector,
   startTestCollector,
@@ -45,6 +47,8 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promi
   }
 }
 
+const GZIP_KEY = 'server-mode-gzip-key';
+
 const metric = async (url: string, name: string): Promise<string | undefined> =>
   new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1];
 
@@ -56,6 +60,56 @@ describe('server mode against the ClickHouse HTTP interface', () => {
     const { raw, rollup } = await totals(collector, 'replayed');
     expect(raw).toEqual({ calls: 1, inputTokens: 7, outputTokens: 3, costUsd: 0.5 });
     expect(rollup).toEqual(raw);
+  });
+
+  it('inserts send their rows as bytes, gzip at storage.insertGzipLevel or uncompressed at 0; non-ASCII content is stored byte for byte', async () => {
+    const content = JSON.stringify([
+      {
+        role: 'user',
+        parts: [{ type: 'text', content: 'Grüße — 日本語の質問 🙂 "quoted", a comma\nand a newline' }],
+      },
+    ]);
+    for (const [level, prefix] of [
+      [1, 'e1'],
+      [0, 'e2'],
+    ] as const) {
+      const collector = await startTestCollector(
+        dir,
+        {
+          // Its own project: the totals of the other tests count the default one.
+          projects: [{ id: 'gzip', keys: [GZIP_KEY] }],
+          storage: { url: fixture.url, insertGzipLevel: level },
+          ingest: { spoolDir: `${dir}/spool-gzip-${level}`, workers: 0 },
+        },
+        { drainTimeoutMs: 1_000 },
+      );
+      const spans = llmSpans(prefix, 5).map((span) => ({
+        ...span,
+        attributes: [
+          ...(span.attributes ?? []),
+          { key: 'gen_ai.input.messages', value: { stringValue: content } },
+        ],
+      }));
+      const from = fixture.statements.length;
+      const posted = await post(collector.url, protobufExport(spans), {
+        'content-type': 'application/x-protobuf',
+        authorization: `Bearer ${GZIP_KEY}`,
+      });
+      expect(posted.status).toBe(200);
+      await flush(collector);
+      const inserts = fixture.statements
+        .map((sql, i) => ({ sql, body: fixture.bodies[i] }))
+        .slice(from)
+        .filter((r) => r.sql.startsWith('INSERT INTO llm_calls'));
+      expect(inserts.length).toBeGreaterThan(0);
+      for (const insert of inserts) expect(insert.body?.contentEncoding).toBe(level > 0 ? 'gzip' : '');
+      const stored = await rows<{ InputContent: string }>(
+        collector,
+        "SELECT InputContent FROM llm_calls WHERE ProjectId = 'gzip' AND startsWith(TraceId, {p:String})",
+        { p: prefix },
+      );
+      expect(stored.map((r) => r.InputContent)).toEqual(Array<string>(5).fill(content));
+    }
   });
 
   it('retried exports double-count (server): three posts of the same spans are stored once', async () => {
@@ -170,49 +224,4 @@ describe('server mode against the ClickHouse HTTP interface', () => {
     expect(stored[0]).toEqual({ n: 80, spans: 80 });
     expect(readdirSync(spoolDir).filter((f) => f.endsWith('.seg'))).toEqual([]);
   }, 60_000);
-
-  // Last: its calls land in the default project, which the totals of the tests above count.
-  it('inserts send their rows as bytes, gzip at storage.insertGzipLevel or uncompressed at 0; non-ASCII content is stored byte for byte', async () => {
-    const content = JSON.stringify([
-      {
-        role: 'user',
-        parts: [{ type: 'text', content: 'Grüße — 日本語の質問 🙂 "quoted", a comma\nand a newline' }],
-      },
-    ]);
-    for (const [level, prefix] of [
-      [1, 'e1'],
-      [0, 'e2'],
-    ] as const) {
-      const collector = await startTestCollector(
-        dir,
-        {
-          storage: { url: fixture.url, insertGzipLevel: level },
-          ingest: { spoolDir: `${dir}/spool-gzip-${level}`, workers: 0 },
-        },
-        { drainTimeoutMs: 1_000 },
-      );
-      const spans = llmSpans(prefix, 5).map((span) => ({
-        ...span,
-        attributes: [
-          ...(span.attributes ?? []),
-          { key: 'gen_ai.input.messages', value: { stringValue: content } },
-        ],
-      }));
-      const from = fixture.statements.length;
-      expect((await postSpans(collector.url, spans)).status).toBe(200);
-      await flush(collector);
-      const inserts = fixture.statements
-        .map((sql, i) => ({ sql, body: fixture.bodies[i] }))
-        .slice(from)
-        .filter((r) => r.sql.startsWith('INSERT INTO llm_calls'));
-      expect(inserts.length).toBeGreaterThan(0);
-      for (const insert of inserts) expect(insert.body?.contentEncoding).toBe(level > 0 ? 'gzip' : '');
-      const stored = await rows<{ InputContent: string }>(
-        collector,
-        'SELECT InputContent FROM llm_calls WHERE startsWith(TraceId, {p:String})',
-        { p: prefix },
-      );
-      expect(stored.map((r) => r.InputContent)).toEqual(Array<string>(5).fill(content));
-    }
-  });
 });
