@@ -3,7 +3,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CSV_COLUMNS, TABLES, type TableName } from '../collector/src/ingest/rows.js';
+import {
+  CSV_COLUMNS,
+  TABLES,
+  TEXT_VECTOR_CALL_COLUMNS,
+  type TableName,
+} from '../collector/src/ingest/rows.js';
 import { rowFormat } from '../collector/src/ingest/writer.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import { seededRandom } from '../packages/core/src/index.js';
@@ -105,13 +110,27 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       tables.map((t) => [t, CSV_COLUMNS[t] ?? Object.keys(JSON.parse(lines[t][0] as string) as object)]),
     ) as Record<TableName, readonly string[]>;
     const quoted = (t: TableName): string => columns[t].map((c) => `\`${c}\``).join(', ');
+    // What the rows store: a vector sent as bytes is stored in its vector column (migration 12).
+    const stored = (t: TableName): string =>
+      (t === 'llm_calls' ? TEXT_VECTOR_CALL_COLUMNS : columns[t]).map((c) => `\`${c}\``).join(', ');
 
     // ---- the same rows in every format, serialized by ClickHouse ----
     const batches: Batch[] = [];
     for (const table of tables) {
-      await client.command({
-        query: `CREATE TABLE bench_stage_${table} ENGINE = Memory AS SELECT ${quoted(table)} FROM ${table} LIMIT 0`,
-      });
+      // Typed as the table types them; an EPHEMERAL input column cannot be selected, so not `AS SELECT`.
+      const types = new Map(
+        (
+          await (
+            await client.query({
+              query: `SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = {table:String}`,
+              query_params: { table },
+              format: 'JSONEachRow',
+            })
+          ).json<{ name: string; type: string }>()
+        ).map((c) => [c.name, c.type]),
+      );
+      const structure = columns[table].map((c) => `\`${c}\` ${types.get(c)}`).join(', ');
+      await client.command({ query: `CREATE TABLE bench_stage_${table} (${structure}) ENGINE = Memory` });
     }
     const spansTotal = lines.otel_traces.length;
     for (let from = 0; from < spansTotal; from += INSERT_SPANS) {
@@ -165,7 +184,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       for (const table of tables) {
         const text = (
           await connection.chdb.queryAsync(
-            `SELECT count(), sum(cityHash64(${quoted(table)})) FROM ${table}`,
+            `SELECT count(), sum(cityHash64(${stored(table)})) FROM ${table}`,
             { format: 'TabSeparated' },
           )
         ).text();

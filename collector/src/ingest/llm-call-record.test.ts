@@ -4,7 +4,7 @@ import { CALL_COLUMNS, type ApiCall } from '../api/calls.js';
 import { embeddedClickHouse, LONG_RETENTION, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { CALL_ROWS, callRow, emptyRows, type CallFeatures } from './rows.js';
+import { TEXT_VECTOR_CALL_COLUMNS, callRow, emptyRows, type CallFeatures } from './rows.js';
 import { recordBlocks } from './spool.js';
 import { insertTableRows } from './writer.js';
 
@@ -178,7 +178,8 @@ describe('the LLM-call record: core type, row serializer, llm_calls DDL and API 
       inputSketch: [0.5],
       outputSketch: [0.5],
     };
-    const written = CALL_ROWS.columns;
+    // The columns a line fills: a vector sent as bytes fills its vector column (migration 12).
+    const written = TEXT_VECTOR_CALL_COLUMNS;
     // The line's fields as ClickHouse's CSV reader counts them.
     const [fields] = await queryRows<Record<string, unknown>>(
       client,

@@ -2,6 +2,7 @@ import type { Attributes, DecodedSpan, LlmCall } from '@llmwatch/core';
 import type { CallFeatures } from '../enrich/features.js';
 import type { PiiFindingRow } from '../enrich/pii.js';
 import type { RowFormat } from '../storage/clickhouse.js';
+import { BINARY_FLOAT_COLUMNS, binaryInput } from '../storage/migrations/index.js';
 import * as csv from './csv.js';
 
 /**
@@ -148,7 +149,10 @@ type CallInput = { call: LlmCall; features: CallFeatures; pii: { types: string[]
 const nullableFloat = (n: number | null): string =>
   n === null || !Number.isFinite(n) ? csv.NULL : String(n);
 
-/** llm_calls: one typed row per LLM span (the record is described in core's llm-call.ts). */
+/**
+ * llm_calls: one typed row per LLM span (the record is described in core's llm-call.ts). Its float
+ * vectors travel as bytes, through the `…Base64` columns of migration 12.
+ */
 export const CALL_ROWS = csv.csvTable<CallInput>([
   ['ProjectId', ({ call }) => csv.field(call.projectId)],
   ['Timestamp', ({ call }) => nanosToDateTime64(call.startTimeUnixNano)],
@@ -187,15 +191,15 @@ export const CALL_ROWS = csv.csvTable<CallInput>([
   ['OutputContent', ({ call }) => csv.field(call.outputContent)],
   ['SystemContent', ({ call }) => csv.field(call.systemContent)],
   ['ToolNames', ({ call }) => csv.strings(call.toolNames)],
-  ['InputEmbedding', ({ call }) => csv.roundedFloats(call.inputEmbedding)],
-  ['OutputEmbedding', ({ call }) => csv.roundedFloats(call.outputEmbedding)],
+  [binaryInput('InputEmbedding'), ({ call }) => csv.float32Base64(call.inputEmbedding)],
+  [binaryInput('OutputEmbedding'), ({ call }) => csv.float32Base64(call.outputEmbedding)],
   ['PiiTypes', ({ pii }) => csv.strings(pii.types)],
   ['PiiCount', ({ pii }) => String(uint(pii.count, U16))],
   ['InputChars', ({ features }) => String(uint(features.inputChars, U32))],
   ['OutputChars', ({ features }) => String(uint(features.outputChars, U32))],
   ['Language', ({ features }) => csv.field(features.language)],
-  ['InputSketch', ({ features }) => csv.roundedFloats(features.inputSketch)],
-  ['OutputSketch', ({ features }) => csv.roundedFloats(features.outputSketch)],
+  [binaryInput('InputSketch'), ({ features }) => csv.float32Base64(features.inputSketch)],
+  [binaryInput('OutputSketch'), ({ features }) => csv.float32Base64(features.outputSketch)],
 ]);
 
 export function callRow(
@@ -238,6 +242,31 @@ export const CSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
   otel_traces: TRACE_ROWS.columns,
   llm_calls: CALL_ROWS.columns,
 };
+
+/**
+ * llm_calls columns of the lines written before migration 12, which hold the float vectors as
+ * `[…]` text in the vector columns themselves: every TabSeparated line, and CSV lines of spool
+ * segments from those versions.
+ */
+export const TEXT_VECTOR_CALL_COLUMNS: readonly string[] = CALL_ROWS.columns.map(
+  (column) => BINARY_FLOAT_COLUMNS.find((vector) => binaryInput(vector) === column) ?? column,
+);
+
+/**
+ * The columns of `body`'s text lines in `table`, undefined for a table written as JSONEachRow.
+ * An llm_calls line ends with its output sketch: `…]"` as text, base64 (never `]`) as bytes.
+ */
+export function lineColumns(
+  table: TableName,
+  body: Buffer,
+  format: Exclude<RowFormat['format'], 'JSONEachRow'>,
+): readonly string[] | undefined {
+  if (table !== 'llm_calls') return CSV_COLUMNS[table];
+  if (format === 'TabSeparated') return TEXT_VECTOR_CALL_COLUMNS;
+  let end = body.length;
+  while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d)) end--;
+  return end >= 2 && body[end - 2] === 0x5d ? TEXT_VECTOR_CALL_COLUMNS : CALL_ROWS.columns;
+}
 
 /**
  * How the line at `start` of `body` is written, from its first byte: a JSON row starts with `{`,

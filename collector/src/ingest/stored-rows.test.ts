@@ -7,7 +7,8 @@ import { parseConfig } from '../config/index.js';
 import { embeddedClickHouse, LONG_RETENTION, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { defaultStages, runPipeline } from './pipeline.js';
-import { CSV_COLUMNS, TABLES, type TableName } from './rows.js';
+import { CSV_COLUMNS, TABLES, TEXT_VECTOR_CALL_COLUMNS, type TableName } from './rows.js';
+import { float32Base64 } from './csv.js';
 import { recordBlocks } from './spool.js';
 import { insertTableRows, rowFormat } from './writer.js';
 
@@ -181,7 +182,8 @@ describe('stored rows', () => {
   it('spool segments of the TabSeparated versions still insert the same values', async () => {
     const expected = await storedRows(client);
     for (const table of ['otel_traces', 'llm_calls'] as const) {
-      const columns = CSV_COLUMNS[table]!.map((c) => `\`${c}\``).join(', ');
+      const written = table === 'llm_calls' ? TEXT_VECTOR_CALL_COLUMNS : CSV_COLUMNS[table]!;
+      const columns = written.map((c) => `\`${c}\``).join(', ');
       const tsv = await (
         await client.query({ query: `SELECT ${columns} FROM ${table}`, format: 'TabSeparated' })
       ).text();
@@ -191,6 +193,41 @@ describe('stored rows', () => {
       await insertTableRows(client, table, body);
     }
     expect(await storedRows(client)).toEqual(expected);
+  });
+
+  it('spool segments from before migration 12 (llm_calls vectors as text in CSV) still insert the same values', async () => {
+    const expected = await storedRows(client);
+    const columns = TEXT_VECTOR_CALL_COLUMNS.map((c) => `\`${c}\``).join(', ');
+    const text = await (
+      await client.query({ query: `SELECT ${columns} FROM llm_calls`, format: 'CSV' })
+    ).text();
+    await client.command({ query: 'TRUNCATE TABLE llm_calls' });
+    const body = Buffer.from(text);
+    expect(body.subarray(-3).toString()).toBe(']"\n');
+    expect(rowFormat('llm_calls', body)).toEqual({ format: 'CSV', columns: TEXT_VECTOR_CALL_COLUMNS });
+    await insertTableRows(client, 'llm_calls', body);
+    expect(await storedRows(client)).toEqual(expected);
+  });
+
+  it('reads a vector written as bytes as the same float32 values as its text (migration 12)', async () => {
+    const random = seededRandom(12);
+    const rows: string[] = [];
+    for (let r = 0; r < 2_000; r++) {
+      const scale = 10 ** Math.floor(random() * 40 - 9);
+      const vector = Array.from({ length: 1 + Math.floor(random() * 64) }, () => (random() - 0.5) * scale);
+      // The text rows.ts wrote before: each value rounded to 7 decimals, non-finite as 0.
+      const asText = vector.map((x) => String(Math.round(x * 1e7) / 1e7 || 0)).join(',');
+      rows.push(`"[${asText}]",${float32Base64(vector)}`);
+    }
+    const read = await queryRows<{ rows: string; differ: string }>(
+      client,
+      `SELECT toString(count()) AS rows,
+              toString(countIf(arrayMap(x -> reinterpretAsUInt32(x), text)
+                != arrayMap(x -> reinterpretAsUInt32(x), reinterpret(base64Decode(bytes), 'Array(Float32)')))) AS differ
+       FROM format(CSV, 'text Array(Float32), bytes String', {rows:String})`,
+      { rows: `${rows.join('\n')}\n` },
+    );
+    expect(read).toEqual([{ rows: '2000', differ: '0' }]);
   });
 
   it('spool segments from before text rows (JSONEachRow lines in every table) still insert the same values', async () => {

@@ -3,7 +3,7 @@ import type { Logger } from '../logging.js';
 import { insertRows, type RowFormat } from '../storage/clickhouse.js';
 import { dropStoredSpans } from './dedup.js';
 import type { IngestMetrics } from './metrics.js';
-import { CSV_COLUMNS, TABLES, lineFormat, type TableName } from './rows.js';
+import { TABLES, lineColumns, lineFormat, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
 
 /**
@@ -298,8 +298,8 @@ export async function insertTableRows(
 
 /** CSV for the tables rows.ts writes so, unless the lines are from an older spool (rows.ts lineFormat). */
 export function rowFormat(table: TableName, body: Buffer): RowFormat {
-  const columns = CSV_COLUMNS[table];
   const format = lineFormat(body);
+  const columns = format === 'JSONEachRow' ? undefined : lineColumns(table, body, format);
   return columns && format !== 'JSONEachRow' ? { format, columns } : { format: 'JSONEachRow' };
 }
 

@@ -1,4 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { LlmwatchError } from '../../errors.js';
+import { queryRows } from '../clickhouse.js';
 import { coreSchema } from './001-core.js';
 import { detectionSchema } from './002-detection.js';
 import { hardeningSchema } from './003-hardening.js';
@@ -9,6 +11,7 @@ import { ragSchema } from './007-rag.js';
 import { dropSpanKeys, storedSpansSchema } from './008-stored-spans.js';
 import { mergeWidth } from './010-merge-width.js';
 import { compactInserts } from './011-compact-inserts.js';
+import { binaryFloats } from './012-binary-floats.js';
 import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
@@ -21,6 +24,8 @@ export interface Migration {
    * recorded as applied without its statements, and the server keeps its defaults.
    */
   runsOn?: (client: ClickHouseClient) => Promise<boolean>;
+  /** The oldest ClickHouse [major, minor] its statements run on; older servers stop migrate with a clear error. */
+  minServerVersion?: readonly [major: number, minor: number];
 }
 
 /** Every migration, in order. Add new ones at the end with the next version number. */
@@ -36,9 +41,11 @@ export const MIGRATIONS: readonly Migration[] = [
   dropSpanKeys,
   mergeWidth,
   compactInserts,
+  binaryFloats,
 ];
 
 export { DEFAULT_RETENTION, onCluster, engine };
+export { BINARY_FLOAT_COLUMNS, binaryInput } from './012-binary-floats.js';
 export type { DdlContext, RetentionDays } from './ddl.js';
 
 /** All DDL for a context, in order: used by `migrate` and by tests of the generated DDL. */
@@ -67,8 +74,19 @@ export async function migrate(
   });
   const applied = new Set((await result.json<{ Version: number }>()).map((r) => r.Version));
   const ran: number[] = [];
+  let serverVersion: string | undefined;
   for (const migration of migrations) {
     if (applied.has(migration.version)) continue;
+    if (migration.minServerVersion) {
+      serverVersion ??= (await queryRows<{ v: string }>(client, 'SELECT version() AS v'))[0]?.v ?? '';
+      const [major, minor] = migration.minServerVersion;
+      const [serverMajor = 0, serverMinor = 0] = serverVersion.split('.').map(Number);
+      if (serverMajor < major || (serverMajor === major && serverMinor < minor))
+        throw new LlmwatchError(
+          'config',
+          `migration ${migration.version} (${migration.name}) needs ClickHouse ${major}.${minor} or later; this server runs ${serverVersion}`,
+        );
+    }
     if (!migration.runsOn || (await migration.runsOn(client)))
       for (const statement of migration.statements(ctx).flatMap((s) => distributeStatement(s, ctx)))
         await client.command({ query: statement });

@@ -80,6 +80,51 @@ describe('migrations on embedded ClickHouse', () => {
     expect(await migrate(client, undefined, [unknownToServer])).toEqual([]);
   });
 
+  it('stores a vector sent as float32 bytes, and one sent as itself, in the vector column (migration 12)', async () => {
+    const bytes = Buffer.from(new Float32Array([0.5, -0.25]).buffer).toString('base64');
+    await client.command({
+      query: `INSERT INTO llm_calls (ProjectId, Timestamp, SpanId, InputSketchBase64, OutputEmbedding)
+              VALUES ('m12', now64(9), 'a', '${bytes}', [1.5])`,
+    });
+    await client.insert({
+      table: 'llm_calls',
+      format: 'JSONEachRow',
+      values: [
+        {
+          ProjectId: 'm12',
+          Timestamp: new Date().toISOString().replace('T', ' ').slice(0, 19),
+          SpanId: 'b',
+          InputSketch: [0.75],
+        },
+      ],
+    });
+    expect(
+      await queryRows(
+        client,
+        `SELECT SpanId, InputSketch, OutputSketch, OutputEmbedding FROM llm_calls WHERE ProjectId = 'm12' ORDER BY SpanId`,
+      ),
+    ).toEqual([
+      { SpanId: 'a', InputSketch: [0.5, -0.25], OutputSketch: [], OutputEmbedding: [1.5] },
+      { SpanId: 'b', InputSketch: [0.75], OutputSketch: [], OutputEmbedding: [] },
+    ]);
+  });
+
+  it('stops with the versions named when the server is older than a migration needs', async () => {
+    const tooNew = {
+      version: 1_001,
+      name: 'needs-clickhouse-99',
+      statements: () => ['SELECT 1'],
+      minServerVersion: [99, 1] as const,
+    };
+    const [{ v: version } = { v: '' }] = await queryRows<{ v: string }>(client, 'SELECT version() AS v');
+    await expect(migrate(client, undefined, [tooNew])).rejects.toThrow(
+      `migration 1001 (needs-clickhouse-99) needs ClickHouse 99.1 or later; this server runs ${version}`,
+    );
+    expect(await migrate(client, undefined, [{ ...tooNew, minServerVersion: [25, 7] as const }])).toEqual([
+      1_001,
+    ]);
+  });
+
   it('feeds the per-minute rollup from llm_calls through the materialized view', async () => {
     const base = {
       ProjectId: 'p1',
