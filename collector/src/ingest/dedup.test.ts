@@ -142,6 +142,54 @@ describe('dropStoredSpans', () => {
     expect(returned).toBe(5);
   });
 
+  it("answers for a segment's llm_calls rows with the lookup made for its otel_traces rows, and leaves a clean llm_calls body untouched", async () => {
+    const [storedCall, storedTrace] = Array.from({ length: 2 }, freshKey) as [Key, Key];
+    await ch.client.command({
+      query: `INSERT INTO stored_spans (ProjectId, Source, Timestamp, TraceId, SpanId) VALUES
+        ('default', 'llm_calls', fromUnixTimestamp64Nano(${storedCall.seconds}${String(storedCall.nanos).padStart(9, '0')}), '${storedCall.traceId}', '${storedCall.spanId}'),
+        ('default', 'otel_traces', fromUnixTimestamp64Nano(${storedTrace.seconds}${String(storedTrace.nanos).padStart(9, '0')}), '${storedTrace.traceId}', '${storedTrace.spanId}')`,
+    });
+    let queries = 0;
+    const counting = {
+      query: (params: Parameters<ClickHouseClient['query']>[0]) => {
+        queries++;
+        return ch.client.query(params);
+      },
+    } as unknown as ClickHouseClient;
+    const fresh = Array.from({ length: 50 }, freshKey);
+    const segment = async (keys: Key[]) => {
+      const traces = await dropStoredSpans(
+        counting,
+        'otel_traces',
+        Buffer.from(keys.map(csvRow).join('')),
+        keys.length,
+      );
+      const callBody = Buffer.from(keys.map(csvRow).join(''));
+      const calls = await dropStoredSpans(counting, 'llm_calls', callBody, keys.length, traces.lookup);
+      return { traces, calls, callBody };
+    };
+
+    // Nothing stored, no repeat: one query for both tables, and the llm_calls body as it came.
+    const clean = await segment(fresh);
+    expect(queries).toBe(1);
+    expect(clean.calls.body).toBe(clean.callBody);
+    expect(clean.calls.dropped).toBe(0);
+
+    // A span stored in llm_calls only (its trace row was stored by another segment's insert that
+    // failed half-way): dropped from llm_calls, kept in otel_traces; still one query.
+    const mixed = await segment([...fresh.slice(0, 5), storedCall, storedTrace]);
+    expect(queries).toBe(2);
+    expect(mixed.traces.body.toString()).toBe([...fresh.slice(0, 5), storedCall].map(csvRow).join(''));
+    expect(mixed.calls.body.toString()).toBe([...fresh.slice(0, 5), storedTrace].map(csvRow).join(''));
+
+    // A repeat inside the segment is dropped from both tables.
+    const repeated = await segment([fresh[0]!, fresh[1]!, fresh[0]!]);
+    expect(queries).toBe(3);
+    expect(repeated.traces.dropped).toBe(1);
+    expect(repeated.calls.dropped).toBe(1);
+    expect(repeated.calls.body.toString()).toBe([fresh[0]!, fresh[1]!].map(csvRow).join(''));
+  });
+
   it('drops only identical pii_findings rows of a span: a span has one row per finding', async () => {
     const key = freshKey();
     const finding = (type: string) =>

@@ -45,24 +45,53 @@ export interface DedupResult {
   rows: number;
   /** Rows dropped as repeats of a stored span or of an earlier row in the batch. */
   dropped: number;
+  /** What this call's lookup learned, for the segment's next tables (see dropStoredSpans). */
+  lookup?: SpanLookup;
 }
+
+/** What a lookup learned about a segment's spans. */
+export interface SpanLookup {
+  /** The segment's spans that each looked-up table already stores (keys as spanKey writes them). */
+  stored: ReadonlyMap<TableName, ReadonlySet<string>>;
+  /** Whether the looked-up rows hold a span twice. */
+  repeats: boolean;
+}
+
+/**
+ * The tables one lookup answers for. A segment's llm_calls rows are of spans its otel_traces rows
+ * hold (ingest/pipeline.ts writes a trace row for every span it writes a call row for), so the
+ * lookup for its otel_traces rows answers for its llm_calls rows too, and when neither a stored call
+ * nor a repeat turned up, the llm_calls body goes in untouched: splitting and keying its ~2.5 KB
+ * rows cost as much as the lookup itself. pii_findings rows also come from log records: they are
+ * looked up on their own.
+ */
+const LOOKED_UP_TOGETHER: Partial<Record<TableName, readonly TableName[]>> = {
+  otel_traces: ['otel_traces', 'llm_calls'],
+};
 
 /**
  * `body` (newline-terminated rows, see rows.ts) without the rows of spans `table` already holds and
  * without repeats. pii_findings has several rows per span: there a repeat is an identical row.
+ * `earlier` is the lookup made for the same segment's otel_traces rows, which answers for its
+ * llm_calls rows (LOOKED_UP_TOGETHER) without another query.
  */
 export async function dropStoredSpans(
   client: ClickHouseClient,
   table: TableName,
   body: Buffer,
   rows: number,
+  earlier?: SpanLookup,
 ): Promise<DedupResult> {
+  const known = earlier?.stored.get(table);
+  if (known && known.size === 0 && !earlier!.repeats) return { body, rows, dropped: 0 };
   const lines = splitLines(body);
   const keyed = lines.filter((l): l is Line & { key: string } => l.key !== undefined);
   if (keyed.length === 0) return { body, rows, dropped: 0 };
 
-  const stored = await storedSpans(client, table, keyed);
+  const found = known ? undefined : await storedSpans(client, LOOKED_UP_TOGETHER[table] ?? [table], keyed);
+  const stored = known ?? found?.get(table) ?? new Set<string>();
   const seen = new Set<string>();
+  let repeats = false;
   // The lines kept, gathered only from the first dropped one on: usually none is dropped.
   let kept: Buffer[] | undefined;
   for (let i = 0; i < lines.length; i++) {
@@ -70,7 +99,9 @@ export async function dropStoredSpans(
     if (line.key !== undefined) {
       const repeat =
         table === 'pii_findings' ? `${line.key}\n${body.toString('latin1', line.start, line.end)}` : line.key;
-      if (stored.has(line.key) || seen.has(repeat)) {
+      const again = seen.has(repeat);
+      repeats ||= again;
+      if (again || stored.has(line.key)) {
         kept ??= lines.slice(0, i).map((l) => body.subarray(l.start, l.end));
         continue;
       }
@@ -78,9 +109,10 @@ export async function dropStoredSpans(
     }
     kept?.push(body.subarray(line.start, line.end));
   }
-  if (!kept) return { body, rows, dropped: 0 };
+  const lookup = found && { stored: found, repeats };
+  if (!kept) return { body, rows, dropped: 0, lookup };
   const dropped = lines.length - kept.length;
-  return { body: Buffer.concat(kept), rows: rows - dropped, dropped };
+  return { body: Buffer.concat(kept), rows: rows - dropped, dropped, lookup };
 }
 
 function splitLines(body: Buffer): Line[] {
@@ -115,30 +147,30 @@ function spanKey(project: string, traceId: string, spanId: string, nanos: string
 const SPANS_PER_QUERY = 7_000;
 
 /**
- * Keys among `lines` that `table` already stores. stored_spans (migration 8) is sorted by start
- * time: asking for the exact start times of the batch reads only the granules holding them, so a
- * lookup costs the same after a day of ingest as on the first batch. A checksum of the ids
+ * Keys among `lines` that each of `tables` already stores. stored_spans (migration 8) is sorted by
+ * start time: asking for the exact start times of the batch reads only the granules holding them,
+ * so a lookup costs the same after a day of ingest as on the first batch. A checksum of the ids
  * filters what those granules hold: from a sender whose clock ticks in milliseconds, thousands of
  * stored spans share the batch's start times (and some senders number span ids per trace), and
  * returning them all made the lookup most of the collector's main-thread work and garbage.
  */
 async function storedSpans(
   client: ClickHouseClient,
-  table: TableName,
+  tables: readonly TableName[],
   lines: readonly Line[],
-): Promise<Set<string>> {
-  const found = new Set<string>();
+): Promise<Map<TableName, Set<string>>> {
+  const found = new Map(tables.map((t) => [t, new Set<string>()]));
   for (let i = 0; i < lines.length; i += SPANS_PER_QUERY)
-    for (const r of await storedAmong(client, table, lines.slice(i, i + SPANS_PER_QUERY)))
-      found.add(spanKey(r.ProjectId, r.TraceId, r.SpanId, r.Nanos));
+    for (const r of await storedAmong(client, tables, lines.slice(i, i + SPANS_PER_QUERY)))
+      found.get(r.Source)?.add(spanKey(r.ProjectId, r.TraceId, r.SpanId, r.Nanos));
   return found;
 }
 
-type StoredKey = { ProjectId: string; TraceId: string; SpanId: string; Nanos: string };
+type StoredKey = { Source: TableName; ProjectId: string; TraceId: string; SpanId: string; Nanos: string };
 
 async function storedAmong(
   client: ClickHouseClient,
-  table: TableName,
+  tables: readonly TableName[],
   lines: readonly Line[],
 ): Promise<StoredKey[]> {
   // Start times and checksums go as they come: a repeat in the list changes no answer, and
@@ -160,17 +192,26 @@ async function storedAmong(
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
        AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${instants.join(',')}]::Array(Int64))))
        AND CRC32(concat(TraceId, SpanId)) IN (SELECT arrayJoin([${checksums.join(',')}]::Array(UInt32)))`;
-  const params = { projects: [...projects], from, to: to + 1, source: table };
+  const params = { projects: [...projects], from, to: to + 1, sources: tables };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
   try {
     return await queryRows<StoredKey>(
       client,
-      `SELECT DISTINCT ${columns} FROM stored_spans WHERE Source = {source:String} AND ${where}`,
+      `SELECT DISTINCT Source, ${columns} FROM stored_spans WHERE Source IN {sources:Array(String)} AND ${where}`,
       params,
     );
   } catch (error) {
-    // Storage whose schema predates stored_spans: the table itself answers, slower.
+    // Storage whose schema predates stored_spans: the tables themselves answer, slower.
     if ((error as { code?: unknown }).code !== '60') throw error;
-    return queryRows<StoredKey>(client, `SELECT DISTINCT ${columns} FROM ${table} WHERE ${where}`, params);
+    const out: StoredKey[] = [];
+    for (const table of tables)
+      out.push(
+        ...(await queryRows<StoredKey>(
+          client,
+          `SELECT DISTINCT '${table}' AS Source, ${columns} FROM ${table} WHERE ${where}`,
+          params,
+        )),
+      );
+    return out;
   }
 }

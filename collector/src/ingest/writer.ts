@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Logger } from '../logging.js';
 import { insertRows, type RowFormat } from '../storage/clickhouse.js';
-import { dropStoredSpans } from './dedup.js';
+import { dropStoredSpans, type SpanLookup } from './dedup.js';
 import type { IngestMetrics } from './metrics.js';
 import { TABLES, lineColumns, lineFormat, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
@@ -232,6 +232,8 @@ export class IngestWriter {
   private async insertSegment(segment: SpoolSegment): Promise<void> {
     const memory = segment.memory;
     const fromFile = memory ? undefined : (await readSegment(segment.path)).tables;
+    // The lookup made for the segment's otel_traces rows, which answers for its llm_calls rows.
+    let lookup: SpanLookup | undefined;
     for (const table of TABLES) {
       // One table's rows at a time: a body joined from memory lives only until the next table's.
       let { rows, body } = fromFile?.[table] ?? this.joined.of(memory!.tables[table]);
@@ -239,7 +241,8 @@ export class IngestWriter {
       const started = performance.now();
       try {
         if (SPAN_TABLES.has(table)) {
-          const unique = await dropStoredSpans(this.opts.client, table, body, rows);
+          const unique = await dropStoredSpans(this.opts.client, table, body, rows, lookup);
+          lookup ??= unique.lookup;
           if (unique.dropped) this.opts.metrics.rowsDeduplicated.inc({ table }, unique.dropped);
           ({ rows, body } = unique);
           if (rows === 0) continue;
