@@ -98,6 +98,24 @@ function attributeMap(attrs: Attributes, omit?: readonly string[]): string {
   return csv.mapText(attrs, attributeText, omit);
 }
 
+/** The resource resourceField wrote last, and its field. */
+let lastResource: Attributes | undefined;
+let lastResourceField = '';
+
+/**
+ * The ResourceAttributes field of a span's row. The spans of an export share one resource object
+ * (ingest/decode.ts), which nothing changes afterwards, and an SDK's resource (service, SDK,
+ * process, host and runtime attributes) is often a larger map than a span's own attributes: it is
+ * written once per resource, not once per span.
+ */
+function resourceField(resource: Attributes): string {
+  if (resource !== lastResource) {
+    lastResourceField = csv.field(attributeMap(resource));
+    lastResource = resource;
+  }
+  return lastResourceField;
+}
+
 /** `heldByCall`: attributes whose content the span's llm_calls row holds (core contentHeldByCall). */
 type TraceInput = { projectId: string; span: DecodedSpan; heldByCall: readonly string[] };
 
@@ -116,7 +134,7 @@ export const TRACE_ROWS = csv.csvTable<TraceInput>([
   ['SpanName', (r) => csv.field(r.span.name)],
   ['SpanKind', (r) => csv.field(r.span.kind)],
   ['ServiceName', (r) => csv.field(serviceNameOf(r.span.resource))],
-  ['ResourceAttributes', (r) => csv.field(attributeMap(r.span.resource))],
+  ['ResourceAttributes', (r) => resourceField(r.span.resource)],
   ['ScopeName', (r) => csv.field(r.span.scopeName)],
   ['ScopeVersion', (r) => csv.field(r.span.scopeVersion)],
   ['SpanAttributes', (r) => csv.field(attributeMap(r.span.attributes, r.heldByCall))],
