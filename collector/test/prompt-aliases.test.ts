@@ -5,6 +5,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Attributes, DecodedSpan } from '@llmwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.js';
+import { decodedSpan } from './decoded-span.js';
 import { promptRegressionDetector } from '../src/detect/prompt-regression.js';
 import { defaultStages, runPipeline } from '../src/ingest/pipeline.js';
 import { recordBlocks } from '../src/ingest/spool.js';
@@ -42,13 +43,10 @@ function span(
   attrs: Attributes,
 ): DecodedSpan {
   const ns = (ms: number) => (BigInt(Math.round(ms)) * 1_000_000n).toString();
-  return {
+  return decodedSpan({
     traceId: i.toString(16).padStart(32, '0'),
     spanId: i.toString(16).padStart(16, '0'),
-    parentSpanId: '',
-    traceState: '',
     name: 'chat gpt-4o-mini',
-    kind: 'Client',
     startTimeUnixNano: ns(startMs),
     endTimeUnixNano: ns(startMs + latencyMs),
     attributes: {
@@ -60,13 +58,7 @@ function span(
       ...attrs,
     },
     resource: { 'service.name': 'support-bot' },
-    scopeName: '',
-    scopeVersion: '',
-    statusCode: 'Unset',
-    statusMessage: '',
-    events: [],
-    links: [],
-  };
+  });
 }
 
 describe('prompt_regression on every dialect’s prompt attributes', () => {

@@ -1,18 +1,13 @@
 import { PRICE_VERSION, type Attributes, type DecodedSpan, type LlmCall } from '@llmwatch/core';
 import { describe, expect, it } from 'vitest';
+import { decodedSpan } from '../../test/decoded-span.js';
 import { parseConfig, type LlmwatchConfigInput } from '../config/index.js';
 import { defaultStages } from './pipeline.js';
 
 /** An OpenAI-client span of 1.8 s to `address:port`, as the SDK writes it (it names `openai`). */
 function span(address: string, port: number, attrs: Attributes = {}): DecodedSpan {
-  return {
-    traceId: '0'.repeat(31) + '1',
-    spanId: '0'.repeat(15) + '1',
-    parentSpanId: '',
-    traceState: '',
+  return decodedSpan({
     name: 'chat llama-3.1-8b-instruct',
-    kind: 'Client',
-    startTimeUnixNano: '1700000000000000000',
     endTimeUnixNano: '1700000001800000000',
     attributes: {
       'gen_ai.operation.name': 'chat',
@@ -24,14 +19,7 @@ function span(address: string, port: number, attrs: Attributes = {}): DecodedSpa
       'server.port': port,
       ...attrs,
     },
-    resource: { 'service.name': 'svc' },
-    scopeName: '',
-    scopeVersion: '',
-    statusCode: 'Unset',
-    statusMessage: '',
-    events: [],
-    links: [],
-  };
+  });
 }
 
 function ingest(config: LlmwatchConfigInput, decoded: DecodedSpan): LlmCall {
