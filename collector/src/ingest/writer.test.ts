@@ -6,6 +6,7 @@ import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded
 import { protobufExport } from '../../test/ingest-helpers.js';
 import { llmSpans } from '../../test/totals.js';
 import { parseConfig } from '../config/index.js';
+import { LlmwatchError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { decodeProtobuf } from './decode.js';
@@ -14,7 +15,7 @@ import type { IngestMetrics } from './metrics.js';
 import { defaultStages, runPipeline } from './pipeline.js';
 import type { TableRows } from './rows.js';
 import { Spool, type SpoolSegment } from './spool.js';
-import { IngestWriter } from './writer.js';
+import { IngestWriter, clickhouseErrorSummary } from './writer.js';
 
 let ch: EmbeddedClickHouse;
 beforeAll(async () => {
@@ -150,5 +151,24 @@ describe('IngestWriter', () => {
     expect(counted.deduplicated.value).toBe(0);
     expect(counted.dropped.value).toBe(0);
     await writer.shutdown();
+  });
+});
+
+describe('clickhouseErrorSummary', () => {
+  it("keeps the collector's own message and drops ClickHouse's, which can quote a row", () => {
+    const parse = Object.assign(new Error('Cannot parse input: "jane@example.com"'), {
+      code: '27',
+      type: 'CANNOT_PARSE_INPUT',
+    });
+    expect(clickhouseErrorSummary(parse)).toEqual({ type: 'CANNOT_PARSE_INPUT', code: '27' });
+    const tooOld = new LlmwatchError(
+      'config',
+      'migration 12 (binary-floats) needs ClickHouse 25.7 or later; this server runs 24.8.1.1',
+    );
+    expect(clickhouseErrorSummary(tooOld)).toEqual({
+      type: 'LlmwatchError',
+      code: 'config',
+      message: tooOld.message,
+    });
   });
 });

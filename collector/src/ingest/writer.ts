@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { insertRows, type RowFormat } from '../storage/clickhouse.js';
 import { dropStoredSpans, type SpanLookup } from './dedup.js';
@@ -340,8 +341,12 @@ class JoinBuffer {
   }
 }
 
-/** Code and type only: ClickHouse parse errors quote the offending row, which is user content. */
-export function clickhouseErrorSummary(error: unknown): { type: string; code?: string } {
+/**
+ * Code and type only: ClickHouse parse errors quote the offending row, which is user content. The
+ * collector's own errors keep their message (a migration that needs a newer server says which).
+ */
+export function clickhouseErrorSummary(error: unknown): { type: string; code?: string; message?: string } {
+  if (error instanceof LlmwatchError) return { type: error.name, code: error.code, message: error.message };
   if (error instanceof Error) {
     const { code, type } = error as { code?: unknown; type?: unknown };
     return {
