@@ -67,12 +67,15 @@ export function strings(a: readonly string[]): string {
 
 /** Where float32Base64 lays a vector's values out, grown to the longest seen. */
 let floats = new Float32Array(1024);
+/** Float32Array uses the host's byte order; the bytes travel little-endian, as ClickHouse's own formats do. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
 
 /**
  * A float vector for one of llm_calls' `…Base64` columns (migration 12): base64 of its values as
  * little-endian float32, each first rounded to 7 decimals (non-finite values as 0), which is what
- * the `[0.0421,…]` text written before held, so the stored values did not change. The engine
- * decodes the bytes for ~0.2 µs a row, where parsing 128 values of text cost it ~15.
+ * the `[0.0421,…]` text written before held, so the stored values did not change. Parsing that
+ * text had cost the engine ~10 µs per LLM span (docs/architecture.md); decoding the bytes costs it
+ * ~0.2 µs a row.
  */
 export function float32Base64(a: readonly number[]): string {
   if (floats.length < a.length) floats = new Float32Array(a.length);
@@ -82,7 +85,9 @@ export function float32Base64(a: readonly number[]): string {
     // `rounded === 0` also for -0, which the text wrote as `0`.
     floats[i] = rounded === 0 ? 0 : rounded / 1e7;
   }
-  return `"${Buffer.from(floats.buffer, 0, a.length * 4).toString('base64')}"`;
+  const bytes = Buffer.from(floats.buffer, 0, a.length * 4);
+  if (!HOST_LITTLE_ENDIAN) bytes.swap32();
+  return `"${bytes.toString('base64')}"`;
 }
 
 /** Map(String, String) text, each value written as text by `text`, without the keys in `omit`. */
