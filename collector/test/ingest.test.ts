@@ -486,7 +486,9 @@ describe('regressions', () => {
       { id: year2200.spanId },
     );
     expect(far?.Timestamp).toBe('2200-01-01 00:00:00.000000000');
-    const metrics = await (await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${KEY_A}` } })).text();
+    const metrics = await (
+      await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${KEY_A}` } })
+    ).text();
     expect(metrics).not.toMatch(/llmwatch_ingest_insert_errors_total\{[^}]*\} [1-9]/);
     expect(metrics).not.toMatch(/llmwatch_ingest_spans_dropped_total\{[^}]*\} [1-9]/);
   });
@@ -545,7 +547,9 @@ describe('operations', () => {
     expect(ready.status).toBe(200);
     // Regression (/metrics unauthenticated): with project keys configured it needs one.
     expect((await fetch(`${collector.url}/metrics`)).status).toBe(401);
-    const text = await (await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${KEY_A}` } })).text();
+    const text = await (
+      await fetch(`${collector.url}/metrics`, { headers: { authorization: `Bearer ${KEY_A}` } })
+    ).text();
     expect(text).toMatch(/llmwatch_ingest_spans_accepted_total\{encoding="protobuf"\} \d+/);
     expect(text).toMatch(/llmwatch_ingest_spans_rejected_total\{reason="invalid_trace_id"\} \d+/);
     expect(text).toMatch(/llmwatch_ingest_insert_duration_seconds_bucket\{le="[^"]+",table="otel_traces"\}/);

@@ -1,4 +1,4 @@
-import { baselineSample, keyIn, DIST_TO_RANGE, DAY_MS, FROM, IDX, PROJECT_FILTER, TO } from './sql.js';
+import { keyIn, DIST_TO_RANGE, DAY_MS, FROM, IDX, PROJECT_FILTER, TO } from './sql.js';
 
 /**
  * SQL of the drift detector (detect/drift.ts). Drift per (service, prompt) — per (service, model) for calls without a prompt name:
@@ -103,9 +103,9 @@ export interface CentroidRow {
 }
 
 /**
- * Baseline subsamples for the noise estimate. Bucketed by a different hash than `baselineSample`
- * keeps (cityHash64): with the same hash, a sampling modulus of 16 would put every kept row into
- * bucket 0 and leave no noise estimate for the busiest groups.
+ * Baseline subsamples for the noise estimate. Bucketed by a different hash than the one
+ * `baselineSample` (sql.ts) keeps by (cityHash64): with the same hash, a sampling modulus of 16
+ * would put every kept row into bucket 0 and leave no noise estimate for the busiest groups.
  */
 const NULL_BUCKETS = 16;
 const CURRENT_RANGE_SQL = `Timestamp >= ${FROM} AND Timestamp < ${TO}`;

@@ -1,5 +1,5 @@
 import type { DetectionConfig } from './config.js';
-import type { CentroidRow, DriftCategoryRow } from './drift-sql.js';
+import type { CentroidRow } from './drift-sql.js';
 import { chiSquareCritical } from './stats.js';
 import { round } from './types.js';
 

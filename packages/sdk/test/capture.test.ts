@@ -61,9 +61,13 @@ describe('capture policy', () => {
   });
 
   it('redacted: retrieved document text is redacted, and dropped with capture none', () => {
-    observe('search', (step) => step.recordDocuments([{ id: 'kb-1', content: 'Escalate to ann@corp.example' }]), {
-      kind: 'retrieval',
-    });
+    observe(
+      'search',
+      (step) => step.recordDocuments([{ id: 'kb-1', content: 'Escalate to ann@corp.example' }]),
+      {
+        kind: 'retrieval',
+      },
+    );
     expect(JSON.parse(onlySpan(exporter).attributes['gen_ai.retrieval.documents'] as string)).toEqual([
       { id: 'kb-1', content: 'Escalate to [REDACTED:email]' },
     ]);
