@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { DEDUP_SETTINGS, engine, modifySettings, onCluster, type DdlContext } from './ddl.js';
+import { DEDUP_SETTINGS, columnTables, engine, modifySettings, onCluster, type DdlContext } from './ddl.js';
 
 /**
  * Logs and metrics, and GenAI events joined to calls.
@@ -184,7 +184,7 @@ export const ecosystemSchema: Migration = {
       modifySettings(ctx, 'llm_calls', 'enable_block_number_column = 1, enable_block_offset_column = 1'),
 
       // Unknown usage is unknown: a call whose emitter reported no tokens is flagged, not 0.
-      ...(ctx.cluster && ctx.distributed ? ['llm_calls_local', 'llm_calls'] : ['llm_calls']).map(
+      ...columnTables(ctx, 'llm_calls').map(
         (table) =>
           `ALTER TABLE ${table}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS UsageReported Bool DEFAULT true AFTER OutputTokens`,
       ),

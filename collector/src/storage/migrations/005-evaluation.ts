@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { engine, onCluster, type DdlContext } from './ddl.js';
+import { columnTables, engine, onCluster, type DdlContext } from './ddl.js';
 
 /**
  * Scores written by llmwatch's own evaluators (collector/src/eval) say which evaluator and which
@@ -14,10 +14,11 @@ const SCORE_COLUMNS = [
   'EvalLatencyMs Float64 DEFAULT 0',
 ];
 
-/** On a sharded cluster both the local tables and the Distributed table over them get the column. */
+/** The ALTER adding `column` to scores (both tables on a sharded cluster: columnTables). */
 function alterScores(ctx: DdlContext, column: string): string[] {
-  const tables = ctx.cluster && ctx.distributed ? ['scores_local', 'scores'] : ['scores'];
-  return tables.map((t) => `ALTER TABLE ${t}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS ${column}`);
+  return columnTables(ctx, 'scores').map(
+    (t) => `ALTER TABLE ${t}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS ${column}`,
+  );
 }
 
 export const evaluationSchema: Migration = {

@@ -1,5 +1,5 @@
 import type { Migration } from './index.js';
-import { onCluster, type DdlContext } from './ddl.js';
+import { columnTables, onCluster, type DdlContext } from './ddl.js';
 
 /** The llm_calls vectors that can arrive as bytes instead of text (their `binaryInput` column). */
 export const BINARY_FLOAT_COLUMNS = ['InputEmbedding', 'OutputEmbedding', 'InputSketch', 'OutputSketch'];
@@ -22,7 +22,7 @@ export const binaryFloats: Migration = {
   name: 'binary-floats',
   minServerVersion: [25, 7],
   statements: (ctx: DdlContext) =>
-    (ctx.cluster && ctx.distributed ? ['llm_calls_local', 'llm_calls'] : ['llm_calls']).flatMap((table) =>
+    columnTables(ctx, 'llm_calls').flatMap((table) =>
       BINARY_FLOAT_COLUMNS.flatMap((column) => [
         `ALTER TABLE ${table}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS ${binaryInput(column)} String EPHEMERAL`,
         `ALTER TABLE ${table}${onCluster(ctx)} MODIFY COLUMN ${column} Array(Float32) ` +

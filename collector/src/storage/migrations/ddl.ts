@@ -81,6 +81,14 @@ function partsTable(ctx: DdlContext, table: string): string {
   return ctx.cluster && ctx.distributed ? `${table}_local` : table;
 }
 
+/**
+ * The tables an ALTER of `table`'s columns must change: on a sharded cluster the local table and
+ * the Distributed table over it (each declares the columns), else the table itself.
+ */
+export function columnTables(ctx: DdlContext, table: string): string[] {
+  return ctx.cluster && ctx.distributed ? [`${table}_local`, table] : [table];
+}
+
 /** `ALTER TABLE … MODIFY SETTING settings` on the table holding `table`'s parts, on every node. */
 export function modifySettings(ctx: DdlContext, table: string, settings: string): string {
   return `ALTER TABLE ${partsTable(ctx, table)}${onCluster(ctx)} MODIFY SETTING ${settings}`;
