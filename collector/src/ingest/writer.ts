@@ -303,8 +303,9 @@ export async function insertTableRows(
 /** CSV for the tables rows.ts writes so, unless the lines are from an older spool (rows.ts lineFormat). */
 export function rowFormat(table: TableName, body: Buffer): RowFormat {
   const format = lineFormat(body);
-  const columns = format === 'JSONEachRow' ? undefined : lineColumns(table, body, format);
-  return columns && format !== 'JSONEachRow' ? { format, columns } : { format: 'JSONEachRow' };
+  if (format === 'JSONEachRow') return { format };
+  const columns = lineColumns(table, body, format);
+  return columns ? { format, columns } : { format: 'JSONEachRow' };
 }
 
 /** A body past this is joined into a buffer of its own, so one burst does not pin its size. */
