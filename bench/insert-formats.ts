@@ -109,10 +109,10 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     const columns = Object.fromEntries(
       tables.map((t) => [t, CSV_COLUMNS[t] ?? Object.keys(JSON.parse(lines[t][0] as string) as object)]),
     ) as Record<TableName, readonly string[]>;
-    const quoted = (t: TableName): string => columns[t].map((c) => `\`${c}\``).join(', ');
+    const list = (names: readonly string[]): string => names.map((c) => `\`${c}\``).join(', ');
+    const quoted = (t: TableName): string => list(columns[t]);
     // What the rows store: a vector sent as bytes is stored in its vector column (migration 12).
-    const stored = (t: TableName): string =>
-      (t === 'llm_calls' ? TEXT_VECTOR_CALL_COLUMNS : columns[t]).map((c) => `\`${c}\``).join(', ');
+    const stored = (t: TableName): string => list(t === 'llm_calls' ? TEXT_VECTOR_CALL_COLUMNS : columns[t]);
 
     // ---- the same rows in every format, serialized by ClickHouse ----
     const batches: Batch[] = [];

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startClickHouseFixture } from '../collector/test/clickhouse-fixture.js';
 import { TABLES } from '../collector/src/ingest/rows.js';
+import { recordBlocks } from '../collector/src/ingest/spool.js';
 import { rowFormat, insertTableRows } from '../collector/src/ingest/writer.js';
 import { insertStatement, openClickHouse } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
@@ -62,9 +63,10 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     Array.from({ length: Math.ceil(INSERT_SPANS / BATCH_SPANS) }, (_, i) => makeBatch(i, random)),
   );
   const spans = rows.otel_traces.length;
-  const bodies = TABLES.filter((table) => rows[table].length > 0).map((table) => ({
+  const blocks = recordBlocks(rows);
+  const bodies = TABLES.filter((table) => blocks[table].rows > 0).map((table) => ({
     table,
-    body: Buffer.from(`${rows[table].join('\n')}\n`),
+    body: blocks[table].buf,
   }));
   const rawBytes = bodies.reduce((n, b) => n + b.body.length, 0);
 
