@@ -18,6 +18,7 @@ import {
 } from '../collector/src/detect/types.js';
 import { openClickHouse } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
+import { decodedSpan } from '../collector/test/decoded-span.js';
 import type { BenchResult } from './types.js';
 
 type ClickHouseClient = Awaited<ReturnType<typeof openClickHouse>>;
@@ -118,15 +119,7 @@ interface Identity {
 /** Identity values as ingest reads them from this dialect's attributes. */
 export function identity(dialect: string, name: string, version: string, user: string): Identity {
   const call = normalizeSpan(
-    {
-      traceId: '0'.repeat(32),
-      spanId: '0'.repeat(16),
-      parentSpanId: '',
-      traceState: '',
-      name: 'chat',
-      kind: 'Client',
-      startTimeUnixNano: '1000000000',
-      endTimeUnixNano: '2000000000',
+    decodedSpan({
       attributes: {
         'gen_ai.operation.name': 'chat',
         'gen_ai.system': 'openai',
@@ -135,13 +128,7 @@ export function identity(dialect: string, name: string, version: string, user: s
         ...DIALECTS[dialect]!(name, version, user),
       },
       resource: { 'service.name': 'app' },
-      scopeName: '',
-      scopeVersion: '',
-      statusCode: 'Unset',
-      statusMessage: '',
-      events: [],
-      links: [],
-    },
+    }),
     'p',
     dialect === 'custom' ? CUSTOM_ALIASES : undefined,
   );
