@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../storage/clickhouse.js';
+import { IDS_CHECKSUM } from '../storage/migrations/index.js';
 import { lineFormat, type TableName } from './rows.js';
 
 /**
@@ -188,16 +189,17 @@ async function storedAmong(
     if (line.seconds < from) from = line.seconds;
     if (line.seconds > to) to = line.seconds;
   }
-  const where = `ProjectId IN {projects:Array(String)}
+  // stored_spans keeps the checksum (migration 13); the tables themselves compute it.
+  const where = (checksum: string) => `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
        AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${instants.join(',')}]::Array(Int64))))
-       AND CRC32(concat(TraceId, SpanId)) IN (SELECT arrayJoin([${checksums.join(',')}]::Array(UInt32)))`;
+       AND ${checksum} IN (SELECT arrayJoin([${checksums.join(',')}]::Array(UInt32)))`;
   const params = { projects: [...projects], from, to: to + 1, sources: tables };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
   try {
     return await queryRows<StoredKey>(
       client,
-      `SELECT DISTINCT Source, ${columns} FROM stored_spans WHERE Source IN {sources:Array(String)} AND ${where}`,
+      `SELECT DISTINCT Source, ${columns} FROM stored_spans WHERE Source IN {sources:Array(String)} AND ${where('IdsChecksum')}`,
       params,
     );
   } catch (error) {
@@ -208,7 +210,7 @@ async function storedAmong(
       out.push(
         ...(await queryRows<StoredKey>(
           client,
-          `SELECT DISTINCT '${table}' AS Source, ${columns} FROM ${table} WHERE ${where}`,
+          `SELECT DISTINCT '${table}' AS Source, ${columns} FROM ${table} WHERE ${where(IDS_CHECKSUM)}`,
           params,
         )),
       );

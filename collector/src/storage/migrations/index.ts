@@ -12,6 +12,7 @@ import { dropSpanKeys, storedSpansSchema } from './008-stored-spans.js';
 import { mergeWidth } from './010-merge-width.js';
 import { compactInserts } from './011-compact-inserts.js';
 import { binaryFloats } from './012-binary-floats.js';
+import { storedSpanChecksums } from './013-stored-span-checksums.js';
 import { onCluster, engine, distributeStatement, DEFAULT_RETENTION, type DdlContext } from './ddl.js';
 
 export interface Migration {
@@ -42,10 +43,12 @@ export const MIGRATIONS: readonly Migration[] = [
   mergeWidth,
   compactInserts,
   binaryFloats,
+  storedSpanChecksums,
 ];
 
 export { DEFAULT_RETENTION, onCluster, engine };
 export { BINARY_FLOAT_COLUMNS, binaryInput } from './012-binary-floats.js';
+export { IDS_CHECKSUM } from './013-stored-span-checksums.js';
 export type { DdlContext, RetentionDays } from './ddl.js';
 
 /** All DDL for a context, in order: used by `migrate` and by tests of the generated DDL. */

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { dropStoredSpans } from '../../ingest/dedup.js';
 import { openClickHouse, queryRows } from '../clickhouse.js';
 import { MIGRATIONS, migrate } from './index.js';
 
@@ -48,6 +49,35 @@ describe('migration 8 (stored_spans)', () => {
         "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'span_keys%'",
       );
       expect(left).toEqual([]);
+    } finally {
+      await client.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('migration 13: the lookup finds spans stored before it (checksums computed when read) and after it (stored)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llmwatch-migrate-checksums-'));
+    const client = await openClickHouse({ mode: 'embedded', dataDir: dir }, 'admin');
+    try {
+      await migrate(
+        client,
+        undefined,
+        MIGRATIONS.filter((m) => m.version < 13),
+      );
+      const seconds = Math.floor(Date.now() / 1000) - 60;
+      const row = (spanId: string) => `"p1",${seconds}.123456789,"${'ab'.repeat(16)}","${spanId}","chat"\n`;
+      const store = (spanId: string) =>
+        client.command({
+          query: `INSERT INTO otel_traces (ProjectId, Timestamp, TraceId, SpanId, SpanName) FORMAT CSV ${row(spanId)}`,
+        });
+      await store('0000000000000001');
+      expect(await migrate(client)).toEqual([13]);
+      await store('0000000000000002');
+      const fresh = '0000000000000003';
+      const body = Buffer.from(['0000000000000001', '0000000000000002', fresh].map(row).join(''));
+      const result = await dropStoredSpans(client, 'otel_traces', body, 3);
+      expect(result.dropped).toBe(2);
+      expect(result.body.toString()).toBe(row(fresh));
     } finally {
       await client.close();
       rmSync(dir, { recursive: true, force: true });
