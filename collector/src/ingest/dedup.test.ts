@@ -213,6 +213,38 @@ describe('dropStoredSpans', () => {
     expect(result.body.toString()).toBe(tsvRow(fresh));
   });
 
+  it('reads the same key from a CSV line as from its TabSeparated twin, whatever the project id and start time', async () => {
+    const keys: { project: string; time: string }[] = [
+      { project: 'default', time: `${NOW_S}.000000001` },
+      { project: 'a.b-c_1', time: '0000000001.000000005' },
+      { project: '', time: '0000000000.000000000' },
+      { project: 'p', time: '0000000000.000000042' },
+    ];
+    const ids = keys.map(() => [randomBytes(16).toString('hex'), randomBytes(8).toString('hex')] as const);
+    const csv = keys.map((k, i) => `"${k.project}",${k.time},"${ids[i]![0]}","${ids[i]![1]}","chat"\n`);
+    const tsv = keys.map((k, i) => `${k.project}\t${k.time}\t${ids[i]![0]}\t${ids[i]![1]}\tchat\n`);
+    const known = { stored: new Map([['otel_traces' as const, new Set<string>()]]), repeats: true };
+    const result = await dropStoredSpans(
+      ch.client,
+      'otel_traces',
+      Buffer.from([...csv, ...tsv].join('')),
+      8,
+      known,
+    );
+    expect(result.dropped).toBe(4);
+    expect(result.body.toString()).toBe(csv.join(''));
+    // Not a key (an 8-digit fraction, an upper-case id): such lines are kept, repeated or not.
+    const odd = [`"p",${NOW_S}.00000001,"ab","cd","x"\n`, `"p",${NOW_S}.000000001,"AB","cd","x"\n`];
+    const kept = await dropStoredSpans(
+      ch.client,
+      'otel_traces',
+      Buffer.from([...odd, ...odd].join('')),
+      4,
+      known,
+    );
+    expect(kept.dropped).toBe(0);
+  });
+
   it('reads the key of JSON rows from older spool segments', async () => {
     const [stored] = await queryRows<{ Ts: string; T: string; I: string }>(
       ch.client,
