@@ -36,6 +36,9 @@ import type { BenchResult } from './types.js';
  * binary data. RowBinary and Native are therefore measured through `INSERT … FROM INFILE` (the
  * engine reading the batch from a page-cached file): the engine's binary ceiling, for reference,
  * not a path both chDB and a server accept through @clickhouse/client.
+ *
+ * Last, the messages of llm_calls (most of its bytes) under other codecs: what the schema's
+ * ZSTD(3) costs the insert and merges in CPU against what it saves on disk.
  */
 const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, '..');
@@ -75,6 +78,10 @@ interface FormatRun {
   cpuSeconds: number;
   bytes: number;
 }
+
+/** The llm_calls columns holding messages, and the codecs compared for them (the first is the schema's). */
+const CONTENT_COLUMNS = ['InputContent', 'OutputContent', 'SystemContent'];
+const CONTENT_CODECS = ['ZSTD(3)', 'ZSTD(1)', 'LZ4'];
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -291,6 +298,74 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
         format: 'JSONEachRow',
       })
     ).json<{ table: string; name: string; compressed: string; uncompressed: string }>();
+    // ---- llm_calls' messages codec: insert and merge CPU, stored size ----
+    // The calls' CSV batches inserted `repeats` times per codec, with merges held back so the
+    // insert is measured alone, then merged into one part; rotating order, medians.
+    const callBatches = batches.filter((b) => b.table === 'llm_calls');
+    const codecRounds = quick ? 2 : 3;
+    const repeats = quick ? 4 : 6;
+    const codecRuns: { codec: string; insertCpu: number; mergeCpu: number; contentBytes: number }[] = [];
+    // Warm-up, not measured: whichever codec went first paid for the first inserts of the session.
+    await empty();
+    for (const [i, batch] of callBatches.entries())
+      await connection.chdb.rawInsert({
+        table: 'llm_calls',
+        values: batch.bodies.CSV as Buffer,
+        format: 'CSV',
+        columns: columns.llm_calls,
+        settings: { insert_deduplication_token: `codec-warmup-${i}` },
+      });
+    for (let round = 0; round < codecRounds; round++) {
+      for (let k = 0; k < CONTENT_CODECS.length; k++) {
+        const codec = CONTENT_CODECS[(k + round) % CONTENT_CODECS.length] as string;
+        await empty();
+        for (const column of CONTENT_COLUMNS)
+          await client.command({
+            query: `ALTER TABLE llm_calls MODIFY COLUMN ${column} String CODEC(${codec})`,
+          });
+        await client.command({ query: 'SYSTEM STOP MERGES llm_calls' });
+        const insert0 = process.cpuUsage();
+        for (let r = 0; r < repeats; r++)
+          for (const [i, batch] of callBatches.entries())
+            await connection.chdb.rawInsert({
+              table: 'llm_calls',
+              values: batch.bodies.CSV as Buffer,
+              format: 'CSV',
+              columns: columns.llm_calls,
+              settings: { insert_deduplication_token: `codec-${round}-${codec}-${r}-${i}` },
+            });
+        const insert = process.cpuUsage(insert0);
+        await client.command({ query: 'SYSTEM START MERGES llm_calls' });
+        const merge0 = process.cpuUsage();
+        await client.command({ query: 'OPTIMIZE TABLE llm_calls FINAL' });
+        const merge = process.cpuUsage(merge0);
+        const [content] = await (
+          await client.query({
+            query: `SELECT sum(data_compressed_bytes) AS bytes FROM system.columns
+                    WHERE database = currentDatabase() AND table = 'llm_calls' AND name IN {names:Array(String)}`,
+            query_params: { names: CONTENT_COLUMNS },
+            format: 'JSONEachRow',
+          })
+        ).json<{ bytes: string }>();
+        const calls = llmCalls * repeats;
+        codecRuns.push({
+          codec,
+          insertCpu: (insert.user + insert.system) / calls,
+          mergeCpu: (merge.user + merge.system) / calls,
+          contentBytes: (Number(content?.bytes ?? 0) / calls) * 1e6,
+        });
+      }
+    }
+    const perCodec = CONTENT_CODECS.map((codec) => {
+      const mine = codecRuns.filter((r) => r.codec === codec);
+      return {
+        codec,
+        insertCpu: median(mine.map((r) => r.insertCpu)),
+        mergeCpu: median(mine.map((r) => r.mergeCpu)),
+        contentMiB: median(mine.map((r) => r.contentBytes)) / 2 ** 20,
+      };
+    });
+
     const perMillion = (bytes: number): number => (bytes / llmCalls) * 1e6;
     const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
     const bothTables = storage
@@ -320,6 +395,15 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
           `| ${s.table} | ${Number(s.rows).toLocaleString('en-US')} | ${mib(perMillion(Number(s.compressed)))} | ${mib(perMillion(Number(s.uncompressed)))} |`,
       ),
       '',
+      `The messages of llm_calls (${CONTENT_COLUMNS.join(', ')}) by codec: the calls' CSV batches inserted ${repeats} times with merges held back, then merged into one part (OPTIMIZE FINAL); CPU per call of this process, median of ${codecRounds} rounds in rotating order. The schema's codec is ZSTD(3).`,
+      '',
+      '| codec | insert CPU µs per call | merge CPU µs per call | messages, compressed MiB per 1M calls |',
+      '|---|---:|---:|---:|',
+      ...perCodec.map(
+        (c) =>
+          `| ${c.codec} | ${c.insertCpu.toFixed(1)} | ${c.mergeCpu.toFixed(1)} | ${c.contentMiB.toFixed(0)} |`,
+      ),
+      '',
       'Largest columns (compressed MiB per 1M calls):',
       '',
       '| column | compressed | uncompressed |',
@@ -332,7 +416,18 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     return {
       name: 'insert-formats',
       markdown,
-      data: { spans: spansTotal, llmCalls, rounds, perFormat, runs, storage, topColumns, quick },
+      data: {
+        spans: spansTotal,
+        llmCalls,
+        rounds,
+        perFormat,
+        runs,
+        storage,
+        topColumns,
+        perCodec,
+        codecRuns,
+        quick,
+      },
     };
   } finally {
     await client.close();
