@@ -305,16 +305,19 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     const codecRounds = quick ? 2 : 3;
     const repeats = quick ? 4 : 6;
     const codecRuns: { codec: string; insertCpu: number; mergeCpu: number; contentBytes: number }[] = [];
+    const insertCalls = async (tag: string): Promise<void> => {
+      for (const [i, batch] of callBatches.entries())
+        await connection.chdb.rawInsert({
+          table: 'llm_calls',
+          values: batch.bodies.CSV as Buffer,
+          format: 'CSV',
+          columns: columns.llm_calls,
+          settings: { insert_deduplication_token: `${tag}-${i}` },
+        });
+    };
     // Warm-up, not measured: whichever codec went first paid for the first inserts of the session.
     await empty();
-    for (const [i, batch] of callBatches.entries())
-      await connection.chdb.rawInsert({
-        table: 'llm_calls',
-        values: batch.bodies.CSV as Buffer,
-        format: 'CSV',
-        columns: columns.llm_calls,
-        settings: { insert_deduplication_token: `codec-warmup-${i}` },
-      });
+    await insertCalls('codec-warmup');
     for (let round = 0; round < codecRounds; round++) {
       for (let k = 0; k < CONTENT_CODECS.length; k++) {
         const codec = CONTENT_CODECS[(k + round) % CONTENT_CODECS.length] as string;
@@ -325,15 +328,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
           });
         await client.command({ query: 'SYSTEM STOP MERGES llm_calls' });
         const insert0 = process.cpuUsage();
-        for (let r = 0; r < repeats; r++)
-          for (const [i, batch] of callBatches.entries())
-            await connection.chdb.rawInsert({
-              table: 'llm_calls',
-              values: batch.bodies.CSV as Buffer,
-              format: 'CSV',
-              columns: columns.llm_calls,
-              settings: { insert_deduplication_token: `codec-${round}-${codec}-${r}-${i}` },
-            });
+        for (let r = 0; r < repeats; r++) await insertCalls(`codec-${round}-${codec}-${r}`);
         const insert = process.cpuUsage(insert0);
         await client.command({ query: 'SYSTEM START MERGES llm_calls' });
         const merge0 = process.cpuUsage();

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../storage/clickhouse.js';
-import { IDS_CHECKSUM } from '../storage/migrations/index.js';
+import { IDS_CHECKSUM, IDS_CHECKSUM_COLUMN } from '../storage/migrations/index.js';
 import { lineFormat, type TableName } from './rows.js';
 
 /**
@@ -271,7 +271,7 @@ async function storedAmong(
   try {
     return await queryRows<StoredKey>(
       client,
-      `SELECT DISTINCT Source, ${columns} FROM stored_spans WHERE Source IN {sources:Array(String)} AND ${where('IdsChecksum')}`,
+      `SELECT DISTINCT Source, ${columns} FROM stored_spans WHERE Source IN {sources:Array(String)} AND ${where(IDS_CHECKSUM_COLUMN)}`,
       params,
     );
   } catch (error) {

@@ -3,6 +3,8 @@ import { columnTables, onCluster, type DdlContext } from './ddl.js';
 
 /** CRC-32 of a span's trace id and span id: what the writer's span lookup filters on (ingest/dedup.ts). */
 export const IDS_CHECKSUM = 'CRC32(concat(TraceId, SpanId))';
+/** The stored_spans column holding IDS_CHECKSUM. */
+export const IDS_CHECKSUM_COLUMN = 'IdsChecksum';
 
 /**
  * stored_spans keeps the checksum of each span's ids, computed once when the span is stored. The
@@ -19,6 +21,6 @@ export const storedSpanChecksums: Migration = {
   statements: (ctx: DdlContext) =>
     columnTables(ctx, 'stored_spans').map(
       (table) =>
-        `ALTER TABLE ${table}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS IdsChecksum UInt32 MATERIALIZED ${IDS_CHECKSUM}`,
+        `ALTER TABLE ${table}${onCluster(ctx)} ADD COLUMN IF NOT EXISTS ${IDS_CHECKSUM_COLUMN} UInt32 MATERIALIZED ${IDS_CHECKSUM}`,
     ),
 };

@@ -48,7 +48,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export { DEFAULT_RETENTION, onCluster, engine };
 export { BINARY_FLOAT_COLUMNS, binaryInput } from './012-binary-floats.js';
-export { IDS_CHECKSUM } from './013-stored-span-checksums.js';
+export { IDS_CHECKSUM, IDS_CHECKSUM_COLUMN } from './013-stored-span-checksums.js';
 export type { DdlContext, RetentionDays } from './ddl.js';
 
 /** All DDL for a context, in order: used by `migrate` and by tests of the generated DDL. */
