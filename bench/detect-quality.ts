@@ -18,7 +18,7 @@ import {
 } from '../collector/src/detect/types.js';
 import { openClickHouse } from '../collector/src/storage/clickhouse.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
-import { decodedSpan } from '../collector/test/decoded-span.js';
+import { decodedSpan } from '../packages/core/test/decoded-span.js';
 import type { BenchResult } from './types.js';
 
 type ClickHouseClient = Awaited<ReturnType<typeof openClickHouse>>;

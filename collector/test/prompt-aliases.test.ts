@@ -5,7 +5,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Attributes, DecodedSpan } from '@llmwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/index.js';
-import { decodedSpan } from './decoded-span.js';
+import { decodedSpan } from '../../packages/core/test/decoded-span.js';
 import { promptRegressionDetector } from '../src/detect/prompt-regression.js';
 import { defaultStages, runPipeline } from '../src/ingest/pipeline.js';
 import { recordBlocks } from '../src/ingest/spool.js';

@@ -1,6 +1,6 @@
 import { PRICE_VERSION, type Attributes, type DecodedSpan, type LlmCall } from '@llmwatch/core';
 import { describe, expect, it } from 'vitest';
-import { decodedSpan } from '../../test/decoded-span.js';
+import { decodedSpan } from '../../../packages/core/test/decoded-span.js';
 import { parseConfig, type LlmwatchConfigInput } from '../config/index.js';
 import { defaultStages } from './pipeline.js';
 

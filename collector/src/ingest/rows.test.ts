@@ -1,6 +1,6 @@
 import type { Attributes } from '@llmwatch/core';
 import { describe, expect, it } from 'vitest';
-import { decodedSpan } from '../../test/decoded-span.js';
+import { decodedSpan } from '../../../packages/core/test/decoded-span.js';
 import { traceRow } from './rows.js';
 
 describe('traceRow', () => {

@@ -1,26 +1,18 @@
 import { describe, expect, it } from 'vitest';
+import { decodedSpan } from '../../test/decoded-span.js';
 import type { Attributes, DecodedSpan } from '../span.js';
 import { normalizeSpan } from './normalize.js';
 
 function span(attributes: Attributes): DecodedSpan {
-  return {
+  return decodedSpan({
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: 'b7ad6b7169203331',
-    parentSpanId: '',
-    traceState: '',
     name: 'chat gpt-4o',
-    kind: 'Client',
     startTimeUnixNano: '1763900000000000000',
     endTimeUnixNano: '1763900001000000000',
     attributes,
     resource: { 'service.name': 'support-bot' },
-    scopeName: '',
-    scopeVersion: '',
-    statusCode: 'Unset',
-    statusMessage: '',
-    events: [],
-    links: [],
-  };
+  });
 }
 
 const CALL: Attributes = {

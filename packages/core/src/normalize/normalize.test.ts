@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodedSpan } from '../../test/decoded-span.js';
 import type { Attributes, DecodedSpan, DecodedSpanEvent } from '../span.js';
 import { normalizeSpan } from './normalize.js';
 import {
@@ -17,25 +18,16 @@ function at(ms: number): string {
 }
 
 function span(attributes: Attributes, over: Partial<DecodedSpan> = {}): DecodedSpan {
-  return {
+  return decodedSpan({
     traceId: '0af7651916cd43dd8448eb211c80319c',
     spanId: 'b7ad6b7169203331',
-    parentSpanId: '',
-    traceState: '',
     name: 'chat gpt-4o',
-    kind: 'Client',
     startTimeUnixNano: START,
     endTimeUnixNano: at(1234.5),
     attributes,
     resource: { 'service.name': 'support-bot' },
-    scopeName: '',
-    scopeVersion: '',
-    statusCode: 'Unset',
-    statusMessage: '',
-    events: [],
-    links: [],
     ...over,
-  };
+  });
 }
 
 function event(name: string, attributes: Attributes, ms = 0): DecodedSpanEvent {

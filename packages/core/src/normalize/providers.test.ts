@@ -1,27 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { decodedSpan } from '../../test/decoded-span.js';
 import type { Attributes, DecodedSpan } from '../span.js';
 import { normalizeSpan } from './normalize.js';
 import { modelFamily, providerOfHost, providerOfModel, selfHostedProvider } from './providers.js';
 
 function span(attributes: Attributes): DecodedSpan {
-  return {
-    traceId: '0'.repeat(31) + '1',
-    spanId: '0'.repeat(15) + '1',
-    parentSpanId: '',
-    traceState: '',
-    name: 'llm',
-    kind: 'Client',
-    startTimeUnixNano: '1700000000000000000',
-    endTimeUnixNano: '1700000000500000000',
-    attributes,
-    resource: { 'service.name': 'svc' },
-    scopeName: '',
-    scopeVersion: '',
-    statusCode: 'Unset',
-    statusMessage: '',
-    events: [],
-    links: [],
-  };
+  return decodedSpan({ name: 'llm', endTimeUnixNano: '1700000000500000000', attributes });
 }
 
 describe('provider identity', () => {

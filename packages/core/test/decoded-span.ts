@@ -1,4 +1,4 @@
-import type { DecodedSpan } from '@llmwatch/core';
+import type { DecodedSpan } from '../src/span.js';
 
 /** A decoded span as ingest/decode.ts hands it on: an empty one-second client span, with `fields` over it. */
 export function decodedSpan(fields: Partial<DecodedSpan> = {}): DecodedSpan {
