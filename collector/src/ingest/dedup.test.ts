@@ -223,25 +223,16 @@ describe('dropStoredSpans', () => {
     const ids = keys.map(() => [randomBytes(16).toString('hex'), randomBytes(8).toString('hex')] as const);
     const csv = keys.map((k, i) => `"${k.project}",${k.time},"${ids[i]![0]}","${ids[i]![1]}","chat"\n`);
     const tsv = keys.map((k, i) => `${k.project}\t${k.time}\t${ids[i]![0]}\t${ids[i]![1]}\tchat\n`);
+    // Nothing stored, every line checked for repeats: only lines whose keys match are dropped.
     const known = { stored: new Map([['otel_traces' as const, new Set<string>()]]), repeats: true };
-    const result = await dropStoredSpans(
-      ch.client,
-      'otel_traces',
-      Buffer.from([...csv, ...tsv].join('')),
-      8,
-      known,
-    );
+    const drop = (lines: string[]) =>
+      dropStoredSpans(ch.client, 'otel_traces', Buffer.from(lines.join('')), lines.length, known);
+    const result = await drop([...csv, ...tsv]);
     expect(result.dropped).toBe(4);
     expect(result.body.toString()).toBe(csv.join(''));
     // Not a key (an 8-digit fraction, an upper-case id): such lines are kept, repeated or not.
     const odd = [`"p",${NOW_S}.00000001,"ab","cd","x"\n`, `"p",${NOW_S}.000000001,"AB","cd","x"\n`];
-    const kept = await dropStoredSpans(
-      ch.client,
-      'otel_traces',
-      Buffer.from([...odd, ...odd].join('')),
-      4,
-      known,
-    );
+    const kept = await drop([...odd, ...odd]);
     expect(kept.dropped).toBe(0);
   });
 
