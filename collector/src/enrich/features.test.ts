@@ -84,8 +84,9 @@ describe('textSketch', () => {
         text += (random() < 0.2 ? word.toUpperCase() : word) + pick(separators);
       }
       text = text.replace(/[\u0080-\uffff]/g, 'e');
-      // The same tokens at the same offsets, but one non-ASCII separator: the general path.
-      const space = text.indexOf(' ');
+      // The same tokens at the same offsets, but one non-ASCII separator: the general path. It
+      // comes first or last, so the ASCII scan also gives up after counting most of the text.
+      const space = seed % 2 ? text.indexOf(' ') : text.lastIndexOf(' ', 7_999);
       if (space < 0) continue;
       const general = `${text.slice(0, space)}\u2014${text.slice(space + 1)}`;
       expect(textSketch(text), `seed ${seed}`).toEqual(textSketch(general));
@@ -93,6 +94,7 @@ describe('textSketch', () => {
       // computeFeatures counts the votes in the sketch's scan; the language is the same.
       expect(computeFeatures(call(text, '')).language, `seed ${seed}`).toBe(detectLanguage(general));
       expect(computeFeatures(call('', text)).language, `seed ${seed}`).toBe(detectLanguage(general));
+      expect(computeFeatures(call(general, '')).language, `seed ${seed}`).toBe(detectLanguage(general));
     }
   });
 });
