@@ -177,6 +177,10 @@ interface Tally {
   custom: RegExp[];
 }
 
+function newTally(policy: PiiPolicy, hashKey: string): Tally {
+  return { rows: new Map(), scans: new ScannedTexts(), policy, hashKey, custom: customPatterns(policy) };
+}
+
 /**
  * Counts the findings of one source (the call, or the span) into `local`; the caller merges
  * sources with max(), since the span's attributes and the call are two copies of one content.
@@ -286,13 +290,7 @@ export function applyPiiPolicy<C extends LlmCall | null>(
   policy: PiiPolicy,
   hashKey: string,
 ): { call: C; span: DecodedSpan; findings: PiiFindingRow[] } {
-  const tally: Tally = {
-    rows: new Map(),
-    scans: new ScannedTexts(),
-    policy,
-    hashKey,
-    custom: customPatterns(policy),
-  };
+  const tally = newTally(policy, hashKey);
 
   let outCall = call;
   if (call) {
@@ -356,13 +354,7 @@ export function applyPiiPolicyToRecord(
   policy: PiiPolicy,
   hashKey: string,
 ): { body: AttributeValue; attributes: Attributes; findings: PiiFindingRow[] } {
-  const tally: Tally = {
-    rows: new Map(),
-    scans: new ScannedTexts(),
-    policy,
-    hashKey,
-    custom: customPatterns(policy),
-  };
+  const tally = newTally(policy, hashKey);
   const local = new Map<string, PiiFindingRow>();
   const hint = placeOfEventName(record.eventName);
   const body = policeValue(record.body, hint ?? 'input', tally, local);
