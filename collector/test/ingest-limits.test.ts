@@ -144,19 +144,31 @@ describe('ingest limits', () => {
       req.end(body);
       return (await answer).status;
     };
-    // Once the 3 MiB are read, 2 more do not fit in 4 MiB.
-    // Bounded by time, not by a count of probes: on a loaded machine reading the 3 MiB can take
-    // longer than many quick probes (and well inside the big upload's body deadline).
+    // Once the 3 MiB are read, 2 more do not fit in 4 MiB. A probe sent before then could be read
+    // first and leave the big upload's bytes no room (regression: the test then waited for a 429
+    // that never came), so it waits for the collector to report the 3 MiB held.
     const deadline = Date.now() + BODY_TIMEOUT_MS / 2;
-    let status = await probe();
-    while (status !== 429 && Date.now() < deadline) status = await probe();
-    expect(status).toBe(429);
+    while ((await bodyBytesHeld()) < 3 * MiB && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await bodyBytesHeld()).toBe(3 * MiB);
+    expect(await probe()).toBe(429);
     // The big upload ends and gives its bytes back; the same export is read now.
     big.req.end(bigBody.subarray(3 * MiB));
     expect((await big.answer).status).toBe(200);
     expect(await probe()).toBe(200);
+    expect(await bodyBytesHeld()).toBe(0);
   });
 });
+
+/** llmwatch_ingest_body_bytes of the collector: export bytes it holds now. */
+async function bodyBytesHeld(): Promise<number> {
+  const res = await fetch(new URL('/metrics', collector.url), {
+    headers: { authorization: `Bearer ${KEY_A}` },
+  });
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  return Number(/^llmwatch_ingest_body_bytes (\S+)$/m.exec(text)?.[1] ?? Number.NaN);
+}
 
 /** Resolves with the first `count` answers to arrive, in arrival order. */
 function waitForAnswers(answers: Promise<Answer>[], count: number): Promise<Answer[]> {

@@ -554,6 +554,7 @@ describe('operations', () => {
     expect(text).toMatch(/llmwatch_ingest_spans_rejected_total\{reason="invalid_trace_id"\} \d+/);
     expect(text).toMatch(/llmwatch_ingest_insert_duration_seconds_bucket\{le="[^"]+",table="otel_traces"\}/);
     expect(text).toMatch(/llmwatch_ingest_spool_bytes \d+/);
+    expect(text).toMatch(/llmwatch_ingest_body_bytes \d+/);
     // Never an id or a key in a label.
     expect(text).not.toMatch(/abababab|key-project/);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { GaugeMetric } from './metrics.js';
 
 /**
  * Per-span decoding limits: what keeps one hostile or buggy span (10k attributes, a 50 MB string,
@@ -75,7 +76,11 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = ingestLimitsSchema.parse({});
 export class InFlightBytes {
   private used = 0;
 
-  constructor(readonly capacity: number) {}
+  /** `inUseGauge`, when given, follows `inUse` (llmwatch_ingest_body_bytes). */
+  constructor(
+    readonly capacity: number,
+    private readonly inUseGauge?: GaugeMetric,
+  ) {}
 
   get inUse(): number {
     return this.used;
@@ -90,12 +95,14 @@ export class InFlightBytes {
         if (released || (this.used + bytes > this.capacity && this.used !== held)) return false;
         this.used += bytes;
         held += bytes;
+        this.inUseGauge?.set(this.used);
         return true;
       },
       release: () => {
         if (released) return;
         released = true;
         this.used -= held;
+        this.inUseGauge?.set(this.used);
       },
     };
   }

@@ -34,5 +34,7 @@ export interface IngestMetrics {
   queueCapacity: GaugeMetric;
   queueSpans: GaugeMetric;
   spoolBytes: GaugeMetric;
+  /** Decompressed export bytes held while read and processed (the in-flight budget in use). */
+  bodyBytes: GaugeMetric;
   storageUp: GaugeMetric;
 }

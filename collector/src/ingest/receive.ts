@@ -57,7 +57,10 @@ const RETRY_AFTER_SECONDS = 1;
 
 /** One handler per signal; they share the concurrency limit (one decoder budget for all). */
 export function createExportHandlers(svc: IngestService): Record<Signal, RequestHandler> {
-  const state = { inFlight: 0, bytes: new InFlightBytes(svc.limits.maxInFlightBytes) };
+  const state = {
+    inFlight: 0,
+    bytes: new InFlightBytes(svc.limits.maxInFlightBytes, svc.metrics.bodyBytes),
+  };
   return Object.fromEntries(SIGNALS.map((signal) => [signal, exportHandler(svc, signal, state)])) as Record<
     Signal,
     RequestHandler

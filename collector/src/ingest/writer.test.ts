@@ -59,6 +59,7 @@ function countingMetrics(): Counted {
     queueCapacity: none,
     queueSpans: none,
     spoolBytes: none,
+    bodyBytes: none,
     storageUp: none,
   };
   return { metrics, dropped, deduplicated };

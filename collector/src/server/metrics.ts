@@ -68,6 +68,11 @@ export class CollectorMetrics {
     help: 'Bytes of spool segments on disk',
     registers: [this.registry],
   });
+  readonly bodyBytes = new Gauge({
+    name: 'llmwatch_ingest_body_bytes',
+    help: 'Decompressed export body bytes held in memory while read and processed (ingest.limits.maxInFlightBytes bounds them)',
+    registers: [this.registry],
+  });
   readonly rowsInserted = new Counter({
     name: 'llmwatch_ingest_rows_inserted_total',
     help: 'Rows inserted into ClickHouse by table',
