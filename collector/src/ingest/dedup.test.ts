@@ -3,7 +3,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedClickHouse, selectedRows, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
-import { dropStoredSpans } from './dedup.js';
+import { dropStoredSpans, SPANS_PER_QUERY } from './dedup.js';
 
 const STORED = 1_600_000;
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -63,6 +63,15 @@ afterAll(async () => {
 });
 
 describe('dropStoredSpans', () => {
+  it('looks up as many spans as one query holds: their start times and checksums stay under max_query_size', async () => {
+    const retried = await storedKeys('cityHash64(SpanId)', SPANS_PER_QUERY - 1);
+    const fresh = freshKey();
+    const body = Buffer.from([...retried, fresh].map(csvRow).join(''));
+    const result = await dropStoredSpans(ch.client, 'otel_traces', body, SPANS_PER_QUERY);
+    expect(result.dropped).toBe(retried.length);
+    expect(result.body.toString()).toBe(csvRow(fresh));
+  });
+
   it('finds stored spans by start time: a lookup reads a sliver of the keys, not all of them (regression: keyed by trace id, every lookup read the day)', async () => {
     const retried = await storedKeys('cityHash64(TraceId)', 10);
     const fresh = Array.from({ length: 2_000 }, freshKey);

@@ -214,10 +214,12 @@ function spanKey(project: string, traceId: string, spanId: string, nanos: string
 
 /**
  * Spans per lookup query. Their start times and id checksums are inlined (a bound parameter rides
- * in the URL over HTTP, and thousands overflow it): at most 20 + 11 characters each, so 7,000 of
- * them stay under ClickHouse's 256 KiB `max_query_size`.
+ * in the URL over HTTP, and thousands overflow it) as base64 of their little-endian bytes: 16
+ * characters a span, so 15,000 of them stay under ClickHouse's 256 KiB `max_query_size` and a
+ * segment takes one query, not two. Written as lists of numbers, they made a query on an empty
+ * table take 15 ms per 7,000 spans, not 9 (a throwaway measurement).
  */
-const SPANS_PER_QUERY = 7_000;
+export const SPANS_PER_QUERY = 15_000;
 
 /**
  * Keys among `lines` that each of `tables` already stores. stored_spans (migration 8) is sorted by
@@ -239,6 +241,11 @@ async function storedSpans(
   return found;
 }
 
+/** An Array(`type`) from its values' little-endian bytes, as a query's text. */
+function inlined(bytes: Buffer, type: 'Int64' | 'UInt32'): string {
+  return `reinterpret(base64Decode('${bytes.toString('base64')}'), 'Array(${type})')`;
+}
+
 type StoredKey = { Source: TableName; ProjectId: string; TraceId: string; SpanId: string; Nanos: string };
 
 async function storedAmong(
@@ -249,23 +256,23 @@ async function storedAmong(
   // Start times and checksums go as they come: a repeat in the list changes no answer, and
   // de-duplicating them cost more than it saved.
   const projects = new Set<string>();
-  const instants = new Array<string>(lines.length);
-  const checksums = new Array<number>(lines.length);
+  const instants = Buffer.allocUnsafe(lines.length * 8);
+  const checksums = Buffer.allocUnsafe(lines.length * 4);
   let from = Infinity;
   let to = -Infinity;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     projects.add(line.project);
-    instants[i] = line.nanos;
-    checksums[i] = line.idsCrc;
+    instants.writeBigInt64LE(BigInt(line.nanos), i * 8);
+    checksums.writeUInt32LE(line.idsCrc, i * 4);
     if (line.seconds < from) from = line.seconds;
     if (line.seconds > to) to = line.seconds;
   }
   // stored_spans keeps the checksum (migration 13); the tables themselves compute it.
   const where = (checksum: string) => `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
-       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin([${instants.join(',')}]::Array(Int64))))
-       AND ${checksum} IN (SELECT arrayJoin([${checksums.join(',')}]::Array(UInt32)))`;
+       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin(${inlined(instants, 'Int64')})))
+       AND ${checksum} IN (SELECT arrayJoin(${inlined(checksums, 'UInt32')}))`;
   const params = { projects: [...projects], from, to: to + 1, sources: tables };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
   try {
