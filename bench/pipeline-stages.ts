@@ -100,7 +100,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     const pool = workerPool(1, config, HASH_KEY, silentLogger, youngGenerationMb);
     try {
       const round = async () => {
-        for (const b of bodies) await pool.run('traces', 'protobuf', b, 'bench');
+        // A fresh body each time, as a request brings: the pool moves a body's memory to the worker.
+        for (const b of bodies) await pool.run('traces', 'protobuf', Buffer.from(b), 'bench');
       };
       for (let w = 0; w < 3; w++) await round();
       const perSpan: number[] = [];

@@ -72,6 +72,7 @@ export function processExport(
 
 /** Where exports are processed: in the calling thread or in a pool of worker threads. */
 export interface ExportProcessor {
+  /** May take `body`'s memory (a worker pool moves it to the worker): do not read it afterwards. */
   run(signal: Signal, encoding: WireEncoding, body: Uint8Array, projectId: string): Promise<ProcessedExport>;
   close(): Promise<void>;
 }

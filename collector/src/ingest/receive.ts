@@ -122,6 +122,7 @@ async function handleExport(
     svc.limits.bodyTimeoutMs,
     hold,
   );
+  const bytes = body.length;
   const decoded = await svc.processor.run(signal, encoding, body, svc.projectOf(res));
   countDecode(svc.metrics, decoded);
 
@@ -154,7 +155,7 @@ async function handleExport(
       {
         signal,
         encoding,
-        bytes: body.length,
+        bytes,
         spans,
         rejected: decoded.rejected,
         ms: Math.round(performance.now() - started),
