@@ -7,6 +7,7 @@ import type { Logger } from '../logging.js';
 import type { RecordBlocks } from './spool.js';
 import {
   fromWireError,
+  ownMemory,
   type ExportProcessor,
   type ProcessedExport,
   type Signal,
@@ -130,7 +131,7 @@ export function workerPool(
       const id = nextId++;
       return new Promise<ProcessedExport>((resolve, reject) => {
         target.pending.set(id, { resolve, reject });
-        target.worker.postMessage({ id, signal, encoding, body, projectId }, movable(body));
+        target.worker.postMessage({ id, signal, encoding, body, projectId }, ownMemory(body));
       });
     },
     async close(): Promise<void> {
@@ -138,19 +139,6 @@ export function workerPool(
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },
   };
-}
-
-/**
- * The memory of a body that has it all to itself (one joined from its chunks, not a slice of a
- * shared pool or read buffer): it moves to the worker instead of being copied there, so the main
- * thread neither copies it nor keeps it as external memory until a full garbage collection frees
- * it (docs/architecture.md, "where the cores go").
- */
-function movable(body: Uint8Array): ArrayBuffer[] {
-  const memory = body.buffer;
-  return memory instanceof ArrayBuffer && body.byteOffset === 0 && body.byteLength === memory.byteLength
-    ? [memory]
-    : [];
 }
 
 /** Row bytes arrive as Uint8Arrays; the spool wants Buffers (same memory, no copy). */

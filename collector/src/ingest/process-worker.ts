@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LlmwatchConfig } from '../config/index.js';
 import { defaultStages } from './pipeline.js';
-import { processExport, toWireError, type Signal, type WireEncoding } from './process.js';
+import { ownMemory, processExport, toWireError, type Signal, type WireEncoding } from './process.js';
 
 /** Worker thread of process-pool.ts: the pipeline with the default stages of the given config. */
 interface Job {
@@ -27,13 +27,8 @@ port.on('message', (job: Job) => {
       config.ingest.limits,
       stages,
     );
-    // Only buffers that own their whole memory move; small ones live in Node's shared pool, which
-    // must never be detached, and are copied instead.
-    const transfer = Object.values(result.blocks)
-      .filter(
-        (b) => b.buf.byteOffset === 0 && b.buf.byteLength > 0 && b.buf.byteLength === b.buf.buffer.byteLength,
-      )
-      .map((b) => b.buf.buffer as ArrayBuffer);
+    // Blocks small enough for Node's shared buffer pool are copied; the others move.
+    const transfer = Object.values(result.blocks).flatMap((b) => ownMemory(b.buf));
     port.postMessage({ id: job.id, result }, transfer);
   } catch (error) {
     port.postMessage({ id: job.id, error: toWireError(error) });

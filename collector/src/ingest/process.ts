@@ -70,6 +70,24 @@ export function processExport(
   };
 }
 
+/**
+ * The memory of `bytes` when they have it all to themselves, to move to another thread instead of
+ * copying it there; none for a view into shared memory (Node's buffer pool, a read buffer, a
+ * shared empty buffer), which must never be detached. Request bodies going to an ingest worker
+ * and row blocks coming back go this way: the thread that let them go then neither copies them nor
+ * keeps them as external memory until a full garbage collection (docs/architecture.md, "where the
+ * cores go").
+ */
+export function ownMemory(bytes: Uint8Array): ArrayBuffer[] {
+  const memory = bytes.buffer;
+  return memory instanceof ArrayBuffer &&
+    bytes.byteLength > 0 &&
+    bytes.byteOffset === 0 &&
+    bytes.byteLength === memory.byteLength
+    ? [memory]
+    : [];
+}
+
 /** Where exports are processed: in the calling thread or in a pool of worker threads. */
 export interface ExportProcessor {
   /** May take `body`'s memory (a worker pool moves it to the worker): do not read it afterwards. */
