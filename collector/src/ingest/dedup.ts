@@ -268,11 +268,13 @@ async function storedAmong(
     if (line.seconds < from) from = line.seconds;
     if (line.seconds > to) to = line.seconds;
   }
+  const startTimes = inlined(instants, 'Int64');
+  const idsChecksums = inlined(checksums, 'UInt32');
   // stored_spans keeps the checksum (migration 13); the tables themselves compute it.
   const where = (checksum: string) => `ProjectId IN {projects:Array(String)}
        AND Timestamp >= toDateTime64({from:Int64}, 9) AND Timestamp < toDateTime64({to:Int64}, 9)
-       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin(${inlined(instants, 'Int64')})))
-       AND ${checksum} IN (SELECT arrayJoin(${inlined(checksums, 'UInt32')}))`;
+       AND Timestamp IN (SELECT fromUnixTimestamp64Nano(arrayJoin(${startTimes})))
+       AND ${checksum} IN (SELECT arrayJoin(${idsChecksums}))`;
   const params = { projects: [...projects], from, to: to + 1, sources: tables };
   const columns = 'ProjectId, TraceId, SpanId, toString(toUnixTimestamp64Nano(Timestamp)) AS Nanos';
   try {
