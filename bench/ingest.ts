@@ -8,8 +8,15 @@ import { decodeProtobuf } from '../collector/src/ingest/decode.js';
 import { DEFAULT_INGEST_LIMITS } from '../collector/src/ingest/limits.js';
 import { ExportTraceServiceRequest } from '../collector/src/ingest/otlp-proto.js';
 import { defaultStages, runPipeline } from '../collector/src/ingest/pipeline.js';
-import { TABLES, emptyRows, type TableName, type TableRows } from '../collector/src/ingest/rows.js';
-import { encodeRecord } from '../collector/src/ingest/spool.js';
+import {
+  TABLES,
+  emptyRows,
+  traceRow,
+  type Row,
+  type TableName,
+  type TableRows,
+} from '../collector/src/ingest/rows.js';
+import { encodeRecord, rowsBuffer } from '../collector/src/ingest/spool.js';
 import { insertTableRows } from '../collector/src/ingest/writer.js';
 import { dropStoredSpans } from '../collector/src/ingest/dedup.js';
 import { openClickHouse, queryRows } from '../collector/src/storage/clickhouse.js';
@@ -572,14 +579,14 @@ function stageCosts(pool: Buffer[]): Record<string, number> {
       () => decoded.forEach((d) => runPipeline(d, 'default', stages)),
       n,
     ),
-    'spool record encoding (UTF-8 + CRC)': time(() => rowsOf.forEach((r) => encodeRecord(r)), n),
+    'spool record encoding (rows joined + CRC)': time(() => rowsOf.forEach((r) => encodeRecord(r)), n),
   };
 }
 
 /**
  * What the span lookup of each insert costs as stored spans pile up: keys of a busy day (one
  * project, time-ordered, inserted in parts as a live stream is) and a segment of new spans from
- * the last minute, in the CSV rows the writer inserts, looked up as the writer does.
+ * the last minute, in the rows the writer inserts, looked up as the writer does.
  */
 async function spanLookupCost(dir: string, sizes: number[]): Promise<LookupCost[]> {
   const client = await openClickHouse({ mode: 'embedded', dataDir: join(dir, 'lookup') }, 'ingest');
@@ -605,12 +612,10 @@ async function spanLookupCost(dir: string, sizes: number[]): Promise<LookupCost[
         });
         stored += rows;
       }
-      const body = Buffer.from(
-        Array.from(
-          { length: INSERT_SPANS },
-          () =>
-            `"default",${now - Math.floor(random() * 60)}.${String(Math.floor(random() * 1e9)).padStart(9, '0')},"${hex(32)}","${hex(16)}","chat"\n`,
-        ).join(''),
+      const body = rowsBuffer(
+        Array.from({ length: INSERT_SPANS }, () =>
+          keyRow(now - Math.floor(random() * 60), Math.floor(random() * 1e9), hex(32), hex(16)),
+        ),
       );
       out.push({ stored, ms: await lookupMs(client, body) });
     }
@@ -623,18 +628,39 @@ async function spanLookupCost(dir: string, sizes: number[]): Promise<LookupCost[
           lower(hex(randomString(16))), lower(hex(randomString(8)))
         FROM numbers(${busy})`,
     });
-    const body = Buffer.from(
-      Array.from(
-        { length: INSERT_SPANS },
-        () =>
-          `"default",${now - 60 + Math.floor(random() * 60)}.${String(Math.floor(random() * 1000) * 1e6).padStart(9, '0')},"${hex(32)}","${hex(16)}","chat"\n`,
-      ).join(''),
+    const body = rowsBuffer(
+      Array.from({ length: INSERT_SPANS }, () =>
+        keyRow(now - 60 + Math.floor(random() * 60), Math.floor(random() * 1000) * 1e6, hex(32), hex(16)),
+      ),
     );
     out.push({ stored: stored + busy, ms: await lookupMs(client, body), busyMinute: busy });
   } finally {
     await client.close();
   }
   return out;
+}
+
+/** The otel_traces row of a span of the segment looked up: only its key matters to the lookup. */
+function keyRow(seconds: number, nanos: number, traceId: string, spanId: string): Row {
+  const start = `${seconds}${String(nanos).padStart(9, '0')}`;
+  return traceRow('default', {
+    traceId,
+    spanId,
+    parentSpanId: '',
+    traceState: '',
+    name: 'chat',
+    kind: 'Client',
+    startTimeUnixNano: start,
+    endTimeUnixNano: start,
+    attributes: {},
+    resource: {},
+    scopeName: '',
+    scopeVersion: '',
+    statusCode: 'Unset',
+    statusMessage: '',
+    events: [],
+    links: [],
+  });
 }
 
 /** A span lookup's cost with `stored` keys, `busyMinute` of them in the segment's minute. */
@@ -714,13 +740,13 @@ async function rawInsert(
     for (let spans = 0; spans < targetSpans; spans += batch) {
       for (const table of TABLES) {
         const ratio = lines[table].length / spansInPool;
-        const slice: string[] = [];
+        const slice: Row[] = [];
         for (let k = Math.floor(spans * ratio); k < Math.floor((spans + batch) * ratio); k++)
           slice.push(lines[table][k % lines[table].length]!);
         if (slice.length)
           bodies.push({
             table,
-            body: Buffer.from(`${slice.join('\n')}\n`),
+            body: rowsBuffer(slice),
             spans: table === 'otel_traces' ? batch : 0,
           });
       }

@@ -3,13 +3,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CSV_COLUMNS,
-  TABLES,
-  TEXT_VECTOR_CALL_COLUMNS,
-  type TableName,
-} from '../collector/src/ingest/rows.js';
-import { rowFormat } from '../collector/src/ingest/writer.js';
+import { stripHeads } from '../collector/src/ingest/rowbinary.js';
+import { BINARY_COLUMNS, TABLES, type TableName } from '../collector/src/ingest/rows.js';
+import { rowsBuffer } from '../collector/src/ingest/spool.js';
 import { migrate } from '../collector/src/storage/migrations/index.js';
 import { seededRandom } from '../packages/core/src/index.js';
 import { BATCH_SPANS, INSERT_SPANS, makeBatch, pipelineRows, widePartsFrom } from './ingest.js';
@@ -20,7 +16,7 @@ import type { BenchResult } from './types.js';
  * and what those rows cost on disk (issue 21: measure before changing the insert path).
  *
  * Rows: `pnpm bench ingest`'s OTLP batches (LLM spans, ~1 KB prompt) through the collector's
- * pipeline, exactly as the writer receives them (CSV for otel_traces and llm_calls,
+ * pipeline, exactly as the writer receives them (RowBinary for otel_traces and llm_calls,
  * JSONEachRow for the others; ingest/rows.ts). Every format holds the SAME rows: ClickHouse itself
  * re-serializes each insert's batch (through a Memory table, which keeps row order), so no
  * hand-written serializer can flatter a format. Each format then inserts
@@ -30,12 +26,14 @@ import type { BenchResult } from './types.js';
  * A format whose stored rows differ from JSONEachRow's (checksum over the inserted columns)
  * fails the benchmark.
  *
- * Carried by the connection: the embedded chDB connection inserts pre-serialized bytes only
- * through its raw insert, whose whitelist is text formats (JSONEachRow, JSONCompactEachRow,
- * TabSeparated, CSV); its generic insert/exec turns the body into a UTF-8 string, which breaks
- * binary data. RowBinary and Native are therefore measured through `INSERT … FROM INFILE` (the
- * engine reading the batch from a page-cached file): the engine's binary ceiling, for reference,
- * not a path both chDB and a server accept through @clickhouse/client.
+ * Carried by the connection: the embedded chDB connection inserts pre-serialized bytes through its
+ * raw insert, whose whitelist is text formats (JSONEachRow, JSONCompactEachRow, TabSeparated, CSV);
+ * its generic insert/exec turns the body into a UTF-8 string, which breaks binary data. Binary
+ * bodies therefore go through `INSERT … FROM INFILE` (the engine reading the batch from a
+ * page-cached file), as the writer's RowBinary inserts do (storage/clickhouse.ts insertRows); a
+ * server takes any of them as the request body. Native is columnar: a whole block at once, not
+ * rows the spool can append per export and the span lookup can drop one by one, so it is here for
+ * reference only.
  *
  * Last, the messages of llm_calls (most of its bytes) under other codecs: what the schema's
  * ZSTD(3) costs the insert and merges in CPU against what it saves on disk.
@@ -44,9 +42,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(here, '..');
 
 type Format = 'JSONEachRow' | 'JSONCompactEachRow' | 'TabSeparated' | 'CSV' | 'RowBinary' | 'Native';
-const CARRIED: readonly Format[] = ['JSONEachRow', 'JSONCompactEachRow', 'TabSeparated', 'CSV'];
-const ENGINE_ONLY: readonly Format[] = ['RowBinary', 'Native'];
-const FORMATS: readonly Format[] = [...CARRIED, ...ENGINE_ONLY];
+const FORMATS: readonly Format[] = [
+  'JSONEachRow',
+  'JSONCompactEachRow',
+  'TabSeparated',
+  'CSV',
+  'RowBinary',
+  'Native',
+];
+/** Formats whose bodies the embedded engine reads from a file (the connection's raw insert takes text only). */
+const THROUGH_FILE: readonly Format[] = ['RowBinary', 'Native'];
+/** Row formats the writer could insert through both connections. */
+const CARRIED: readonly Format[] = FORMATS.filter((f) => f !== 'Native');
 
 /** The slice of chDB's connection this benchmark uses (resolved from the collector, which depends on it). */
 interface ChdbConnection {
@@ -114,12 +121,10 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     const llmCalls = lines.llm_calls.length;
     const tables = TABLES.filter((t) => lines[t].length);
     const columns = Object.fromEntries(
-      tables.map((t) => [t, CSV_COLUMNS[t] ?? Object.keys(JSON.parse(lines[t][0] as string) as object)]),
+      tables.map((t) => [t, BINARY_COLUMNS[t] ?? Object.keys(JSON.parse(lines[t][0] as string) as object)]),
     ) as Record<TableName, readonly string[]>;
     const list = (names: readonly string[]): string => names.map((c) => `\`${c}\``).join(', ');
     const quoted = (t: TableName): string => list(columns[t]);
-    // What the rows store: a vector sent as bytes is stored in its vector column (migration 12).
-    const stored = (t: TableName): string => list(t === 'llm_calls' ? TEXT_VECTOR_CALL_COLUMNS : columns[t]);
 
     // ---- the same rows in every format, serialized by ClickHouse ----
     const batches: Batch[] = [];
@@ -146,23 +151,30 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
         const ratio = lines[table].length / spansTotal;
         const slice = lines[table].slice(Math.floor(from * ratio), Math.floor((from + count) * ratio));
         if (!slice.length) continue;
-        const written = Buffer.from(`${slice.join('\n')}\n`);
+        const written = rowsBuffer(slice);
         const batch: Batch = { table, spans: table === 'otel_traces' ? count : 0, bodies: {}, files: {} };
-        // Staged as the writer writes them (CSV or JSONEachRow, ingest/rows.ts).
-        const staged = rowFormat(table, written);
-        await connection.chdb.rawInsert({
-          table: `bench_stage_${table}`,
-          values: written,
-          format: staged.format,
-          ...(staged.format === 'JSONEachRow' ? {} : { columns: staged.columns }),
-        });
+        // Staged as the writer writes them (RowBinary or JSONEachRow, ingest/rows.ts).
+        const binary = BINARY_COLUMNS[table];
+        if (binary) {
+          const file = join(dir, `stage-${table}-${from}.RowBinary`);
+          const engineRows = Buffer.allocUnsafe(written.length);
+          writeFileSync(file, engineRows.subarray(0, stripHeads(written, engineRows)));
+          await connection.chdb.queryAsync(
+            `INSERT INTO bench_stage_${table} (${list(binary)}) FROM INFILE '${file}' FORMAT RowBinary`,
+          );
+        } else
+          await connection.chdb.rawInsert({
+            table: `bench_stage_${table}`,
+            values: written,
+            format: 'JSONEachRow',
+          });
         for (const format of FORMATS) {
           const out = await connection.chdb.queryAsync(`SELECT ${quoted(table)} FROM bench_stage_${table}`, {
             format,
           });
           const body = Buffer.from(out.bytes());
           batch.bodies[format] = body;
-          if (ENGINE_ONLY.includes(format)) {
+          if (THROUGH_FILE.includes(format)) {
             const file = join(dir, `${table}-${from}.${format}`);
             writeFileSync(file, body);
             batch.files[format] = file;
@@ -191,7 +203,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       for (const table of tables) {
         const text = (
           await connection.chdb.queryAsync(
-            `SELECT count(), sum(cityHash64(${stored(table)})) FROM ${table}`,
+            `SELECT count(), sum(cityHash64(${quoted(table)})) FROM ${table}`,
             { format: 'TabSeparated' },
           )
         ).text();
@@ -372,11 +384,11 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
       '',
       `The collector's rows for ${spansTotal.toLocaleString('en-US')} LLM spans (${llmCalls.toLocaleString('en-US')} calls; ${tables.join(' + ')}) from \`pnpm bench ingest\`'s batches, inserted in ${INSERT_SPANS.toLocaleString('en-US')}-span batches into embedded ClickHouse (schema and materialized views of the collector, the writer's settings), on an emptied database; median of ${rounds} rounds in rotating order; every format stored the same rows (checksum). CPU = this process (Node + the engine's threads).`,
       '',
-      '| format | carried by chDB raw insert and @clickhouse/client over HTTP | spans/s (median) | vs JSONEachRow | engine CPU µs/span | body bytes/span | rounds (spans/s) |',
+      '| format | rows both connections carry (embedded: raw insert, binary via INSERT … FROM INFILE; server: the request body) | spans/s (median) | vs JSONEachRow | engine CPU µs/span | body bytes/span | rounds (spans/s) |',
       '|---|---|---|---|---|---|---|',
       ...perFormat.map(
         (f) =>
-          `| ${f.format} | ${f.carried ? 'yes' : 'no (chDB: text formats only; measured via INSERT … FROM INFILE)'} | ${Math.round(f.spansPerSec).toLocaleString('en-US')} | ${(f.spansPerSec / (json?.spansPerSec ?? 1)).toFixed(2)}× | ${f.cpuUsPerSpan.toFixed(0)} | ${f.bytesPerSpan.toFixed(0)} | ${f.rounds.join(', ')} |`,
+          `| ${f.format} | ${f.carried ? (f.format === 'RowBinary' ? "yes: the writer's" : 'yes') : 'no: columnar blocks, for reference'} | ${Math.round(f.spansPerSec).toLocaleString('en-US')} | ${(f.spansPerSec / (json?.spansPerSec ?? 1)).toFixed(2)}× | ${f.cpuUsPerSpan.toFixed(0)} | ${f.bytesPerSpan.toFixed(0)} | ${f.rounds.join(', ')} |`,
       ),
       '',
       `Best format both connections carry: **${bestCarried.format}**, ${Math.round(bestCarried.spansPerSec).toLocaleString('en-US')} spans/s (${(bestCarried.spansPerSec / (json?.spansPerSec ?? 1)).toFixed(2)}× JSONEachRow).`,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -70,6 +70,8 @@ const NOT_SETTINGS = new Set([
 
 interface ParsedRequest {
   sql: string;
+  /** The data of an INSERT in a binary format: the engine reads it from a file (chDB takes inline data as text only). */
+  binaryData?: Buffer;
   params: Map<string, string>;
   settings: Map<string, string>;
   database: string;
@@ -107,9 +109,13 @@ export async function startClickHouseFixture(options: { dataDir?: string } = {})
         await session.queryAsync(`SET param_${name} = ${quoteString(value)}`);
       for (const [name, value] of req.settings)
         await session.queryAsync(`SET ${quoteIdentifier(name)} = ${settingLiteral(value)}`);
+      const file = req.binaryData && join(dataDir, `insert-${crypto.randomUUID()}.bin`);
       try {
-        return await session.queryAsync(req.sql, { format: req.format });
+        if (!file) return await session.queryAsync(req.sql, { format: req.format });
+        writeFileSync(file, req.binaryData!);
+        return await session.queryAsync(withInfile(req.sql, file), { format: req.format });
       } finally {
+        if (file) rmSync(file, { force: true });
         for (const name of req.settings.keys())
           await session.queryAsync(`SET ${quoteIdentifier(name)} = DEFAULT`).catch(() => undefined);
       }
@@ -262,6 +268,17 @@ function parseRequest(url: URL, headers: IncomingMessage['headers'], raw: Buffer
     if (name.startsWith('param_')) params.set(name.slice('param_'.length), value);
     else if (!NOT_SETTINGS.has(name)) settings.set(name, value);
   }
+  const urlStatement = url.searchParams.get('query') ?? '';
+  if (BINARY_INSERT.test(urlStatement) && body.length > 0)
+    return {
+      sql: urlStatement,
+      binaryData: body,
+      params,
+      settings,
+      database: url.searchParams.get('database') ?? 'default',
+      format: url.searchParams.get('default_format') ?? 'TabSeparated',
+      queryId: url.searchParams.get('query_id') ?? crypto.randomUUID(),
+    };
   let bodyText = body.toString('utf8');
   const multipart = /^multipart\/form-data;\s*boundary=(.+)$/i.exec(String(headers['content-type'] ?? ''));
   if (multipart?.[1]) {
@@ -283,6 +300,17 @@ function parseRequest(url: URL, headers: IncomingMessage['headers'], raw: Buffer
     format: url.searchParams.get('default_format') ?? 'TabSeparated',
     queryId: url.searchParams.get('query_id') ?? crypto.randomUUID(),
   };
+}
+
+/** An INSERT whose data comes in a binary format, after the statement. */
+const BINARY_INSERT = /^\s*INSERT\b[\s\S]*\bFORMAT\s+(?:RowBinary\w*|Native)\s*$/i;
+
+/** `INSERT INTO t (…) [SETTINGS …] FORMAT f` reading its data from `file`. */
+function withInfile(sql: string, file: string): string {
+  const at = /\s(?:SETTINGS|FORMAT)\s/i.exec(sql.slice(sql.indexOf(')') + 1));
+  if (!at) throw new Error(`cannot place FROM INFILE in ${sql}`);
+  const split = sql.indexOf(')') + 1 + at.index;
+  return `${sql.slice(0, split)} FROM INFILE ${quoteString(file)}${sql.slice(split)}`;
 }
 
 function multipartFields(body: string, boundary: string): [string, string][] {

@@ -3,7 +3,9 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedClickHouse, selectedRows, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
+import { decodedSpan } from '../../../packages/core/test/decoded-span.js';
 import { dropStoredSpans, SPANS_PER_QUERY } from './dedup.js';
+import { traceRow } from './rows.js';
 
 const STORED = 1_600_000;
 const NOW_S = Math.floor(Date.now() / 1000);
@@ -12,7 +14,29 @@ let ch: EmbeddedClickHouse;
 
 type Key = { seconds: number; nanos: number; traceId: string; spanId: string };
 
-/** Rows the way the spool holds them (ingest/csv.ts): the span key first, then whatever the table has. */
+/** The epoch nanoseconds of a key, as a decoded span holds them. */
+function nanosOf(key: Key): string {
+  return BigInt(`${key.seconds}${String(key.nanos).padStart(9, '0')}`).toString();
+}
+
+/** Rows the way the spool holds them (ingest/rows.ts): RowBinary, the span key first. */
+function rowsOf(keys: readonly Key[]): Buffer {
+  return Buffer.concat(
+    keys.map((key) =>
+      traceRow(
+        'default',
+        decodedSpan({
+          traceId: key.traceId,
+          spanId: key.spanId,
+          startTimeUnixNano: nanosOf(key),
+          endTimeUnixNano: nanosOf(key),
+        }),
+      ),
+    ),
+  );
+}
+
+/** A row of a spool segment written by the CSV versions. */
 function csvRow(key: Key): string {
   return `"default",${key.seconds}.${String(key.nanos).padStart(9, '0')},"${key.traceId}","${key.spanId}","chat"\n`;
 }
@@ -66,16 +90,16 @@ describe('dropStoredSpans', () => {
   it('looks up as many spans as one query holds: their start times and checksums stay under max_query_size', async () => {
     const retried = await storedKeys('cityHash64(SpanId)', SPANS_PER_QUERY - 1);
     const fresh = freshKey();
-    const body = Buffer.from([...retried, fresh].map(csvRow).join(''));
+    const body = rowsOf([...retried, fresh]);
     const result = await dropStoredSpans(ch.client, 'otel_traces', body, SPANS_PER_QUERY);
     expect(result.dropped).toBe(retried.length);
-    expect(result.body.toString()).toBe(csvRow(fresh));
+    expect(result.body).toEqual(rowsOf([fresh]));
   });
 
   it('finds stored spans by start time: a lookup reads a sliver of the keys, not all of them (regression: keyed by trace id, every lookup read the day)', async () => {
     const retried = await storedKeys('cityHash64(TraceId)', 10);
     const fresh = Array.from({ length: 2_000 }, freshKey);
-    const body = Buffer.from([...fresh, ...retried].map(csvRow).join(''));
+    const body = rowsOf([...fresh, ...retried]);
 
     const before = await selectedRows(ch.client);
     const result = await dropStoredSpans(ch.client, 'otel_traces', body, fresh.length + retried.length);
@@ -83,7 +107,7 @@ describe('dropStoredSpans', () => {
 
     expect(result.dropped).toBe(retried.length);
     expect(result.rows).toBe(fresh.length);
-    expect(result.body.toString()).toBe(fresh.map(csvRow).join(''));
+    expect(result.body).toEqual(rowsOf(fresh));
     // 10 retried spans spread over two hours (a granule each) and 2,000 from the last minute
     // (that minute's granules): ~25k keys. A lookup by trace id reads all 1.6 M.
     expect(read).toBeLessThan(STORED / 32);
@@ -94,20 +118,15 @@ describe('dropStoredSpans', () => {
     const sameIdsOtherTime = { ...retry, nanos: (retry.nanos + 1) % 1e9 };
     const fresh = freshKey();
     const rows = [retry, sameIdsOtherTime, fresh, fresh];
-    const result = await dropStoredSpans(ch.client, 'otel_traces', Buffer.from(rows.map(csvRow).join('')), 4);
+    const result = await dropStoredSpans(ch.client, 'otel_traces', rowsOf(rows), 4);
     expect(result.dropped).toBe(2);
-    expect(result.body.toString()).toBe([sameIdsOtherTime, fresh].map(csvRow).join(''));
+    expect(result.body).toEqual(rowsOf([sameIdsOtherTime, fresh]));
   });
 
   it('looks up a segment too big for one query in parts (regression: 8,000 spans overflowed max_query_size)', async () => {
     const retried = await storedKeys('Timestamp DESC', 3);
     const rows = [retried[0]!, ...Array.from({ length: 20_000 }, freshKey), retried[1]!, retried[2]!];
-    const result = await dropStoredSpans(
-      ch.client,
-      'otel_traces',
-      Buffer.from(rows.map(csvRow).join('')),
-      rows.length,
-    );
+    const result = await dropStoredSpans(ch.client, 'otel_traces', rowsOf(rows), rows.length);
     expect(result.dropped).toBe(3);
     expect(result.rows).toBe(20_000);
   });
@@ -143,7 +162,7 @@ describe('dropStoredSpans', () => {
         };
       },
     } as unknown as ClickHouseClient;
-    const body = Buffer.from([...fresh, ...retried].map(csvRow).join(''));
+    const body = rowsOf([...fresh, ...retried]);
     const result = await dropStoredSpans(counting, 'otel_traces', body, fresh.length + retried.length);
     expect(retried.length).toBe(5);
     expect(result.dropped).toBe(5);
@@ -167,13 +186,8 @@ describe('dropStoredSpans', () => {
     } as unknown as ClickHouseClient;
     const fresh = Array.from({ length: 50 }, freshKey);
     const segment = async (keys: Key[]) => {
-      const traces = await dropStoredSpans(
-        counting,
-        'otel_traces',
-        Buffer.from(keys.map(csvRow).join('')),
-        keys.length,
-      );
-      const callBody = Buffer.from(keys.map(csvRow).join(''));
+      const traces = await dropStoredSpans(counting, 'otel_traces', rowsOf(keys), keys.length);
+      const callBody = rowsOf(keys);
       const calls = await dropStoredSpans(counting, 'llm_calls', callBody, keys.length, traces.lookup);
       return { traces, calls, callBody };
     };
@@ -188,15 +202,15 @@ describe('dropStoredSpans', () => {
     // failed half-way): dropped from llm_calls, kept in otel_traces; still one query.
     const mixed = await segment([...fresh.slice(0, 5), storedCall, storedTrace]);
     expect(queries).toBe(2);
-    expect(mixed.traces.body.toString()).toBe([...fresh.slice(0, 5), storedCall].map(csvRow).join(''));
-    expect(mixed.calls.body.toString()).toBe([...fresh.slice(0, 5), storedTrace].map(csvRow).join(''));
+    expect(mixed.traces.body).toEqual(rowsOf([...fresh.slice(0, 5), storedCall]));
+    expect(mixed.calls.body).toEqual(rowsOf([...fresh.slice(0, 5), storedTrace]));
 
     // A repeat inside the segment is dropped from both tables.
     const repeated = await segment([fresh[0]!, fresh[1]!, fresh[0]!]);
     expect(queries).toBe(3);
     expect(repeated.traces.dropped).toBe(1);
     expect(repeated.calls.dropped).toBe(1);
-    expect(repeated.calls.body.toString()).toBe([fresh[0]!, fresh[1]!].map(csvRow).join(''));
+    expect(repeated.calls.body).toEqual(rowsOf([fresh[0]!, fresh[1]!]));
   });
 
   it('drops only identical pii_findings rows of a span: a span has one row per finding', async () => {
@@ -207,6 +221,19 @@ describe('dropStoredSpans', () => {
     const result = await dropStoredSpans(ch.client, 'pii_findings', Buffer.from(rows.join('')), 3);
     expect(result.dropped).toBe(1);
     expect(result.body.toString()).toBe(finding('email') + finding('phone'));
+  });
+
+  it('reads the key of CSV and TabSeparated rows from older spool segments', async () => {
+    const [retry] = (await storedKeys('Timestamp', 1)) as [Key];
+    const fresh = freshKey();
+    const csv = await dropStoredSpans(
+      ch.client,
+      'otel_traces',
+      Buffer.from(csvRow(retry) + csvRow(fresh)),
+      2,
+    );
+    expect(csv.dropped).toBe(1);
+    expect(csv.body.toString()).toBe(csvRow(fresh));
   });
 
   it('reads the key of TabSeparated rows from older spool segments', async () => {
@@ -222,7 +249,7 @@ describe('dropStoredSpans', () => {
     expect(result.body.toString()).toBe(tsvRow(fresh));
   });
 
-  it('reads the same key from a CSV line as from its TabSeparated twin, whatever the project id and start time', async () => {
+  it('reads the same key from a RowBinary row as from its CSV and TabSeparated twins, whatever the project id and start time', async () => {
     const keys: { project: string; time: string }[] = [
       { project: 'default', time: `${NOW_S}.000000001` },
       { project: 'a.b-c_1', time: '0000000001.000000005' },
@@ -232,13 +259,32 @@ describe('dropStoredSpans', () => {
     const ids = keys.map(() => [randomBytes(16).toString('hex'), randomBytes(8).toString('hex')] as const);
     const csv = keys.map((k, i) => `"${k.project}",${k.time},"${ids[i]![0]}","${ids[i]![1]}","chat"\n`);
     const tsv = keys.map((k, i) => `${k.project}\t${k.time}\t${ids[i]![0]}\t${ids[i]![1]}\tchat\n`);
+    const binary = keys.map((k, i) => {
+      const nanos = BigInt(k.time.replace('.', '')).toString();
+      const span = {
+        traceId: ids[i]![0],
+        spanId: ids[i]![1],
+        startTimeUnixNano: nanos,
+        endTimeUnixNano: nanos,
+      };
+      return traceRow(k.project, decodedSpan(span));
+    });
     // Nothing stored, every line checked for repeats: only lines whose keys match are dropped.
     const known = { stored: new Map([['otel_traces' as const, new Set<string>()]]), repeats: true };
-    const drop = (lines: string[]) =>
-      dropStoredSpans(ch.client, 'otel_traces', Buffer.from(lines.join('')), lines.length, known);
+    const drop = (lines: Array<string | Buffer>) =>
+      dropStoredSpans(
+        ch.client,
+        'otel_traces',
+        Buffer.concat(lines.map((l) => (typeof l === 'string' ? Buffer.from(l) : l))),
+        lines.length,
+        known,
+      );
     const result = await drop([...csv, ...tsv]);
     expect(result.dropped).toBe(4);
     expect(result.body.toString()).toBe(csv.join(''));
+    const fromBinary = await drop([...binary, ...csv]);
+    expect(fromBinary.dropped).toBe(4);
+    expect(fromBinary.body).toEqual(Buffer.concat(binary));
     // Not a key (an 8-digit fraction, an upper-case id): such lines are kept, repeated or not.
     const odd = [`"p",${NOW_S}.00000001,"ab","cd","x"\n`, `"p",${NOW_S}.000000001,"AB","cd","x"\n`];
     const kept = await drop([...odd, ...odd]);

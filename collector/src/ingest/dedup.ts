@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../storage/clickhouse.js';
 import { IDS_CHECKSUM, IDS_CHECKSUM_COLUMN } from '../storage/migrations/index.js';
+import { binaryRowEnd, isBinaryRow, ROW_HEAD_BYTES } from './rowbinary.js';
 import { lineFormat, type TableName } from './rows.js';
 
 /**
@@ -19,7 +20,7 @@ import { lineFormat, type TableName } from './rows.js';
 
 /**
  * The leading fields every row serializer (ingest/rows.ts) writes, in this order, as a JSON
- * object, as CSV or (older spools) as TabSeparated fields. Project ids are config-validated
+ * object, as RowBinary (binaryLine) or (older spools) as CSV or TabSeparated fields. Project ids are config-validated
  * (letters, digits, `_.-`): no form escapes them. Timestamps are `seconds.nanoseconds` (rows.ts
  * nanosToDateTime64).
  */
@@ -119,6 +120,12 @@ export async function dropStoredSpans(
 function splitLines(body: Buffer): Line[] {
   const lines: Line[] = [];
   for (let start = 0; start < body.length;) {
+    if (isBinaryRow(body, start)) {
+      const end = Math.min(binaryRowEnd(body, start), body.length);
+      lines.push(binaryLine(body, start, end));
+      start = end;
+      continue;
+    }
     const newline = body.indexOf(10, start);
     const end = newline < 0 ? body.length : newline + 1;
     lines.push(csvLine(body, start, end) ?? matchedLine(body, start, end));
@@ -127,11 +134,35 @@ function splitLines(body: Buffer): Line[] {
   return lines;
 }
 
+/**
+ * The key of a RowBinary row: after its head, the project id, the start time (DateTime64(9): epoch
+ * nanoseconds as Int64) and the trace and span ids (rows.ts writes every binary table's rows so).
+ */
+function binaryLine(body: Buffer, start: number, end: number): Line {
+  let at = start + ROW_HEAD_BYTES;
+  const field = (): string => {
+    // Keys are short: their lengths fit one varint byte.
+    const length = body[at]!;
+    const from = at + 1;
+    at = from + length;
+    return length < 0x80 && at <= end ? body.toString('latin1', from, at) : '';
+  };
+  const project = field();
+  if (at + 8 > end) return { start, end, key: undefined, project: '', idsCrc: 0, seconds: 0, nanos: '' };
+  const nanos = body.readBigInt64LE(at).toString();
+  at += 8;
+  const traceId = field();
+  const spanId = field();
+  const seconds = nanos.length > 9 ? Number(nanos.slice(0, -9)) : 0;
+  return keyedLine(start, end, project, seconds, nanos, traceId, spanId);
+}
+
 /** A line's key by ROW_KEY: any form the spool has held. */
 function matchedLine(body: Buffer, start: number, end: number): Line {
   // The key fits in ~190 bytes of the longest form (JSON, a 64-character project id).
   const head = body.toString('latin1', start, Math.min(end, start + 256));
-  const match = ROW_KEY[lineFormat(body, start)].exec(head);
+  const format = lineFormat(body, start);
+  const match = format === 'RowBinary' ? null : ROW_KEY[format].exec(head);
   if (!match) return { start, end, key: undefined, project: '', idsCrc: 0, seconds: 0, nanos: '' };
   const nanos = `${match[2]}${match[3]}`.replace(LEADING_ZEROS, '');
   return keyedLine(start, end, match[1]!, Number(match[2]), nanos, match[4]!, match[5]!);

@@ -10,7 +10,9 @@ describe('traceRow', () => {
     const rows = [first, first, second, first].map((resource, i) =>
       traceRow('p', decodedSpan({ spanId: String(i).padStart(16, '0'), resource })),
     );
-    expect(rows.map((r) => r.includes(`'host.name':'a'`))).toEqual([true, true, false, true]);
-    expect(rows.map((r) => r.includes(`'host.name':'b'`))).toEqual([false, false, true, false]);
+    // RowBinary: each string is its length, then its bytes.
+    const entry = (value: string) => Buffer.from(`\x09host.name\x01${value}`, 'latin1');
+    expect(rows.map((r) => r.includes(entry('a')))).toEqual([true, true, false, true]);
+    expect(rows.map((r) => r.includes(entry('b')))).toEqual([false, false, true, false]);
   });
 });

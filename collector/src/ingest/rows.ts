@@ -3,12 +3,12 @@ import type { CallFeatures } from '../enrich/features.js';
 import type { PiiFindingRow } from '../enrich/pii.js';
 import type { RowFormat } from '../storage/clickhouse.js';
 import { BINARY_FLOAT_COLUMNS, binaryInput } from '../storage/migrations/index.js';
-import * as csv from './csv.js';
+import { binaryTable, isBinaryRow, RowWriter } from './rowbinary.js';
 
 /**
- * Rows as pre-serialized lines: CSV for the two tables every LLM span writes
- * (otel_traces, llm_calls; `CSV_COLUMNS`), JSONEachRow for the others. Serializing once, here, is
- * what lets the writer insert several times faster than handing objects to the client
+ * Rows pre-serialized: RowBinary for the two tables every LLM span writes (otel_traces, llm_calls;
+ * `BINARY_COLUMNS`), JSONEachRow lines for the others. Serializing once, here, is what lets the
+ * writer insert several times faster than handing objects to the client
  * (docs/architecture.md#dependencies), and it is also the form the spool persists, so a replay
  * inserts byte-identical data.
  */
@@ -28,7 +28,9 @@ export const TABLES = [
 ] as const;
 export type TableName = (typeof TABLES)[number];
 
-export type TableRows = Record<TableName, string[]>;
+/** A row: a JSONEachRow line (without its newline) or a RowBinary row, head included. */
+export type Row = string | Buffer;
+export type TableRows = Record<TableName, Row[]>;
 
 export function emptyRows(): TableRows {
   return Object.fromEntries(TABLES.map((t) => [t, []])) as unknown as TableRows;
@@ -93,14 +95,12 @@ export function serviceNameOf(resource: Attributes): string {
   return attributeText(resource['service.name']);
 }
 
-/** Map(String, String) text of attributes, valued as `stringMap` does, without the intermediate object. */
-function attributeMap(attrs: Attributes, omit?: readonly string[]): string {
-  return csv.mapText(attrs, attributeText, omit);
-}
+/** The writer every RowBinary row of this thread is made in. */
+const writer = new RowWriter();
 
-/** The resource resourceField wrote last, and its field. */
+/** The resource resourceField wrote last, and its field's bytes. */
 let lastResource: Attributes | undefined;
-let lastResourceField = '';
+let lastResourceField: Buffer = Buffer.alloc(0);
 
 /**
  * The ResourceAttributes field of a span's row. The spans of an export share one resource object
@@ -108,50 +108,80 @@ let lastResourceField = '';
  * process, host and runtime attributes) is often a larger map than a span's own attributes: it is
  * written once per resource, not once per span.
  */
-function resourceField(resource: Attributes): string {
+function resourceField(w: RowWriter, resource: Attributes): void {
   if (resource !== lastResource) {
-    lastResourceField = csv.field(attributeMap(resource));
+    const from = w.position;
+    w.map(resource, attributeText);
+    lastResourceField = w.since(from);
     lastResource = resource;
+    return;
   }
-  return lastResourceField;
+  w.bytes(lastResourceField);
 }
 
 /** `heldByCall`: attributes whose content the span's llm_calls row holds (core contentHeldByCall). */
 type TraceInput = { projectId: string; span: DecodedSpan; heldByCall: readonly string[] };
 
+/** A DateTime64(9) from epoch nanoseconds (decimal digits). */
+function dateTime64(w: RowWriter, nanos: string): void {
+  w.int64(nanos);
+}
+
 /**
  * otel_traces, column for column as the OpenTelemetry Collector ClickHouse exporter writes it,
  * except that an LLM span's messages are stored once, in its llm_calls row: they are most of a
  * span's bytes, and trace views show them from there (api/traces.ts, the Grafana trace panel).
+ * The first four fields are the span's key, which the span lookup reads (ingest/dedup.ts).
  */
-export const TRACE_ROWS = csv.csvTable<TraceInput>([
-  ['ProjectId', (r) => csv.field(r.projectId)],
-  ['Timestamp', (r) => nanosToDateTime64(r.span.startTimeUnixNano)],
-  ['TraceId', (r) => csv.field(r.span.traceId)],
-  ['SpanId', (r) => csv.field(r.span.spanId)],
-  ['ParentSpanId', (r) => csv.field(r.span.parentSpanId)],
-  ['TraceState', (r) => csv.field(r.span.traceState)],
-  ['SpanName', (r) => csv.field(r.span.name)],
-  ['SpanKind', (r) => csv.field(r.span.kind)],
-  ['ServiceName', (r) => csv.field(serviceNameOf(r.span.resource))],
-  ['ResourceAttributes', (r) => resourceField(r.span.resource)],
-  ['ScopeName', (r) => csv.field(r.span.scopeName)],
-  ['ScopeVersion', (r) => csv.field(r.span.scopeVersion)],
-  ['SpanAttributes', (r) => csv.field(attributeMap(r.span.attributes, r.heldByCall))],
-  ['Duration', (r) => durationNanos(r.span.startTimeUnixNano, r.span.endTimeUnixNano)],
-  ['StatusCode', (r) => csv.field(r.span.statusCode)],
-  ['StatusMessage', (r) => csv.field(r.span.statusMessage)],
-  ['Events.Timestamp', (r) => csv.strings(r.span.events.map((e) => nanosToDateTime64(e.timeUnixNano)))],
-  ['Events.Name', (r) => csv.strings(r.span.events.map((e) => e.name))],
-  ['Events.Attributes', (r) => csv.field(csv.arrayText(r.span.events, (e) => attributeMap(e.attributes)))],
-  ['Links.TraceId', (r) => csv.strings(r.span.links.map((l) => l.traceId))],
-  ['Links.SpanId', (r) => csv.strings(r.span.links.map((l) => l.spanId))],
-  ['Links.TraceState', (r) => csv.strings(r.span.links.map((l) => l.traceState))],
-  ['Links.Attributes', (r) => csv.field(csv.arrayText(r.span.links, (l) => attributeMap(l.attributes)))],
-]);
+export const TRACE_ROWS = binaryTable<TraceInput>(
+  [
+    ['ProjectId', (w, r) => w.string(r.projectId)],
+    ['Timestamp', (w, r) => dateTime64(w, r.span.startTimeUnixNano)],
+    ['TraceId', (w, r) => w.string(r.span.traceId)],
+    ['SpanId', (w, r) => w.string(r.span.spanId)],
+    ['ParentSpanId', (w, r) => w.string(r.span.parentSpanId)],
+    ['TraceState', (w, r) => w.string(r.span.traceState)],
+    ['SpanName', (w, r) => w.string(r.span.name)],
+    ['SpanKind', (w, r) => w.string(r.span.kind)],
+    ['ServiceName', (w, r) => w.string(serviceNameOf(r.span.resource))],
+    ['ResourceAttributes', (w, r) => resourceField(w, r.span.resource)],
+    ['ScopeName', (w, r) => w.string(r.span.scopeName)],
+    ['ScopeVersion', (w, r) => w.string(r.span.scopeVersion)],
+    ['SpanAttributes', (w, r) => w.map(r.span.attributes, attributeText, r.heldByCall)],
+    ['Duration', (w, r) => w.int64(durationNanos(r.span.startTimeUnixNano, r.span.endTimeUnixNano))],
+    ['StatusCode', (w, r) => w.string(r.span.statusCode)],
+    ['StatusMessage', (w, r) => w.string(r.span.statusMessage)],
+    [
+      'Events.Timestamp',
+      (w, r) => {
+        w.varint(r.span.events.length);
+        for (const e of r.span.events) dateTime64(w, e.timeUnixNano);
+      },
+    ],
+    ['Events.Name', (w, r) => w.strings(r.span.events.map((e) => e.name))],
+    [
+      'Events.Attributes',
+      (w, r) => {
+        w.varint(r.span.events.length);
+        for (const e of r.span.events) w.map(e.attributes, attributeText);
+      },
+    ],
+    ['Links.TraceId', (w, r) => w.strings(r.span.links.map((l) => l.traceId))],
+    ['Links.SpanId', (w, r) => w.strings(r.span.links.map((l) => l.spanId))],
+    ['Links.TraceState', (w, r) => w.strings(r.span.links.map((l) => l.traceState))],
+    [
+      'Links.Attributes',
+      (w, r) => {
+        w.varint(r.span.links.length);
+        for (const l of r.span.links) w.map(l.attributes, attributeText);
+      },
+    ],
+  ],
+  writer,
+);
 
-export function traceRow(projectId: string, span: DecodedSpan, heldByCall: readonly string[] = []): string {
-  return TRACE_ROWS.line({ projectId, span, heldByCall });
+export function traceRow(projectId: string, span: DecodedSpan, heldByCall: readonly string[] = []): Buffer {
+  return TRACE_ROWS.row({ projectId, span, heldByCall });
 }
 
 const U32 = 0xffff_ffff;
@@ -164,68 +194,67 @@ function float(n: number): number {
 }
 type CallInput = { call: LlmCall; features: CallFeatures; pii: { types: string[]; count: number } };
 
-const nullableFloat = (n: number | null): string =>
-  n === null || !Number.isFinite(n) ? csv.NULL : String(n);
+const nullableFloat = (n: number | null): number | null => (n === null || !Number.isFinite(n) ? null : n);
 
-/**
- * llm_calls: one typed row per LLM span (the record is described in core's llm-call.ts). Its float
- * vectors travel as bytes, through the `…Base64` columns of migration 12.
- */
-export const CALL_ROWS = csv.csvTable<CallInput>([
-  ['ProjectId', ({ call }) => csv.field(call.projectId)],
-  ['Timestamp', ({ call }) => nanosToDateTime64(call.startTimeUnixNano)],
-  ['TraceId', ({ call }) => csv.field(call.traceId)],
-  ['SpanId', ({ call }) => csv.field(call.spanId)],
-  ['ParentSpanId', ({ call }) => csv.field(call.parentSpanId)],
-  ['ServiceName', ({ call }) => csv.field(call.serviceName)],
-  ['Dialect', ({ call }) => csv.field(call.dialect)],
-  ['Provider', ({ call }) => csv.field(call.provider)],
-  ['Operation', ({ call }) => csv.field(call.operation)],
-  ['RequestModel', ({ call }) => csv.field(call.requestModel)],
-  ['ResponseModel', ({ call }) => csv.field(call.responseModel)],
-  ['Model', ({ call }) => csv.field(call.model)],
-  ['ResponseId', ({ call }) => csv.field(call.responseId)],
-  ['InputTokens', ({ call }) => String(uint(call.inputTokens, U32))],
-  ['OutputTokens', ({ call }) => String(uint(call.outputTokens, U32))],
-  ['UsageReported', ({ call }) => csv.bool(call.usageReported)],
-  ['CacheReadTokens', ({ call }) => String(uint(call.cacheReadTokens, U32))],
-  ['CacheWriteTokens', ({ call }) => String(uint(call.cacheWriteTokens, U32))],
-  ['ReasoningTokens', ({ call }) => String(uint(call.reasoningTokens, U32))],
-  ['CostUsd', ({ call }) => nullableFloat(call.costUsd)],
-  ['PriceVersion', ({ call }) => csv.field(call.priceVersion)],
-  ['LatencyMs', ({ call }) => String(float(call.latencyMs))],
-  ['TtftMs', ({ call }) => nullableFloat(call.ttftMs)],
-  ['Streaming', ({ call }) => csv.bool(call.streaming)],
-  ['FinishReasons', ({ call }) => csv.strings(call.finishReasons)],
-  ['Status', ({ call }) => csv.field(call.status)],
-  ['ErrorType', ({ call }) => csv.field(call.errorType)],
-  ['PromptName', ({ call }) => csv.field(call.promptName)],
-  ['PromptVersion', ({ call }) => csv.field(call.promptVersion)],
-  ['UserId', ({ call }) => csv.field(call.userId)],
-  ['SessionId', ({ call }) => csv.field(call.sessionId)],
-  ['ConversationId', ({ call }) => csv.field(call.conversationId)],
-  ['Tags', ({ call }) => csv.field(csv.mapText(call.tags, String))],
-  ['InputContent', ({ call }) => csv.field(call.inputContent)],
-  ['OutputContent', ({ call }) => csv.field(call.outputContent)],
-  ['SystemContent', ({ call }) => csv.field(call.systemContent)],
-  ['ToolNames', ({ call }) => csv.strings(call.toolNames)],
-  [binaryInput('InputEmbedding'), ({ call }) => csv.float32Base64(call.inputEmbedding)],
-  [binaryInput('OutputEmbedding'), ({ call }) => csv.float32Base64(call.outputEmbedding)],
-  ['PiiTypes', ({ pii }) => csv.strings(pii.types)],
-  ['PiiCount', ({ pii }) => String(uint(pii.count, U16))],
-  ['InputChars', ({ features }) => String(uint(features.inputChars, U32))],
-  ['OutputChars', ({ features }) => String(uint(features.outputChars, U32))],
-  ['Language', ({ features }) => csv.field(features.language)],
-  [binaryInput('InputSketch'), ({ features }) => csv.float32Base64(features.inputSketch)],
-  [binaryInput('OutputSketch'), ({ features }) => csv.float32Base64(features.outputSketch)],
-]);
+/** llm_calls: one typed row per LLM span (the record is described in core's llm-call.ts). */
+export const CALL_ROWS = binaryTable<CallInput>(
+  [
+    ['ProjectId', (w, { call }) => w.string(call.projectId)],
+    ['Timestamp', (w, { call }) => dateTime64(w, call.startTimeUnixNano)],
+    ['TraceId', (w, { call }) => w.string(call.traceId)],
+    ['SpanId', (w, { call }) => w.string(call.spanId)],
+    ['ParentSpanId', (w, { call }) => w.string(call.parentSpanId)],
+    ['ServiceName', (w, { call }) => w.string(call.serviceName)],
+    ['Dialect', (w, { call }) => w.string(call.dialect)],
+    ['Provider', (w, { call }) => w.string(call.provider)],
+    ['Operation', (w, { call }) => w.string(call.operation)],
+    ['RequestModel', (w, { call }) => w.string(call.requestModel)],
+    ['ResponseModel', (w, { call }) => w.string(call.responseModel)],
+    ['Model', (w, { call }) => w.string(call.model)],
+    ['ResponseId', (w, { call }) => w.string(call.responseId)],
+    ['InputTokens', (w, { call }) => w.uint32(uint(call.inputTokens, U32))],
+    ['OutputTokens', (w, { call }) => w.uint32(uint(call.outputTokens, U32))],
+    ['UsageReported', (w, { call }) => w.bool(call.usageReported)],
+    ['CacheReadTokens', (w, { call }) => w.uint32(uint(call.cacheReadTokens, U32))],
+    ['CacheWriteTokens', (w, { call }) => w.uint32(uint(call.cacheWriteTokens, U32))],
+    ['ReasoningTokens', (w, { call }) => w.uint32(uint(call.reasoningTokens, U32))],
+    ['CostUsd', (w, { call }) => w.nullableFloat64(nullableFloat(call.costUsd))],
+    ['PriceVersion', (w, { call }) => w.string(call.priceVersion)],
+    ['LatencyMs', (w, { call }) => w.float64(float(call.latencyMs))],
+    ['TtftMs', (w, { call }) => w.nullableFloat64(nullableFloat(call.ttftMs))],
+    ['Streaming', (w, { call }) => w.bool(call.streaming)],
+    ['FinishReasons', (w, { call }) => w.strings(call.finishReasons)],
+    ['Status', (w, { call }) => w.string(call.status)],
+    ['ErrorType', (w, { call }) => w.string(call.errorType)],
+    ['PromptName', (w, { call }) => w.string(call.promptName)],
+    ['PromptVersion', (w, { call }) => w.string(call.promptVersion)],
+    ['UserId', (w, { call }) => w.string(call.userId)],
+    ['SessionId', (w, { call }) => w.string(call.sessionId)],
+    ['ConversationId', (w, { call }) => w.string(call.conversationId)],
+    ['Tags', (w, { call }) => w.map(call.tags, String)],
+    ['InputContent', (w, { call }) => w.string(call.inputContent)],
+    ['OutputContent', (w, { call }) => w.string(call.outputContent)],
+    ['SystemContent', (w, { call }) => w.string(call.systemContent)],
+    ['ToolNames', (w, { call }) => w.strings(call.toolNames)],
+    ['InputEmbedding', (w, { call }) => w.float32s(call.inputEmbedding)],
+    ['OutputEmbedding', (w, { call }) => w.float32s(call.outputEmbedding)],
+    ['PiiTypes', (w, { pii }) => w.strings(pii.types)],
+    ['PiiCount', (w, { pii }) => w.uint16(uint(pii.count, U16))],
+    ['InputChars', (w, { features }) => w.uint32(uint(features.inputChars, U32))],
+    ['OutputChars', (w, { features }) => w.uint32(uint(features.outputChars, U32))],
+    ['Language', (w, { features }) => w.string(features.language)],
+    ['InputSketch', (w, { features }) => w.float32s(features.inputSketch)],
+    ['OutputSketch', (w, { features }) => w.float32s(features.outputSketch)],
+  ],
+  writer,
+);
 
 export function callRow(
   call: LlmCall,
   features: CallFeatures,
   pii: { types: string[]; count: number },
-): string {
-  return CALL_ROWS.line({ call, features, pii });
+): Buffer {
+  return CALL_ROWS.row({ call, features, pii });
 }
 
 export function piiRow(
@@ -251,47 +280,56 @@ export function piiRow(
   });
 }
 
-/**
- * The tables written as CSV, with the columns of their lines. Spool segments written by earlier
- * versions hold JSONEachRow lines (before 0.2's text rows) or TabSeparated lines in these columns;
- * `lineFormat` tells them apart.
- */
-export const CSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
+/** The tables written as RowBinary (rowbinary.ts), with their columns. */
+export const BINARY_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
   otel_traces: TRACE_ROWS.columns,
   llm_calls: CALL_ROWS.columns,
 };
 
 /**
- * llm_calls columns of the lines written before migration 12, which hold the float vectors as
+ * llm_calls columns of the text lines written before migration 12, which hold the float vectors as
  * `[…]` text in the vector columns themselves: every TabSeparated line, and CSV lines of spool
- * segments from those versions.
+ * segments from those versions. The same columns as a RowBinary row's.
  */
-export const TEXT_VECTOR_CALL_COLUMNS: readonly string[] = CALL_ROWS.columns.map(
-  (column) => BINARY_FLOAT_COLUMNS.find((vector) => binaryInput(vector) === column) ?? column,
-);
+export const TEXT_VECTOR_CALL_COLUMNS: readonly string[] = CALL_ROWS.columns;
 
 /**
- * The columns of `body`'s text lines in `table`, undefined for a table written as JSONEachRow.
- * An llm_calls line ends with its output sketch: `…]"` as text, base64 (never `]`) as bytes.
+ * The columns of the CSV lines spool segments of the versions from migration 12 to RowBinary rows
+ * hold: a RowBinary row's, llm_calls vectors as base64 through their `binaryInput` column
+ * (migration 12).
+ */
+export const CSV_COLUMNS: Partial<Record<TableName, readonly string[]>> = {
+  otel_traces: TRACE_ROWS.columns,
+  llm_calls: CALL_ROWS.columns.map((column) =>
+    BINARY_FLOAT_COLUMNS.includes(column) ? binaryInput(column) : column,
+  ),
+};
+
+/**
+ * The columns of `body`'s rows in `table`, undefined for a table written as JSONEachRow.
+ * An llm_calls CSV line ends with its output sketch: `…]"` as text, base64 (never `]`) as bytes.
  */
 export function lineColumns(
   table: TableName,
   body: Buffer,
   format: Exclude<RowFormat['format'], 'JSONEachRow'>,
 ): readonly string[] | undefined {
+  if (format === 'RowBinary') return BINARY_COLUMNS[table];
   if (table !== 'llm_calls') return CSV_COLUMNS[table];
   if (format === 'TabSeparated') return TEXT_VECTOR_CALL_COLUMNS;
   let end = body.length;
   while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d)) end--;
-  return end >= 2 && body[end - 2] === 0x5d ? TEXT_VECTOR_CALL_COLUMNS : CALL_ROWS.columns;
+  return end >= 2 && body[end - 2] === 0x5d ? TEXT_VECTOR_CALL_COLUMNS : CSV_COLUMNS.llm_calls;
 }
 
 /**
- * How the line at `start` of `body` is written, from its first byte: a JSON row starts with `{`,
- * a CSV row with its double-quoted project id, a TabSeparated one with the bare project id
+ * How the row at `start` of `body` is written, from its first byte: a RowBinary row starts with
+ * its head's 0 (rowbinary.ts), a JSON row with `{`, a CSV row (spool segments of earlier versions)
+ * with its double-quoted project id, a TabSeparated one with the bare project id
  * (config-validated letters, digits and `_.-`).
  */
 export function lineFormat(body: Buffer, start = 0): RowFormat['format'] {
   const first = body[start];
+  if (isBinaryRow(body, start)) return 'RowBinary';
   return first === 0x7b ? 'JSONEachRow' : first === 0x22 ? 'CSV' : 'TabSeparated';
 }

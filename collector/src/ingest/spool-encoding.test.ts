@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { emptyRows, type TableRows } from './rows.js';
+import { decodedSpan } from '../../../packages/core/test/decoded-span.js';
+import { emptyRows, traceRow, type Row, type TableRows } from './rows.js';
 import { decodeSegment, encodeRecord, recordBlocks } from './spool.js';
 
-/** What the spool wrote before lines went straight into the buffer: one joined string, encoded. */
-function joinedBytes(lines: string[]): Buffer {
+/** What the spool wrote before rows went straight into the buffer: lines joined in one string, encoded. */
+function joinedBytes(rows: readonly Row[]): Buffer {
+  const lines = rows as readonly string[];
   return lines.length ? Buffer.from(`${lines.join('\n')}\n`, 'utf8') : Buffer.alloc(0);
 }
 
@@ -49,6 +51,15 @@ describe('spool record encoding', () => {
     expect(buf.equals(joinedBytes(big.otel_traces))).toBe(true);
     // A block owns its memory, so a worker thread can transfer it instead of copying it.
     expect(buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength).toBe(true);
+  });
+
+  it('writes RowBinary rows as they are, without a newline', () => {
+    const binary = content.map((text, i) =>
+      traceRow('p', decodedSpan({ name: text, spanId: String(i).padStart(16, '0') })),
+    );
+    const blocks = recordBlocks({ ...emptyRows(), otel_traces: binary });
+    expect(blocks.otel_traces.rows).toBe(content.length);
+    expect(blocks.otel_traces.buf.equals(Buffer.concat(binary))).toBe(true);
   });
 
   it('replays the rows it wrote', () => {

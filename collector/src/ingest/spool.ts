@@ -16,7 +16,7 @@ import { crc32 } from 'node:zlib';
 import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { isAlive } from '../storage/data-dir.js';
-import { ITEM_TABLES, TABLES, type TableName, type TableRows } from './rows.js';
+import { ITEM_TABLES, TABLES, type Row, type TableName, type TableRows } from './rows.js';
 
 /**
  * The durable spool: "acknowledged" means "on disk". Every accepted request's rows are appended
@@ -29,7 +29,7 @@ import { ITEM_TABLES, TABLES, type TableName, type TableRows } from './rows.js';
  * landed: exactly once, with no ledger to keep consistent.
  *
  * Record layout: u32 payload length, u32 CRC-32 of the payload, payload = for each table in
- * TABLES order: u32 rows, u32 bytes, the lines as rows.ts writes them. A torn tail (crash
+ * TABLES order: u32 rows, u32 bytes, the rows as rows.ts writes them. A torn tail (crash
  * mid-write, never acknowledged) fails its length or CRC check and is ignored.
  */
 export interface SpoolSegment {
@@ -55,7 +55,7 @@ export interface SegmentData {
 const HEADER = 8;
 const SEGMENT_SUFFIX = '.seg';
 
-/** A request's rows per table, each table's lines joined once (newline-terminated UTF-8). */
+/** A request's rows per table, each table's rows joined once (rowsBuffer). */
 export type RecordBlocks = Record<TableName, { rows: number; buf: Buffer }>;
 
 const EMPTY = Buffer.alloc(0);
@@ -64,30 +64,35 @@ export function recordBlocks(rows: TableRows): RecordBlocks {
   const blocks = {} as RecordBlocks;
   for (const table of TABLES) {
     const lines = rows[table];
-    blocks[table] = { rows: lines.length, buf: lines.length ? linesBuffer(lines) : EMPTY };
+    blocks[table] = { rows: lines.length, buf: lines.length ? rowsBuffer(lines) : EMPTY };
   }
   return blocks;
 }
 
 /**
- * Newline-terminated UTF-8 lines, each written straight into one buffer of their exact size.
- * The same bytes as `Buffer.from(lines.join('\n') + '\n')`, without first building the joined
- * multi-megabyte string: that copy made spool record encoding cost several times more CPU per
- * span (bench/ingest.ts stage profile).
+ * A table's rows in one buffer of their exact size: a text line as UTF-8 with its newline, a
+ * RowBinary row as it is (it carries its own length). For lines, the same bytes as
+ * `Buffer.from(lines.join('\n') + '\n')`, without first building the joined multi-megabyte
+ * string: that copy made spool record encoding cost several times more CPU per span
+ * (bench/ingest.ts stage profile).
  */
-function linesBuffer(lines: readonly string[]): Buffer {
-  const sizes = new Array<number>(lines.length);
+export function rowsBuffer(rows: readonly Row[]): Buffer {
+  const sizes = new Array<number>(rows.length);
   let total = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const size = Buffer.byteLength(lines[i] as string, 'utf8');
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    const size = typeof row === 'string' ? Buffer.byteLength(row, 'utf8') + 1 : row.length;
     sizes[i] = size;
-    total += size + 1;
+    total += size;
   }
   const buf = Buffer.allocUnsafe(total);
   let offset = 0;
-  for (let i = 0; i < lines.length; i++) {
-    offset += buf.write(lines[i] as string, offset, sizes[i] as number, 'utf8');
-    buf[offset++] = 0x0a;
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    if (typeof row === 'string') {
+      offset += buf.write(row, offset, sizes[i]! - 1, 'utf8');
+      buf[offset++] = 0x0a;
+    } else offset += row.copy(buf, offset);
   }
   return buf;
 }

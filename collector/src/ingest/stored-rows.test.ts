@@ -7,8 +7,8 @@ import { parseConfig } from '../config/index.js';
 import { embeddedClickHouse, LONG_RETENTION, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { queryRows } from '../storage/clickhouse.js';
 import { defaultStages, runPipeline } from './pipeline.js';
+import { BINARY_FLOAT_COLUMNS, binaryInput } from '../storage/migrations/index.js';
 import { CSV_COLUMNS, TABLES, TEXT_VECTOR_CALL_COLUMNS, type TableName } from './rows.js';
-import { float32Base64 } from './csv.js';
 import { recordBlocks } from './spool.js';
 import { insertTableRows, rowFormat } from './writer.js';
 
@@ -169,14 +169,33 @@ describe('stored rows', () => {
   it('are the same values whatever the insert format (regression for the TabSeparated and CSV insert paths)', async () => {
     const { rows } = runPipeline(spans(), 'p-1', defaultStages(parseConfig({}), 'fixture-key'));
     const blocks = recordBlocks(rows);
-    expect(rowFormat('otel_traces', blocks.otel_traces.buf).format).toBe('CSV');
-    expect(rowFormat('llm_calls', blocks.llm_calls.buf).format).toBe('CSV');
+    expect(rowFormat('otel_traces', blocks.otel_traces.buf).format).toBe('RowBinary');
+    expect(rowFormat('llm_calls', blocks.llm_calls.buf).format).toBe('RowBinary');
     for (const table of TABLES)
       if (blocks[table].rows) await insertTableRows(client, table, blocks[table].buf);
     const stored = await storedRows(client);
     expect(stored.llm_calls!.length).toBe(36);
     expect(stored.pii_findings!.length).toBeGreaterThan(0);
     expect(stored).toEqual(contentStoredOnce(JSON.parse(readFileSync(FIXTURE, 'utf8')) as StoredRows));
+  });
+
+  it('spool segments of the CSV versions (llm_calls vectors as base64 of their bytes) still insert the same values', async () => {
+    const expected = await storedRows(client);
+    for (const table of ['otel_traces', 'llm_calls'] as const) {
+      // The vectors as those versions wrote them: base64 of their little-endian float32 bytes.
+      const columns = CSV_COLUMNS[table]!.map((column) => {
+        const vector = BINARY_FLOAT_COLUMNS.find((v) => binaryInput(v) === column);
+        return vector ? `base64Encode(reinterpret(${vector}, 'String'))` : `\`${column}\``;
+      });
+      const csv = await (
+        await client.query({ query: `SELECT ${columns.join(', ')} FROM ${table}`, format: 'CSV' })
+      ).text();
+      await client.command({ query: `TRUNCATE TABLE ${table}` });
+      const body = Buffer.from(csv);
+      expect(rowFormat(table, body)).toEqual({ format: 'CSV', columns: CSV_COLUMNS[table] });
+      await insertTableRows(client, table, body);
+    }
+    expect(await storedRows(client)).toEqual(expected);
   });
 
   it('spool segments of the TabSeparated versions still insert the same values', async () => {
@@ -217,7 +236,8 @@ describe('stored rows', () => {
       const vector = Array.from({ length: 1 + Math.floor(random() * 64) }, () => (random() - 0.5) * scale);
       // The text rows.ts wrote before: each value rounded to 7 decimals, non-finite as 0.
       const asText = vector.map((x) => String(Math.round(x * 1e7) / 1e7 || 0)).join(',');
-      rows.push(`"[${asText}]",${float32Base64(vector)}`);
+      const asBytes = Buffer.from(Float32Array.from(vector, (x) => Math.round(x * 1e7) / 1e7 || 0).buffer);
+      rows.push(`"[${asText}]","${asBytes.toString('base64')}"`);
     }
     const read = await queryRows<{ rows: string; differ: string }>(
       client,

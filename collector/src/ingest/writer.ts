@@ -3,6 +3,7 @@ import { LlmwatchError } from '../errors.js';
 import type { Logger } from '../logging.js';
 import { insertRows, type RowFormat } from '../storage/clickhouse.js';
 import { dropStoredSpans, type SpanLookup } from './dedup.js';
+import { stripHeads } from './rowbinary.js';
 import type { IngestMetrics } from './metrics.js';
 import { TABLES, lineColumns, lineFormat, type TableName } from './rows.js';
 import { readSegment, type Spool, type SpoolSegment } from './spool.js';
@@ -290,17 +291,43 @@ export class IngestWriter {
   }
 }
 
-/** Inserts one table's rows as the spool holds them (newline-terminated lines, see rows.ts). */
+/** A buffer for the engine's RowBinary rows, kept from insert to insert (see insertTableRows). */
+let spareEngineRows: Buffer | undefined;
+
+/**
+ * Inserts one table's rows as the spool holds them (see rows.ts). RowBinary rows go without their
+ * heads (rowbinary.ts), copied into a buffer kept for the next insert: a fresh one per insert
+ * would be 10–20 MB of new pages to fault in each time (see JoinBuffer). Concurrent inserts each
+ * get one.
+ */
 export async function insertTableRows(
   client: ClickHouseClient,
   table: TableName,
   body: Buffer,
   settings: Record<string, string> = {},
 ): Promise<void> {
-  await insertRows(client, table, body, rowFormat(table, body), settings);
+  const format = rowFormat(table, body);
+  if (format.format !== 'RowBinary') return insertRows(client, table, body, format, settings);
+  const spare = spareEngineRows;
+  spareEngineRows = undefined;
+  const out =
+    spare && spare.length >= body.length
+      ? spare
+      : Buffer.allocUnsafe(Math.ceil(body.length / JOIN_BUFFER_STEP) * JOIN_BUFFER_STEP);
+  try {
+    await insertRows(client, table, out.subarray(0, stripHeads(body, out)), format, settings);
+  } finally {
+    keepEngineRows(out);
+  }
 }
 
-/** CSV for the tables rows.ts writes so, unless the lines are from an older spool (rows.ts lineFormat). */
+/** Keeps `buffer` for the next insert, unless a larger one is kept already or it is past the cap. */
+function keepEngineRows(buffer: Buffer): void {
+  if (buffer.length <= JOIN_BUFFER_MAX_BYTES && buffer.length >= (spareEngineRows?.length ?? 0))
+    spareEngineRows = buffer;
+}
+
+/** RowBinary for the tables rows.ts writes so, unless the rows are from an older spool (rows.ts lineFormat). */
 export function rowFormat(table: TableName, body: Buffer): RowFormat {
   const format = lineFormat(body);
   if (format === 'JSONEachRow') return { format };

@@ -1,3 +1,5 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
@@ -43,7 +45,11 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
   // The connection hook is typed against @clickhouse/client-common's Connection, which the client
   // re-bundles under a different nominal type; the runtime contract is the same.
   const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
-  embeddedConnections.set(client, connection);
+  const insertDir = join(target.dataDir, 'insert');
+  // Bodies of inserts a killed process never finished: their rows are still in the spool.
+  if (role === 'ingest') await rm(insertDir, { recursive: true, force: true });
+  await mkdir(insertDir, { recursive: true });
+  embeddedConnections.set(client, { connection, insertDir });
   return client;
 }
 
@@ -52,13 +58,16 @@ function requestCompression(level: number, role: ConnectionRole): false | { code
   return role === 'ingest' && level > 0 ? { codec: 'gzip', level } : false;
 }
 
-/** How pre-serialized rows are written: JSON objects, or CSV / TabSeparated fields in `columns` order. */
+/**
+ * How pre-serialized rows are written: JSON objects, RowBinary rows or (spool segments of earlier
+ * versions) CSV / TabSeparated fields, in `columns` order.
+ */
 export type RowFormat =
-  { format: 'JSONEachRow' } | { format: 'CSV' | 'TabSeparated'; columns: readonly string[] };
+  { format: 'JSONEachRow' } | { format: 'RowBinary' | 'CSV' | 'TabSeparated'; columns: readonly string[] };
 
 /**
- * The CSV dialect ingest/csv.ts writes, pinned per insert so a server's own defaults cannot change
- * how a row reads (a header guess on the first row, another delimiter).
+ * The CSV dialect earlier versions wrote, pinned per insert so a server's own defaults cannot
+ * change how a row reads (a header guess on the first row, another delimiter).
  */
 const CSV_SETTINGS: Record<string, string> = {
   format_csv_delimiter: ',',
@@ -72,20 +81,28 @@ interface RawInserter {
     rawInsert(params: {
       table: string;
       values: Buffer;
-      format: RowFormat['format'];
+      format: Exclude<RowFormat['format'], 'RowBinary'>;
       columns?: readonly string[];
       settings?: Record<string, string | number | boolean>;
     }): Promise<unknown>;
   };
 }
-const embeddedConnections = new WeakMap<ClickHouseClient, RawInserter>();
+interface EmbeddedInserter {
+  connection: RawInserter;
+  /** Where binary bodies wait for the engine to read them (see insertRows). */
+  insertDir: string;
+}
+const embeddedConnections = new WeakMap<ClickHouseClient, EmbeddedInserter>();
+let insertFiles = 0;
 
 /**
- * Inserts pre-serialized, newline-terminated rows. The same statement either way (`INSERT INTO t
- * (columns) SETTINGS … FORMAT f`); settings are per statement (never `SET` on the connection).
- * The bytes never become a JS string: embedded, chDB's zero-copy raw insert takes them; to a
- * server they are streamed as the request body after the statement (sent in the URL). Joining
- * them into the statement as a string cost ~30–50 µs more per LLM span (`pnpm bench server-insert`).
+ * Inserts pre-serialized rows. The same statement either way (`INSERT INTO t (columns) SETTINGS …
+ * FORMAT f`); settings are per statement (never `SET` on the connection). The bytes never become
+ * a JS string: to a server they are streamed as the request body after the statement (sent in the
+ * URL); joining them into the statement as a string cost ~30–50 µs more per LLM span (`pnpm bench
+ * server-insert`). Embedded, chDB's zero-copy raw insert takes text formats only, so a RowBinary
+ * body goes through a file the engine reads (`FROM INFILE`): written to the page cache, never
+ * synced, removed once inserted.
  */
 export async function insertRows(
   client: ClickHouseClient,
@@ -96,8 +113,18 @@ export async function insertRows(
 ): Promise<void> {
   const embedded = embeddedConnections.get(client);
   if (embedded) {
+    if (rows.format === 'RowBinary') {
+      const file = join(embedded.insertDir, `${process.pid}-${insertFiles++}.rowbinary`);
+      await writeFile(file, body);
+      try {
+        await client.command({ query: insertStatement(table, rows, statementSettings, file) });
+      } finally {
+        await rm(file, { force: true });
+      }
+      return;
+    }
     const { columns, settings } = statementParts(rows, statementSettings);
-    await embedded.chdb.rawInsert({ table, values: body, format: rows.format, columns, settings });
+    await embedded.connection.chdb.rawInsert({ table, values: body, format: rows.format, columns, settings });
     return;
   }
   const result = await client.exec({
@@ -109,18 +136,24 @@ export async function insertRows(
   await finished(result.stream);
 }
 
-/** The statement insertRows sends a server, the rows to follow it. */
+/** The statement insertRows sends a server, the rows to follow it; or reading them from `file`. */
 export function insertStatement(
   table: string,
   rows: RowFormat,
   statementSettings: Record<string, string> = {},
+  file?: string,
 ): string {
   const { columns, settings } = statementParts(rows, statementSettings);
   const clause = Object.entries(settings)
-    .map(([k, v]) => `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
+    .map(([k, v]) => `${k} = ${quote(v)}`)
     .join(', ');
   const list = columns ? ` (${columns.map((c) => `\`${c}\``).join(', ')})` : '';
-  return `INSERT INTO ${table}${list}${clause ? ` SETTINGS ${clause}` : ''} FORMAT ${rows.format}`;
+  const source = file ? ` FROM INFILE ${quote(file)}` : '';
+  return `INSERT INTO ${table}${list}${source}${clause ? ` SETTINGS ${clause}` : ''} FORMAT ${rows.format}`;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 function statementParts(
