@@ -41,6 +41,8 @@ export function stripHeads(body: Buffer, out: Buffer): number {
 /** Float32Array uses the host's byte order; RowBinary is little-endian. */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Float32Array([1]).buffer)[3] === 0x3f;
 const TWO_32 = 2 ** 32;
+/** Bytes of the slabs rows are written into (see RowWriter). */
+const SLAB_BYTES = 1024 * 1024;
 
 /**
  * Appends values to one growing buffer; `row()` hands out the finished row's bytes. One writer is
@@ -48,22 +50,29 @@ const TWO_32 = 2 ** 32;
  * strings.
  */
 export class RowWriter {
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  /** Rows are written one after the other into this slab, which is never written over. */
+  private buf = Buffer.allocUnsafe(SLAB_BYTES);
   private pos = 0;
+  private rowStart = 0;
   private floats = new Float32Array(256);
 
   /** Starts a row: reserves its head. */
   begin(): void {
-    this.pos = ROW_HEAD_BYTES;
+    this.rowStart = this.pos;
+    this.room(ROW_HEAD_BYTES);
+    this.pos += ROW_HEAD_BYTES;
   }
 
-  /** The row begun last, head filled in, as a buffer of its own. */
+  /**
+   * The row begun last, head filled in: a view of the slab, which later rows never overwrite (a
+   * full slab is left to the rows that view it), so a row costs no copy and no allocation of its
+   * own.
+   */
   row(): Buffer {
-    this.buf[0] = 0;
-    this.buf.writeUInt32LE(this.pos - ROW_HEAD_BYTES, 1);
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
-    return out;
+    const start = this.rowStart;
+    this.buf[start] = 0;
+    this.buf.writeUInt32LE(this.pos - start - ROW_HEAD_BYTES, start + 1);
+    return this.buf.subarray(start, this.pos);
   }
 
   /** A String (also LowCardinality(String)): varint byte length, then UTF-8. */
@@ -72,9 +81,20 @@ export class RowWriter {
     // At most 3 bytes per UTF-16 unit: under 43 units the length fits the varint's first byte.
     if (n < 43) {
       this.room(1 + n * 3);
-      const written = n === 0 ? 0 : this.buf.write(s, this.pos + 1, 'utf8');
-      this.buf[this.pos] = written;
-      this.pos += 1 + written;
+      const buf = this.buf;
+      const start = this.pos + 1;
+      // Most short strings (ids, names, attribute keys) are ASCII: a byte per character, copied
+      // here, costs less than a call into Buffer.write (rows 12.0 → 10.3 µs per span, fastest of
+      // 25 rounds, a throwaway harness).
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      const written = i === n ? n : i + buf.write(s.slice(i), start + i, 'utf8');
+      buf[this.pos] = written;
+      this.pos = start + written;
       return;
     }
     const bytes = Buffer.byteLength(s, 'utf8');
@@ -179,14 +199,14 @@ export class RowWriter {
     }
   }
 
-  /** Bytes already written for the row in progress: to copy a repeated field (see `since`). */
+  /** Where the row in progress is: to copy a field of it for later rows (see `since`). */
   get position(): number {
-    return this.pos;
+    return this.pos - this.rowStart;
   }
 
-  /** The bytes written since `from`, copied out (a field to repeat in later rows with `bytes`). */
+  /** The bytes the row in progress got since `position` was `from`, copied out (for `bytes`). */
   since(from: number): Buffer {
-    return Buffer.from(this.buf.subarray(from, this.pos));
+    return Buffer.from(this.buf.subarray(this.rowStart + from, this.pos));
   }
 
   /** Appends bytes written before (a field cached by `since`). */
@@ -195,13 +215,15 @@ export class RowWriter {
     this.pos += b.copy(this.buf, this.pos);
   }
 
+  /** Room for `n` more bytes of the row in progress: a new slab when this one is full. */
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const grown = Buffer.allocUnsafe(size);
-    this.buf.copy(grown, 0, 0, this.pos);
-    this.buf = grown;
+    const rowBytes = this.pos - this.rowStart;
+    const slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (rowBytes + n)));
+    this.buf.copy(slab, 0, this.rowStart, this.pos);
+    this.buf = slab;
+    this.rowStart = 0;
+    this.pos = rowBytes;
   }
 }
 

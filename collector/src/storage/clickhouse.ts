@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { dataDirLayout } from './data-dir.js';
 
 /**
  * Where the data lives. This file is the ONLY place that knows the difference between embedded
@@ -45,11 +46,10 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
   // The connection hook is typed against @clickhouse/client-common's Connection, which the client
   // re-bundles under a different nominal type; the runtime contract is the same.
   const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0]);
-  const insertDir = join(target.dataDir, 'insert');
+  const insertDir = dataDirLayout(target.dataDir).insert;
   // Bodies of inserts a killed process never finished: their rows are still in the spool.
   if (role === 'ingest') await rm(insertDir, { recursive: true, force: true });
-  await mkdir(insertDir, { recursive: true });
-  embeddedConnections.set(client, { connection, insertDir });
+  embeddedConnections.set(client, { connection, insertDir, insertDirMade: false });
   return client;
 }
 
@@ -89,8 +89,9 @@ interface RawInserter {
 }
 interface EmbeddedInserter {
   connection: RawInserter;
-  /** Where binary bodies wait for the engine to read them (see insertRows). */
+  /** Where binary bodies wait for the engine to read them (see insertRows); made at the first. */
   insertDir: string;
+  insertDirMade: boolean;
 }
 const embeddedConnections = new WeakMap<ClickHouseClient, EmbeddedInserter>();
 let insertFiles = 0;
@@ -114,6 +115,8 @@ export async function insertRows(
   const embedded = embeddedConnections.get(client);
   if (embedded) {
     if (rows.format === 'RowBinary') {
+      if (!embedded.insertDirMade) await mkdir(embedded.insertDir, { recursive: true });
+      embedded.insertDirMade = true;
       const file = join(embedded.insertDir, `${process.pid}-${insertFiles++}.rowbinary`);
       await writeFile(file, body);
       try {

@@ -15,12 +15,14 @@ import { dirname, join, resolve } from 'node:path';
  *
  *   <dataDir>/            embedded ClickHouse (chDB) files
  *   <dataDir>/spool/      acknowledged-but-not-yet-inserted batches (unless ingest.spoolDir)
+ *   <dataDir>/insert/     embedded: the body of the insert in progress, for the engine to read
  *   <dataDir>/pii-hash.key  key of the PII value hashes (unless LLMWATCH_PII_HASH_KEY)
  *   <dataDir>/collector.json  the running collector's pid and URL, while it runs
  */
 export function dataDirLayout(dataDir: string): {
   root: string;
   spool: string;
+  insert: string;
   piiHashKey: string;
   running: string;
 } {
@@ -28,6 +30,7 @@ export function dataDirLayout(dataDir: string): {
   return {
     root,
     spool: join(root, 'spool'),
+    insert: join(root, 'insert'),
     piiHashKey: join(root, 'pii-hash.key'),
     running: join(root, 'collector.json'),
   };
