@@ -161,7 +161,15 @@ export function threadCpu(pid: number): Map<string, number> {
 function nodeThreadGroups(threads: Map<string, number>): Map<string, number> {
   const workers = Math.max(1, availableParallelism() - 1);
   const node = [...threads].filter(([name]) => name.startsWith('node:')).sort((a, b) => b[1] - a[1]);
-  const out = new Map([...threads].filter(([name]) => !name.startsWith('node:')));
+  const out = new Map(
+    [...threads]
+      .filter(([name]) => !name.startsWith('node:'))
+      // chDB runs a query it is handed (the writer's inserts) on threads it leaves unnamed.
+      .map(([name, seconds]) => [
+        name === 'Unknown' ? "Unknown (chDB's query threads: inserts)" : name,
+        seconds,
+      ]),
+  );
   const sum = (list: [string, number][]) => list.reduce((n, [, seconds]) => n + seconds, 0);
   out.set(
     `ingest worker${workers > 1 ? 's' : ''} (the busiest Node thread${workers > 1 ? 's' : ''})`,
