@@ -24,6 +24,7 @@ import { migrate } from '../collector/src/storage/migrations/index.js';
 import { WIDE_ROW_TABLES } from '../collector/src/storage/migrations/011-compact-inserts.js';
 import type { BenchResult } from './types.js';
 import { seededRandom } from '../packages/core/src/index.js';
+import { decodedSpan } from '../packages/core/test/decoded-span.js';
 
 /**
  * Collector ingest (docs/architecture.md#performance-targets): OTLP protobuf batches of LLM spans with ~1 KB prompts, sent over
@@ -651,24 +652,10 @@ async function spanLookupCost(dir: string, sizes: number[]): Promise<LookupCost[
 /** The otel_traces row of a span of the segment looked up: only its key matters to the lookup. */
 function keyRow(seconds: number, nanos: number, traceId: string, spanId: string): Row {
   const start = `${seconds}${String(nanos).padStart(9, '0')}`;
-  return traceRow('default', {
-    traceId,
-    spanId,
-    parentSpanId: '',
-    traceState: '',
-    name: 'chat',
-    kind: 'Client',
-    startTimeUnixNano: start,
-    endTimeUnixNano: start,
-    attributes: {},
-    resource: {},
-    scopeName: '',
-    scopeVersion: '',
-    statusCode: 'Unset',
-    statusMessage: '',
-    events: [],
-    links: [],
-  });
+  return traceRow(
+    'default',
+    decodedSpan({ traceId, spanId, startTimeUnixNano: start, endTimeUnixNano: start }),
+  );
 }
 
 /** A span lookup's cost with `stored` keys, `busyMinute` of them in the segment's minute. */

@@ -45,9 +45,8 @@ const TWO_32 = 2 ** 32;
 const SLAB_BYTES = 1024 * 1024;
 
 /**
- * Appends values to one growing buffer; `row()` hands out the finished row's bytes. One writer is
- * reused for every row of a thread, so a row costs one copy out of it and no intermediate
- * strings.
+ * Writes a row's values one after the other, straight into bytes (no intermediate strings);
+ * `row()` hands the finished row out. One writer serves every row of a thread.
  */
 export class RowWriter {
   /** Rows are written one after the other into this slab, which is never written over. */
