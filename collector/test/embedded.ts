@@ -8,6 +8,7 @@ import { migrate } from '../src/storage/migrations/index.js';
 
 export interface EmbeddedClickHouse {
   client: ClickHouseClient;
+  dataDir: string;
   /** Closes the connection and removes the data directory. */
   close(): Promise<void>;
 }
@@ -19,6 +20,7 @@ export async function embeddedClickHouse(name: string, ddl?: DdlContext): Promis
   await migrate(client, ddl);
   return {
     client,
+    dataDir: dir,
     close: async () => {
       await client.close();
       rmSync(dir, { recursive: true, force: true });

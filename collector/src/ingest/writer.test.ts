@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { parseConfig } from '../config/index.js';
 import { LlmwatchError } from '../errors.js';
 import { silentLogger } from '../logging.js';
 import { queryRows } from '../storage/clickhouse.js';
+import { dataDirLayout } from '../storage/data-dir.js';
 import { decodeProtobuf } from './decode.js';
 import { DEFAULT_INGEST_LIMITS } from './limits.js';
 import type { IngestMetrics } from './metrics.js';
@@ -37,11 +38,14 @@ interface Counted {
   dropped: { value: number };
   /** Rows counted as repeats of stored spans. */
   deduplicated: { value: number };
+  /** Inserts that failed. */
+  insertErrors: { value: number };
 }
 
 function countingMetrics(): Counted {
   const dropped = { value: 0 };
   const deduplicated = { value: 0 };
+  const insertErrors = { value: 0 };
   const none = { inc: () => undefined, set: () => undefined, observe: () => undefined };
   const metrics: IngestMetrics = {
     requests: none,
@@ -54,7 +58,7 @@ function countingMetrics(): Counted {
     llmCalls: none,
     rowsInserted: none,
     rowsDeduplicated: { inc: (_labels: unknown, value?: number) => void (deduplicated.value += value ?? 0) },
-    insertErrors: none,
+    insertErrors: { inc: () => void insertErrors.value++ },
     insertDuration: none,
     queueCapacity: none,
     queueSpans: none,
@@ -62,7 +66,7 @@ function countingMetrics(): Counted {
     bodyBytes: none,
     storageUp: none,
   };
-  return { metrics, dropped, deduplicated };
+  return { metrics, dropped, deduplicated, insertErrors };
 }
 
 /** A spool whose segments wait, sealed, until the test hands them to a writer. */
@@ -137,6 +141,33 @@ describe('IngestWriter', () => {
     expect(readdirSync(join(dir, 'failed'))).toHaveLength(1);
     expect(writer.queuedSpans).toBe(0);
     await writer.shutdown();
+  });
+
+  it('retries a segment whose insert body cannot be written (a full disk) instead of moving it aside (regression: counted as refused by the engine)', async () => {
+    const insertDir = dataDirLayout(ch.dataDir).insert;
+    rmSync(insertDir, { recursive: true, force: true });
+    writeFileSync(insertDir, 'a file where the directory should be');
+    try {
+      const { spool, sealed, dir } = await spoolOf(30);
+      await spool.append(rowsOf('f0', 30));
+      await spool.sealNow();
+      const counted = countingMetrics();
+      const writer = writerOf(spool, counted, 2);
+      writer.enqueueLeftover(sealed[0]!);
+      const deadline = Date.now() + 10_000;
+      while (counted.insertErrors.value < 5 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
+      // More failures than the attempts a refused segment gets, and it is still queued.
+      expect(counted.insertErrors.value).toBeGreaterThanOrEqual(5);
+      expect(readdirSync(join(dir, 'failed'))).toHaveLength(0);
+      expect(counted.dropped.value).toBe(0);
+      rmSync(insertDir, { force: true });
+      await writer.drain();
+      expect(await callsOf('f0')).toBe(30);
+      await writer.shutdown();
+    } finally {
+      rmSync(insertDir, { recursive: true, force: true });
+    }
   });
 
   it('inserts each table of each segment exactly, a smaller body after a bigger one included', async () => {

@@ -204,7 +204,10 @@ export class IngestWriter {
         backoff = this.opts.initialBackoffMs ?? 200;
         attempts = 0;
       } catch (error) {
-        const reachable = await this.ping();
+        // `unavailable`: storage could not be given the rows (embedded, a full disk), which no
+        // number of attempts makes the segment's fault.
+        const unavailable = error instanceof LlmwatchError && error.code === 'unavailable';
+        const reachable = !unavailable && (await this.ping());
         this.setStorage(reachable);
         if (reachable) attempts++;
         this.opts.logger.error(

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { LlmwatchError } from '../errors.js';
 import { dataDirLayout } from './data-dir.js';
 
 /**
@@ -49,7 +50,7 @@ export async function openClickHouse(target: StorageTarget, role: ConnectionRole
   const insertDir = dataDirLayout(target.dataDir).insert;
   // Bodies of inserts a killed process never finished: their rows are still in the spool.
   if (role === 'ingest') await rm(insertDir, { recursive: true, force: true });
-  embeddedConnections.set(client, { connection, insertDir, insertDirMade: false });
+  embeddedConnections.set(client, { connection, insertDir });
   return client;
 }
 
@@ -89,9 +90,8 @@ interface RawInserter {
 }
 interface EmbeddedInserter {
   connection: RawInserter;
-  /** Where binary bodies wait for the engine to read them (see insertRows); made at the first. */
+  /** Where binary bodies wait for the engine to read them (see insertRows). */
   insertDir: string;
-  insertDirMade: boolean;
 }
 const embeddedConnections = new WeakMap<ClickHouseClient, EmbeddedInserter>();
 let insertFiles = 0;
@@ -103,7 +103,8 @@ let insertFiles = 0;
  * URL); joining them into the statement as a string cost ~30–50 µs more per LLM span (`pnpm bench
  * server-insert`). Embedded, chDB's zero-copy raw insert takes text formats only, so a RowBinary
  * body goes through a file the engine reads (`FROM INFILE`): written to the page cache, never
- * synced, removed once inserted.
+ * synced, removed once inserted. When that file cannot be written, the error is `unavailable`:
+ * storage cannot take rows, as in an outage, rather than refusing these.
  */
 export async function insertRows(
   client: ClickHouseClient,
@@ -115,10 +116,19 @@ export async function insertRows(
   const embedded = embeddedConnections.get(client);
   if (embedded) {
     if (rows.format === 'RowBinary') {
-      if (!embedded.insertDirMade) await mkdir(embedded.insertDir, { recursive: true });
-      embedded.insertDirMade = true;
       const file = join(embedded.insertDir, `${process.pid}-${insertFiles++}.rowbinary`);
-      await writeFile(file, body);
+      try {
+        // Made again each time (one call per insert): someone may have removed it.
+        await mkdir(embedded.insertDir, { recursive: true });
+        await writeFile(file, body);
+      } catch (error) {
+        // A full or read-only disk: the engine never saw the rows, so the insert was not refused.
+        await rm(file, { force: true }).catch(() => undefined);
+        throw new LlmwatchError(
+          'unavailable',
+          `cannot write the insert body to ${embedded.insertDir}: ${(error as { code?: string }).code ?? String(error)}`,
+        );
+      }
       try {
         await client.command({ query: insertStatement(table, rows, statementSettings, file) });
       } finally {
