@@ -148,7 +148,7 @@ function binaryLine(body: Buffer, start: number, end: number): Line {
     return length < 0x80 && at <= end ? body.toString('latin1', from, at) : '';
   };
   const project = field();
-  if (at + 8 > end) return { start, end, key: undefined, project: '', idsCrc: 0, seconds: 0, nanos: '' };
+  if (at + 8 > end) return unkeyedLine(start, end);
   const nanos = body.readBigInt64LE(at).toString();
   at += 8;
   const traceId = field();
@@ -163,9 +163,14 @@ function matchedLine(body: Buffer, start: number, end: number): Line {
   const head = body.toString('latin1', start, Math.min(end, start + 256));
   const format = lineFormat(body, start);
   const match = format === 'RowBinary' ? null : ROW_KEY[format].exec(head);
-  if (!match) return { start, end, key: undefined, project: '', idsCrc: 0, seconds: 0, nanos: '' };
+  if (!match) return unkeyedLine(start, end);
   const nanos = `${match[2]}${match[3]}`.replace(LEADING_ZEROS, '');
   return keyedLine(start, end, match[1]!, Number(match[2]), nanos, match[4]!, match[5]!);
+}
+
+/** A line without a span key: kept as it is, never dropped. */
+function unkeyedLine(start: number, end: number): Line {
+  return { start, end, key: undefined, project: '', idsCrc: 0, seconds: 0, nanos: '' };
 }
 
 function keyedLine(
