@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '../logging.js';
 import { emptyRows } from './rows.js';
 import { Spool, decodeSegment, encodeRecord, lockHeld, parseLock, type SpoolSegment } from './spool.js';
@@ -73,6 +73,75 @@ describe('Spool', () => {
     await again.close();
     await again.unlock();
     expect(readdirSync(dir).sort()).toEqual(['failed']);
+  });
+});
+
+describe('Spool sealing under load', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A spool whose age check runs on fake time; resolves `nextSeal` at each sealed segment. */
+  async function spoolWithClock(opts: { writerBusy: () => boolean; maxSegmentBytes?: number }) {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    const sealed: SpoolSegment[] = [];
+    let onSeal: (() => void) | undefined;
+    const spool = new Spool({
+      dir: mkdtempSync(join(tmpdir(), 'llmwatch-spool-')),
+      maxSegmentSpans: 1_000,
+      maxSegmentAgeMs: 1_000,
+      onSealed: (s) => {
+        sealed.push(s);
+        onSeal?.();
+      },
+      logger: silentLogger,
+      ...opts,
+    });
+    await spool.start();
+    const nextSeal = () => new Promise<void>((resolve) => (onSeal = resolve));
+    return { spool, sealed, nextSeal };
+  }
+
+  it('keeps an aged segment open while the writer is busy, and seals it once the writer is free', async () => {
+    let busy = true;
+    const { spool, sealed, nextSeal } = await spoolWithClock({ writerBusy: () => busy });
+    await spool.append(rowsOf(['{"n":1}']));
+    vi.advanceTimersByTime(5_000);
+    await spool.append(rowsOf(['{"n":2}']));
+    expect(sealed).toEqual([]);
+    busy = false;
+    const sealing = nextSeal();
+    vi.advanceTimersByTime(250);
+    await sealing;
+    expect(sealed.map((s) => s.spans)).toEqual([2]);
+    await spool.close();
+  });
+
+  it('seals an aged segment when the writer runs out of work (sealIfAged), busy or not', async () => {
+    const { spool, sealed, nextSeal } = await spoolWithClock({ writerBusy: () => true });
+    await spool.append(rowsOf(['{"n":1}']));
+    spool.sealIfAged();
+    vi.advanceTimersByTime(999);
+    spool.sealIfAged();
+    await spool.append(rowsOf(['{"n":2}']));
+    expect(sealed).toEqual([]);
+    vi.advanceTimersByTime(1);
+    const sealing = nextSeal();
+    spool.sealIfAged();
+    await sealing;
+    expect(sealed.map((s) => s.spans)).toEqual([2]);
+    await spool.close();
+  });
+
+  it('seals a segment past maxSegmentBytes of rows whatever its spans', async () => {
+    const { spool, sealed } = await spoolWithClock({ writerBusy: () => true, maxSegmentBytes: 100 });
+    await spool.append(rowsOf(['x'.repeat(60)]));
+    expect(sealed).toEqual([]);
+    await spool.append(rowsOf(['y'.repeat(60)]));
+    await spool.append(rowsOf(['z']));
+    expect(sealed.map((s) => s.spans)).toEqual([2]);
+    await spool.close();
+    expect(sealed.map((s) => s.spans)).toEqual([2, 1]);
   });
 });
 

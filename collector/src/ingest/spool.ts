@@ -182,8 +182,22 @@ export interface SpoolOptions {
   dir: string;
   /** Seal the open segment at this many spans (= rows per insert). */
   maxSegmentSpans: number;
-  /** Seal a non-empty open segment this long after its first record. */
+  /**
+   * Seal a non-empty open segment this long after its first record, unless `writerBusy`: then it
+   * keeps filling until the writer is free (`sealIfAged`) or it is full.
+   */
   maxSegmentAgeMs: number;
+  /**
+   * The writer has segments to insert. A segment sealed then would only wait behind them, and a
+   * larger insert costs the engine less per span (fewer parts to write and merge): under load the
+   * inserts grow to what the writer can take, up to `maxSegmentSpans` and `maxSegmentBytes`.
+   */
+  writerBusy?: () => boolean;
+  /**
+   * Seal the open segment past this many bytes of rows, whatever its spans: its rows are held in
+   * memory while it is open, and each table's are one insert body. @default 128 MiB
+   */
+  maxSegmentBytes?: number;
   onSealed: (segment: SpoolSegment) => void;
   logger: Logger;
   /** Bytes of sealed segments kept in memory for the writer; beyond it they are read back from disk. @default 256 MiB */
@@ -337,12 +351,17 @@ export class Spool {
     while (this.flushing) await this.flushing;
   }
 
-  private checkAge(): void {
+  /** Seals the open segment if it is past its age: the writer calls it when it runs out of work. */
+  sealIfAged(): void {
     const seg = this.current;
     if (seg && seg.spans > 0 && Date.now() - seg.createdAt >= this.opts.maxSegmentAgeMs) {
       this.sealRequested = true;
       this.kick();
     }
+  }
+
+  private checkAge(): void {
+    if (!this.opts.writerBusy?.()) this.sealIfAged();
   }
 
   private kick(): void {
@@ -393,7 +412,11 @@ export class Spool {
       return;
     }
     for (const p of batch) p.resolve();
-    if (seg.spans >= this.opts.maxSegmentSpans) this.sealRequested = true;
+    if (
+      seg.spans >= this.opts.maxSegmentSpans ||
+      seg.textBytes >= (this.opts.maxSegmentBytes ?? 128 * 2 ** 20)
+    )
+      this.sealRequested = true;
   }
 
   private async openSegment(): Promise<OpenSegment> {

@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { embeddedClickHouse, type EmbeddedClickHouse } from '../../test/embedded.js';
 import { protobufExport } from '../../test/ingest-helpers.js';
 import { llmSpans } from '../../test/totals.js';
@@ -193,6 +193,79 @@ describe('IngestWriter', () => {
     expect(counted.deduplicated.value).toBe(0);
     expect(counted.dropped.value).toBe(0);
     await writer.shutdown();
+  });
+});
+
+describe('IngestWriter under load', () => {
+  it('inserts what arrived during a slow insert as one segment, sealed when the insert ends', async () => {
+    // The spool's age check runs only when the test advances it; the writer's first lookup waits
+    // for a gate.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let restore = () => undefined as unknown;
+    try {
+      let openGate = () => undefined as void;
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      // (Not a proxy: the embedded insert path knows the client object itself.)
+      const query = ch.client.query.bind(ch.client);
+      ch.client.query = (async (...args: Parameters<typeof query>) => {
+        await gate;
+        return query(...args);
+      }) as typeof query;
+      restore = () => (ch.client.query = query as typeof ch.client.query);
+      const sealed: SpoolSegment[] = [];
+      const waiting: { count: number; resolve: () => void }[] = [];
+      const sealedCount = (count: number) =>
+        new Promise<void>((resolve) => {
+          if (sealed.length >= count) resolve();
+          else waiting.push({ count, resolve });
+        });
+      const holder: { writer?: IngestWriter } = {};
+      const spool = new Spool({
+        dir: mkdtempSync(join(tmpdir(), 'llmwatch-writer-')),
+        maxSegmentSpans: 1_000,
+        maxSegmentAgeMs: 1,
+        writerBusy: () => holder.writer?.busy ?? false,
+        onSealed: (segment) => {
+          sealed.push(segment);
+          holder.writer?.enqueue(segment);
+          for (const w of waiting) if (sealed.length >= w.count) w.resolve();
+        },
+        logger: silentLogger,
+      });
+      const writer = new IngestWriter({
+        client: ch.client,
+        spool,
+        metrics: countingMetrics().metrics,
+        logger: silentLogger,
+        queueMaxSpans: 1_000,
+      });
+      holder.writer = writer;
+      /** The open segment is past its age (1 ms) and the age check runs. */
+      const ageCheck = () => {
+        const now = Date.now();
+        while (Date.now() <= now + 1);
+        vi.advanceTimersByTime(10);
+      };
+      await spool.start();
+      await spool.append(rowsOf('e0', 10));
+      ageCheck();
+      await sealedCount(1);
+      // The writer is held in its first insert; exports keep coming, each past the age.
+      for (let i = 1; i <= 4; i++) {
+        await spool.append(rowsOf(`e${i}`, 10));
+        ageCheck();
+      }
+      expect(sealed).toHaveLength(1);
+      openGate();
+      await sealedCount(2);
+      expect(sealed.map((s) => s.spans)).toEqual([10, 40]);
+      await writer.drain();
+      expect(await callsOf('e')).toBe(50);
+      await writer.shutdown();
+    } finally {
+      restore();
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -79,6 +79,11 @@ export class IngestWriter {
     return this.storageOk && this.schemaReady;
   }
 
+  /** Segments are waiting to be inserted, or one is being inserted. */
+  get busy(): boolean {
+    return this.queue.length > 0;
+  }
+
   /** No room for another export: refuse before reading its body. */
   get full(): boolean {
     return this.stopping || this.reserved >= this.opts.queueMaxSpans;
@@ -203,6 +208,8 @@ export class IngestWriter {
         this.setStorage(true);
         backoff = this.opts.initialBackoffMs ?? 200;
         attempts = 0;
+        // The open segment may have aged while this insert ran (see SpoolOptions.writerBusy).
+        if (!this.queue.length) this.opts.spool.sealIfAged();
       } catch (error) {
         // `unavailable`: storage could not be given the rows (embedded, a full disk), which no
         // number of attempts makes the segment's fault.

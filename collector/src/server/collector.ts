@@ -249,6 +249,7 @@ async function startIngest(
     dir: spoolDirOf(config),
     maxSegmentSpans: config.ingest.batchMaxRows,
     maxSegmentAgeMs: config.ingest.flushIntervalMs,
+    writerBusy: () => holder.writer?.busy ?? false,
     onSealed: (segment) => holder.writer?.enqueue(segment),
     logger,
   });
