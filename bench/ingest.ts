@@ -465,8 +465,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
         label: `${INSERT_SPANS.toLocaleString('en-US')} spans, ClickHouse's default part format`,
         shape: { spansPerInsert: INSERT_SPANS, defaultPartFormat: true },
       },
-      { label: '10,000 spans, compact parts', shape: { spansPerInsert: 10_000 } },
-      { label: '40,000 spans, compact parts', shape: { spansPerInsert: 40_000 } },
+      { label: '20,000 spans, compact parts', shape: { spansPerInsert: 20_000 } },
     ];
     const shaped = [];
     for (const [i, { label, shape }] of shapes.entries())

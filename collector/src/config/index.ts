@@ -107,18 +107,20 @@ export const storageSchema = z
 export const ingestSchema = z
   .object({
     /**
-     * Most spans per spool segment, which is one ClickHouse insert per table. Larger inserts cost
-     * the engine less per span, mostly in merges: with 20,000-span inserts (and the 2 s below)
-     * merges took 7–17 CPU µs per span in `pnpm bench ingest` against 21–25 with 10,000 (1 s).
+     * Most spans per spool segment, which is one ClickHouse insert per table. At 10,000 LLM spans
+     * per insert the embedded engine spent less CPU per span than at 5,000 in most runs of `pnpm
+     * bench ingest` (raw insert by insert shape; fewer parts and span lookups per span). 20,000
+     * with a 2 s flush interval cut merges (7–19 CPU µs per span against 19–25) but not the
+     * collector's CPU per span or its sustained rate (six runs against five), so it is not the
+     * default.
      */
-    batchMaxRows: z.number().int().min(1).default(20_000),
+    batchMaxRows: z.number().int().min(1).default(10_000),
     /**
      * Longest a row waits in the open segment before it is inserted while the writer is idle.
-     * While the writer is busy the segment keeps filling (up to batchMaxRows), so inserts grow
-     * with the load instead of queueing. OpenTelemetry SDKs' batch span processors already hold
-     * spans up to 5 s before they export them.
+     * While the writer is busy the segment keeps filling (up to batchMaxRows): a segment sealed
+     * then would only queue behind the writer's, and larger inserts cost the engine less per span.
      */
-    flushIntervalMs: z.number().int().min(10).default(2000),
+    flushIntervalMs: z.number().int().min(10).default(1000),
     /** Spans held in memory before the receiver answers 429 (backpressure, not unbounded memory). */
     queueMaxSpans: z.number().int().min(100).default(200_000),
     /** Durable spool for acknowledged-but-not-yet-inserted data; default: <dataDir>/spool. */
