@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeProtobuf } from './decode.js';
+import { decodeJson, decodeProtobuf } from './decode.js';
 import { DEFAULT_INGEST_LIMITS } from './limits.js';
 import { ExportTraceServiceRequest, SpanMessage } from './otlp-proto.js';
 
@@ -83,5 +83,75 @@ describe('decodeProtobuf', () => {
       /^resourceSpans\[1\]\.scopeSpans\[0\]\.spans\[0\]: cannot be decoded/,
     );
     expect(result.errorMessage).not.toMatch(/at /);
+  });
+});
+
+describe('span validation', () => {
+  const good = {
+    traceId: '0AF7651916CD43DD8448EB211C80319C',
+    spanId: 'b7ad6b7169203331',
+    parentSpanId: '',
+    name: 'chat',
+    kind: 'SPAN_KIND_CLIENT',
+    startTimeUnixNano: String(NOW),
+    endTimeUnixNano: String(NOW + 1_000n),
+    status: { code: 'STATUS_CODE_ERROR', message: 'boom' },
+  };
+  const decodeSpans = (spans: unknown[]) =>
+    decodeJson(
+      Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] })),
+      DEFAULT_INGEST_LIMITS,
+    );
+
+  it('keeps a valid span with its ids in lower case and its enums by name', () => {
+    const result = decodeSpans([good, { ...good, kind: 2, status: { code: 1 } }]);
+    expect(result.rejected).toBe(0);
+    expect(result.spans.map((s) => [s.traceId, s.kind, s.statusCode, s.statusMessage])).toEqual([
+      ['0af7651916cd43dd8448eb211c80319c', 'Client', 'Error', 'boom'],
+      ['0af7651916cd43dd8448eb211c80319c', 'Server', 'Ok', ''],
+    ]);
+  });
+
+  it.each([
+    ['traceId', { traceId: 'abc' }, 'invalid_trace_id', 'must be 16 bytes (32 hex chars)'],
+    ['traceId', { traceId: '0'.repeat(32) }, 'invalid_trace_id', 'must not be all zero'],
+    ['traceId', { traceId: 42 }, 'invalid_trace_id', 'must be 16 bytes of hex, not number'],
+    ['spanId', { spanId: 'xyz0000000000000' }, 'invalid_span_id', 'must be 8 bytes (16 hex chars)'],
+    ['parentSpanId', { parentSpanId: '0'.repeat(16) }, 'invalid_span_id', 'must not be all zero'],
+    ['name', { name: 7 }, 'invalid_field', 'must be a string, not number'],
+    ['traceState', { traceState: ['a'] }, 'invalid_field', 'must be a string, not an array'],
+    ['kind', { kind: 'SPAN_KIND_BOGUS' }, 'invalid_field', 'must be an integer from 0 to 5'],
+    ['kind', { kind: 6 }, 'invalid_field', 'must be an integer from 0 to 5'],
+    [
+      'startTimeUnixNano',
+      { startTimeUnixNano: '-5' },
+      'invalid_time',
+      'must be a positive integer of nanoseconds',
+    ],
+    [
+      'endTimeUnixNano',
+      { endTimeUnixNano: '9223372036854775808' },
+      'invalid_time',
+      'must be before 2262-04-11',
+    ],
+    ['statusCode', { status: { code: 3 } }, 'invalid_field', 'must be an integer from 0 to 2'],
+    ['statusMessage', { status: { message: null, code: 0 }, name: 'ok' }, undefined, undefined],
+  ])('%s: %j', (field, change, reason, message) => {
+    const result = decodeSpans([{ ...good, ...change }, good]);
+    expect(result.spans).toHaveLength(reason ? 1 : 2);
+    if (!reason) return;
+    expect(result.rejectedByReason).toEqual({ [reason]: 1 });
+    expect(result.errorMessage).toBe(
+      `1 span(s) rejected: resourceSpans[0].scopeSpans[0].spans[0].${field}: ${message}`,
+    );
+  });
+
+  it('names the first bad field of a span, and the span that is not an object', () => {
+    const result = decodeSpans([{ ...good, spanId: '', endTimeUnixNano: 'x' }, 'not a span']);
+    expect(result.rejectedByReason).toEqual({ invalid_span_id: 1, invalid_field: 1 });
+    expect(result.errorMessage).toBe(
+      '2 span(s) rejected: resourceSpans[0].scopeSpans[0].spans[0].spanId: must be 8 bytes (16 hex chars); ' +
+        'resourceSpans[0].scopeSpans[0].spans[1]: not an object',
+    );
   });
 });

@@ -174,41 +174,79 @@ export function errorText(error: unknown): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
-// ---- per-span validation (zod) over ids/times already brought to their text form ----
+// ---- per-span validation over ids/times already brought to their text form ----
 
-const ALL_ZERO = /^0+$/;
-const traceIdSchema = z
-  .string()
-  .regex(/^[0-9a-f]{32}$/, 'must be 16 bytes (32 hex chars)')
-  .refine((s) => !ALL_ZERO.test(s), 'must not be all zero');
-const spanIdSchema = z
-  .string()
-  .regex(/^[0-9a-f]{16}$/, 'must be 8 bytes (16 hex chars)')
-  .refine((s) => !ALL_ZERO.test(s), 'must not be all zero');
 /** DateTime64(9) ends at 2262-04-11 (int64 nanoseconds). */
 const MAX_NANOS = '9223372036854775807';
 export function nanosInRange(s: string): boolean {
   return s.length < 19 || (s.length === 19 && s <= MAX_NANOS);
 }
-const nanosSchema = z
-  .string()
-  .regex(/^[1-9][0-9]{0,18}$/, 'must be a positive integer of nanoseconds')
-  .refine(nanosInRange, 'must be before 2262-04-11');
 
-const spanCoreSchema = z.object({
-  traceId: traceIdSchema,
-  spanId: spanIdSchema,
-  parentSpanId: z.union([z.literal(''), spanIdSchema]),
-  traceState: z.string(),
-  name: z.string(),
-  kind: z.number().int().min(0).max(5),
-  startTimeUnixNano: nanosSchema,
-  endTimeUnixNano: nanosSchema,
-  statusCode: z.number().int().min(0).max(2),
-  statusMessage: z.string(),
-});
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+const ALL_ZERO = /^0+$/;
+const NANOS = /^[1-9][0-9]{0,18}$/;
 
-const REASON_BY_FIELD: Record<string, RejectReason> = {
+/** A span's fields checked before it is kept, in the order a reject names the first bad one. */
+interface SpanCore {
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  traceState: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  statusCode: number;
+  statusMessage: string;
+}
+
+/** Why `value` is not a valid trace or span id ('' when it is): the check's message of a reject. */
+function idProblem(value: unknown, pattern: RegExp, bytes: number): string {
+  if (typeof value !== 'string') return `must be ${bytes} bytes of hex, not ${typeName(value)}`;
+  if (!pattern.test(value)) return `must be ${bytes} bytes (${bytes * 2} hex chars)`;
+  return ALL_ZERO.test(value) ? 'must not be all zero' : '';
+}
+
+function nanosProblem(value: unknown): string {
+  if (typeof value !== 'string' || !NANOS.test(value)) return 'must be a positive integer of nanoseconds';
+  return nanosInRange(value) ? '' : 'must be before 2262-04-11';
+}
+
+function enumProblem(value: unknown, max: number): string {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max
+    ? ''
+    : `must be an integer from 0 to ${max}`;
+}
+
+function textProblem(value: unknown): string {
+  return typeof value === 'string' ? '' : `must be a string, not ${typeName(value)}`;
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** The first field of `core` that is not valid, and why; undefined when the span can be kept. */
+function spanCoreProblem(
+  core: Record<keyof SpanCore, unknown>,
+): { field: keyof SpanCore; message: string } | undefined {
+  let message: string;
+  if ((message = idProblem(core.traceId, TRACE_ID, 16))) return { field: 'traceId', message };
+  if ((message = idProblem(core.spanId, SPAN_ID, 8))) return { field: 'spanId', message };
+  if (core.parentSpanId !== '' && (message = idProblem(core.parentSpanId, SPAN_ID, 8)))
+    return { field: 'parentSpanId', message };
+  if ((message = textProblem(core.traceState))) return { field: 'traceState', message };
+  if ((message = textProblem(core.name))) return { field: 'name', message };
+  if ((message = enumProblem(core.kind, 5))) return { field: 'kind', message };
+  if ((message = nanosProblem(core.startTimeUnixNano))) return { field: 'startTimeUnixNano', message };
+  if ((message = nanosProblem(core.endTimeUnixNano))) return { field: 'endTimeUnixNano', message };
+  if ((message = enumProblem(core.statusCode, 2))) return { field: 'statusCode', message };
+  if ((message = textProblem(core.statusMessage))) return { field: 'statusMessage', message };
+  return undefined;
+}
+
+const REASON_BY_FIELD: Partial<Record<keyof SpanCore, RejectReason>> = {
   traceId: 'invalid_trace_id',
   spanId: 'invalid_span_id',
   parentSpanId: 'invalid_span_id',
@@ -285,14 +323,15 @@ function walkExport(message: unknown, limits: IngestLimits): DecodeResult {
           : {};
       const scopeName = typeof scope.name === 'string' ? clean(scope.name, st) : '';
       const scopeVersion = typeof scope.version === 'string' ? clean(scope.version, st) : '';
-      for (const [pi, raw] of list(ss.spans).entries()) {
-        const where = `resourceSpans[${ri}].scopeSpans[${si}].spans[${pi}]`;
+      const spans = list(ss.spans);
+      for (let pi = 0; pi < spans.length; pi++) {
+        const raw = spans[pi];
         if (!isObj(raw)) {
-          reject('invalid_field', 1, `${where}: not an object`);
+          reject('invalid_field', 1, `${spanPath(ri, si, pi)}: not an object`);
           continue;
         }
         const status = isObj(raw.status) ? raw.status : {};
-        const core = spanCoreSchema.safeParse({
+        const core = {
           traceId: idText(raw.traceId),
           spanId: idText(raw.spanId),
           parentSpanId: idText(raw.parentSpanId),
@@ -303,18 +342,17 @@ function walkExport(message: unknown, limits: IngestLimits): DecodeResult {
           endTimeUnixNano: nanosText(raw.endTimeUnixNano),
           statusCode: enumValue(status.code, STATUS_ENUM),
           statusMessage: status.message ?? '',
-        });
-        if (!core.success) {
-          const issue = core.error.issues[0];
-          const field = String(issue?.path[0] ?? '');
+        };
+        const problem = spanCoreProblem(core);
+        if (problem) {
           reject(
-            REASON_BY_FIELD[field] ?? 'invalid_field',
+            REASON_BY_FIELD[problem.field] ?? 'invalid_field',
             1,
-            `${where}.${field}: ${issue?.message ?? 'invalid'}`,
+            `${spanPath(ri, si, pi)}.${problem.field}: ${problem.message}`,
           );
           continue;
         }
-        const c = core.data;
+        const c = core as SpanCore;
         st.budget = limits.maxValuesPerSpan;
         result.spans.push({
           traceId: c.traceId,
@@ -342,6 +380,10 @@ function walkExport(message: unknown, limits: IngestLimits): DecodeResult {
     result.errorMessage = `${result.rejected} span(s) rejected: ${messages.join('; ')}${more}`;
   }
   return result;
+}
+
+function spanPath(ri: number, si: number, pi: number): string {
+  return `resourceSpans[${ri}].scopeSpans[${si}].spans[${pi}]`;
 }
 
 function events(v: unknown, st: WalkState): DecodedSpanEvent[] {
@@ -471,7 +513,7 @@ function isLong(v: unknown): v is { low: number; high: number; toString(): strin
   return isObj(v) && typeof v.low === 'number' && typeof v.high === 'number';
 }
 
-/** Ids: protobuf bytes → lower-case hex; OTLP/JSON hex text → lower case. Others pass to zod as-is. */
+/** Ids: protobuf bytes → lower-case hex; OTLP/JSON hex text → lower case. Others pass to the span check as they are. */
 export function idText(v: unknown): unknown {
   if (v === null || v === undefined) return '';
   if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex');
