@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from '../storage/clickhouse.js';
 import { IDS_CHECKSUM, IDS_CHECKSUM_COLUMN } from '../storage/migrations/index.js';
-import { binaryRowEnd, isBinaryRow, ROW_HEAD_BYTES } from './rowbinary.js';
+import { binaryRowEnd, ROW_HEAD_BYTES } from './rowbinary.js';
 import { lineFormat, type TableName } from './rows.js';
 
 /**
@@ -20,9 +20,9 @@ import { lineFormat, type TableName } from './rows.js';
 
 /**
  * The leading fields every row serializer (ingest/rows.ts) writes, in this order, as a JSON
- * object, as RowBinary (binaryLine) or (older spools) as CSV or TabSeparated fields. Project ids are config-validated
- * (letters, digits, `_.-`): no form escapes them. Timestamps are `seconds.nanoseconds` (rows.ts
- * nanosToDateTime64).
+ * object, as RowBinary (binaryLine) or (older spools) as CSV or TabSeparated fields. Project ids
+ * are config-validated (letters, digits, `_.-`): no form escapes them. In text, timestamps are
+ * `seconds.nanoseconds` (rows.ts nanosToDateTime64).
  */
 const JSON_ROW_KEY =
   /^\{"ProjectId":"([A-Za-z0-9_.-]*)","Timestamp":"(\d+)\.(\d{9})","TraceId":"([0-9a-f]*)","SpanId":"([0-9a-f]*)"/;
@@ -120,7 +120,8 @@ export async function dropStoredSpans(
 function splitLines(body: Buffer): Line[] {
   const lines: Line[] = [];
   for (let start = 0; start < body.length;) {
-    if (isBinaryRow(body, start)) {
+    const format = lineFormat(body, start);
+    if (format === 'RowBinary') {
       const end = Math.min(binaryRowEnd(body, start), body.length);
       lines.push(binaryLine(body, start, end));
       start = end;
@@ -128,7 +129,7 @@ function splitLines(body: Buffer): Line[] {
     }
     const newline = body.indexOf(10, start);
     const end = newline < 0 ? body.length : newline + 1;
-    lines.push(csvLine(body, start, end) ?? matchedLine(body, start, end));
+    lines.push(csvLine(body, start, end) ?? matchedLine(body, start, end, format));
     start = end;
   }
   return lines;
@@ -157,12 +158,11 @@ function binaryLine(body: Buffer, start: number, end: number): Line {
   return keyedLine(start, end, project, seconds, nanos, traceId, spanId);
 }
 
-/** A line's key by ROW_KEY: any form the spool has held. */
-function matchedLine(body: Buffer, start: number, end: number): Line {
+/** A text line's key by ROW_KEY: any text form the spool has held. */
+function matchedLine(body: Buffer, start: number, end: number, format: keyof typeof ROW_KEY): Line {
   // The key fits in ~190 bytes of the longest form (JSON, a 64-character project id).
   const head = body.toString('latin1', start, Math.min(end, start + 256));
-  const format = lineFormat(body, start);
-  const match = format === 'RowBinary' ? null : ROW_KEY[format].exec(head);
+  const match = ROW_KEY[format].exec(head);
   if (!match) return unkeyedLine(start, end);
   const nanos = `${match[2]}${match[3]}`.replace(LEADING_ZEROS, '');
   return keyedLine(start, end, match[1]!, Number(match[2]), nanos, match[4]!, match[5]!);

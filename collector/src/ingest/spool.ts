@@ -207,7 +207,8 @@ export interface SpoolOptions {
 interface OpenSegment extends SpoolSegment {
   fh: FileHandle;
   parts: Record<TableName, { rows: number; parts: Buffer[] }>;
-  textBytes: number;
+  /** Bytes of the rows in `parts`, all tables (text lines and RowBinary rows alike). */
+  rowBytes: number;
   createdAt: number;
   /** A write failed: nothing more may be appended behind a possibly torn record. */
   broken: boolean;
@@ -401,7 +402,7 @@ export class Spool {
           if (!block.rows) continue;
           seg.parts[table].rows += block.rows;
           seg.parts[table].parts.push(block.buf);
-          seg.textBytes += block.buf.length;
+          seg.rowBytes += block.buf.length;
         }
       }
     } catch (error) {
@@ -414,7 +415,7 @@ export class Spool {
     for (const p of batch) p.resolve();
     if (
       seg.spans >= this.opts.maxSegmentSpans ||
-      seg.textBytes >= (this.opts.maxSegmentBytes ?? 128 * 2 ** 20)
+      seg.rowBytes >= (this.opts.maxSegmentBytes ?? 128 * 2 ** 20)
     )
       this.sealRequested = true;
   }
@@ -444,7 +445,7 @@ export class Spool {
       parts: Object.fromEntries(
         TABLES.map((t) => [t, { rows: 0, parts: [] }]),
       ) as unknown as OpenSegment['parts'],
-      textBytes: 0,
+      rowBytes: 0,
     };
     return this.current;
   }
@@ -460,9 +461,9 @@ export class Spool {
     }
     const sealed: SpoolSegment = { id: seg.id, path: seg.path, spans: seg.spans, bytes: seg.bytes };
     // A broken segment may hold appends that were refused: only its file (CRC-checked) is truth.
-    if (!seg.broken && this.bytesInMemory + seg.textBytes <= (this.opts.maxMemoryBytes ?? 256 * 2 ** 20)) {
-      sealed.memory = { tables: seg.parts, bytes: seg.textBytes };
-      this.bytesInMemory += seg.textBytes;
+    if (!seg.broken && this.bytesInMemory + seg.rowBytes <= (this.opts.maxMemoryBytes ?? 256 * 2 ** 20)) {
+      sealed.memory = { tables: seg.parts, bytes: seg.rowBytes };
+      this.bytesInMemory += seg.rowBytes;
     }
     this.opts.onSealed(sealed);
   }
