@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -297,15 +298,31 @@ function withFreshTraceIds(body: Buffer): Buffer {
   return copy;
 }
 
-async function send(url: string, pooled: Buffer): Promise<number> {
+/**
+ * Posts as OpenTelemetry's Node OTLP/HTTP exporter does, through node:http with kept-alive
+ * connections. The senders share the collector's two cores: `fetch` spent three to five times
+ * as much CPU per 1 MB export, taken from the collector being measured.
+ */
+const senderAgent = new Agent({ keepAlive: true });
+function send(url: string, pooled: Buffer): Promise<number> {
   const body = withFreshTraceIds(pooled);
-  const res = await fetch(`${url}/v1/traces`, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/x-protobuf' },
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${url}/v1/traces`,
+      {
+        method: 'POST',
+        agent: senderAgent,
+        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode ?? 0));
+        res.once('error', reject);
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
   });
-  await res.arrayBuffer();
-  return res.status;
 }
 
 interface Phase {
@@ -549,6 +566,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<BenchResul
     };
   } finally {
     clearInterval(sampler);
+    senderAgent.destroy();
     if (proc.exitCode === null) proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
