@@ -103,6 +103,55 @@ describe('applyPiiPolicy', () => {
     ]);
   });
 
+  it('returns the call and span themselves when nothing is found: no copy per clean span', () => {
+    const c = { ...call(), inputContent: 'hello', outputContent: 'hi', userId: 'u-1' };
+    const s = {
+      ...span(),
+      attributes: { 'gen_ai.prompt.0.content': 'hello', list: ['a', 'b'], nested: { k: 'v' } },
+      events: [{ name: 'gen_ai.user.message', timeUnixNano: '1', attributes: { content: 'hello' } }],
+    };
+    const out = applyPiiPolicy(c, s, { default: 'redact' }, 'k');
+    expect(out.call).toBe(c);
+    expect(out.span).toBe(s);
+    expect(out.findings).toEqual([]);
+  });
+
+  it('copies only what a finding changed, keeping the order of attributes, tags, events and links', () => {
+    const s: DecodedSpan = {
+      ...span(),
+      attributes: {
+        first: 'clean',
+        'app.list': ['clean', `to ${EMAIL}`, 'after'],
+        'app.note': `to ${EMAIL}`,
+        last: 'clean too',
+      },
+      events: [
+        { name: 'e0', timeUnixNano: '1', attributes: { a: 'clean' } },
+        { name: 'e1', timeUnixNano: '2', attributes: { a: 'clean', b: `card ${CARD}`, c: 'after' } },
+      ],
+      links: [
+        { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceState: '', attributes: { l: 'clean' } },
+      ],
+    };
+    const c = { ...call(), userId: 'u-1', tags: { team: 'a', owner: EMAIL, card: CARD, tier: 'gold' } };
+    const out = applyPiiPolicy(c, s, { default: 'redact', perType: { credit_card: 'drop' } }, 'k');
+    expect(Object.keys(out.span.attributes)).toEqual(['first', 'app.list', 'app.note', 'last']);
+    expect(out.span.attributes['app.list']).toEqual(['clean', 'to [REDACTED:email]', 'after']);
+    expect(out.span.events[0]).toBe(s.events[0]);
+    expect(Object.entries(out.span.events[1]!.attributes)).toEqual([
+      ['a', 'clean'],
+      ['c', 'after'],
+    ]);
+    expect(out.span.links).toBe(s.links);
+    // A dropped tag goes; the others keep their order.
+    expect(Object.entries(out.call!.tags)).toEqual([
+      ['team', 'a'],
+      ['owner', '[REDACTED:email]'],
+      ['tier', 'gold'],
+    ]);
+    expect(out.call!.userId).toBe('u-1');
+  });
+
   it('drop removes whole fields/attributes of that type; detect only reports', () => {
     const out = applyPiiPolicy(call(), span(), { default: 'detect', perType: { credit_card: 'drop' } }, 'k');
     expect(out.call?.inputContent).toBe('');

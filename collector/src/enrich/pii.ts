@@ -150,7 +150,7 @@ const MAX_COMPARED = 16;
 class ScannedTexts {
   private readonly long: string[] = [];
   private readonly longFindings: PiiFinding[][] = [];
-  private readonly hashed = new Map<string, PiiFinding[]>();
+  private hashed: Map<string, PiiFinding[]> | undefined;
 
   get(text: string): PiiFinding[] | undefined {
     if (text.length >= LONG_TEXT) {
@@ -158,19 +158,20 @@ class ScannedTexts {
       // Long texts go to the Map only once the list is full: until then it would only be hashing.
       if (this.long.length < MAX_COMPARED) return undefined;
     }
-    return this.hashed.get(text);
+    return this.hashed?.get(text);
   }
 
   set(text: string, findings: PiiFinding[]): void {
     if (text.length >= LONG_TEXT && this.long.length < MAX_COMPARED) {
       this.long.push(text);
       this.longFindings.push(findings);
-    } else this.hashed.set(text, findings);
+    } else (this.hashed ??= new Map()).set(text, findings);
   }
 }
 
 interface Tally {
-  rows: Map<string, PiiFindingRow>;
+  /** The findings of every source, merged. */
+  found: Local;
   scans: ScannedTexts;
   policy: PiiPolicy;
   hashKey: string;
@@ -178,26 +179,23 @@ interface Tally {
 }
 
 function newTally(policy: PiiPolicy, hashKey: string): Tally {
-  return { rows: new Map(), scans: new ScannedTexts(), policy, hashKey, custom: customPatterns(policy) };
+  return { found: {}, scans: new ScannedTexts(), policy, hashKey, custom: customPatterns(policy) };
 }
 
 /**
  * Counts the findings of one source (the call, or the span) into `local`; the caller merges
  * sources with max(), since the span's attributes and the call are two copies of one content.
+ * Returns the policed text, or undefined when the policy drops it.
  */
-function scanString(
-  text: string,
-  place: ContentPlace,
-  tally: Tally,
-  local: Map<string, PiiFindingRow>,
-): { text: string; drop: boolean } {
-  if (typeof text !== 'string' || text.length === 0) return { text, drop: false };
+function scanString(text: string, place: ContentPlace, tally: Tally, local: Local): string | undefined {
+  if (typeof text !== 'string' || text.length === 0) return text;
   let findings = tally.scans.get(text);
   if (!findings) {
     findings = scanText(text, tally.custom.length ? { customSecretPatterns: tally.custom } : undefined);
     tally.scans.set(text, findings);
   }
-  if (findings.length === 0) return { text, drop: false };
+  if (findings.length === 0) return text;
+  local.rows ??= new Map();
   let drop = false;
   let out = '';
   let pos = 0;
@@ -205,83 +203,130 @@ function scanString(
     const action = actionOf(tally.policy, f.type);
     const valueHash = piiValueHash(tally.hashKey, f.type, text.slice(f.start, f.end));
     const key = `${f.type}\u0000${place}\u0000${valueHash}`;
-    const row = local.get(key);
+    const row = local.rows.get(key);
     if (row) row.count++;
-    else local.set(key, { type: f.type, place, action, count: 1, valueHash });
+    else local.rows.set(key, { type: f.type, place, action, count: 1, valueHash });
     if (action === 'drop') drop = true;
     else if (action === 'redact') {
       out += text.slice(pos, f.start) + `[REDACTED:${f.type}]`;
       pos = f.end;
     }
   }
-  return { text: drop ? '' : pos === 0 ? text : out + text.slice(pos), drop };
+  return drop ? undefined : pos === 0 ? text : out + text.slice(pos);
 }
 
-/** Returns the policed value, or undefined when the attribute must be dropped. */
+/**
+ * Returns the policed value, or undefined when the attribute must be dropped. A value the policy
+ * leaves as it is comes back as the same object: most spans have nothing to police, and copying
+ * every attribute of every span was most of what this stage allocated.
+ */
 function policeValue(
   value: AttributeValue,
   place: ContentPlace,
   tally: Tally,
-  local: Map<string, PiiFindingRow>,
+  local: Local,
 ): AttributeValue | undefined {
-  if (typeof value === 'string') {
-    const r = scanString(value, place, tally, local);
-    return r.drop ? undefined : r.text;
-  }
+  if (typeof value === 'string') return scanString(value, place, tally, local);
   if (Array.isArray(value)) {
-    const out: AttributeValue[] = [];
-    for (const v of value) {
+    let out: AttributeValue[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i] as AttributeValue;
       const p = policeValue(v, place, tally, local);
       if (p === undefined) return undefined; // the whole attribute goes
-      out.push(p);
+      if (p !== v) out ??= value.slice(0, i);
+      out?.push(p);
     }
-    return out;
+    return out ?? value;
   }
   if (value !== null && typeof value === 'object') {
-    const out = Object.create(null) as { [key: string]: AttributeValue };
-    for (const [k, v] of Object.entries(value)) {
+    let out: { [key: string]: AttributeValue } | undefined;
+    for (const k in value) {
+      const v = value[k] as AttributeValue;
       const p = policeValue(v, place, tally, local);
       if (p === undefined) return undefined;
-      out[k] = p;
+      if (p !== v) out ??= copyBefore(value, k);
+      if (out) out[k] = p;
     }
-    return out;
+    return out ?? value;
   }
   return value;
 }
 
-function policeAttributes(
-  attrs: Attributes,
-  tally: Tally,
-  local: Map<string, PiiFindingRow>,
-  placeHint?: ContentPlace,
-): Attributes {
-  // Null-prototype, like decode's: a `__proto__` key is data, not a prototype to set.
-  const out = Object.create(null) as Attributes;
-  // for…in, not Object.entries: no [key, value] array per attribute. Decoded attributes have no
-  // prototype, so only their own keys are visited.
-  for (const key in attrs) {
-    const value = attrs[key] as AttributeValue;
-    if (
-      typeof value === 'number' ||
-      typeof value === 'boolean' ||
-      value === null ||
-      SKIP_ATTRIBUTE.test(key)
-    ) {
-      out[key] = value;
-      continue;
-    }
-    const p = policeValue(value, placeHint ?? placeOfKey(key), tally, local);
-    if (p !== undefined) out[key] = p;
+/**
+ * The entries of `source` before `key`, in a new null-prototype object (like decode's: a
+ * `__proto__` key is data, not a prototype to set). Decoded objects have no prototype, so
+ * for…in visits only their own keys, in insertion order.
+ */
+function copyBefore<T>(source: { [key: string]: T }, key: string): { [key: string]: T } {
+  const out = Object.create(null) as { [key: string]: T };
+  for (const k in source) {
+    if (k === key) break;
+    out[k] = source[k] as T;
   }
   return out;
 }
 
-function merge(into: Map<string, PiiFindingRow>, from: Map<string, PiiFindingRow>): void {
-  for (const [key, row] of from) {
+/** `attrs` policed: the same object when nothing in it changed. */
+function policeAttributes(
+  attrs: Attributes,
+  tally: Tally,
+  local: Local,
+  placeHint?: ContentPlace,
+): Attributes {
+  let out: Attributes | undefined;
+  for (const key in attrs) {
+    const value = attrs[key] as AttributeValue;
+    const p =
+      typeof value === 'number' || typeof value === 'boolean' || value === null || SKIP_ATTRIBUTE.test(key)
+        ? value
+        : policeValue(value, placeHint ?? placeOfKey(key), tally, local);
+    if (p !== value) out ??= copyBefore(attrs, key);
+    if (out && p !== undefined) out[key] = p;
+  }
+  return out ?? attrs;
+}
+
+/** The findings of one source, made on the first one: most sources have none. */
+interface Local {
+  rows?: Map<string, PiiFindingRow>;
+}
+
+function merge(tally: Tally, local: Local): void {
+  if (!local.rows) return;
+  const into = (tally.found.rows ??= new Map());
+  for (const [key, row] of local.rows) {
     const have = into.get(key);
     if (!have) into.set(key, { ...row });
     else have.count = Math.max(have.count, row.count);
   }
+}
+
+function findingsOf(tally: Tally): PiiFindingRow[] {
+  return tally.found.rows ? [...tally.found.rows.values()] : [];
+}
+
+/** A call's tags policed: a dropped tag goes; the same object when nothing changed. */
+function policeTags(tags: Record<string, string>, tally: Tally, local: Local): Record<string, string> {
+  let out: Record<string, string> | undefined;
+  for (const key in tags) {
+    const value = tags[key] as string;
+    const p = scanString(value, 'input', tally, local);
+    if (p !== value) out ??= copyBefore(tags, key);
+    if (out && p !== undefined) out[key] = p;
+  }
+  return out ?? tags;
+}
+
+/** Events or links with their attributes policed: the same array when nothing changed. */
+function policeEach<T extends { attributes: Attributes }>(items: T[], police: (item: T) => Attributes): T[] {
+  let out: T[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as T;
+    const attributes = police(item);
+    if (attributes !== item.attributes) out ??= items.slice(0, i);
+    out?.push(attributes === item.attributes ? item : { ...item, attributes });
+  }
+  return out ?? items;
 }
 
 export function applyPiiPolicy<C extends LlmCall | null>(
@@ -292,46 +337,46 @@ export function applyPiiPolicy<C extends LlmCall | null>(
 ): { call: C; span: DecodedSpan; findings: PiiFindingRow[] } {
   const tally = newTally(policy, hashKey);
 
+  // Nothing is copied unless a finding changes it: the call and span come back as they are.
   let outCall = call;
   if (call) {
-    const local = new Map<string, PiiFindingRow>();
-    const field = (text: string, place: ContentPlace) => scanString(text, place, tally, local).text;
-    const tags = Object.create(null) as Record<string, string>;
-    for (const [k, v] of Object.entries(call.tags)) {
-      const policed = field(v, 'input');
-      if (policed !== '' || v === '') tags[k] = policed;
+    const local: Local = {};
+    const field = (text: string, place: ContentPlace) => scanString(text, place, tally, local) ?? '';
+    const inputContent = field(call.inputContent, 'input');
+    const outputContent = field(call.outputContent, 'output');
+    const systemContent = field(call.systemContent, 'system');
+    const userId = field(call.userId, 'input');
+    const sessionId = field(call.sessionId, 'input');
+    const conversationId = field(call.conversationId, 'input');
+    const tags = policeTags(call.tags, tally, local);
+    if (local.rows) {
+      outCall = {
+        ...call,
+        inputContent,
+        outputContent,
+        systemContent,
+        userId,
+        sessionId,
+        conversationId,
+        tags,
+      } as C;
+      merge(tally, local);
     }
-    outCall = {
-      ...call,
-      inputContent: field(call.inputContent, 'input'),
-      outputContent: field(call.outputContent, 'output'),
-      systemContent: field(call.systemContent, 'system'),
-      userId: field(call.userId, 'input'),
-      sessionId: field(call.sessionId, 'input'),
-      conversationId: field(call.conversationId, 'input'),
-      tags,
-    } as C;
-    merge(tally.rows, local);
   }
 
-  const local = new Map<string, PiiFindingRow>();
-  const statusMessage = scanString(span.statusMessage, 'output', tally, local).text;
+  const local: Local = {};
+  const statusMessage = scanString(span.statusMessage, 'output', tally, local) ?? '';
   // Span names can carry values too ("GET /users/jane@example.com"); a dropped name keeps a stub.
-  const name = scanString(span.name, 'input', tally, local);
-  const outSpan: DecodedSpan = {
-    ...span,
-    name: name.drop ? '[DROPPED]' : name.text,
-    attributes: policeAttributes(span.attributes, tally, local),
-    statusMessage,
-    events: span.events.map((e) => ({
-      ...e,
-      attributes: policeAttributes(e.attributes, tally, local, placeOfEventName(e.name)),
-    })),
-    links: span.links.map((l) => ({ ...l, attributes: policeAttributes(l.attributes, tally, local) })),
-  };
-  merge(tally.rows, local);
+  const name = scanString(span.name, 'input', tally, local) ?? '[DROPPED]';
+  const attributes = policeAttributes(span.attributes, tally, local);
+  const events = policeEach(span.events, (e) =>
+    policeAttributes(e.attributes, tally, local, placeOfEventName(e.name)),
+  );
+  const links = policeEach(span.links, (l) => policeAttributes(l.attributes, tally, local));
+  const outSpan = local.rows ? { ...span, name, attributes, statusMessage, events, links } : span;
+  merge(tally, local);
 
-  return { call: outCall, span: outSpan, findings: [...tally.rows.values()] };
+  return { call: outCall, span: outSpan, findings: findingsOf(tally) };
 }
 
 /** gen_ai.user.message / gen_ai.choice / gen_ai.content.completion … carry the place in the name. */
@@ -355,10 +400,10 @@ export function applyPiiPolicyToRecord(
   hashKey: string,
 ): { body: AttributeValue; attributes: Attributes; findings: PiiFindingRow[] } {
   const tally = newTally(policy, hashKey);
-  const local = new Map<string, PiiFindingRow>();
+  const local: Local = {};
   const hint = placeOfEventName(record.eventName);
   const body = policeValue(record.body, hint ?? 'input', tally, local);
   const attributes = policeAttributes(record.attributes, tally, local, hint);
-  merge(tally.rows, local);
-  return { body: body === undefined ? null : body, attributes, findings: [...tally.rows.values()] };
+  merge(tally, local);
+  return { body: body === undefined ? null : body, attributes, findings: findingsOf(tally) };
 }

@@ -71,9 +71,7 @@ export function runPipeline(
       call = policed.call;
       if (call) {
         const features = stages.computeFeatures(call);
-        const types = [...new Set(policed.findings.map((f) => f.type))].sort();
-        const count = policed.findings.reduce((n, f) => n + f.count, 0);
-        rows.llm_calls.push(callRow(call, features, { types, count }));
+        rows.llm_calls.push(callRow(call, features, piiSummary(policed.findings)));
         heldByCall = contentHeldByCall(call, span.attributes);
         llmCalls++;
       }
@@ -87,6 +85,15 @@ export function runPipeline(
     rows.otel_traces.push(traceRow(projectId, span, heldByCall));
   }
   return { rows, llmCalls, stageErrors };
+}
+
+const NO_PII = { types: [], count: 0 };
+
+/** A call's PII columns: the types found (sorted, once each) and the occurrences in all. */
+function piiSummary(findings: readonly PiiFindingRow[]): { types: string[]; count: number } {
+  if (findings.length === 0) return NO_PII;
+  const types = [...new Set(findings.map((f) => f.type))].sort();
+  return { types, count: findings.reduce((n, f) => n + f.count, 0) };
 }
 
 /**
