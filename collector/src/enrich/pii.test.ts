@@ -107,7 +107,12 @@ describe('applyPiiPolicy', () => {
     const c = { ...call(), inputContent: 'hello', outputContent: 'hi', userId: 'u-1' };
     const s = {
       ...span(),
-      attributes: { 'gen_ai.prompt.0.content': 'hello', list: ['a', 'b'], nested: { k: 'v' } },
+      attributes: {
+        'gen_ai.prompt.0.content': 'hello',
+        list: ['a', 'b', Number.NaN],
+        nested: { k: 'v', n: Number.NaN },
+        ratio: Number.NaN,
+      },
       events: [{ name: 'gen_ai.user.message', timeUnixNano: '1', attributes: { content: 'hello' } }],
     };
     const out = applyPiiPolicy(c, s, { default: 'redact' }, 'k');

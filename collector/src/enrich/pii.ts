@@ -218,7 +218,8 @@ function scanString(text: string, place: ContentPlace, tally: Tally, local: Loca
 /**
  * Returns the policed value, or undefined when the attribute must be dropped. A value the policy
  * leaves as it is comes back as the same object: most spans have nothing to police, and copying
- * every attribute of every span was most of what this stage allocated.
+ * every attribute of every span was most of what this stage allocated. (Object.is, so that a NaN
+ * left as it is does not count as a change.)
  */
 function policeValue(
   value: AttributeValue,
@@ -233,7 +234,7 @@ function policeValue(
       const v = value[i] as AttributeValue;
       const p = policeValue(v, place, tally, local);
       if (p === undefined) return undefined; // the whole attribute goes
-      if (p !== v) out ??= value.slice(0, i);
+      if (!Object.is(p, v)) out ??= value.slice(0, i);
       out?.push(p);
     }
     return out ?? value;
@@ -244,7 +245,7 @@ function policeValue(
       const v = value[k] as AttributeValue;
       const p = policeValue(v, place, tally, local);
       if (p === undefined) return undefined;
-      if (p !== v) out ??= copyBefore(value, k);
+      if (!Object.is(p, v)) out ??= copyBefore(value, k);
       if (out) out[k] = p;
     }
     return out ?? value;
@@ -280,7 +281,7 @@ function policeAttributes(
       typeof value === 'number' || typeof value === 'boolean' || value === null || SKIP_ATTRIBUTE.test(key)
         ? value
         : policeValue(value, placeHint ?? placeOfKey(key), tally, local);
-    if (p !== value) out ??= copyBefore(attrs, key);
+    if (!Object.is(p, value)) out ??= copyBefore(attrs, key);
     if (out && p !== undefined) out[key] = p;
   }
   return out ?? attrs;
